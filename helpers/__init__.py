@@ -1,0 +1,16 @@
+"""Shared code for the generative-models notebook series.
+
+Layers, lowest first (each module imports only those above it in this list):
+
+1. ``config``   quick mode, paths, seeding, versions          (notebook 01)
+2. ``data``     MNIST / Fashion-MNIST loading and checks       (notebook 01)
+3. ``plots``    image grids, canvases, ellipses, curves        (notebook 01)
+4. ``cache``    atomic model cache                             (notebook 03)
+5. ``interface`` the encode/decode/sample contract             (notebook 03)
+6. models: ``classical`` (01, 02), ``vae`` (03), ``bigan`` (04)
+7. ``latent``   centroids, class vectors, lerp/slerp           (notebook 05)
+8. ``scoring``  judges, transfer matrices, Frechet distance    (notebook 06)
+9. ``widgets``  the interactive explorer and static stand-ins  (notebook 05)
+"""
+
+__version__ = "0.1.0"

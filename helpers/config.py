@@ -1,0 +1,167 @@
+"""Run settings shared by every notebook: quick mode, paths, seeding, versions.
+
+Introduced in notebook 01. Quick mode (``TUTORIAL_QUICK=1``) is read here and
+nowhere else, so every notebook, test and benchmark agrees on what "quick" means.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Folder of this package, and of the repository that holds it.
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+#: True when the notebooks should run in a few seconds (CI, smoke tests).
+QUICK = _env_flag("TUTORIAL_QUICK")
+MODE = "quick" if QUICK else "full"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Sizes that change between quick and full mode.
+
+    ``None`` for a subset means "use everything".
+    """
+
+    train_subset: int | None
+    test_subset: int | None
+    vae_epochs: int
+    bigan_epochs: int
+    cnn_epochs: int
+    lr_max_iter: int
+    learning_curve_sizes: tuple[int, ...]
+    interpolation_samples: int
+    transfer_per_pair: int
+    elbo_importance_samples: int
+
+
+FULL = Settings(
+    train_subset=None,
+    test_subset=None,
+    vae_epochs=40,
+    bigan_epochs=30,
+    cnn_epochs=4,
+    lr_max_iter=200,
+    learning_curve_sizes=(30, 100, 300, 1000, 3000, 10000, 30000, 60000),
+    interpolation_samples=64,
+    transfer_per_pair=100,
+    elbo_importance_samples=200,
+)
+
+QUICK_SETTINGS = Settings(
+    train_subset=3000,
+    test_subset=1000,
+    vae_epochs=2,
+    bigan_epochs=2,
+    cnn_epochs=1,
+    lr_max_iter=50,
+    learning_curve_sizes=(30, 300, 3000),
+    interpolation_samples=8,
+    transfer_per_pair=8,
+    elbo_importance_samples=10,
+)
+
+SETTINGS = QUICK_SETTINGS if QUICK else FULL
+
+
+def artifacts_dir() -> Path:
+    """Where trained models and caches live (ignored by git).
+
+    ``TUTORIAL_ARTIFACTS`` overrides it; otherwise ``artifacts/`` beside the
+    package, so notebooks find the same cache from any working directory.
+    """
+    override = os.environ.get("TUTORIAL_ARTIFACTS")
+    path = Path(override).expanduser() if override else REPO_DIR / "artifacts"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def versions() -> dict[str, str]:
+    """Versions of the libraries whose behaviour the results depend on."""
+    import keras
+    import matplotlib
+    import numpy
+    import sklearn
+    import tensorflow
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tensorflow.__version__,
+        "keras": keras.__version__,
+        "keras backend": keras.backend.backend(),
+        "numpy": numpy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "matplotlib": matplotlib.__version__,
+    }
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, numpy and the Keras backend in one call (one per model build)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+
+def setup(seed: int = 0, *, quiet: bool = False) -> Settings:
+    """Call once at the top of every notebook.
+
+    Seeds every generator, sets matplotlib defaults for figures that read well
+    on a projector and on nbviewer, and prints the mode and library versions so
+    a reader can tell what produced the committed outputs.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import matplotlib as mpl
+
+    seed_everything(seed)
+    mpl.rcParams.update(
+        {
+            "figure.dpi": 80,
+            "savefig.dpi": 80,
+            "figure.figsize": (7.0, 4.0),
+            "axes.grid": False,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "image.cmap": "gray_r",
+            "font.size": 11,
+            "animation.embed_limit": 20.0,
+        }
+    )
+    if not quiet:
+        line = ", ".join(f"{k} {v}" for k, v in versions().items())
+        print(f"mode: {MODE} (TUTORIAL_QUICK={'1' if QUICK else '0'}), seed {seed}")
+        print(line)
+    return SETTINGS
+
+
+def in_ci() -> bool:
+    return _env_flag("CI")
+
+
+__all__ = [
+    "FULL",
+    "MODE",
+    "PACKAGE_DIR",
+    "QUICK",
+    "QUICK_SETTINGS",
+    "REPO_DIR",
+    "SETTINGS",
+    "Settings",
+    "artifacts_dir",
+    "in_ci",
+    "seed_everything",
+    "setup",
+    "versions",
+]
+
+if sys.version_info < (3, 11):  # pragma: no cover - guarded by pyproject too
+    raise RuntimeError("The tutorial helpers need Python 3.11 or newer.")

@@ -1,0 +1,261 @@
+"""Loading MNIST and Fashion-MNIST as float32 images in [0, 1].
+
+Introduced in notebook 01. Every notebook gets its data from here, so a bad
+file or a missing network fails in one place with one clear message.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zipfile
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from . import config
+
+#: Environment variable naming a local copy of ``mnist.npz`` (Keras layout).
+MNIST_ENV = "MNIST_NPZ"
+#: Environment variable naming a folder with the four Fashion-MNIST IDX files.
+FASHION_ENV = "FASHION_MNIST_DIR"
+#: Where Debian's ``dataset-fashion-mnist`` package installs the IDX files.
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+IMAGE_SHAPE = (28, 28)
+DIGIT_NAMES = tuple(str(d) for d in range(10))
+FASHION_NAMES = (
+    "T-shirt", "trouser", "pullover", "dress", "coat",
+    "sandal", "shirt", "sneaker", "bag", "ankle boot",
+)
+
+
+class DataError(RuntimeError):
+    """A data set could not be loaded; the message says how to fix it."""
+
+
+class Dataset(NamedTuple):
+    """Train and test splits: images (N, 28, 28) float32 in [0, 1], labels int64."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...] = DIGIT_NAMES
+
+    def subset(self, n_train: int | None, n_test: int | None) -> "Dataset":
+        """The first ``n_train`` / ``n_test`` samples (``None`` keeps all)."""
+        return self._replace(
+            x_train=self.x_train[:n_train], y_train=self.y_train[:n_train],
+            x_test=self.x_test[:n_test], y_test=self.y_test[:n_test],
+        )
+
+
+_MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def _to_unit_float(images: np.ndarray) -> np.ndarray:
+    return (images.astype(np.float32) / np.float32(255.0)).clip(0.0, 1.0)
+
+
+def _validate(arrays: dict[str, np.ndarray], source: str) -> None:
+    """Check the Keras MNIST layout; raise DataError naming ``source`` otherwise."""
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE:
+            raise DataError(
+                f"{source}: x_{split} has shape {x.shape}, expected (N, 28, 28). "
+                "The file is not in the keras.datasets.mnist layout."
+            )
+        if y.shape != (x.shape[0],):
+            raise DataError(
+                f"{source}: y_{split} has shape {y.shape} but x_{split} holds "
+                f"{x.shape[0]} images; labels and images must match one to one."
+            )
+        if x.dtype != np.uint8:
+            raise DataError(f"{source}: x_{split} has dtype {x.dtype}, expected uint8 grey levels 0-255.")
+        if y.size and (y.min() < 0 or y.max() > 9):
+            raise DataError(f"{source}: y_{split} holds labels outside 0-9.")
+
+
+def read_mnist_npz(path: str | os.PathLike) -> Dataset:
+    """Read a ``mnist.npz`` in the layout that ``keras.datasets.mnist`` caches.
+
+    A missing, truncated or wrong-layout file raises :class:`DataError` naming
+    the file, never a bare numpy traceback.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DataError(
+            f"MNIST file not found: {path}. Point {MNIST_ENV} at an existing mnist.npz, "
+            f"or unset {MNIST_ENV} to download MNIST through Keras."
+        )
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [k for k in _MNIST_KEYS if k not in npz.files]
+            if missing:
+                raise DataError(
+                    f"{path}: missing arrays {missing}; expected {list(_MNIST_KEYS)} "
+                    "(the keras.datasets.mnist layout)."
+                )
+            arrays = {k: npz[k] for k in _MNIST_KEYS}
+    except DataError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
+        raise DataError(
+            f"{path} is not a readable .npz file ({type(err).__name__}: {err}). "
+            "It may be truncated or corrupt: download it again, or unset "
+            f"{MNIST_ENV} to let Keras fetch a fresh copy."
+        ) from err
+    _validate(arrays, str(path))
+    return Dataset(
+        _to_unit_float(arrays["x_train"]), arrays["y_train"].astype(np.int64),
+        _to_unit_float(arrays["x_test"]), arrays["y_test"].astype(np.int64),
+        DIGIT_NAMES,
+    )
+
+
+def _download_mnist() -> Dataset:
+    import keras
+
+    try:
+        # Keras checks the file hash and caches it under ~/.keras/datasets.
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as err:  # urllib raises several types; all mean "no data"
+        raise DataError(
+            "Could not download MNIST through keras.datasets.mnist "
+            f"({type(err).__name__}: {err}). If this machine is offline, copy a "
+            f"mnist.npz (keras layout) here and set {MNIST_ENV}=/path/to/mnist.npz."
+        ) from err
+    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    _validate(arrays, "keras.datasets.mnist")
+    return Dataset(
+        _to_unit_float(x_train), y_train.astype(np.int64),
+        _to_unit_float(x_test), y_test.astype(np.int64), DIGIT_NAMES,
+    )
+
+
+def load_mnist(path: str | os.PathLike | None = None, *, quick: bool | None = None) -> Dataset:
+    """MNIST as float32 images in [0, 1], shape (N, 28, 28), integer labels.
+
+    Reads ``path``, else the file named by ``$MNIST_NPZ``, else downloads
+    through Keras (hash-checked and cached). ``quick`` (default: the quick-mode
+    setting) trims to the quick-mode subset sizes.
+    """
+    source = path if path is not None else os.environ.get(MNIST_ENV)
+    data = read_mnist_npz(source) if source else _download_mnist()
+    return _trim(data, quick)
+
+
+def _trim(data: Dataset, quick: bool | None) -> Dataset:
+    quick = config.QUICK if quick is None else quick
+    if not quick:
+        return data
+    s = config.QUICK_SETTINGS
+    return data.subset(s.train_subset, s.test_subset)
+
+
+def _read_idx(path: Path, expected_dims: int) -> np.ndarray:
+    """Read one IDX file (optionally gzipped): the format of the original MNIST files."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            raw = fh.read()
+    except (OSError, EOFError) as err:
+        raise DataError(f"{path}: cannot read IDX file ({err}); reinstall it.") from err
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise DataError(f"{path}: not an unsigned-byte IDX file.")
+    ndim = raw[3]
+    if ndim != expected_dims:
+        raise DataError(f"{path}: IDX file has {ndim} dimensions, expected {expected_dims}.")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    body = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(shape)):
+        raise DataError(f"{path}: IDX file is truncated ({body.size} bytes for shape {shape}).")
+    return body.reshape(shape)
+
+
+def _fashion_dir() -> Path | None:
+    override = os.environ.get(FASHION_ENV)
+    if override:
+        return Path(override).expanduser()
+    return DEBIAN_FASHION_DIR if DEBIAN_FASHION_DIR.is_dir() else None
+
+
+def load_fashion_mnist(folder: str | os.PathLike | None = None, *, quick: bool | None = None) -> Dataset:
+    """Fashion-MNIST in the same form as :func:`load_mnist`.
+
+    Reads the four IDX files from ``folder``, ``$FASHION_MNIST_DIR`` or Debian's
+    ``/usr/share/datasets/fashion-mnist`` (``apt-get install dataset-fashion-mnist``),
+    else downloads through Keras.
+    """
+    folder = Path(folder) if folder is not None else _fashion_dir()
+    if folder is not None:
+        names = {
+            "x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
+            "x_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte",
+        }
+        arrays = {}
+        for key, stem in names.items():
+            candidates = [folder / f"{stem}.gz", folder / stem]
+            found = next((p for p in candidates if p.is_file()), None)
+            if found is None:
+                raise DataError(
+                    f"Fashion-MNIST file {stem}(.gz) not found in {folder}. Install Debian's "
+                    f"dataset-fashion-mnist, or point {FASHION_ENV} at a folder holding the four IDX files."
+                )
+            arrays[key] = _read_idx(found, 3 if key.startswith("x") else 1)
+        _validate(arrays, str(folder))
+    else:
+        import keras
+
+        try:
+            (xtr, ytr), (xte, yte) = keras.datasets.fashion_mnist.load_data()
+        except Exception as err:
+            raise DataError(
+                "Could not download Fashion-MNIST through Keras "
+                f"({type(err).__name__}: {err}). Offline, install Debian's dataset-fashion-mnist "
+                f"or set {FASHION_ENV} to a folder with the four IDX files."
+            ) from err
+        arrays = {"x_train": xtr, "y_train": ytr, "x_test": xte, "y_test": yte}
+    data = Dataset(
+        _to_unit_float(arrays["x_train"]), arrays["y_train"].astype(np.int64),
+        _to_unit_float(arrays["x_test"]), arrays["y_test"].astype(np.int64), FASHION_NAMES,
+    )
+    return _trim(data, quick)
+
+
+def check_images(x: np.ndarray, *, name: str = "images") -> np.ndarray:
+    """Validate a batch of images: shape (N, 28, 28) or (N, 784), values in [0, 1].
+
+    Returns the batch as float32 (N, 28, 28). Used by every model's ``encode``.
+    """
+    x = np.asarray(x)
+    if x.ndim == 2 and x.shape[1] == 784:
+        x = x.reshape(-1, *IMAGE_SHAPE)
+    elif x.shape == IMAGE_SHAPE:
+        raise ValueError(f"{name}: got one image of shape {x.shape}; pass a batch, e.g. x[None].")
+    if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE:
+        raise ValueError(f"{name}: expected shape (N, 28, 28) or (N, 784), got {x.shape}.")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(
+            f"{name}: expected float images in [0, 1], got dtype {x.dtype}; "
+            "divide uint8 images by 255 (load_mnist does this)."
+        )
+    if x.size and (np.nanmin(x) < -1e-6 or np.nanmax(x) > 1 + 1e-6):
+        raise ValueError(
+            f"{name}: values span [{np.nanmin(x):.3g}, {np.nanmax(x):.3g}], expected [0, 1]."
+        )
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name}: contains NaN or infinite values.")
+    return x.astype(np.float32, copy=False)
+
+
+def check_class(label: int, n_classes: int = 10, *, name: str = "class") -> int:
+    """An integer class index in [0, n_classes), or a clear ValueError."""
+    if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):
+        raise ValueError(f"{name}: expected an integer class 0-{n_classes - 1}, got {label!r}.")
+    if not 0 <= int(label) < n_classes:
+        raise ValueError(f"{name}: unknown class {label}; classes are 0-{n_classes - 1}.")
+    return int(label)

@@ -1,0 +1,64 @@
+"""The one interface every generative model in the series implements.
+
+Introduced in notebook 03 (the VAE), and implemented by the pixel-space
+Naive Bayes model (02), the VAE (03) and the BiGAN (04). The latent-space
+engine of notebook 05 relies on nothing else, so a new model joins the
+interpolation and scoring notebooks by providing these four members:
+
+``latent_dim``
+    Size of a code z.
+``encode(x) -> z``
+    Images (N, 28, 28) in [0, 1] to codes (N, latent_dim); for a probabilistic
+    encoder, the mean code.
+``decode(z) -> images``
+    Codes (N, latent_dim) to images (N, 28, 28) in [0, 1]; for a Bernoulli
+    decoder, the pixel means.
+``sample(n, seed=None) -> images``
+    n new images drawn from the model.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+REQUIRED_MEMBERS = ("latent_dim", "encode", "decode", "sample")
+
+
+@runtime_checkable
+class GenerativeModel(Protocol):
+    latent_dim: int
+
+    def encode(self, x: np.ndarray) -> np.ndarray: ...
+
+    def decode(self, z: np.ndarray) -> np.ndarray: ...
+
+    def sample(self, n: int, seed: int | None = None) -> np.ndarray: ...
+
+
+def check_model(model) -> None:
+    """Raise TypeError naming what is missing when ``model`` lacks the interface."""
+    missing = [m for m in REQUIRED_MEMBERS if not hasattr(model, m)]
+    not_callable = [m for m in ("encode", "decode", "sample") if hasattr(model, m) and not callable(getattr(model, m))]
+    if missing or not_callable:
+        raise TypeError(
+            f"{type(model).__name__} does not implement the generative-model interface "
+            f"(missing {missing or 'nothing'}, not callable {not_callable or 'nothing'}); "
+            "it needs latent_dim, encode(x), decode(z) and sample(n) - see helpers.interface."
+        )
+    dim = model.latent_dim
+    if not isinstance(dim, (int, np.integer)) or dim < 1:
+        raise TypeError(f"{type(model).__name__}.latent_dim must be a positive int, got {dim!r}.")
+
+
+def check_codes(z, latent_dim: int, *, name: str = "codes") -> np.ndarray:
+    """Codes as float32 (N, latent_dim), or a ValueError saying what shape was expected."""
+    z = np.asarray(z, dtype=np.float32)
+    if z.ndim == 1 and z.shape[0] == latent_dim:
+        raise ValueError(f"{name}: got one code of shape {z.shape}; pass a batch, e.g. z[None].")
+    if z.ndim != 2 or z.shape[1] != latent_dim:
+        raise ValueError(f"{name}: expected shape (N, {latent_dim}), got {z.shape}.")
+    if not np.all(np.isfinite(z)):
+        raise ValueError(f"{name}: contains NaN or infinite values.")
+    return z

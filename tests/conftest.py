@@ -1,0 +1,56 @@
+"""Shared fixtures: a small synthetic MNIST-like file and an isolated artifacts folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def real_mnist_path() -> Path | None:
+    """The MNIST file the notebooks would read offline, if this machine has one."""
+    env = os.environ.get("MNIST_NPZ")
+    if env and Path(env).is_file():
+        return Path(env)
+    shared = REPO.parent / "shared" / "data" / "mnist.npz"
+    return shared if shared.is_file() else None
+
+
+@pytest.fixture
+def tiny_mnist_npz(tmp_path) -> Path:
+    """A valid file in the keras.datasets.mnist layout, 200 train / 50 test images."""
+    rng = np.random.default_rng(0)
+    path = tmp_path / "mnist.npz"
+    np.savez(
+        path,
+        x_train=rng.integers(0, 256, (200, 28, 28), dtype=np.uint8),
+        y_train=np.arange(200, dtype=np.uint8) % 10,
+        x_test=rng.integers(0, 256, (50, 28, 28), dtype=np.uint8),
+        y_test=np.arange(50, dtype=np.uint8) % 10,
+    )
+    return path
+
+
+@pytest.fixture
+def isolated_artifacts(tmp_path, monkeypatch) -> Path:
+    """Point the model cache at a fresh folder for this test."""
+    folder = tmp_path / "artifacts"
+    monkeypatch.setenv("TUTORIAL_ARTIFACTS", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """Real MNIST (quick-mode subset) when available; tests needing it skip otherwise."""
+    from helpers.data import load_mnist
+
+    path = real_mnist_path()
+    if path is None and not os.environ.get("CI"):
+        pytest.skip("no offline MNIST: set MNIST_NPZ=/path/to/mnist.npz")
+    return load_mnist(path, quick=True)
