@@ -1,0 +1,317 @@
+"""A variational autoencoder (Kingma & Welling, 2014) in Keras 3.
+
+Introduced in notebook 03; reused by notebooks 04-06 through the shared
+interface (``encode``, ``decode``, ``sample``, ``latent_dim``).
+
+The model is q(z|x) = N(mu(x), diag sigma^2(x)), p(z) = N(0, I) and a
+Bernoulli decoder p(x|z) on the [0, 1] grey levels. The loss is the negative
+ELBO *per image*: reconstruction (summed over the 784 pixels) plus the KL
+divergence (summed over the latent dimensions), averaged over the batch. The
+2018 seed code divided the KL term by the batch size a second time, which
+silently turns the model into a nearly plain autoencoder; here both terms are
+on the same per-image scale.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from . import cache, config
+from .data import Dataset, check_images, load_mnist
+from .interface import check_codes
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+# --- loss terms (backend-agnostic keras.ops, unit-tested) -------------------------
+def bernoulli_nll(x, logits):
+    """-log p(x|z) per image for a Bernoulli decoder, summed over pixels (nats).
+
+    softplus(l) - x*l equals the sigmoid cross-entropy and is stable for any logit.
+    """
+    x = ops.reshape(x, (ops.shape(x)[0], -1))
+    logits = ops.reshape(logits, (ops.shape(logits)[0], -1))
+    return ops.sum(ops.softplus(logits) - x * logits, axis=-1)
+
+
+def gaussian_kl(mean, log_var):
+    """KL(N(mean, exp(log_var)) || N(0, I)) per image, summed over latent dimensions."""
+    return 0.5 * ops.sum(ops.exp(log_var) + ops.square(mean) - 1.0 - log_var, axis=-1)
+
+
+def gaussian_log_density(z, mean, log_var):
+    """log N(z; mean, exp(log_var)) summed over the last axis."""
+    return -0.5 * ops.sum(LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1)
+
+
+def dense_forward_flops(units: list[int]) -> int:
+    """Multiply-adds x 2 of a chain of Dense layers with these widths (input first)."""
+    return sum(2 * a * b for a, b in zip(units[:-1], units[1:]))
+
+
+# --- the model --------------------------------------------------------------------
+@keras.saving.register_keras_serializable(package="helpers")
+class VAE(keras.Model):
+    """MLP VAE with its own ``train_step``; see the module docstring for the loss.
+
+    ``encoder_units`` / ``decoder_units`` are the hidden widths. The encoder
+    outputs the mean and the log-variance of q(z|x); the decoder outputs
+    Bernoulli logits, and ``decode`` returns their sigmoid (pixel means).
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 20,
+        encoder_units: tuple[int, ...] = (512, 512),
+        decoder_units: tuple[int, ...] = (512, 512),
+        activation: str = "relu",
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if latent_dim < 1:
+            raise ValueError(f"latent_dim must be positive, got {latent_dim}.")
+        self.latent_dim = int(latent_dim)
+        self.encoder_units = tuple(int(u) for u in encoder_units)
+        self.decoder_units = tuple(int(u) for u in decoder_units)
+        self.activation = activation
+        self.seed = int(seed)
+        self.noise = keras.random.SeedGenerator(seed)
+
+        x_in = keras.Input((28, 28), name="image")
+        h = layers.Flatten()(x_in)
+        for i, u in enumerate(self.encoder_units):
+            h = layers.Dense(u, activation=activation, name=f"enc_{i}")(h)
+        mean = layers.Dense(self.latent_dim, name="z_mean")(h)
+        log_var = layers.Dense(self.latent_dim, name="z_log_var")(h)
+        self.encoder = keras.Model(x_in, [mean, log_var], name="encoder")
+
+        z_in = keras.Input((self.latent_dim,), name="z")
+        h = z_in
+        for i, u in enumerate(self.decoder_units):
+            h = layers.Dense(u, activation=activation, name=f"dec_{i}")(h)
+        logits = layers.Reshape((28, 28))(layers.Dense(28 * 28, name="logits")(h))
+        self.decoder = keras.Model(z_in, logits, name="decoder")
+
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.rec_tracker = keras.metrics.Mean(name="reconstruction")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
+        # Both halves are functional models, built on creation; so is the whole.
+        self.built = True
+
+    # Keras needs these to restore the model from a .keras file.
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "latent_dim": self.latent_dim,
+            "encoder_units": list(self.encoder_units),
+            "decoder_units": list(self.decoder_units),
+            "activation": self.activation,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, cfg):
+        return cls(**cfg)
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.rec_tracker, self.kl_tracker]
+
+    def train_flops_per_image(self) -> int:
+        """Approximate FLOPs of one training step per image (forward x 3 for backprop)."""
+        enc = dense_forward_flops([784, *self.encoder_units]) + 2 * dense_forward_flops([self.encoder_units[-1], self.latent_dim])
+        dec = dense_forward_flops([self.latent_dim, *self.decoder_units, 784])
+        return 3 * (enc + dec)
+
+    def _terms(self, x, training: bool):
+        mean, log_var = self.encoder(x, training=training)
+        eps = keras.random.normal(ops.shape(mean), seed=self.noise)
+        z = mean + ops.exp(0.5 * log_var) * eps  # the reparameterisation trick
+        logits = self.decoder(z, training=training)
+        return bernoulli_nll(x, logits), gaussian_kl(mean, log_var)
+
+    def call(self, x, training=False):
+        mean, _ = self.encoder(x, training=training)
+        return self.decoder(mean, training=training)
+
+    def train_step(self, data):
+        import tensorflow as tf  # the gradient tape is the TensorFlow backend's
+
+        x = data[0] if isinstance(data, tuple) else data
+        with tf.GradientTape() as tape:
+            rec, kl = self._terms(x, training=True)
+            loss = ops.mean(rec + kl)
+        grads = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        return self._update_metrics(loss, rec, kl)
+
+    def test_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        rec, kl = self._terms(x, training=False)
+        return self._update_metrics(ops.mean(rec + kl), rec, kl)
+
+    def _update_metrics(self, loss, rec, kl):
+        self.loss_tracker.update_state(loss)
+        self.rec_tracker.update_state(ops.mean(rec))
+        self.kl_tracker.update_state(ops.mean(kl))
+        return {m.name: m.result() for m in self.metrics}
+
+    # --- the shared generative-model interface ---------------------------------
+    def encode(self, x, batch_size: int = 2048) -> np.ndarray:
+        """Mean codes mu(x), (N, latent_dim)."""
+        x = check_images(x, name="encode")
+        out = [ops.convert_to_numpy(self.encoder(x[i: i + batch_size])[0]) for i in range(0, len(x), batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, self.latent_dim), np.float32)
+
+    def encode_distribution(self, x, batch_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and log-variance of q(z|x)."""
+        x = check_images(x, name="encode_distribution")
+        parts = [self.encoder(x[i: i + batch_size]) for i in range(0, len(x), batch_size)]
+        return (np.concatenate([ops.convert_to_numpy(p[0]) for p in parts]),
+                np.concatenate([ops.convert_to_numpy(p[1]) for p in parts]))
+
+    def decode(self, z, batch_size: int = 4096) -> np.ndarray:
+        """Pixel means sigmoid(logits), (N, 28, 28) in [0, 1]."""
+        z = check_codes(z, self.latent_dim, name="decode")
+        out = [ops.convert_to_numpy(ops.sigmoid(self.decoder(z[i: i + batch_size]))) for i in range(0, len(z), batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, 28, 28), np.float32)
+
+    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
+        """Decode n codes drawn from the prior N(0, I)."""
+        z = np.random.default_rng(seed).standard_normal((int(n), self.latent_dim)).astype(np.float32)
+        return self.decode(z)
+
+    def reconstruct(self, x) -> np.ndarray:
+        return self.decode(self.encode(x))
+
+
+# --- evaluation -----------------------------------------------------------------------
+def negative_elbo(model: VAE, x, batch_size: int = 2000, seed: int = 0) -> dict[str, float]:
+    """Test negative ELBO in nats per image, with its reconstruction and KL parts.
+
+    One reparameterised sample per image (an unbiased estimate of the ELBO).
+    """
+    x = check_images(x, name="negative_elbo")
+    rng = np.random.default_rng(seed)
+    rec_all, kl_all = [], []
+    for i in range(0, len(x), batch_size):
+        xb = x[i: i + batch_size]
+        mean, log_var = (ops.convert_to_numpy(t) for t in model.encoder(xb))
+        z = mean + np.exp(0.5 * log_var) * rng.standard_normal(mean.shape).astype(np.float32)
+        logits = model.decoder(z)
+        rec_all.append(ops.convert_to_numpy(bernoulli_nll(xb, logits)))
+        kl_all.append(ops.convert_to_numpy(gaussian_kl(mean, log_var)))
+    rec, kl = np.concatenate(rec_all), np.concatenate(kl_all)
+    return {"neg_elbo": float(np.mean(rec + kl)), "reconstruction": float(np.mean(rec)), "kl": float(np.mean(kl))}
+
+
+def importance_weighted_nll(model: VAE, x, k: int = 200, chunk: int = 50, seed: int = 0) -> float:
+    """-log p(x) estimated with k importance samples from q(z|x) (Burda et al. 2016).
+
+    log p(x) >= log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x); the bound tightens
+    as k grows, so this is a tighter estimate than the ELBO (k = 1).
+    """
+    from scipy.special import logsumexp
+
+    x = check_images(x, name="importance_weighted_nll")
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(0, len(x), chunk):
+        xb = x[i: i + chunk]
+        b = len(xb)
+        mean, log_var = (ops.convert_to_numpy(t) for t in model.encoder(xb))
+        eps = rng.standard_normal((k, b, model.latent_dim)).astype(np.float32)
+        z = mean[None] + np.exp(0.5 * log_var)[None] * eps  # (k, b, d)
+        logits = model.decoder(z.reshape(k * b, -1))
+        log_px_z = ops.convert_to_numpy(bernoulli_nll(np.tile(xb, (k, 1, 1)), logits)).reshape(k, b)
+        log_pz = -0.5 * np.sum(LOG_2PI + z ** 2, axis=-1)
+        log_qz = -0.5 * np.sum(LOG_2PI + log_var[None] + eps ** 2, axis=-1)
+        log_w = -log_px_z + log_pz - log_qz
+        out.append(-(logsumexp(log_w, axis=0) - np.log(k)))
+    return float(np.mean(np.concatenate(out)))
+
+
+# --- training and the cache --------------------------------------------------------------
+class EpochTimer(keras.callbacks.Callback):
+    """Records wall seconds per epoch (the throughput figure of notebook 03)."""
+
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def training_config(latent_dim: int) -> dict:
+    """Architecture and schedule of the VAEs used in the series, for this mode.
+
+    Why these: at a few minutes of CPU, an MLP keeps the matrix units busy
+    (large dense matmuls run near the machine's peak), while convolutions at
+    MNIST size spend most of their time in overheads. A cosine learning-rate
+    decay to zero gains the last nats that a constant rate leaves on the table.
+    """
+    s = config.SETTINGS
+    return {
+        "latent_dim": latent_dim,
+        "encoder_units": [512, 512],
+        "decoder_units": [512, 512],
+        "activation": "relu",
+        "epochs": s.vae_epochs if latent_dim > 2 else max(1, s.vae_epochs // 2),
+        "batch_size": 128,
+        "learning_rate": 1e-3,
+        "train_images": s.train_subset or 60000,
+    }
+
+
+def train_vae(data: Dataset, cfg: dict, verbose: int = 2) -> tuple[VAE, dict]:
+    """Build (one seed call) and fit a VAE; returns the model and its training record."""
+    config.seed_everything(0)
+    model = VAE(cfg["latent_dim"], cfg["encoder_units"], cfg["decoder_units"], cfg["activation"])
+    x = data.x_train[: cfg["train_images"]]
+    steps = cfg["epochs"] * (len(x) // cfg["batch_size"])
+    schedule = keras.optimizers.schedules.CosineDecay(cfg["learning_rate"], decay_steps=max(1, steps))
+    model.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=True)
+    timer = EpochTimer()
+    start = time.perf_counter()
+    history = model.fit(x, epochs=cfg["epochs"], batch_size=cfg["batch_size"], shuffle=True,
+                        verbose=verbose, callbacks=[timer])
+    train_seconds = time.perf_counter() - start
+    record = {
+        "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
+        "epoch_seconds": timer.seconds,
+        "train_seconds": train_seconds,
+        "train_flops_per_image": model.train_flops_per_image(),
+        "train_images": len(x),
+        "measured": time.strftime("%Y-%m-%d"),
+    }
+    return model, record
+
+
+def pretrained_vae(latent_dim: int = 20, data: Dataset | None = None, *, retrain: bool = False,
+                   verbose: int = 2) -> tuple[VAE, dict]:
+    """The series' VAE with this latent size: loaded from the cache, else trained and cached."""
+    cfg = training_config(latent_dim)
+
+    def train():
+        return train_vae(data if data is not None else load_mnist(), cfg, verbose=verbose)
+
+    model, record, _ = cache.cached_model(f"vae-d{latent_dim}", cfg, train, retrain=retrain)
+    return model, record
+
+
+def achieved_gflops(record: dict) -> float:
+    """Training GFLOP/s from a record: FLOPs per image x images / median epoch time.
+
+    The median skips the first epoch's XLA compilation.
+    """
+    seconds = float(np.median(record["epoch_seconds"]))
+    return record["train_flops_per_image"] * record["train_images"] / seconds / 1e9
