@@ -163,10 +163,26 @@ class VAE(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     # --- the shared generative-model interface ---------------------------------
+    def _graph(self, name: str):
+        """A traced (tf.function) inference call of a sub-network.
+
+        An eager Keras call costs milliseconds of Python overhead per batch;
+        the interactive explorer decodes one code per slider move, so the
+        traced version is what keeps it responsive.
+        """
+        import tensorflow as tf
+
+        cache = self.__dict__.setdefault("_inference_graphs", {})
+        if name not in cache:
+            net = getattr(self, name)
+            cache[name] = tf.function(lambda t: net(t, training=False), reduce_retracing=True)
+        return cache[name]
+
     def encode(self, x, batch_size: int = 2048) -> np.ndarray:
         """Mean codes mu(x), (N, latent_dim)."""
         x = check_images(x, name="encode")
-        out = [ops.convert_to_numpy(self.encoder(x[i: i + batch_size])[0]) for i in range(0, len(x), batch_size)]
+        run = self._graph("encoder")
+        out = [ops.convert_to_numpy(run(x[i: i + batch_size])[0]) for i in range(0, len(x), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, self.latent_dim), np.float32)
 
     def encode_distribution(self, x, batch_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:
@@ -179,7 +195,8 @@ class VAE(keras.Model):
     def decode(self, z, batch_size: int = 4096) -> np.ndarray:
         """Pixel means sigmoid(logits), (N, 28, 28) in [0, 1]."""
         z = check_codes(z, self.latent_dim, name="decode")
-        out = [ops.convert_to_numpy(ops.sigmoid(self.decoder(z[i: i + batch_size]))) for i in range(0, len(z), batch_size)]
+        run = self._graph("decoder")
+        out = [ops.convert_to_numpy(ops.sigmoid(run(z[i: i + batch_size]))) for i in range(0, len(z), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, 28, 28), np.float32)
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
