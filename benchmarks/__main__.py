@@ -1,0 +1,192 @@
+"""The benchmark table: every speed and quality goal of the series, measured.
+
+    python -m benchmarks                  # everything (full mode), writes RESULTS.md + results.json
+    python -m benchmarks --only matmul vae
+    TUTORIAL_QUICK=1 python -m benchmarks # a smoke run; results stay in artifacts/
+
+Models are loaded from the cache (artifacts/) or trained when missing, so a
+fresh clone measures training time too. Figures are measured, never timed in
+tests. In full mode the table goes to ``benchmarks/RESULTS.md`` and each
+figure (value, unit, date) to ``benchmarks/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+SECTIONS = ("matmul", "vae", "bigan", "explorer", "scoring", "series")
+
+
+class Results:
+    """Ordered figures: name -> (value, unit, goal text, note)."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+        self.date = time.strftime("%Y-%m-%d")
+
+    def add(self, name: str, value, unit: str, goal: str = "", note: str = "") -> None:
+        value = float(value) if isinstance(value, (int, float, np.floating, np.integer)) else value
+        self.rows.append({"name": name, "value": value, "unit": unit, "goal": goal, "note": note})
+        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+        print(f"  {name}: {shown} {unit} {('(goal ' + goal + ')') if goal else ''}", flush=True)
+
+    def markdown(self, header: str) -> str:
+        lines = [header, "", "| figure | value | unit | goal | note |", "|---|---:|---|---|---|"]
+        for r in self.rows:
+            v = r["value"]
+            shown = f"{v:.4g}" if isinstance(v, float) else str(v)
+            lines.append(f"| {r['name']} | {shown} | {r['unit']} | {r['goal']} | {r['note']} |")
+        return "\n".join(lines) + "\n"
+
+    def as_json(self) -> dict:
+        return {r["name"]: {"value": r["value"], "unit": r["unit"], "date": self.date} for r in self.rows}
+
+
+def matmul_rate(size: int = 2048, repeats: int = 10) -> float:
+    """The machine's float32 matrix-multiply rate in GFLOP/s (the roofline), via TensorFlow."""
+    import tensorflow as tf
+
+    a = tf.random.normal((size, size))
+    b = tf.random.normal((size, size))
+    mm = tf.function(lambda x, y: tf.matmul(x, y))
+    mm(a, b).numpy()
+    best = np.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            c = mm(a, b)
+        c.numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * size ** 3 * repeats / best / 1e9
+
+
+def bench_matmul(res: Results, ctx: dict) -> None:
+    ctx["roofline"] = matmul_rate()
+    res.add("float32 matmul rate (2048x2048, TensorFlow)", ctx["roofline"], "GFLOP/s", note="the roofline")
+
+
+def bench_vae(res: Results, ctx: dict) -> None:
+    from helpers import config, vae
+
+    data = ctx["data"]
+    for d in (20, 2):
+        model, record = vae.pretrained_vae(d, data, verbose=0)
+        elbo = vae.negative_elbo(model, data.x_test)
+        k = config.SETTINGS.elbo_importance_samples
+        iw = vae.importance_weighted_nll(model, data.x_test, k=k)
+        goal = "<= 96" if d == 20 else ""
+        res.add(f"VAE-{d}d test negative ELBO", elbo["neg_elbo"], "nats/image", goal)
+        res.add(f"VAE-{d}d reconstruction part", elbo["reconstruction"], "nats/image")
+        res.add(f"VAE-{d}d KL part", elbo["kl"], "nats/image")
+        res.add(f"VAE-{d}d importance-weighted NLL (k={k})", iw, "nats/image")
+        res.add(f"VAE-{d}d training time", record["train_seconds"] / 60, "min", "<= 3" if d == 20 else "")
+        res.add(f"VAE-{d}d seconds per epoch (median)", float(np.median(record["epoch_seconds"])), "s",
+                note=f"{len(record['epoch_seconds'])} epochs of {record['train_images']} images")
+        if d == 20:
+            gflops = vae.achieved_gflops(record)
+            res.add("VAE-20d training throughput", gflops, "GFLOP/s", ">= 0.5 x roofline")
+            if "roofline" in ctx:
+                res.add("VAE-20d throughput / matmul rate", gflops / ctx["roofline"], "fraction", ">= 0.5")
+
+
+def bench_bigan(res: Results, ctx: dict) -> None:
+    from helpers import bigan, classical
+
+    data = ctx["data"]
+    model, record = bigan.pretrained_bigan(data)
+    figures = bigan.quality_figures(model, data, classical.mnist_logistic_regression(data))
+    ctx["bigan"] = model
+    goals = {"knn": ">= 0.95", "class_kept": ">= 0.80", "train_min": "<= 5"}
+    for key, value in figures.items():
+        unit = "min" if key.endswith("minutes") else "s" if "seconds" in key else ""
+        goal = next((g for k, g in goals.items() if k in key), "")
+        res.add(f"BiGAN {key.replace('_', ' ')}", value, unit, goal)
+
+
+def bench_explorer(res: Results, ctx: dict) -> None:
+    """Slider latency: decode + judge + redraw for 100 alpha values, VAE-20d."""
+    from helpers import classical, latent, vae, widgets
+
+    data = ctx["data"]
+    model, _ = vae.pretrained_vae(20, data, verbose=0)
+    space = latent.LatentSpace(model, data.x_train, data.y_train)
+    lr = classical.mnist_logistic_regression(data)
+    explorer = widgets.InterpolationExplorer(
+        {"VAE-20d": space}, data.x_test, data.y_test, lambda im: lr.predict_proba(im.reshape(len(im), -1)))
+    explorer.measure_latency(np.linspace(-1, 2, 20))  # warm-up: traces the decoder once
+    lat = explorer.measure_latency(np.linspace(-1, 2, 100))
+    res.add("explorer slider latency, median", lat["median_ms"], "ms", "<= 50",
+            "decode + judge + widget update, 100 alphas")
+    res.add("explorer slider latency, 95th percentile", lat["p95_ms"], "ms", "<= 50")
+
+
+def bench_scoring(res: Results, ctx: dict) -> None:
+    from helpers import scoring
+
+    figures = scoring.benchmark_figures(ctx["data"])
+    for name, (value, unit, goal) in figures.items():
+        res.add(name, value, unit, goal)
+
+
+def bench_series(res: Results, ctx: dict) -> None:
+    from helpers import cache
+
+    record = cache.load_json(cache.artifact_path("run_times", ".json", mode="full"))
+    if record is None:
+        print("  no artifacts/run_times-full.json: run `make run` first to time the whole series")
+        return
+    res.add("make run, whole series (training included)", record["total_seconds"] / 60, "min", "<= 10",
+            f"measured {record.get('measured', '?')}")
+    for name, seconds in record["notebooks"].items():
+        res.add(f"  {name}", seconds, "s")
+
+
+BENCHES = {"matmul": bench_matmul, "vae": bench_vae, "bigan": bench_bigan,
+           "explorer": bench_explorer, "scoring": bench_scoring, "series": bench_series}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.path.insert(0, str(HERE.parent))
+    from helpers import cache, config
+    from helpers.data import load_mnist
+
+    config.setup(0)
+    res = Results()
+    ctx = {"data": load_mnist()}
+    for name in args.only or SECTIONS:
+        print(f"[{name}]", flush=True)
+        BENCHES[name](res, ctx)
+
+    header = (f"# Benchmark results ({config.MODE} mode, {res.date})\n\n"
+              f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores. "
+              + ", ".join(f"{k} {v}" for k, v in config.versions().items()))
+    table = res.markdown(header)
+    print()
+    print(table)
+    if config.MODE == "full" and not args.only:
+        (HERE / "RESULTS.md").write_text(table)
+        cache.atomic_write(HERE / "results.json",
+                           lambda p: p.write_text(json.dumps(res.as_json(), indent=2)))
+        print(f"wrote {HERE / 'RESULTS.md'} and {HERE / 'results.json'}")
+    else:
+        out = cache.artifact_path("benchmarks", ".md")
+        out.write_text(table)
+        print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
