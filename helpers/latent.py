@@ -218,3 +218,18 @@ def looped_move(space: LatentSpace, x, a: int, b: int, alphas: Iterable[float]) 
         z = space.encode(img[None])[0]
         out.append([space.decode((z + np.float32(al) * v)[None])[0] for al in alphas])
     return np.asarray(out, dtype=np.float32)
+
+
+def interpolation_norms(z0: np.ndarray, z1: np.ndarray, t) -> dict[str, np.ndarray]:
+    """Norms along lerp and slerp paths for many pairs of codes: each (n_pairs, len(t)).
+
+    Used in notebook 05 to show that a straight line between two codes of
+    typical norm passes through codes the prior almost never produces.
+    """
+    z0, z1 = np.asarray(z0), np.asarray(z1)
+    if z0.shape != z1.shape or z0.ndim != 2:
+        raise ValueError(f"z0 and z1 must both be (n_pairs, d), got {z0.shape} and {z1.shape}.")
+    return {
+        "lerp": np.stack([path_norms(lerp(a, b, t)) for a, b in zip(z0, z1)]),
+        "slerp": np.stack([path_norms(slerp(a, b, t)) for a, b in zip(z0, z1)]),
+    }
