@@ -51,6 +51,20 @@ class Results:
         return {r["name"]: {"value": r["value"], "unit": r["unit"], "date": self.date} for r in self.rows}
 
 
+class LazyContext(dict):
+    """Shared state between sections; MNIST is loaded only by a section that needs it."""
+
+    def __init__(self, **loaders):
+        super().__init__()
+        self.loaders = loaders
+
+    def __missing__(self, key):
+        if key not in self.loaders:
+            raise KeyError(key)
+        self[key] = self.loaders[key]()
+        return self[key]
+
+
 def matmul_rate(size: int = 2048, repeats: int = 10) -> float:
     """The machine's float32 matrix-multiply rate in GFLOP/s (the roofline), via TensorFlow."""
     import tensorflow as tf
@@ -165,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
 
     config.setup(0)
     res = Results()
-    ctx = {"data": load_mnist()}
+    ctx = LazyContext(data=load_mnist)
     for name in args.only or SECTIONS:
         print(f"[{name}]", flush=True)
         BENCHES[name](res, ctx)
