@@ -13,4 +13,10 @@ Layers, lowest first (each module imports only those above it in this list):
 9. ``widgets``  the interactive explorer and static stand-ins  (notebook 05)
 """
 
+import os as _os
+
+# Silence TensorFlow's C++ start-up log before any submodule imports it, so
+# committed notebook outputs carry figures and numbers, not XLA banners.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 __version__ = "0.1.0"

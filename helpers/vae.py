@@ -14,6 +14,7 @@ on the same per-image scale.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 
@@ -55,6 +56,11 @@ def dense_forward_flops(units: list[int]) -> int:
 
 
 # --- the model --------------------------------------------------------------------
+def _inference_call(net, t):
+    """``net(t)`` in inference mode; wrapped in a tf.function by :meth:`VAE._graph`."""
+    return net(t, training=False)
+
+
 @keras.saving.register_keras_serializable(package="helpers")
 class VAE(keras.Model):
     """MLP VAE with its own ``train_step``; see the module docstring for the loss.
@@ -174,8 +180,9 @@ class VAE(keras.Model):
 
         cache = self.__dict__.setdefault("_inference_graphs", {})
         if name not in cache:
-            net = getattr(self, name)
-            cache[name] = tf.function(lambda t: net(t, training=False), reduce_retracing=True)
+            # A partial, not a lambda: TensorFlow counts retracings per code object, so one lambda
+            # shared by every VAE's encoder and decoder tripped its "excessive retracing" warning.
+            cache[name] = tf.function(functools.partial(_inference_call, getattr(self, name)), reduce_retracing=True)
         return cache[name]
 
     def encode(self, x, batch_size: int = 2048) -> np.ndarray:
@@ -294,7 +301,7 @@ def train_vae(data: Dataset, cfg: dict, verbose: int = 2) -> tuple[VAE, dict]:
     config.seed_everything(0)
     model = VAE(cfg["latent_dim"], cfg["encoder_units"], cfg["decoder_units"], cfg["activation"])
     x = data.x_train[: cfg["train_images"]]
-    steps = cfg["epochs"] * (len(x) // cfg["batch_size"])
+    steps = cfg["epochs"] * math.ceil(len(x) / cfg["batch_size"])  # fit runs the last partial batch too
     schedule = keras.optimizers.schedules.CosineDecay(cfg["learning_rate"], decay_steps=max(1, steps))
     model.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=True)
     timer = EpochTimer()

@@ -1,0 +1,326 @@
+"""The latent-space engine (helpers/latent.py) on models whose answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import latent
+
+D = 3
+N_CLASSES = 10
+
+
+class PixelCodeModel:
+    """A linear model with a known latent space: the code *is* the first three pixels.
+
+    ``encode`` reads pixels 0-2 of the flattened image; ``decode`` writes the
+    code there on a blank image. Class centroids, vectors and moved images
+    can therefore be computed by hand.
+    """
+
+    latent_dim = D
+
+    def __init__(self):
+        self.decode_calls = 0
+        self.encode_calls = 0
+
+    def encode(self, x):
+        self.encode_calls += 1
+        return np.asarray(x, np.float32).reshape(len(x), -1)[:, :D].copy()
+
+    def decode(self, z):
+        self.decode_calls += 1
+        z = np.asarray(z, np.float32)
+        out = np.zeros((len(z), 784), np.float32)
+        out[:, :D] = z
+        return out.reshape(-1, 28, 28)
+
+    def sample(self, n, seed=None):
+        return self.decode(np.random.default_rng(seed).uniform(0, 1, (n, D)))
+
+
+def images_with_codes(codes) -> np.ndarray:
+    x = np.zeros((len(codes), 784), np.float32)
+    x[:, :D] = codes
+    return x.reshape(-1, 28, 28)
+
+
+#: class centres in [0.2, 0.8] so that centre +- 0.1 stays a valid grey level
+BASE = np.random.default_rng(0).uniform(0.2, 0.8, (N_CLASSES, D)).astype(np.float32)
+#: deliberately unequal class sizes (2, 4, ..., 20), so pooled and balanced vectors differ
+COUNTS = 2 * np.arange(1, N_CLASSES + 1)
+
+
+@pytest.fixture
+def training_set():
+    """Per class: pairs of codes centre +- offset, so each class mean is its centre exactly."""
+    rng = np.random.default_rng(1)
+    codes, labels = [], []
+    for c, n in enumerate(COUNTS):
+        off = rng.uniform(-0.1, 0.1, (n // 2, D))
+        codes += [BASE[c] + off, BASE[c] - off]
+        labels += [c] * n
+    codes = np.concatenate(codes)
+    order = rng.permutation(len(codes))
+    return images_with_codes(codes[order]), np.asarray(labels)[order]
+
+
+@pytest.fixture
+def space(training_set):
+    return latent.LatentSpace(PixelCodeModel(), *training_set)
+
+
+@pytest.fixture
+def test_images():
+    return images_with_codes(np.random.default_rng(2).uniform(0.3, 0.7, (5, D)))
+
+
+@pytest.fixture(scope="module")
+def vae_space():
+    """A small untrained VAE (nonlinear, implements the interface) with centroids on random images."""
+    keras = pytest.importorskip("keras")
+    from helpers import vae
+
+    keras.utils.set_random_seed(0)
+    model = vae.VAE(4, (16,), (16,))
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 1, (200, 28, 28)).astype(np.float32)
+    return latent.LatentSpace(model, x, np.arange(200) % 10), rng.uniform(0, 1, (6, 28, 28)).astype(np.float32)
+
+
+# --- centroids and vectors ---------------------------------------------------------------
+def test_centroids_are_the_class_means(space):
+    np.testing.assert_allclose(space.centroids, BASE, atol=1e-6)
+    np.testing.assert_array_equal(space.counts, COUNTS)
+
+
+def test_centroid_vector_points_from_b_to_a(space):
+    np.testing.assert_allclose(space.vector(7, 2), BASE[7] - BASE[2], atol=1e-6)
+    np.testing.assert_allclose(space.vector(2, 7), -space.vector(7, 2), atol=1e-7)
+
+
+def test_balanced_and_pooled_vectors_by_hand(space):
+    a, b = 9, 0  # the biggest and the smallest class
+    def one_vs_rest(c, weights):
+        others = [k for k in range(N_CLASSES) if k != c]
+        w = np.asarray(weights, float)[others]
+        return BASE[c] - (w[:, None] * BASE[others]).sum(axis=0) / w.sum()
+
+    balanced = one_vs_rest(a, np.ones(N_CLASSES)) - one_vs_rest(b, np.ones(N_CLASSES))
+    pooled = one_vs_rest(a, COUNTS) - one_vs_rest(b, COUNTS)
+    np.testing.assert_allclose(space.vector(a, b, "balanced"), balanced, atol=1e-5)
+    np.testing.assert_allclose(space.vector(a, b, "pooled"), pooled, atol=1e-5)
+    # with unequal class sizes the count weighting changes the direction
+    assert np.abs(space.vector(a, b, "pooled") - space.vector(a, b, "balanced")).max() > 1e-3
+    # with equal weights the one-vs-rest difference is the centroid difference scaled by K/(K-1)
+    np.testing.assert_allclose(space.vector(a, b, "balanced"),
+                               N_CLASSES / (N_CLASSES - 1) * space.vector(a, b), atol=1e-5)
+
+
+def test_pooled_equals_balanced_when_classes_are_equal():
+    codes = np.repeat(BASE, 4, axis=0)
+    labels = np.repeat(np.arange(N_CLASSES), 4)
+    sp = latent.LatentSpace(PixelCodeModel(), images_with_codes(codes), labels)
+    np.testing.assert_allclose(sp.vector(3, 5, "pooled"), sp.vector(3, 5, "balanced"), atol=1e-6)
+
+
+def test_class_centroids_function_directly():
+    codes = np.array([[0.0, 0.0], [2.0, 4.0], [1.0, 1.0]])
+    got = latent.class_centroids(codes, np.array([0, 0, 1]), n_classes=2)
+    np.testing.assert_allclose(got, [[1.0, 2.0], [1.0, 1.0]])
+
+
+# --- moving images --------------------------------------------------------------------
+def test_move_by_hand(space, test_images):
+    alphas = np.array([-0.5, 0.0, 0.5, 1.0])
+    moved = space.move(test_images, a=4, b=1, alphas=alphas)
+    assert moved.shape == (5, 4, 28, 28)
+    expected = test_images.reshape(5, 784)[:, None, :D] + alphas[None, :, None] * (BASE[4] - BASE[1])
+    np.testing.assert_allclose(moved.reshape(5, 4, 784)[..., :D], expected, atol=1e-6)
+    assert np.all(moved.reshape(5, 4, 784)[..., D:] == 0)
+
+
+def test_move_is_one_encode_and_one_decode_call(training_set, test_images):
+    model = PixelCodeModel()
+    sp = latent.LatentSpace(model, *training_set)
+    model.encode_calls = model.decode_calls = 0
+    sp.move(test_images, 3, 8, np.linspace(0, 1, 7))
+    assert (model.encode_calls, model.decode_calls) == (1, 1)
+
+
+def test_alpha_zero_is_the_plain_reconstruction(space, test_images, vae_space):
+    np.testing.assert_allclose(space.move(test_images, 1, 2, [0.0])[:, 0],
+                               space.model.decode(space.model.encode(test_images)), atol=1e-7)
+    sp, x = vae_space
+    np.testing.assert_allclose(sp.move(x, 5, 6, [0.0])[:, 0], sp.model.reconstruct(x), atol=1e-6)
+
+
+def test_vectorised_move_agrees_with_the_loop(vae_space):
+    sp, x = vae_space
+    alphas = [-1.0, 0.0, 0.5, 2.0]
+    fast = sp.move(x, 3, 8, alphas)
+    slow = latent.looped_move(sp, x, 3, 8, alphas)
+    assert fast.shape == slow.shape == (6, 4, 28, 28)
+    np.testing.assert_allclose(fast, slow, atol=1e-5)
+    # and the images really move with alpha (the test could fail)
+    assert np.abs(fast[:, -1] - fast[:, 0]).max() > 1e-3
+
+
+def test_centroid_path_runs_from_b_to_a(space):
+    path = space.centroid_path(6, 3, [0.0, 0.5, 1.0]).reshape(3, 784)[:, :D]
+    np.testing.assert_allclose(path, [BASE[3], (BASE[3] + BASE[6]) / 2, BASE[6]], atol=1e-6)
+
+
+def test_pair_grid_has_45_pairs_matching_the_paths(space):
+    alphas = np.linspace(0, 1, 5)
+    grid = space.pair_grid(alphas)
+    assert grid.shape == (45, 5, 28, 28)
+    pairs = latent.digit_pairs()
+    assert len(pairs) == 45 and len(set(pairs)) == 45 and all(b < a for b, a in pairs)
+    for i in (0, 17, 44):
+        b, a = pairs[i]
+        np.testing.assert_allclose(grid[i], space.centroid_path(a, b, alphas), atol=1e-7)
+    assert len(latent.ordered_pairs()) == 90
+
+
+# --- paths ---------------------------------------------------------------------------------
+def test_lerp_midpoint_and_endpoints():
+    z0, z1 = np.array([1.0, -2.0, 0.0]), np.array([3.0, 2.0, 4.0])
+    path = latent.lerp(z0, z1, [0.0, 0.5, 1.0])
+    np.testing.assert_allclose(path, [z0, [2.0, 0.0, 2.0], z1], atol=1e-6)
+    assert latent.lerp(z0, z1, 0.25).shape == (1, 3)
+
+
+def test_slerp_endpoints_exact_and_norm_constant():
+    rng = np.random.default_rng(4)
+    z0, z1 = rng.standard_normal((2, 20))
+    z1 *= np.linalg.norm(z0) / np.linalg.norm(z1)
+    t = np.linspace(0, 1, 11)
+    path = latent.slerp(z0, z1, t)
+    np.testing.assert_allclose(path[0], z0, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(path[-1], z1, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(latent.path_norms(path), np.linalg.norm(z0), rtol=1e-6)
+    # lerp cuts through the low-norm middle; slerp does not
+    assert latent.path_norms(latent.lerp(z0, z1, t))[5] < 0.9 * np.linalg.norm(z0)
+
+
+def test_slerp_follows_the_great_circle():
+    z0, z1 = np.array([2.0, 0.0]), np.array([0.0, 2.0])
+    mid = latent.slerp(z0, z1, 0.5)[0]
+    np.testing.assert_allclose(mid, [np.sqrt(2), np.sqrt(2)], atol=1e-6)
+
+
+def test_slerp_norm_moves_linearly_for_unequal_norms():
+    z0, z1 = np.array([1.0, 0.0, 0.0]), np.array([0.0, 3.0, 0.0])
+    np.testing.assert_allclose(latent.path_norms(latent.slerp(z0, z1, [0, 0.25, 0.5, 1])), [1, 1.5, 2, 3], atol=1e-6)
+
+
+def test_slerp_falls_back_to_lerp_for_parallel_or_zero_codes():
+    z0 = np.array([1.0, 2.0])
+    for z1 in (2 * z0, -z0, np.zeros(2)):
+        np.testing.assert_allclose(latent.slerp(z0, z1, [0.3]), latent.lerp(z0, z1, [0.3]), atol=1e-6)
+        assert np.all(np.isfinite(latent.slerp(z0, z1, [0.3])))
+
+
+@pytest.mark.parametrize("d", [1, 2, 20, 100])
+def test_prior_typical_norm_matches_monte_carlo(d):
+    z = np.random.default_rng(d).standard_normal((100_000, d))
+    mc = np.linalg.norm(z, axis=1).mean()
+    assert latent.prior_typical_norm(d) == pytest.approx(mc, rel=0.01)
+    assert latent.prior_typical_norm(d) < np.sqrt(d)  # Jensen: E|z| < sqrt(E|z|^2)
+
+
+def test_prior_typical_norm_exact_in_one_dimension():
+    assert latent.prior_typical_norm(1) == pytest.approx(np.sqrt(2 / np.pi), rel=1e-12)
+
+
+# --- bad input -----------------------------------------------------------------------------
+@pytest.mark.parametrize("a, b", [(10, 0), (0, -1), (1.5, 0), (True, 0), ("3", 0)])
+def test_unknown_class_is_a_value_error(space, a, b):
+    with pytest.raises(ValueError):
+        space.vector(a, b)
+
+
+def test_same_class_is_a_value_error(space, test_images):
+    with pytest.raises(ValueError, match="both 3"):
+        space.vector(3, 3)
+    with pytest.raises(ValueError):
+        space.move(test_images, 3, 3, [0.5])
+    with pytest.raises(ValueError):
+        space.pair_grid([0, 1], pairs=[(2, 2)])
+
+
+def test_unknown_method_is_a_value_error(space):
+    with pytest.raises(ValueError, match="unknown method"):
+        space.vector(1, 2, "median")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda x: x[:, :27, :27],
+        lambda x: x[0],
+        lambda x: x * 2.0 + 0.5,
+        lambda x: (x * 255).astype(np.uint8),
+    ],
+    ids=["wrong-shape", "single-image", "wrong-range", "uint8"],
+)
+def test_bad_images_are_value_errors(space, test_images, bad):
+    with pytest.raises(ValueError):
+        space.move(bad(test_images), 1, 2, [0.5])
+    with pytest.raises(ValueError):
+        space.encode(bad(test_images))
+
+
+@pytest.mark.parametrize("alphas", [[[0.0, 1.0]], [np.nan], [np.inf]], ids=["2-d", "nan", "inf"])
+def test_bad_alphas_are_value_errors(space, test_images, alphas):
+    with pytest.raises(ValueError):
+        space.move(test_images, 1, 2, alphas)
+
+
+def test_bad_vector_or_codes_are_value_errors(space):
+    with pytest.raises(ValueError):
+        space.moved_codes(np.zeros((2, D)), np.zeros(D + 1), [0.5])
+    with pytest.raises(ValueError):
+        space.decode(np.zeros((2, D + 1)))
+
+
+def test_missing_class_in_training_data_is_a_value_error(training_set):
+    x, y = training_set
+    keep = y != 4
+    with pytest.raises(ValueError, match="class\\(es\\) \\[4\\]"):
+        latent.LatentSpace(PixelCodeModel(), x[keep], y[keep])
+
+
+def test_labels_must_match_images(training_set):
+    x, y = training_set
+    with pytest.raises(ValueError):
+        latent.LatentSpace(PixelCodeModel(), x, y[:-1])
+
+
+class NoDecode:
+    latent_dim = 3
+
+    def encode(self, x):
+        return np.zeros((len(x), 3))
+
+    def sample(self, n, seed=None):
+        return np.zeros((n, 28, 28))
+
+
+class StringDim(PixelCodeModel):
+    latent_dim = "3"
+
+
+class EncodeNotCallable(PixelCodeModel):
+    encode = np.zeros(3)
+
+
+@pytest.mark.parametrize("model", [object(), NoDecode(), StringDim(), EncodeNotCallable()],
+                         ids=["object", "no-decode", "string-dim", "encode-not-callable"])
+def test_model_without_the_interface_is_a_type_error(training_set, model):
+    with pytest.raises(TypeError):
+        latent.LatentSpace(model, *training_set)
+    with pytest.raises(TypeError):
+        latent.encode_images(model, training_set[0])
