@@ -2,6 +2,12 @@
 # make run   - execute every notebook in full mode, in place (what nbviewer shows)
 # make lab   - JupyterLab on notebooks/
 # make bench - the benchmark table (benchmarks/RESULTS.md, results.json)
+# make slides - reveal.js decks of the notebooks, working offline (build/slides/)
+# make html  - offline HTML pages of the notebooks (build/html/00_index.html)
+# make index - regenerate notebooks/00_index.ipynb and the README notebook table
+#              (tools/repo.py holds the GitHub slug; make run does this too)
+# slides/html install reveal.js, MathJax & co. from npm into build/vendor/ first
+# (pinned in package.json / package-lock.json; needs npm).
 # Each target creates .venv and installs requirements.txt + this package first.
 
 PYTHON ?= python3
@@ -11,7 +17,7 @@ STAMP  := $(VENV)/.installed
 # pytest workers: the notebooks are the slow part and run two at a time.
 WORKERS ?= 2
 
-.PHONY: install test run lab bench slides clean-artifacts
+.PHONY: install test run lab bench slides html index vendor clean-artifacts
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; run make PYTHON=python3.11 ...")'
@@ -23,7 +29,7 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -n $(WORKERS) --dist loadgroup
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -n $(WORKERS) --dist loadgroup
 
 run: $(STAMP)
 	$(PY) -m tools.run_notebooks
@@ -36,3 +42,15 @@ bench: $(STAMP)
 
 clean-artifacts:
 	rm -rf artifacts
+
+vendor: $(STAMP)
+	$(PY) -m tools.vendor
+
+slides: $(STAMP)
+	$(PY) -m tools.export slides
+
+html: $(STAMP)
+	$(PY) -m tools.export html
+
+index: $(STAMP)
+	$(PY) -m tools.publishing

@@ -4,14 +4,26 @@ Introduced in notebook 01; ``PixelNaiveBayes`` is the pixel-space generative
 model of notebook 02 and implements the shared interface (helpers.interface),
 and ``mnist_logistic_regression`` is the first judge of generated digits
 (notebooks 02, 04, 05, 06).
+
+Notebook 01 also uses the 2-D toy data (``make_2d_classes``), the learning
+curve (``learning_curve``) and the unseen-class experiment
+(``unseen_class_experiment``); notebook 02 adds ``ClassPCAGaussian``,
+``neighbour_correlation`` and ``judge_hits``.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
 from sklearn.naive_bayes import GaussianNB
+from threadpoolctl import threadpool_limits
 
 from . import cache, config
 from .data import Dataset, check_class, check_images, load_mnist
@@ -21,6 +33,47 @@ from .interface import check_codes
 def flatten(x: np.ndarray) -> np.ndarray:
     """Images (N, 28, 28) to rows (N, 784), validating shape and range."""
     return check_images(x).reshape(len(x), -1)
+
+
+def _sample_classes(rng: np.random.Generator, n: int, known: np.ndarray, prior: np.ndarray, classes) -> np.ndarray:
+    """The class of each of n draws: drawn from ``prior``, or ``classes`` checked against ``known``."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"n must be a non-negative integer number of samples, got {n!r}.")
+    if classes is None:
+        return rng.choice(known, size=n, p=prior)
+    classes = np.asarray(classes)
+    try:
+        classes = np.broadcast_to(classes, (n,))
+    except ValueError:
+        raise ValueError(f"classes has shape {classes.shape}; pass one class, or one per sample ({n}).") from None
+    for c in np.unique(classes):
+        check_class(c, int(max(known)) + 1)  # integer and in range: clear message for typos
+        if c not in known:
+            raise ValueError(f"unknown class {c}: this model was fitted on classes {known.tolist()}.")
+    return classes
+
+
+def gaussian_nb_log_px(nb: GaussianNB, x: np.ndarray) -> np.ndarray:
+    """log p(x) = log sum_y p(x|y) p(y) under a fitted scikit-learn GaussianNB (notebook 01).
+
+    The discriminative model has no such number: this is what a generative
+    model adds on top of classification.
+    """
+    return logsumexp(nb.predict_joint_log_proba(np.asarray(x)), axis=1)
+
+
+def sample_gaussian_nb(nb: GaussianNB, n: int, seed: int | None = None, classes=None) -> tuple[np.ndarray, np.ndarray]:
+    """Draw n points from a fitted scikit-learn GaussianNB; returns (points, classes).
+
+    Introduced in notebook 01 (the 2-D samples). Each feature is drawn
+    independently from its class Gaussian - the Naive Bayes assumption made
+    visible. No clipping: ``PixelNaiveBayes.sample`` clips pixels itself.
+    """
+    rng = np.random.default_rng(seed)
+    classes = _sample_classes(rng, n, nb.classes_, nb.class_prior_, classes)
+    idx = np.searchsorted(nb.classes_, classes)
+    mean, var = nb.theta_[idx], nb.var_[idx]
+    return mean + np.sqrt(var) * rng.standard_normal(mean.shape), np.asarray(classes)
 
 
 class PixelNaiveBayes:
@@ -63,7 +116,7 @@ class PixelNaiveBayes:
 
     def log_likelihood(self, x: np.ndarray) -> np.ndarray:
         """log p(x) = log sum_y p(x|y) p(y), in nats per image."""
-        return logsumexp(self.nb.predict_joint_log_proba(flatten(x)), axis=1)
+        return gaussian_nb_log_px(self.nb, flatten(x))
 
     # --- the shared generative-model interface ---------------------------------
     def encode(self, x: np.ndarray) -> np.ndarray:
@@ -79,23 +132,162 @@ class PixelNaiveBayes:
         Each pixel is drawn independently from its class Gaussian, then clipped
         to [0, 1]; that independence is what notebook 02 is about.
         """
-        rng = np.random.default_rng(seed)
-        if classes is None:
-            classes = rng.choice(self.classes_, size=n, p=self.nb.class_prior_)
-        classes = np.broadcast_to(np.asarray(classes), (n,))
-        idx = np.searchsorted(self.classes_, classes)
-        for c in np.unique(classes):
-            check_class(int(c), len(self.classes_))
-        mean, var = self.nb.theta_[idx], self.nb.var_[idx]
-        draws = mean + np.sqrt(var) * rng.standard_normal(mean.shape)
+        draws, _ = sample_gaussian_nb(self.nb, n, seed, classes)
         return np.clip(draws, 0.0, 1.0).astype(np.float32).reshape(n, 28, 28)
 
 
-def fit_logistic_regression(x: np.ndarray, y: np.ndarray, max_iter: int | None = None) -> LogisticRegression:
-    """Multinomial logistic regression on raw pixels (lbfgs, default L2 penalty)."""
+class ClassPCAGaussian:
+    """One full-covariance Gaussian per class in a shared k-dimensional PCA subspace.
+
+    Introduced in notebook 02 as the contrast to ``PixelNaiveBayes``: PCA finds
+    the k directions along which digits vary most, and each class gets a
+    Gaussian with a full k x k covariance there, so pixels that move together
+    in real digits move together in samples. Implements the shared interface
+    with the PCA coordinates as the latent space.
+    """
+
+    def __init__(self, n_components: int = 40, ridge: float = 1e-6):
+        if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or not 1 <= n_components <= 784:
+            raise ValueError(f"n_components must be an integer in 1-784, got {n_components!r}.")
+        self.latent_dim = int(n_components)
+        self.ridge = float(ridge)  # keeps a covariance of a rare class positive definite
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> "ClassPCAGaussian":
+        flat = flatten(x)
+        y = np.asarray(y)
+        if y.shape != (len(flat),):
+            raise ValueError(f"y has shape {y.shape}, expected one label per image ({len(flat)},).")
+        # PCA by hand: eigh of the 784 x 784 pixel covariance is exact and, with many images and few
+        # pixels, the fastest route. Centring first avoids the float32 cancellation of
+        # computing X'X - n*mean*mean'. One BLAS thread: so small a matrix gains nothing
+        # from threads, and on a busy machine OpenBLAS threads spin-wait (0.3 s vs 11 s measured).
+        with threadpool_limits(limits=1, user_api="blas"):
+            self.pixel_mean_ = flat.mean(axis=0, dtype=np.float64)
+            centred = flat - self.pixel_mean_.astype(np.float32)
+            cov = (centred.T @ centred).astype(np.float64) / max(len(flat) - 1, 1)
+            eigval, eigvec = np.linalg.eigh(cov)  # ascending
+        order = np.argsort(eigval)[::-1][: self.latent_dim]
+        self.components_ = eigvec[:, order].T  # (k, 784), orthonormal rows
+        self._explained = float(np.clip(eigval[order], 0, None).sum() / max(np.trace(cov), 1e-12))
+        z = (centred @ self.components_.T.astype(np.float32)).astype(np.float64)
+        self.classes_ = np.unique(y)
+        small = [int(c) for c in self.classes_ if np.sum(y == c) <= self.latent_dim]
+        if small:
+            raise ValueError(
+                f"classes {small} have no more images than n_components={self.latent_dim}; "
+                "their covariance cannot be estimated. Use fewer components or more images."
+            )
+        self.means_ = np.stack([z[y == c].mean(axis=0) for c in self.classes_])
+        eye = np.eye(self.latent_dim)
+        self.covariances_ = np.stack([np.cov(z[y == c], rowvar=False) + self.ridge * eye for c in self.classes_])
+        self.class_prior_ = np.array([np.mean(y == c) for c in self.classes_])
+        self._chol = np.linalg.cholesky(self.covariances_)
+        return self
+
+    @property
+    def explained_variance_ratio(self) -> float:
+        """Share of the pixel variance that the k components keep."""
+        return self._explained
+
+    @property
+    def class_means(self) -> np.ndarray:
+        """Per-class mean images (the decoded class means), (n_classes, 28, 28)."""
+        return self.decode(self.means_)
+
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        return ((flatten(x) - self.pixel_mean_) @ self.components_.T).astype(np.float32)
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        z = check_codes(z, self.latent_dim)
+        return np.clip(z @ self.components_ + self.pixel_mean_, 0.0, 1.0).astype(np.float32).reshape(-1, 28, 28)
+
+    def sample(self, n: int, seed: int | None = None, classes=None) -> np.ndarray:
+        """Draw n images: z ~ N(mean_y, cov_y) in the subspace, then decode and clip to [0, 1]."""
+        rng = np.random.default_rng(seed)
+        classes = _sample_classes(rng, n, self.classes_, self.class_prior_, classes)
+        idx = np.searchsorted(self.classes_, classes)
+        eps = rng.standard_normal((n, self.latent_dim))
+        z = self.means_[idx] + np.einsum("nij,nj->ni", self._chol[idx], eps)
+        return self.decode(z)
+
+
+def make_2d_classes(n_per_class: int = 150, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Three 2-D classes for notebook 01, built so each NB assumption is visibly tested.
+
+    Class 0 is a tilted (correlated) Gaussian, which NB's axis-aligned
+    ellipses cannot follow; class 1 is two blobs, which one Gaussian per class
+    cannot follow either; class 2 is a round Gaussian, which NB fits well.
+    Returns points (3 * n_per_class, 2) and labels.
+    """
+    if isinstance(n_per_class, bool) or not isinstance(n_per_class, (int, np.integer)) or n_per_class < 2:
+        raise ValueError(f"n_per_class must be an integer >= 2, got {n_per_class!r}.")
+    rng = np.random.default_rng(seed)
+    tilted = rng.multivariate_normal([-2.0, -0.5], [[1.0, 0.8], [0.8, 1.0]], n_per_class)
+    half = n_per_class // 2
+    blobs = np.concatenate([
+        rng.normal([1.5, 2.5], 0.45, (half, 2)),
+        rng.normal([3.5, 0.5], 0.45, (n_per_class - half, 2)),
+    ])
+    round_ = rng.normal([1.0, -2.5], 0.7, (n_per_class, 2))
+    x = np.concatenate([tilted, blobs, round_])
+    y = np.repeat(np.arange(3), n_per_class)
+    order = rng.permutation(len(y))
+    return x[order], y[order]
+
+
+def neighbour_correlation(x: np.ndarray, y: np.ndarray, min_std: float = 0.05) -> float:
+    """Mean within-class correlation of horizontally adjacent pixels (notebook 02).
+
+    For every class and every pair of side-by-side pixels, the Pearson
+    correlation across that class's images; averaged over the pairs where both
+    pixels vary (std > ``min_std``), since a blank border pixel has no
+    correlation to speak of. Within a class, so that the class mean's own
+    smooth shape does not count as dependence: Naive Bayes samples score
+    about 0, real digits well above.
+    """
+    x = check_images(x, name="x")
+    y = np.asarray(y)
+    if y.shape != (len(x),):
+        raise ValueError(f"y has shape {y.shape}, expected one label per image ({len(x)},).")
+    corrs = []
+    for c in np.unique(y):
+        xc = x[y == c].astype(np.float64)
+        if len(xc) < 2:
+            continue  # one image has no spread
+        a, b = xc[:, :, :-1].reshape(len(xc), -1), xc[:, :, 1:].reshape(len(xc), -1)
+        sa, sb = a.std(axis=0), b.std(axis=0)
+        ok = (sa > min_std) & (sb > min_std)
+        cov = ((a - a.mean(axis=0)) * (b - b.mean(axis=0))).mean(axis=0)
+        corrs.append(cov[ok] / (sa[ok] * sb[ok]))
+    pooled = np.concatenate(corrs) if corrs else np.array([])
+    if pooled.size == 0:
+        raise ValueError(
+            f"no pixel pair varies by more than min_std={min_std} within a class; "
+            "pass at least two images per class that are not constant."
+        )
+    return float(pooled.mean())
+
+
+def judge_hits(judge, images: np.ndarray, intended) -> np.ndarray:
+    """Boolean per image: did the classifier ``judge`` label it as its ``intended`` class (notebook 02)."""
+    flat = flatten(images)
+    intended = np.broadcast_to(np.asarray(intended), (len(flat),))
+    return judge.predict(flat) == intended
+
+
+def fit_logistic_regression(x: np.ndarray, y: np.ndarray, max_iter: int | None = None,
+                            tol: float = 1e-3) -> LogisticRegression:
+    """Multinomial logistic regression on raw pixels (lbfgs, default L2 penalty).
+
+    ``tol=1e-3`` stops early, which is plenty for the learning curve's many fits;
+    the judge below fits once with scikit-learn's default 1e-4.
+    """
     max_iter = max_iter or config.SETTINGS.lr_max_iter
-    model = LogisticRegression(max_iter=max_iter, tol=1e-3)
-    return model.fit(flatten(x), np.asarray(y))
+    model = LogisticRegression(max_iter=max_iter, tol=tol)
+    # One BLAS thread: the notebooks run two at a time on two cores, and oversubscribed OpenBLAS
+    # threads spin-wait (a 10,000-image fit measured 1.8 s with one thread, 30 s with two).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return model.fit(flatten(x), np.asarray(y))
 
 
 def mnist_logistic_regression(data: Dataset | None = None, *, retrain: bool = False) -> LogisticRegression:
@@ -112,6 +304,185 @@ def mnist_logistic_regression(data: Dataset | None = None, *, retrain: bool = Fa
         model.n_features_in_ = model.coef_.shape[1]
         return model
     data = data if data is not None else load_mnist()
-    model = fit_logistic_regression(data.x_train, data.y_train)
+    model = fit_logistic_regression(data.x_train, data.y_train, tol=1e-4)
     cache.save_arrays(path, coef=model.coef_, intercept=model.intercept_, classes=model.classes_)
     return model
+
+
+# --- notebook 01: the learning curve ---------------------------------------------
+
+NB_NAME = "Gaussian NB"
+LR_NAME = "logistic regression"
+
+
+def draws_per_size(n: int, n_train: int, repeats: int = 5) -> int:
+    """How many random training sets of size n the learning curve uses.
+
+    Small sets vary a lot from draw to draw and fit in a blink, so they get
+    ``repeats`` draws; from 10,000 images on the spread is a few tenths of a
+    percent while each fit costs the most, so they get one; the whole
+    training set is a single "draw" anyway.
+    """
+    if n >= n_train:
+        return 1
+    if n <= 1000:
+        return repeats
+    return min(repeats, 3) if n <= 3000 else 1
+
+
+def stratified_indices(y: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Indices of a random training subset of size n with every class present in proportion."""
+    y = np.asarray(y)
+    n_classes = len(np.unique(y))
+    if not n_classes <= n <= len(y):
+        raise ValueError(f"subset size {n} must lie between the number of classes ({n_classes}) and {len(y)}.")
+    if n == len(y):
+        return np.arange(len(y))
+    idx, _ = train_test_split(np.arange(len(y)), train_size=n, stratify=y, random_state=seed)
+    return np.sort(idx)
+
+
+def learning_curve(
+    data: Dataset,
+    sizes: Sequence[int],
+    *,
+    full_lr: LogisticRegression | None = None,
+    repeats: int = 5,
+    seed: int = 0,
+    max_iter: int | None = None,
+) -> list[dict]:
+    """Test error of Gaussian NB and logistic regression against training-set size (notebook 01).
+
+    Ng & Jordan (2001) argued that the generative model approaches its (higher)
+    asymptotic error with fewer examples. Each size is drawn
+    ``draws_per_size`` times (stratified); ``full_lr`` - e.g. the cached
+    ``mnist_logistic_regression`` judge - stands in for a refit on the whole
+    training set. Returns one row per (model, size, draw):
+    ``{"model", "n", "draw", "error", "seconds"}``.
+    """
+    n_train = len(data.y_train)
+    sizes = sorted({min(int(n), n_train) for n in sizes})  # a size beyond the data means "all of it"
+    x_test = flatten(data.x_test)
+    rows = []
+    for n in sizes:
+        for draw in range(draws_per_size(n, n_train, repeats)):
+            idx = stratified_indices(data.y_train, n, seed + draw)
+            x, y = data.x_train[idx], data.y_train[idx]
+            t0 = time.perf_counter()
+            nb = PixelNaiveBayes().fit(x, y)
+            t1 = time.perf_counter()
+            if n == n_train and full_lr is not None:
+                lr = full_lr  # already fitted on exactly this set
+            else:
+                lr = fit_logistic_regression(x, y, max_iter=max_iter)
+            t2 = time.perf_counter()
+            for name, model, seconds in ((NB_NAME, nb.nb, t1 - t0), (LR_NAME, lr, t2 - t1)):
+                error = float(np.mean(model.predict(x_test) != data.y_test))
+                rows.append({"model": name, "n": n, "draw": draw, "error": error, "seconds": seconds})
+    return rows
+
+
+def summarize_curve(rows: Sequence[dict]) -> list[dict]:
+    """Mean, min and max test error per (size, model), for the notebook's table."""
+    out = []
+    for n in sorted({r["n"] for r in rows}):
+        row = {"training images": n}
+        for name in (NB_NAME, LR_NAME):
+            errs = [r["error"] for r in rows if r["n"] == n and r["model"] == name]
+            if errs:
+                row[f"{name} error"] = float(np.mean(errs))
+                row[f"{name} range"] = f"{min(errs):.3f}-{max(errs):.3f}" if len(errs) > 1 else "(1 draw)"
+        row["draws"] = sum(1 for r in rows if r["n"] == n and r["model"] == NB_NAME)
+        out.append(row)
+    return out
+
+
+# --- notebook 01: the unseen-class experiment ------------------------------------
+
+SCORE_LR_MAXP = "LR max p(y|x)"
+SCORE_NB_MAXP = "NB max p(y|x)"
+SCORE_NB_LOGPX = "NB log p(x)"
+
+
+@dataclass
+class UnseenClassResult:
+    """What two models trained on some classes say about test images of other classes.
+
+    ``scores[score_name][group]`` holds one number per image; a higher score
+    means "looks like training data". ``groups`` holds the images themselves.
+    """
+
+    seen_classes: tuple[int, ...]
+    nb: PixelNaiveBayes
+    lr: LogisticRegression
+    groups: dict[str, np.ndarray]
+    seen_labels: np.ndarray
+    unseen_labels: np.ndarray
+    scores: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def seen_group(self) -> str:
+        return next(iter(self.groups))
+
+    def auc(self, score: str, group: str) -> float:
+        """ROC AUC of ``score`` for telling seen test digits (positive) from ``group``.
+
+        1.0: every seen image scores above every image of ``group``; 0.5: no
+        better than a coin.
+        """
+        pos, neg = self.scores[score][self.seen_group], self.scores[score][group]
+        labels = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
+        return float(roc_auc_score(labels, np.r_[pos, neg]))
+
+    def auc_rows(self) -> list[dict]:
+        """One row per score, one AUC column per out-of-training group."""
+        others = list(self.groups)[1:]
+        return [{"score": s, **{f"AUC vs {g}": self.auc(s, g) for g in others}} for s in self.scores]
+
+    def seen_accuracy(self) -> dict[str, float]:
+        """Test accuracy of both models on the seen classes: the task they were trained for."""
+        x = flatten(self.groups[self.seen_group])
+        return {
+            NB_NAME: float(np.mean(self.nb.nb.predict(x) == self.seen_labels)),
+            LR_NAME: float(np.mean(self.lr.predict(x) == self.seen_labels)),
+        }
+
+
+def unseen_class_experiment(
+    data: Dataset,
+    far_images: np.ndarray | None = None,
+    *,
+    seen_classes: Sequence[int] = (0, 1, 2, 3, 4),
+    far_name: str = "Fashion-MNIST",
+    max_iter: int | None = None,
+) -> UnseenClassResult:
+    """Train NB and LR on ``seen_classes`` only, then score seen, unseen and far-away test images.
+
+    Notebook 01's test of "a cat-vs-bird classifier meets a dog": the groups
+    are the seen classes' test digits, the other digits' test images, and
+    (optionally) ``far_images`` such as Fashion-MNIST. Three scores per image:
+    LR's max softmax probability, NB's max posterior, NB's log p(x).
+    """
+    seen_classes = tuple(int(check_class(c, 10, name="seen class")) for c in seen_classes)
+    if len(set(seen_classes)) < 2:
+        raise ValueError(f"need at least two distinct seen classes to train a classifier, got {seen_classes}.")
+    if len(set(seen_classes)) == 10:
+        raise ValueError("all ten classes are seen: no class is left to be unseen.")
+    in_train = np.isin(data.y_train, seen_classes)
+    in_test = np.isin(data.y_test, seen_classes)
+    nb = PixelNaiveBayes().fit(data.x_train[in_train], data.y_train[in_train])
+    lr = fit_logistic_regression(data.x_train[in_train], data.y_train[in_train], max_iter=max_iter)
+    groups = {"seen digits": data.x_test[in_test], "unseen digits": data.x_test[~in_test]}
+    if far_images is not None:
+        groups[far_name] = check_images(far_images, name=far_name)
+    result = UnseenClassResult(
+        seen_classes=seen_classes, nb=nb, lr=lr, groups=groups,
+        seen_labels=data.y_test[in_test], unseen_labels=data.y_test[~in_test],
+    )
+    for score, fn in (
+        (SCORE_LR_MAXP, lambda x: lr.predict_proba(flatten(x)).max(axis=1)),
+        (SCORE_NB_MAXP, lambda x: nb.predict_proba(x).max(axis=1)),
+        (SCORE_NB_LOGPX, nb.log_likelihood),
+    ):
+        result.scores[score] = {g: fn(x) for g, x in groups.items()}
+    return result

@@ -43,19 +43,22 @@ class Settings:
     interpolation_samples: int
     transfer_per_pair: int
     elbo_importance_samples: int
+    #: Notebook 06: samples per model (and real digits) in the Frechet distance.
+    frechet_samples: int = 10000
 
 
 FULL = Settings(
     train_subset=None,
     test_subset=None,
     vae_epochs=40,
-    bigan_epochs=30,
+    bigan_epochs=12,
     cnn_epochs=4,
-    lr_max_iter=200,
+    lr_max_iter=300,
     learning_curve_sizes=(30, 100, 300, 1000, 3000, 10000, 30000, 60000),
     interpolation_samples=64,
     transfer_per_pair=100,
     elbo_importance_samples=200,
+    frechet_samples=10000,
 )
 
 QUICK_SETTINGS = Settings(
@@ -69,6 +72,7 @@ QUICK_SETTINGS = Settings(
     interpolation_samples=8,
     transfer_per_pair=8,
     elbo_importance_samples=10,
+    frechet_samples=1000,
 )
 
 SETTINGS = QUICK_SETTINGS if QUICK else FULL

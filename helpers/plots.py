@@ -522,7 +522,7 @@ def shade_extrapolation(ax, lo: float = 0.0, hi: float = 1.0, color: str = "0.93
 
 
 def probability_along_alpha(ax, alphas, probs, highlight: Sequence[int] = (), linestyle: str = "-",
-                            title: str | None = None, ylabel: str = "p(class)"):
+                            title: str | None = None, ylabel: str = "p(class)", xlim=None):
     """Judged probability of every class, probs (A, 10), against alpha; ``highlight`` classes bold and labelled."""
     probs = np.asarray(probs)
     if probs.ndim != 2 or probs.shape[0] != len(alphas):
@@ -532,7 +532,7 @@ def probability_along_alpha(ax, alphas, probs, highlight: Sequence[int] = (), li
         ax.plot(alphas, probs[:, c], ls=linestyle, color=DIGIT_COLORS[c], lw=2.2 if bold else 0.8,
                 alpha=1.0 if bold else 0.5, label=str(c) if bold else None, zorder=3 if bold else 2)
     ax.set_ylim(-0.03, 1.03)
-    ax.set_xlim(alphas[0], alphas[-1])
+    ax.set_xlim(xlim if xlim is not None else (alphas[0], alphas[-1]))
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title, fontsize=10)
@@ -583,8 +583,8 @@ def judged_paths_figure(paths: dict, alphas, highlight: Sequence[int] = (), ncol
         axes[0].set_xlim(xlim)
         sub.suptitle(name, fontsize=11, fontweight="bold")
         for k, (ax, judge) in enumerate(zip(axes[1:], judges)):
-            probability_along_alpha(ax, alphas, probs[judge], highlight=highlight, ylabel=f"{judge}\np(class)")
-            ax.set_xlim(xlim)
+            probability_along_alpha(ax, alphas, probs[judge], highlight=highlight, ylabel=f"{judge}\np(class)",
+                                    xlim=xlim)
             ax.yaxis.label.set_fontsize(9)
             if k == len(judges) - 1:
                 ax.set_xlabel("alpha")

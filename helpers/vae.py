@@ -296,10 +296,13 @@ def training_config(latent_dim: int) -> dict:
     }
 
 
-def train_vae(data: Dataset, cfg: dict, verbose: int = 2) -> tuple[VAE, dict]:
-    """Build (one seed call) and fit a VAE; returns the model and its training record."""
+def train_vae(data: Dataset, cfg: dict, verbose: int = 2, model_class: type = VAE) -> tuple[VAE, dict]:
+    """Build (one seed call) and fit a VAE; returns the model and its training record.
+
+    ``model_class`` lets notebook 03 train a variant (the seed's buggy loss) the same way.
+    """
     config.seed_everything(0)
-    model = VAE(cfg["latent_dim"], cfg["encoder_units"], cfg["decoder_units"], cfg["activation"])
+    model = model_class(cfg["latent_dim"], cfg["encoder_units"], cfg["decoder_units"], cfg["activation"])
     x = data.x_train[: cfg["train_images"]]
     steps = cfg["epochs"] * math.ceil(len(x) / cfg["batch_size"])  # fit runs the last partial batch too
     schedule = keras.optimizers.schedules.CosineDecay(cfg["learning_rate"], decay_steps=max(1, steps))
