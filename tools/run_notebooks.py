@@ -4,7 +4,10 @@
 with ``TUTORIAL_QUICK`` unset; outputs are kept (nbviewer shows them) and
 volatile metadata (execution timestamps, saved widget state, cell ids) is
 stripped by nbstripout. Wall times go to ``artifacts/run_times-full.json``
-for the benchmark table.
+for the benchmark table. Afterwards the table of contents
+(``notebooks/00_index.ipynb``) and the README's notebook table are regenerated
+from the notebooks' title cells (``tools.publishing``); the index itself is
+not executed.
 
     python -m tools.run_notebooks            # all notebooks
     python -m tools.run_notebooks 03 05      # only those whose names start so
@@ -21,22 +24,28 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-REPO = Path(__file__).resolve().parent.parent
-NOTEBOOKS = REPO / "notebooks"
+from tools import publishing, repo
+
+REPO = repo.REPO
+NOTEBOOKS = repo.NOTEBOOK_DIR
 
 
 def numbered_notebooks(prefixes: list[str] | None = None) -> list[Path]:
-    paths = sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    """The chapters (01_..., not the generated 00_index), optionally only those starting with PREFIXES."""
+    paths = repo.content_notebooks(NOTEBOOKS)
     if prefixes:
         paths = [p for p in paths if any(p.name.startswith(x) for x in prefixes)]
     return paths
 
 
 def clean(path: Path) -> None:
-    """Strip volatile metadata but keep outputs (the standard tool, nbstripout)."""
+    """Strip volatile metadata but keep outputs (the standard tool, nbstripout).
+
+    The flags are the ones tests/test_publishing.py verifies committed notebooks with.
+    """
     subprocess.run(
-        [sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", "--drop-output-type", "error", str(path)],
-        check=True,
+        [sys.executable, "-m", "nbstripout", *publishing.NBSTRIPOUT_FLAGS, str(path)],
+        check=True, stdin=subprocess.DEVNULL,
     )
 
 
@@ -64,6 +73,8 @@ def main(argv: list[str]) -> int:
         times[path.name] = execute(path)
         size_mb = path.stat().st_size / 1e6
         print(f"  {times[path.name]:.1f} s, {size_mb:.2f} MB", flush=True)
+        for problem in publishing.notebook_problems(path):
+            print(f"  warning: {problem}", flush=True)
     total = time.perf_counter() - total_start
     print(f"all notebooks: {total:.1f} s")
     if not argv:
@@ -71,6 +82,9 @@ def main(argv: list[str]) -> int:
             cache.artifact_path("run_times", ".json", mode="full"),
             {"notebooks": times, "total_seconds": total, "measured": time.strftime("%Y-%m-%d")},
         )
+    changed = publishing.write_all()
+    if changed:
+        print("regenerated " + ", ".join(changed))
     return 0
 
 
