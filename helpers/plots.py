@@ -764,3 +764,32 @@ def realism_figure(alphas, entropy: dict, distance: dict, entropy_ref: dict, dis
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def pair_figure(alphas, frames: dict, probs: dict, a: int, b: int, every: int = 4, title: str | None = None):
+    """One column per model: a digit of class b moved towards a (frames), then :func:`pair_bands` for many digits.
+
+    ``frames[model]`` is (A, 28, 28); ``probs[model]`` maps a judge name to (n, A, 10).
+    """
+    names = list(frames)
+    alphas = np.asarray(alphas, dtype=float)
+    fig = plt.figure(figsize=(3.4 * len(names), 3.9), layout="constrained")
+    subfigs = np.atleast_1d(fig.subfigures(1, len(names), wspace=0.02))
+    shown = np.arange(0, len(alphas), max(1, int(every)))
+    half = (alphas[shown[1]] - alphas[shown[0]]) / 2 if len(shown) > 1 else 0.5
+    xlim = (alphas[0] - half, alphas[-1] + half)
+    for i, (sub, name) in enumerate(zip(subfigs, names)):
+        top, ax = sub.subplots(2, 1, gridspec_kw={"height_ratios": [0.8, 2.6]})
+        frame_strip(top, alphas, frames[name], every=every)
+        top.set_xlim(xlim)
+        sub.suptitle(name, fontsize=10, fontweight="bold")
+        pair_bands(ax, alphas, probs[name], a, b)
+        ax.set_xlim(xlim)
+        if i == 0:
+            ax.set_ylabel("judged probability")
+            ax.legend(fontsize=7, frameon=False, loc="center left")
+        else:
+            ax.tick_params(labelleft=False)
+    if title:
+        fig.suptitle(title, fontsize=12)
+    return fig
