@@ -793,3 +793,19 @@ def pair_figure(alphas, frames: dict, probs: dict, a: int, b: int, every: int = 
     if title:
         fig.suptitle(title, fontsize=12)
     return fig
+
+
+def success_along_alpha(ax, alphas, curves: dict, level: float | None = None, title: str | None = None):
+    """Success rate against alpha, one line per model (``curves[model]`` is (A,)), with an optional target level."""
+    for name, curve in curves.items():
+        ax.plot(alphas, curve, marker="o", ms=2.5, lw=1.6, label=name)
+    if level is not None:
+        ax.axhline(level, color="0.4", lw=0.8, ls="--")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlim(alphas[0], alphas[-1])
+    ax.set_xlabel("alpha")
+    ax.set_ylabel("success (judged as target)")
+    if title:
+        ax.set_title(title, fontsize=10)
+    shade_extrapolation(ax)
+    return ax
