@@ -228,23 +228,6 @@ def build_cnn(cfg: dict[str, Any]):
     return keras.Model(x_in, logits, name="cnn_judge")
 
 
-def _epoch_clock():
-    """A Keras callback that records wall seconds per epoch (keras is imported only when training)."""
-    import keras
-
-    class EpochClock(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self._start)
-
-    return EpochClock()
-
-
 def train_cnn(data: Dataset, cfg: dict[str, Any], verbose: int = 2):
     """Build (one seed call) and fit the CNN on ``data``'s training images; returns (model, record)."""
     import keras
@@ -260,7 +243,9 @@ def train_cnn(data: Dataset, cfg: dict[str, Any], verbose: int = 2):
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    clock = _epoch_clock()
+    from .vae import EpochTimer  # the same per-epoch clock as the VAE
+
+    clock = EpochTimer()
     start = time.perf_counter()
     history = model.fit(x, y, epochs=int(cfg["epochs"]), batch_size=int(cfg["batch_size"]), shuffle=True,
                         verbose=verbose, callbacks=[clock])
