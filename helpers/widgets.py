@@ -186,7 +186,7 @@ def alpha_animation(space: LatentSpace, x, a: int, b: int, alphas: Sequence[floa
     alphas = np.asarray(alphas, dtype=np.float32)
     images = space.move(x, a, b, alphas)[0]
     probs = _probabilities(judge, images)
-    fig = ExplorerFigure()
+    fig = ExplorerFigure(dpi=60)  # every frame is an embedded PNG: keep them small for nbviewer
 
     def draw(i):
         fig.show(images[i], probs[i], a, b, f"{label} {b}->{a}, alpha {alphas[i]:+.2f}".strip())
