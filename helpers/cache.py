@@ -154,14 +154,5 @@ def cached_model(
     return model, record, False
 
 
-def update_record(name: str, **fields: Any) -> dict[str, Any]:
-    """Add fields (e.g. test figures measured later) to a cached model's record."""
-    path = artifact_path(name, ".json")
-    record = load_json(path) or {}
-    record.update(fields)
-    save_json(path, record)
-    return record
-
-
 def _jsonable(value):
     return json.loads(json.dumps(value, default=_json_default))

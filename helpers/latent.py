@@ -209,8 +209,8 @@ def path_norms(path: np.ndarray) -> np.ndarray:
 def looped_move(space: LatentSpace, x, a: int, b: int, alphas: Iterable[float]) -> np.ndarray:
     """Reference implementation of :meth:`LatentSpace.move`, one decode per image and alpha.
 
-    Kept for the test that the vectorised version agrees, and for the
-    benchmark that shows why vectorising matters.
+    Kept as the readable definition that the test of the vectorised version
+    compares against.
     """
     v = space.vector(a, b)
     out = []

@@ -45,7 +45,7 @@ from scipy import linalg
 
 from . import cache, config
 from .data import Dataset, check_class, check_images, load_mnist
-from .latent import N_CLASSES, LatentSpace, path_norms, prior_typical_norm
+from .latent import N_CLASSES, LatentSpace, ordered_pairs, path_norms, prior_typical_norm
 
 #: The alpha grid of the transfer experiment: from -0.5 (away from a) to 2
 #: (twice the class vector), step 0.125, so 0 and 1 are grid points.
@@ -533,7 +533,7 @@ def judged_path(space: LatentSpace, judges: Sequence[Judge], x, a: int, b: int, 
 def typical_pair(result: TransferResult) -> tuple[int, int]:
     """The ordered pair (b, a) whose median crossover is the median over the pairs (ties: first)."""
     m = result.crossover_matrix()
-    pairs = [(b, a) for b in range(result.n_classes) for a in range(result.n_classes) if a != b]
+    pairs = ordered_pairs(result.n_classes)
     values = np.array([m[b, a] for b, a in pairs])
     finite = np.isfinite(values)
     target = np.median(values)  # may be inf when most pairs never cross

@@ -203,14 +203,3 @@ def test_load_keras_model_missing_is_none(isolated_artifacts):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing file is normal: no warning
         assert cache.load_keras_model(isolated_artifacts / "none.keras") is None
-
-
-def test_update_record_adds_fields(isolated_artifacts):
-    calls = []
-    cache.cached_model("tiny", {"units": 2}, _counting_trainer(calls), verbose=False)
-    cache.update_record("tiny", test_accuracy=0.9)
-    stored = json.loads(cache.artifact_path("tiny", ".json").read_text())
-    assert stored["test_accuracy"] == 0.9 and stored["config"] == {"units": 2}
-    # the added field does not change the configuration, so the model still loads
-    _, _, loaded = cache.cached_model("tiny", {"units": 2}, _counting_trainer(calls), verbose=False)
-    assert loaded and calls == [1]
