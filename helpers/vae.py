@@ -254,8 +254,9 @@ def importance_weighted_nll(model: VAE, x, k: int = 200, chunk: int = 50, seed: 
         z = mean[None] + np.exp(0.5 * log_var)[None] * eps  # (k, b, d)
         logits = model.decoder(z.reshape(k * b, -1))
         log_px_z = ops.convert_to_numpy(bernoulli_nll(np.tile(xb, (k, 1, 1)), logits)).reshape(k, b)
-        log_pz = -0.5 * np.sum(LOG_2PI + z ** 2, axis=-1)
-        log_qz = -0.5 * np.sum(LOG_2PI + log_var[None] + eps ** 2, axis=-1)
+        zeros = np.zeros_like(z)
+        log_pz = ops.convert_to_numpy(gaussian_log_density(z, zeros, zeros))
+        log_qz = ops.convert_to_numpy(gaussian_log_density(z, mean[None], log_var[None]))
         log_w = -log_px_z + log_pz - log_qz
         out.append(-(logsumexp(log_w, axis=0) - np.log(k)))
     return float(np.mean(np.concatenate(out)))
