@@ -50,7 +50,7 @@ class Settings:
 FULL = Settings(
     train_subset=None,
     test_subset=None,
-    vae_epochs=42,
+    vae_epochs=30,
     bigan_epochs=12,
     cnn_epochs=4,
     lr_max_iter=300,

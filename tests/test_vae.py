@@ -123,6 +123,32 @@ def test_achieved_gflops_uses_the_median_epoch():
     assert vae.achieved_gflops(record) == pytest.approx(1000 * 1e6 / 1.5 / 1e9)
 
 
+def test_warmup_rises_linearly_to_the_peak_then_decays_to_zero():
+    cfg = {"learning_rate": 5e-3, "warmup_fraction": 0.1}
+    schedule = vae.warmup_cosine(cfg, steps=1000)
+    rate = [float(ops.convert_to_numpy(schedule(step))) for step in (0, 50, 100, 550, 1000)]
+    assert rate[0] == pytest.approx(0.0, abs=1e-9)
+    assert rate[1] == pytest.approx(2.5e-3, rel=1e-3)  # halfway up the ramp
+    assert rate[2] == pytest.approx(5e-3, rel=1e-4)  # the peak, at the end of the warm-up
+    assert rate[3] == pytest.approx(2.5e-3, rel=1e-3)  # halfway down the cosine
+    assert rate[4] == pytest.approx(0.0, abs=1e-7)
+
+
+def test_schedule_without_warmup_starts_at_the_peak():
+    schedule = vae.warmup_cosine({"learning_rate": 1e-3}, steps=100)
+    assert float(ops.convert_to_numpy(schedule(0))) == pytest.approx(1e-3)
+
+
+def test_training_batches_visit_every_image_once_per_epoch_in_a_new_order():
+    x = np.arange(1000, dtype=np.float32)[:, None, None] * np.ones((1, 28, 28), np.float32) / 1000
+    batches, per_call = vae.training_batches(x, batch_size=64)
+    epochs = [np.concatenate([ops.convert_to_numpy(b)[:, 0, 0] for b in batches]) for _ in range(2)]
+    for seen in epochs:
+        np.testing.assert_allclose(np.sort(seen), x[:, 0, 0])  # a permutation: nothing lost or repeated
+    assert not np.array_equal(epochs[0], epochs[1])  # reshuffled each epoch
+    assert math.ceil(1000 / 64) % per_call == 0  # whole executions per epoch
+
+
 # --- training and the bounds on a small real model -------------------------------------------
 def test_training_loss_is_finite_decreasing_and_unweighted(trained, mnist):
     _, hist = trained
