@@ -30,7 +30,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from . import cache, config
-from .data import Dataset, check_images, load_mnist
+from .data import Dataset, check_images, load_mnist, shuffled_batches
 from .interface import check_codes
 
 #: Cache stem of the final model, and of the pure-BiGAN comparison model.
@@ -445,13 +445,15 @@ def train_bigan(
     x_train = check_images(x_train)
     config.seed_everything(train["seed"])
     model = BiGAN(**arch)
+    batches, steps_per_execution = shuffled_batches(x_train, batch_size=train["batch_size"])
     model.compile(
         d_optimizer=keras.optimizers.Adam(train["learning_rate"], beta_1=train["beta_1"]),
         ge_optimizer=keras.optimizers.Adam(train["learning_rate"], beta_1=train["beta_1"]),
+        steps_per_execution=steps_per_execution,
     )
     log = EpochLog(train["epochs"], judge=judge, seed=train["seed"], verbose=verbose)
     start = time.perf_counter()
-    model.fit(x_train, batch_size=train["batch_size"], epochs=train["epochs"], shuffle=True, verbose=0, callbacks=[log])
+    model.fit(batches, epochs=train["epochs"], shuffle=False, verbose=0, callbacks=[log])
     train_seconds = time.perf_counter() - start
     record = dict(
         history=log.history,

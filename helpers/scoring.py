@@ -44,7 +44,7 @@ import numpy as np
 from scipy import linalg
 
 from . import cache, config
-from .data import Dataset, check_class, check_images, load_mnist
+from .data import Dataset, check_class, check_images, load_mnist, shuffled_batches
 from .latent import N_CLASSES, LatentSpace, ordered_pairs, path_norms, prior_typical_norm
 
 #: The alpha grid of the transfer experiment: from -0.5 (away from a) to 2
@@ -238,17 +238,18 @@ def train_cnn(data: Dataset, cfg: dict[str, Any], verbose: int = 2):
     y = np.asarray(data.y_train[: cfg["train_images"]])
     steps = int(cfg["epochs"]) * math.ceil(len(x) / int(cfg["batch_size"]))
     schedule = keras.optimizers.schedules.CosineDecay(float(cfg["learning_rate"]), decay_steps=max(1, steps))
+    batches, steps_per_execution = shuffled_batches(x, y, batch_size=int(cfg["batch_size"]))
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
+        steps_per_execution=steps_per_execution,
     )
     from .vae import EpochTimer  # the same per-epoch clock as the VAE
 
     clock = EpochTimer()
     start = time.perf_counter()
-    history = model.fit(x, y, epochs=int(cfg["epochs"]), batch_size=int(cfg["batch_size"]), shuffle=True,
-                        verbose=verbose, callbacks=[clock])
+    history = model.fit(batches, epochs=int(cfg["epochs"]), shuffle=False, verbose=verbose, callbacks=[clock])
     train_seconds = time.perf_counter() - start
     judge = KerasJudge(model)
     record = {

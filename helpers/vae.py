@@ -23,7 +23,7 @@ import numpy as np
 from keras import layers, ops
 
 from . import cache, config
-from .data import Dataset, check_images, load_mnist
+from .data import Dataset, check_images, load_mnist, shuffled_batches
 from .interface import check_codes
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -317,29 +317,6 @@ def warmup_cosine(cfg: dict, steps: int):
         0.0, decay_steps=max(1, steps - warmup), warmup_target=cfg["learning_rate"], warmup_steps=warmup)
 
 
-def training_batches(x: np.ndarray, batch_size: int):
-    """Shuffled batches of ``x`` for ``fit``, and a steps-per-execution that divides an epoch.
-
-    Why not ``fit(x, shuffle=True)``: on two cores, the input pipeline's own
-    threads competed with the training step, and epochs alternated between
-    3.7 and 5.1 s. Here only indices are shuffled, images are gathered from
-    one in-memory tensor, and the pipeline gets a single thread with
-    autotuning off: a steady 3.7 s per epoch. Running several steps per call
-    (``steps_per_execution``) saves the per-step Python overhead.
-    """
-    import tensorflow as tf
-
-    images = tf.constant(x)
-    batches = (tf.data.Dataset.range(len(x)).shuffle(len(x), reshuffle_each_iteration=True)
-               .batch(batch_size).map(lambda idx: tf.gather(images, idx)))
-    options = tf.data.Options()
-    options.threading.private_threadpool_size = 1
-    options.autotune.enabled = False
-    steps = math.ceil(len(x) / batch_size)
-    per_call = max(d for d in range(1, min(steps, 64) + 1) if steps % d == 0)
-    return batches.with_options(options), per_call
-
-
 def train_vae(data: Dataset, cfg: dict, verbose: int = 2, model_class: type = VAE) -> tuple[VAE, dict]:
     """Build (one seed call) and fit a VAE; returns the model and its training record.
 
@@ -348,7 +325,7 @@ def train_vae(data: Dataset, cfg: dict, verbose: int = 2, model_class: type = VA
     config.seed_everything(0)
     model = model_class(cfg["latent_dim"], cfg["encoder_units"], cfg["decoder_units"], cfg["activation"])
     x = data.x_train[: cfg["train_images"]]
-    batches, steps_per_execution = training_batches(x, cfg["batch_size"])
+    batches, steps_per_execution = shuffled_batches(x, batch_size=cfg["batch_size"])
     steps = cfg["epochs"] * math.ceil(len(x) / cfg["batch_size"])
     model.compile(optimizer=keras.optimizers.Adam(warmup_cosine(cfg, steps)), jit_compile=True,
                   steps_per_execution=steps_per_execution)

@@ -15,7 +15,7 @@ from keras import ops  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 
 from helpers import cache, config, vae  # noqa: E402
-from helpers.data import Dataset  # noqa: E402
+from helpers.data import Dataset, shuffled_batches  # noqa: E402
 
 LATENT = 4
 UNITS = (32,)
@@ -141,7 +141,7 @@ def test_schedule_without_warmup_starts_at_the_peak():
 
 def test_training_batches_visit_every_image_once_per_epoch_in_a_new_order():
     x = np.arange(1000, dtype=np.float32)[:, None, None] * np.ones((1, 28, 28), np.float32) / 1000
-    batches, per_call = vae.training_batches(x, batch_size=64)
+    batches, per_call = shuffled_batches(x, batch_size=64)
     epochs = [np.concatenate([ops.convert_to_numpy(b)[:, 0, 0] for b in batches]) for _ in range(2)]
     for seen in epochs:
         np.testing.assert_allclose(np.sort(seen), x[:, 0, 0])  # a permutation: nothing lost or repeated
