@@ -50,14 +50,14 @@ class Settings:
 FULL = Settings(
     train_subset=None,
     test_subset=None,
-    vae_epochs=30,
+    vae_epochs=26,
     bigan_epochs=12,
     cnn_epochs=4,
     lr_max_iter=300,
     learning_curve_sizes=(30, 100, 300, 1000, 3000, 10000, 30000, 60000),
     interpolation_samples=64,
-    transfer_per_pair=100,
-    elbo_importance_samples=200,
+    transfer_per_pair=50,
+    elbo_importance_samples=100,
     frechet_samples=10000,
 )
 
