@@ -158,6 +158,8 @@ def bench_scoring(res: Results, ctx: dict) -> None:
                 f"mean over 90 ordered pairs, {f['transfer_per_pair']} test digits each")
     for name, value in f["transfer_success_lr"].items():
         res.add(f"{name} transfer success at alpha = 1 (LR judge)", value, "")
+    for name, value in f["start_kept_cnn"].items():
+        res.add(f"{name} start class kept at alpha = 0 (CNN judge)", value, "", note="the ceiling for a move")
     for name, value in f["median_crossover_cnn"].items():
         res.add(f"{name} median crossover alpha (CNN judge)", value, "")
     for name, value in f["frechet"].items():

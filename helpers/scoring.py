@@ -396,6 +396,18 @@ class TransferResult:
         """Success at ``alpha`` averaged over the ordered pairs (each pair weighs the same)."""
         return float(np.nanmean(self.success_matrix(alpha)))
 
+    def start_kept(self) -> float:
+        """Share of digits the judge names as their own start class b at alpha = 0.
+
+        At alpha = 0 the frame is decode(encode(x)), the model's reconstruction,
+        so this is the ceiling for any move: a digit the judge does not
+        recognise before moving is unlikely to be recognised as a after it.
+        """
+        starts = np.arange(self.n_classes)[:, None, None]
+        kept = (self.judged(0.0) == starts).mean(axis=-1).astype(np.float64)
+        kept[~self._off_diagonal()] = np.nan
+        return float(np.nanmean(kept))
+
     def crossovers(self) -> np.ndarray:
         """Crossover alpha of every moved digit: (10, 10, n); NaN on the diagonal, inf if never.
 
@@ -801,7 +813,8 @@ def benchmark_figures(data: Dataset | None = None) -> dict[str, Any]:
 
     CNN test accuracy and training seconds (from its cache record), the
     logistic regression's test accuracy, each model's transfer success at
-    alpha = 1 under both judges and median crossover under the CNN judge,
+    alpha = 1 under both judges, the share of reconstructions (alpha = 0) the CNN
+    still names as their start class, the median crossover under the CNN judge,
     each model's sample Frechet distance, the real-vs-real floor, and the
     seconds the scoring itself took (models already loaded).
     """
@@ -817,6 +830,7 @@ def benchmark_figures(data: Dataset | None = None) -> dict[str, Any]:
         "lr_test_accuracy": lr.accuracy(data.x_test, data.y_test),
         "transfer_success_cnn": {n: r[CNN_NAME].success_rate(1.0) for n, r in board.transfers.items()},
         "transfer_success_lr": {n: r[LR_NAME].success_rate(1.0) for n, r in board.transfers.items()},
+        "start_kept_cnn": {n: r[CNN_NAME].start_kept() for n, r in board.transfers.items()},
         "median_crossover_cnn": {n: r[CNN_NAME].median_crossover() for n, r in board.transfers.items()},
         "frechet": dict(board.frechet),
         "frechet_floor": board.frechet_floor,
@@ -945,6 +959,11 @@ def findings(board: Scoreboard, reference: dict, accuracy: dict[str, float], jud
     out.append("When the " + judge + " does not name the target at alpha = 1, the digit has moved on to a third class "
                "(rather than stayed b) in " + ", ".join(f"{third[n]:.0%} ({n})" for n in names)
                + " of those cases.")
+    if np.any(np.isclose(r0.alphas, 0.0, atol=1e-6)):
+        kept = {n: board.transfers[n][judge].start_kept() for n in names}
+        out.append(f"At alpha = 0, the reconstruction itself, the {judge} names the start class for "
+                   + ", ".join(f"{kept[n]:.0%} ({n})" for n in names)
+                   + " of the digits: the ceiling for any move.")
     if a_max > 1.0:
         at_max = {n: board.transfers[n][judge].success_rate(a_max) for n in names}
         groups = [("raises", [n for n in names if at_max[n] > succ[n]]),

@@ -348,6 +348,21 @@ def fake_result(name: str, success: bool) -> scoring.TransferResult:
     return scoring.TransferResult(name, "CNN", alphas, probs)
 
 
+def test_start_kept_counts_digits_judged_as_their_start_class_at_alpha_zero():
+    r = fake_result("m", True)
+    assert r.start_kept() == 1.0
+    probs = r.probs.copy()
+    probs[:, :, 0, 0, :] = 0.0
+    probs[:, :, 0, 0, 0] = 1.0  # the first digit of every pair looks like a 0 before moving
+    probs[np.eye(N, dtype=bool)] = np.nan
+    blurred = scoring.TransferResult("m", "CNN", r.alphas, probs)
+    # kept: the second digit always; the first only when the start class is 0 (9 of 90 pairs)
+    assert blurred.start_kept() == pytest.approx((90 + 9) / 180)
+    no_zero = scoring.TransferResult("m", "CNN", np.array([0.5, 1.0]), r.probs)
+    with pytest.raises(ValueError, match="not on the grid"):
+        no_zero.start_kept()
+
+
 def test_scoreboard_verdict_follows_the_numbers():
     transfers = {"good mover": {"CNN": fake_result("good mover", True)},
                  "good painter": {"CNN": fake_result("good painter", False)}}
@@ -413,6 +428,8 @@ def test_findings_are_written_from_the_numbers():
     assert text[2].startswith("Logistic regression counts") and "for 1 of 2 models (stayer)" in text[2] and "50% to 100%" in text[2]
     assert "3.0 (mover) to 7.0 (stayer)" in text[-2]
     assert "0% (stayer)" in text[3]  # the stayer's failures all stayed b: none went to a third class
+    assert text[4] == ("At alpha = 0, the reconstruction itself, the CNN names the start class for 100% (mover), "
+                       "100% (stayer) of the digits: the ceiling for any move.")
     assert not any("beyond the full vector" in line for line in text)  # the fake grid ends at alpha = 1
     assert "mover imagines best" in text[-1]
 
