@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import math
 import struct
 
 import numpy as np
 import pytest
 
 from helpers import config, data
-from helpers.data import DataError
+from helpers.data import DataError, shuffled_batches
 
 
 def _write_npz(path, **arrays):
@@ -307,3 +308,29 @@ def test_real_mnist_quick_subset(mnist):
     assert len(mnist.x_train) == config.QUICK_SETTINGS.train_subset
     assert set(np.unique(mnist.y_train)) == set(range(10))
     assert mnist.x_train.dtype == np.float32 and 0.0 <= mnist.x_train.min() and mnist.x_train.max() <= 1.0
+
+
+def test_shuffled_batches_visit_every_image_once_per_epoch_in_a_new_order():
+    x = np.arange(1000, dtype=np.float32)[:, None, None] * np.ones((1, 28, 28), np.float32) / 1000
+    batches, per_call = shuffled_batches(x, batch_size=64)
+    epochs = [np.concatenate([np.asarray(b)[:, 0, 0] for b in batches]) for _ in range(2)]
+    for seen in epochs:
+        np.testing.assert_allclose(np.sort(seen), x[:, 0, 0])  # a permutation: nothing lost or repeated
+    assert not np.array_equal(epochs[0], epochs[1])  # reshuffled each epoch
+    assert math.ceil(1000 / 64) % per_call == 0  # whole executions per epoch
+
+
+def test_shuffled_batches_keep_labels_with_their_images():
+    x = np.arange(300, dtype=np.float32)[:, None, None] * np.ones((1, 28, 28), np.float32) / 300
+    y = np.arange(300) % 10
+    batches, per_call = shuffled_batches(x, y, batch_size=32)
+    seen_x, seen_y = zip(*[(np.asarray(bx)[:, 0, 0], np.asarray(by)) for bx, by in batches])
+    seen_x, seen_y = np.concatenate(seen_x), np.concatenate(seen_y)
+    np.testing.assert_array_equal(seen_y, np.rint(seen_x * 300).astype(int) % 10)  # each label still beside its image
+    assert not np.array_equal(seen_y, y)  # and the order was shuffled
+    assert math.ceil(300 / 32) % per_call == 0
+
+
+def test_shuffled_batches_reject_labels_of_another_length():
+    with pytest.raises(ValueError, match="300 images but 299 labels"):
+        shuffled_batches(np.zeros((300, 28, 28), np.float32), np.zeros(299), batch_size=32)

@@ -15,7 +15,7 @@ from keras import ops  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 
 from helpers import cache, config, vae  # noqa: E402
-from helpers.data import Dataset, shuffled_batches  # noqa: E402
+from helpers.data import Dataset  # noqa: E402
 
 LATENT = 4
 UNITS = (32,)
@@ -137,16 +137,6 @@ def test_warmup_rises_linearly_to_the_peak_then_decays_to_zero():
 def test_schedule_without_warmup_starts_at_the_peak():
     schedule = vae.warmup_cosine({"learning_rate": 1e-3}, steps=100)
     assert float(ops.convert_to_numpy(schedule(0))) == pytest.approx(1e-3)
-
-
-def test_training_batches_visit_every_image_once_per_epoch_in_a_new_order():
-    x = np.arange(1000, dtype=np.float32)[:, None, None] * np.ones((1, 28, 28), np.float32) / 1000
-    batches, per_call = shuffled_batches(x, batch_size=64)
-    epochs = [np.concatenate([ops.convert_to_numpy(b)[:, 0, 0] for b in batches]) for _ in range(2)]
-    for seen in epochs:
-        np.testing.assert_allclose(np.sort(seen), x[:, 0, 0])  # a permutation: nothing lost or repeated
-    assert not np.array_equal(epochs[0], epochs[1])  # reshuffled each epoch
-    assert math.ceil(1000 / 64) % per_call == 0  # whole executions per epoch
 
 
 # --- training and the bounds on a small real model -------------------------------------------
