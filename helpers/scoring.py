@@ -56,7 +56,8 @@ GNB_NAME = "GNB pixels"
 VAE2_NAME = "VAE-2d"
 VAE20_NAME = "VAE-20d"
 BIGAN_NAME = "BiGAN"
-MODEL_NAMES = (GNB_NAME, VAE2_NAME, VAE20_NAME, BIGAN_NAME)
+CLASS_PRIOR_NAME = "VAE-20d class prior"
+MODEL_NAMES = (GNB_NAME, VAE2_NAME, VAE20_NAME, BIGAN_NAME, CLASS_PRIOR_NAME)
 
 CNN_NAME = "CNN"
 LR_NAME = "logistic regression"
@@ -336,11 +337,28 @@ def crossover_alpha(alphas, p_target, p_start) -> np.ndarray:
     return np.where(ever, a0 + frac * (a1 - a0), np.inf)
 
 
-def prior_distance(codes, latent_dim: int | None = None) -> np.ndarray:
-    """| |z| - E|z| | for codes (..., d): how far each code is from the N(0, I) prior's typical set."""
+def prior_distance(codes, latent_dim: int | None = None, centers=None) -> np.ndarray:
+    """| |z| - E|z| | for codes (..., d): how far each code is from the N(0, I) prior's typical set.
+
+    With ``centers`` (K, d), the prior is a mixture of N(c_k, I) (the class-prior
+    VAE): the distance to the nearest component's typical set.
+    """
     codes = np.asarray(codes, dtype=np.float64)
     d = latent_dim or codes.shape[-1]
-    return np.abs(path_norms(codes) - prior_typical_norm(int(d)))
+    typical = prior_typical_norm(int(d))
+    if centers is None:
+        return np.abs(path_norms(codes) - typical)
+    centers = np.asarray(centers, dtype=np.float64)
+    if centers.ndim != 2 or centers.shape[1] != codes.shape[-1]:
+        raise ValueError(f"centers must have shape (K, {codes.shape[-1]}), got {centers.shape}.")
+    norms = np.linalg.norm(codes[..., None, :] - centers, axis=-1)  # (..., K)
+    return np.abs(norms - typical).min(axis=-1)
+
+
+def prior_centers(model) -> np.ndarray | None:
+    """The component means of a mixture prior (``model.prior_means()``), or None for N(0, I)."""
+    means = getattr(model, "prior_means", None)
+    return None if means is None else np.asarray(means())
 
 
 # --- the class-transfer experiment ------------------------------------------------------------------
@@ -530,7 +548,7 @@ def class_transfer(
         for judge in judges:
             probs[judge.name][b, targets] = judge.predict_proba(images)
         if dist is not None:
-            dist[b, targets] = prior_distance(moved, d)
+            dist[b, targets] = prior_distance(moved, d, prior_centers(space.model))
     return {n: TransferResult(space.name, n, alphas, probs[n], dist) for n in names}
 
 
@@ -690,8 +708,12 @@ def load_bigan(data: Dataset) -> tuple[Any, dict] | None:
     return loader(data)
 
 
-def contenders(data: Dataset, *, include_bigan: bool = True) -> list[Contender]:
-    """Pixel-space Gaussian NB, the 2-d and 20-d VAEs and the BiGAN, loaded from the cache or trained."""
+def contenders(data: Dataset, *, include_bigan: bool = True, include_class_prior: bool = True) -> list[Contender]:
+    """Pixel-space Gaussian NB, the 2-d and 20-d VAEs, the BiGAN and the class-prior VAE, loaded from the
+    cache or trained.
+
+    The class-prior VAE's prior is a Gaussian mixture; its realism distance is to the nearest component.
+    """
     from . import vae
     from .classical import PixelNaiveBayes
 
@@ -704,6 +726,10 @@ def contenders(data: Dataset, *, include_bigan: bool = True) -> list[Contender]:
         loaded = load_bigan(data)
         if loaded is not None:
             out.append(Contender(BIGAN_NAME, loaded[0], gaussian_prior=True, record=loaded[1]))
+    if include_class_prior:
+        model, record = vae.pretrained_class_prior_vae(data)
+        elbo = vae.negative_elbo(model, data.x_test)["neg_elbo"]
+        out.append(Contender(CLASS_PRIOR_NAME, model, gaussian_prior=True, neg_elbo=elbo, record=record))
     return out
 
 
@@ -900,7 +926,7 @@ def realism_reference(board: Scoreboard, models: Sequence[Contender], data: Data
     for m in models:
         if m.gaussian_prior:
             codes = board.spaces[m.name].encode(x)
-            distance[m.name] = float(np.quantile(prior_distance(codes), q))
+            distance[m.name] = float(np.quantile(prior_distance(codes, centers=prior_centers(m.model)), q))
     return {"entropy": entropy, "distance": distance, "q": q}
 
 
