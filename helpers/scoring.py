@@ -45,7 +45,7 @@ from scipy import linalg
 
 from . import cache, config
 from .data import Dataset, check_class, check_images, load_mnist, shuffled_batches
-from .latent import N_CLASSES, LatentSpace, ordered_pairs, path_norms, prior_typical_norm
+from .latent import N_CLASSES, LatentSpace, class_centroids, ordered_pairs, path_norms, prior_typical_norm
 
 #: The alpha grid of the transfer experiment: from -0.5 (away from a) to 2
 #: (twice the class vector), step 0.125, so 0 and 1 are grid points.
@@ -683,6 +683,81 @@ def sample_frechet(judge: KerasJudge, model, real_features: np.ndarray, n: int |
     n = int(n or len(real_features))
     samples = np.asarray(model.sample(n, seed=seed), dtype=np.float32)
     return frechet_distance(judge.features(samples), real_features)
+
+
+def class_shape_mismatch(codes, labels, n_classes: int = N_CLASSES) -> np.ndarray:
+    """How differently each pair of classes spreads around its centroid: (C, C), 0 on the diagonal.
+
+    Introduced in notebook 06. Moving a digit by z_a - z_b keeps its offset
+    from the class-b centroid and places it around the class-a centroid, so
+    the arithmetic assumes every class spreads the same way. Entry (a, b) is
+    the Frechet distance between N(0, S_a) and N(0, S_b), the two classes'
+    code covariances with their centroids removed, divided by the mean of
+    tr S_a and tr S_b. It is 0 when the two spreads coincide, does not change
+    when all codes are scaled, and reaches 2 when the classes vary in
+    orthogonal directions.
+    """
+    codes = np.asarray(codes, dtype=np.float64)
+    labels = np.asarray(labels)
+    if codes.ndim != 2 or labels.shape != (len(codes),):
+        raise ValueError(f"codes (N, d) and labels (N,) expected, got {codes.shape} and {labels.shape}.")
+    d = codes.shape[1]
+    covs = []
+    for c in range(n_classes):
+        own = codes[labels == c]
+        if len(own) < 2:
+            raise ValueError(f"class {c} has {len(own)} codes; at least two are needed for a covariance.")
+        covs.append(np.cov(own, rowvar=False).reshape(d, d))
+    zero = np.zeros(d)
+    out = np.zeros((n_classes, n_classes))
+    for a in range(n_classes):
+        for b in range(a + 1, n_classes):
+            scale = 0.5 * (np.trace(covs[a]) + np.trace(covs[b]))
+            out[a, b] = out[b, a] = gaussian_frechet(zero, covs[a], zero, covs[b]) / max(scale, 1e-300)
+    return out
+
+
+def class_geometry(train_codes, train_labels, test_codes, test_labels, per_pair: int | None = None,
+                   n_classes: int = N_CLASSES) -> dict[str, float]:
+    """The layout of the classes in a code space, and the transfer it predicts without decoder or judge.
+
+    Introduced in notebook 06. Centroids come from the training codes.
+
+    - ``spread``: root-mean-square distance of a training code to its class centroid;
+    - ``separation``: mean distance between two class centroids;
+    - ``separation / spread``: below 1, a typical digit is farther from its own centroid
+      than the centroids are from each other;
+    - ``nearest centroid``: share of test codes nearest to their own class's centroid;
+    - ``moved nearest target``: the first ``per_pair`` test digits of every class b moved by
+      z_a - z_b for every a (alpha = 1), and the share that land nearest to centroid a;
+    - ``shape mismatch``: :func:`class_shape_mismatch` averaged over the 45 pairs.
+    """
+    train_codes = np.asarray(train_codes, dtype=np.float64)
+    test_codes = np.asarray(test_codes, dtype=np.float64)
+    train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
+    if test_codes.ndim != 2 or test_codes.shape[1] != train_codes.shape[1] or test_labels.shape != (len(test_codes),):
+        raise ValueError(f"test codes {test_codes.shape} and labels {test_labels.shape} do not match the training "
+                         f"codes {train_codes.shape}.")
+    centroids = class_centroids(train_codes, train_labels, n_classes).astype(np.float64)
+    off = ~np.eye(n_classes, dtype=bool)
+    spread = np.sqrt(np.mean(np.sum((train_codes - centroids[train_labels]) ** 2, axis=1)))
+    separation = np.linalg.norm(centroids[:, None] - centroids[None], axis=-1)[off].mean()
+
+    def nearest(codes):
+        return np.linalg.norm(codes[..., None, :] - centroids, axis=-1).argmin(axis=-1)
+
+    chosen = test_digits_per_class(test_labels, int(per_pair or config.SETTINGS.transfer_per_pair), n_classes)
+    moved = test_codes[chosen][:, None] + (centroids[None, :, None] - centroids[:, None, None])  # (b, a, n, d)
+    landed = nearest(moved) == np.arange(n_classes)[None, :, None]
+    mismatch = class_shape_mismatch(train_codes, train_labels, n_classes)
+    return {
+        "spread": float(spread),
+        "separation": float(separation),
+        "separation / spread": float(separation / spread),
+        "nearest centroid": float(np.mean(nearest(test_codes) == test_labels)),
+        "moved nearest target": float(landed.mean(axis=-1)[off].mean()),
+        "shape mismatch": float(mismatch[off].mean()),
+    }
 
 
 # --- the contenders -----------------------------------------------------------------------------------

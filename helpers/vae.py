@@ -298,7 +298,9 @@ class ClassPriorVAE(VAE):
             eps = keras.random.normal(ops.shape(mean), seed=self.noise)
             z = mean + ops.exp(0.5 * log_var) * eps
             rec = bernoulli_nll(x, self.decoder(z, training=True))
-            kl = gaussian_kl(mean - ops.take(self.class_means, ops.cast(y, "int32"), axis=0), log_var)
+            # A one-hot matmul, not a gather: its gradient is dense, which XLA and Adam handle without scatters.
+            own_means = ops.matmul(ops.one_hot(ops.cast(y, "int32"), self.n_classes), self.class_means)
+            kl = gaussian_kl(mean - own_means, log_var)
             loss = ops.mean(rec + kl)
         grads = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights))

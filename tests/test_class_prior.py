@@ -211,3 +211,46 @@ def test_prior_centers_come_from_the_model():
     model = tiny()
     np.testing.assert_array_equal(scoring.prior_centers(model), model.prior_means())
     assert scoring.prior_centers(vae.VAE(LATENT, UNITS, UNITS)) is None
+
+
+def test_class_shape_mismatch_is_zero_for_shifted_copies_and_grows_with_rotation():
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((4000, 3)) * [3.0, 1.0, 0.2]
+    labels = np.repeat([0, 1, 2], len(base))
+    rotated = base[:, [1, 0, 2]]  # the long axis turned by 90 degrees
+    same = np.concatenate([base, base + [10, 0, 0], base - [0, 5, 5]])
+    turned = np.concatenate([base, base + [10, 0, 0], rotated])
+    m_same = scoring.class_shape_mismatch(same, labels, n_classes=3)
+    m_turned = scoring.class_shape_mismatch(turned, labels, n_classes=3)
+    np.testing.assert_allclose(m_same, 0.0, atol=1e-6)
+    assert m_turned[0, 2] > 0.3 and m_turned[0, 2] == m_turned[2, 0] and m_turned[0, 1] < 1e-6
+    np.testing.assert_allclose(scoring.class_shape_mismatch(7 * turned, labels, n_classes=3), m_turned, atol=1e-9)
+    with pytest.raises(ValueError, match="class 1 has 0 codes"):
+        scoring.class_shape_mismatch(base, np.zeros(len(base), int), n_classes=3)
+    with pytest.raises(ValueError, match="codes \\(N, d\\) and labels"):
+        scoring.class_shape_mismatch(base, labels, n_classes=3)
+
+
+def clusters(separation: float, n: int = 60, seed: int = 0):
+    """Ten round clusters of codes at separation x the unit vectors, spread 1 in every direction."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(10), n)
+    codes = separation * np.eye(10)[labels] + rng.standard_normal((len(labels), 10))
+    return codes, labels
+
+
+def test_class_geometry_of_clusters_with_a_known_layout():
+    far_train, y = clusters(20.0)
+    far_test, y_test = clusters(20.0, seed=1)
+    far = scoring.class_geometry(far_train, y, far_test, y_test, per_pair=10)
+    assert far["spread"] == pytest.approx(np.sqrt(10), rel=0.1)  # unit variance in 10 dimensions
+    assert far["separation"] == pytest.approx(20 * np.sqrt(2), rel=0.02)
+    assert far["separation / spread"] == pytest.approx(far["separation"] / far["spread"])
+    assert far["nearest centroid"] == 1.0 and far["moved nearest target"] == 1.0
+    assert far["shape mismatch"] < 0.2  # the same round shape, up to sampling noise
+    near_train, _ = clusters(1.0)
+    near_test, _ = clusters(1.0, seed=1)
+    near = scoring.class_geometry(near_train, y, near_test, y_test, per_pair=10)
+    assert near["separation / spread"] < 1 and near["nearest centroid"] < 0.6 and near["moved nearest target"] < 0.6
+    with pytest.raises(ValueError, match="do not match"):
+        scoring.class_geometry(far_train, y, far_test[:, :3], y_test, per_pair=10)
