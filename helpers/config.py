@@ -52,7 +52,8 @@ FULL = Settings(
     test_subset=None,
     vae_epochs=26,
     bigan_epochs=12,
-    cnn_epochs=4,
+    # 3 epochs: 99.04% test accuracy in 34 s; a fourth epoch bought 0.08 points for 10 s more.
+    cnn_epochs=3,
     lr_max_iter=300,
     learning_curve_sizes=(30, 100, 300, 1000, 3000, 10000, 30000, 60000),
     interpolation_samples=64,

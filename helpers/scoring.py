@@ -34,6 +34,7 @@ Sample quality
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
@@ -128,11 +129,17 @@ class SklearnJudge(Judge):
         return out
 
 
+def _forward(net, x):
+    """``net(x)`` in inference mode; traced by :class:`KerasJudge`."""
+    return net(x, training=False)
+
+
 class KerasJudge(Judge):
     """A Keras classifier whose last layer gives 10 logits and whose ``features`` layer is the penultimate one."""
 
-    def __init__(self, model, name: str = CNN_NAME, feature_layer: str = "features", batch_size: int = 2048):
+    def __init__(self, model, name: str = CNN_NAME, feature_layer: str = "features", batch_size: int = 1024):
         import keras
+        import tensorflow as tf
 
         self.model = model
         self.name = name
@@ -143,6 +150,9 @@ class KerasJudge(Judge):
             raise ValueError(f"{name}: the model has no layer named {feature_layer!r} to take features from.") from err
         # One forward pass gives both the features and the logits.
         self._both = keras.Model(model.input, [features, model.output], name=f"{model.name}_features")
+        # Traced once: notebook 06 judges about a million images, and an eager call per batch of a
+        # convolutional net was measured 30% slower (1.55 s against 1.10 s per 18,900 images).
+        self._forward = tf.function(functools.partial(_forward, self._both), reduce_retracing=True)
         if tuple(model.output.shape[1:]) != (N_CLASSES,):
             raise ValueError(f"{name}: the model must output {N_CLASSES} logits, got shape {model.output.shape}.")
 
@@ -151,7 +161,7 @@ class KerasJudge(Judge):
 
         feats, logits = [], []
         for i in range(0, len(x), self.batch_size):
-            f, lg = self._both(x[i: i + self.batch_size], training=False)
+            f, lg = self._forward(x[i: i + self.batch_size])
             feats.append(ops.convert_to_numpy(f))
             logits.append(ops.convert_to_numpy(lg))
         return np.concatenate(feats), np.concatenate(logits).astype(np.float64)

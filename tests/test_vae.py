@@ -469,3 +469,28 @@ def test_latent_manifold_lines_up_with_a_scatter():
     plt.close(fig)
     with pytest.raises(ValueError, match="decode returned"):
         plots.latent_manifold(lambda z: np.zeros((3, 28, 28)), n=4)
+
+
+def test_jit_compile_can_be_switched_off_for_short_runs(mnist):
+    tiny = {"latent_dim": 2, "encoder_units": [16], "decoder_units": [16], "activation": "relu",
+            "epochs": 1, "batch_size": 100, "learning_rate": 1e-3, "train_images": 300}
+    data = Dataset(mnist.x_train[:300], mnist.y_train[:300], mnist.x_test[:50], mnist.y_test[:50])
+    compiled, _ = vae.train_vae(data, tiny, verbose=0)
+    eager, record = vae.train_vae(data, dict(tiny, jit_compile=False), verbose=0)
+    assert compiled.jit_compile is True and eager.jit_compile is False
+    assert np.isfinite(record["history"]["loss"][0])
+
+
+def test_importance_log_weights_match_the_separate_terms(trained, mnist):
+    model, _ = trained
+    x = mnist.x_test[:7]
+    eps = np.random.default_rng(0).standard_normal((3, 7, LATENT)).astype(np.float32)
+    log_w = np_(vae.importance_log_weights(model, x, eps))
+    mean, log_var = model.encode_distribution(x)
+    z = mean[None] + np.exp(0.5 * log_var)[None] * eps
+    for i in range(3):
+        expected = (-np_(vae.bernoulli_nll(x, model.decoder(z[i]))) + np_(model.log_prior(z[i]))
+                    - np_(vae.gaussian_log_density(z[i], mean, log_var)))
+        np.testing.assert_allclose(log_w[i], expected, rtol=1e-4, atol=1e-3)
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        vae.importance_weighted_nll(model, x, k=0)
