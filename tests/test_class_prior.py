@@ -174,7 +174,7 @@ def test_unknown_prior_is_refused(mnist):
 def test_class_prior_config_follows_the_settings():
     cfg = vae.class_prior_config()
     assert cfg["prior"] == "class" and cfg["latent_dim"] == 20
-    assert cfg["epochs"] == max(1, config.SETTINGS.vae_epochs // 2)
+    assert cfg["epochs"] == max(1, 2 * config.SETTINGS.vae_epochs // 5)
     assert {k: v for k, v in cfg.items() if k not in ("prior", "epochs")} == {
         k: v for k, v in vae.training_config(20).items() if k != "epochs"}
     assert cache._jsonable(cfg) == cfg
