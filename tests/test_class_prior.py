@@ -254,3 +254,20 @@ def test_class_geometry_of_clusters_with_a_known_layout():
     assert near["separation / spread"] < 1 and near["nearest centroid"] < 0.6 and near["moved nearest target"] < 0.6
     with pytest.raises(ValueError, match="do not match"):
         scoring.class_geometry(far_train, y, far_test[:, :3], y_test, per_pair=10)
+
+
+def test_evaluate_reports_the_unlabelled_bound(mnist):
+    """``evaluate`` (test_step) scores images alone against the mixture prior, like ``negative_elbo``."""
+    x, y = mnist.x_test[:400], mnist.y_test[:400]
+    model = tiny(seed=8)
+    model.set_class_frequencies(mnist.y_train[:1000])
+    model.class_means.assign(np.full((10, LATENT), 6.0, np.float32) * np.sign(np.arange(10) - 4.5)[:, None])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
+    batches, _ = shuffled_batches(x, y, batch_size=100)
+    scores = model.evaluate(batches, verbose=0, return_dict=True)
+    ref = vae.negative_elbo(model, x)
+    assert scores["loss"] == pytest.approx(scores["reconstruction"] + scores["kl"], rel=1e-5)
+    assert scores["loss"] == pytest.approx(ref["neg_elbo"], abs=3.0)  # two independent one-sample estimates
+    # the means sit far from the origin, so a KL to N(0, I) would give a very different figure
+    kl_to_standard_normal = float(np.mean(np_(vae.gaussian_kl(*model.encode_distribution(x)))))
+    assert scores["kl"] - kl_to_standard_normal > 20
