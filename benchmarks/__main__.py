@@ -155,14 +155,14 @@ def bench_explorer(res: Results, ctx: dict) -> None:
 
 def bench_scoring(res: Results, ctx: dict) -> None:
     """The judges, per-model transfer success and Frechet distances (notebook 06)."""
-    from helpers import scoring
+    from helpers import lineup
 
-    f = scoring.benchmark_figures(ctx["data"])
+    f = lineup.benchmark_figures(ctx["data"])
     res.add("CNN judge test accuracy", f["cnn_test_accuracy"], "", ">= 0.99")
     res.add("CNN judge training time", f["cnn_train_seconds"], "s", "<= 120")
     res.add("logistic-regression judge test accuracy", f["lr_test_accuracy"], "")
     for name, value in f["transfer_success_cnn"].items():
-        goal = ">= 0.90" if name in (scoring.VAE20_NAME, scoring.CLASS_PRIOR_NAME) else ""
+        goal = ">= 0.90" if name in (lineup.VAE20_NAME, lineup.CLASS_PRIOR_NAME) else ""
         res.add(f"{name} transfer success at alpha = 1 (CNN judge)", value, "", goal,
                 f"mean over 90 ordered pairs, {f['transfer_per_pair']} test digits each")
     for name, value in f["transfer_success_lr"].items():

@@ -9,8 +9,10 @@ Layers, lowest first (each module imports only those above it in this list):
 5. ``interface`` the encode/decode/sample contract             (notebook 03)
 6. models: ``classical`` (01, 02), ``vae`` (03), ``bigan`` (04)
 7. ``latent``   centroids, class vectors, lerp/slerp           (notebook 05)
-8. ``scoring``  judges, transfer matrices, Frechet distance    (notebook 06)
-9. ``widgets``  the interactive explorer and static stand-ins  (notebook 05)
+8. ``judges``   the classifiers that score images (LR, CNN)   (notebook 06)
+9. ``scoring``  transfer matrices, realism, Frechet distance   (notebook 06)
+10. ``lineup``  the models compared, scoreboard, tables       (notebook 06)
+11. ``widgets`` the interactive explorer and static stand-ins (notebook 05)
 """
 
 import os as _os

@@ -1,4 +1,4 @@
-"""Tests of helpers.scoring: judges, crossover detection, transfer matrices, Frechet distance."""
+"""Tests of helpers.scoring, helpers.judges and helpers.lineup: judges, crossover detection, transfer matrices, Frechet distance, the summary."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from helpers import scoring
+from helpers import judges, lineup, scoring
 from helpers.data import Dataset
 from helpers.latent import LatentSpace, prior_typical_norm
 
@@ -27,7 +27,7 @@ def region_intensity(images: np.ndarray) -> np.ndarray:
     return np.stack([images[:, 2 * c + 4: 2 * c + 6, 4:24].mean(axis=(1, 2)) for c in range(N)], axis=1)
 
 
-class RegionJudge(scoring.Judge):
+class RegionJudge(judges.Judge):
     """Softmax of beta * w_c * (intensity of region c): a judge whose answers we can work out by hand."""
 
     def __init__(self, weights=None, beta: float = 8.0, name: str = "region"):
@@ -36,7 +36,7 @@ class RegionJudge(scoring.Judge):
         self.name = name
 
     def _proba(self, x):
-        return scoring.softmax(self.beta * self.w * region_intensity(x))
+        return judges.softmax(self.beta * self.w * region_intensity(x))
 
 
 class PixelIdentity:
@@ -85,7 +85,7 @@ def toy():
 
 # --- probabilities and entropy -----------------------------------------------------------------
 def test_softmax_is_stable_and_sums_to_one():
-    p = scoring.softmax(np.array([[1000.0, 0.0, -1000.0], [0.0, 0.0, 0.0]]))
+    p = judges.softmax(np.array([[1000.0, 0.0, -1000.0], [0.0, 0.0, 0.0]]))
     assert np.all(np.isfinite(p))
     np.testing.assert_allclose(p.sum(axis=1), 1.0)
     np.testing.assert_allclose(p[1], 1 / 3)
@@ -101,7 +101,7 @@ def test_lr_judge_gives_probabilities(toy):
     from sklearn.linear_model import LogisticRegression
 
     lr = LogisticRegression(max_iter=200).fit(toy.x_train.reshape(len(toy.x_train), -1), toy.y_train)
-    judge = scoring.SklearnJudge(lr)
+    judge = judges.SklearnJudge(lr)
     p = judge.predict_proba(toy.x_test)
     assert p.shape == (len(toy.x_test), 10)
     np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-9)
@@ -116,7 +116,7 @@ def test_sklearn_judge_puts_zero_on_unseen_classes(toy):
 
     keep = toy.y_train < 5
     lr = LogisticRegression(max_iter=200).fit(toy.x_train[keep].reshape(keep.sum(), -1), toy.y_train[keep])
-    p = scoring.SklearnJudge(lr).predict_proba(toy.x_test)
+    p = judges.SklearnJudge(lr).predict_proba(toy.x_test)
     assert np.all(p[:, 5:] == 0)
     np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-9)
 
@@ -126,14 +126,14 @@ def test_sklearn_judge_rejects_non_digit_classes():
         classes_ = np.array([0, 11])
 
     with pytest.raises(ValueError, match="digit labels"):
-        scoring.SklearnJudge(Fake())
+        judges.SklearnJudge(Fake())
 
 
 def test_cnn_judge_trains_caches_and_scores(isolated_artifacts):
     data = toy_data(per_class_train=40, per_class_test=10, noise=0.3, seed=1)
-    cfg = scoring.cnn_config(filters=[4, 8], kernels=[3, 3], dense=16, dropout=0.0, epochs=3,
+    cfg = judges.cnn_config(filters=[4, 8], kernels=[3, 3], dense=16, dropout=0.0, epochs=3,
                              batch_size=32, learning_rate=5e-3, train_images=len(data.x_train))
-    judge, record = scoring.cnn_judge(data, cfg=cfg, name="tiny-cnn", verbose=0)
+    judge, record = judges.cnn_judge(data, cfg=cfg, name="tiny-cnn", verbose=0)
     assert record["test_accuracy"] >= 0.9  # a learnable toy task: a broken network fails here
     assert record["train_seconds"] > 0 and len(record["history"]["loss"]) == 3
     p = judge.predict_proba(data.x_test)
@@ -142,7 +142,7 @@ def test_cnn_judge_trains_caches_and_scores(isolated_artifacts):
     f = judge.features(data.x_test)
     assert f.shape == (len(data.x_test), 16)
     # second call: loaded from the cache, same predictions
-    again, record2 = scoring.cnn_judge(data, cfg=cfg, name="tiny-cnn", verbose=0)
+    again, record2 = judges.cnn_judge(data, cfg=cfg, name="tiny-cnn", verbose=0)
     assert record2["train_seconds"] == record["train_seconds"]
     np.testing.assert_allclose(again.predict_proba(data.x_test), p, atol=1e-6)
     assert list(isolated_artifacts.glob("tiny-cnn-*.keras"))
@@ -150,7 +150,7 @@ def test_cnn_judge_trains_caches_and_scores(isolated_artifacts):
 
 def test_cnn_config_rejects_unknown_settings():
     with pytest.raises(TypeError, match="unknown CNN setting"):
-        scoring.cnn_config(filtres=[8])
+        judges.cnn_config(filtres=[8])
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -366,7 +366,7 @@ def test_start_kept_counts_digits_judged_as_their_start_class_at_alpha_zero():
 def test_scoreboard_verdict_follows_the_numbers():
     transfers = {"good mover": {"CNN": fake_result("good mover", True)},
                  "good painter": {"CNN": fake_result("good painter", False)}}
-    board = scoring.Scoreboard(spaces={}, transfers=transfers, frechet={"good mover": 9.0, "good painter": 1.0},
+    board = lineup.Scoreboard(spaces={}, transfers=transfers, frechet={"good mover": 9.0, "good painter": 1.0},
                                frechet_floor=0.5, neg_elbo={"good mover": 100.0, "good painter": None}, seconds={})
     assert transfers["good mover"]["CNN"].success_rate() == 1.0
     assert transfers["good painter"]["CNN"].success_rate() == 0.0
@@ -393,36 +393,36 @@ def test_score_contenders_end_to_end_on_toys():
     data = toy_data(per_class_train=6, per_class_test=6, noise=0.05, seed=3)
     judge = FeatureRegionJudge(name="CNN")
     other = RegionJudge(beta=2.0, name="logistic regression")
-    models = [scoring.Contender("identity", PixelIdentity(), gaussian_prior=True),
-              scoring.Contender("frozen", Frozen(), gaussian_prior=False, neg_elbo=12.5)]
-    board = scoring.score_contenders(models, data, judge, [judge, other], per_pair=3, frechet_samples=40,
+    models = [lineup.Contender("identity", PixelIdentity(), gaussian_prior=True),
+              lineup.Contender("frozen", Frozen(), gaussian_prior=False, neg_elbo=12.5)]
+    board = lineup.score_contenders(models, data, judge, [judge, other], per_pair=3, frechet_samples=40,
                                      verbose=False)
     assert set(board.transfers) == {"identity", "frozen"}
     assert board.transfers["identity"]["CNN"].success_rate() > board.transfers["frozen"]["CNN"].success_rate()
     assert np.isfinite(board.frechet_floor) and all(np.isfinite(v) for v in board.frechet.values())
     rows = board.rows()
     assert [r["model"] for r in rows] == ["identity", "frozen"] and rows[1]["test -ELBO (nats)"] == 12.5
-    comparison = scoring.judge_comparison_rows(board)
+    comparison = lineup.judge_comparison_rows(board)
     assert 0.0 <= comparison[0]["same class named (all frames)"] <= 1.0
-    reference = scoring.realism_reference(board, models, data, [judge, other], n=40)
+    reference = lineup.realism_reference(board, models, data, [judge, other], n=40)
     assert set(reference["distance"]) == {"identity"}  # only models with a Gaussian prior
-    realism = scoring.realism_rows(board, reference)
+    realism = lineup.realism_rows(board, reference)
     assert len(realism) == 3 + 2  # entropy, uncertain share, codes outside (prior) + the first two for frozen
     shares = [v for r in realism if r["measure"].startswith("share") for k, v in r.items() if k.startswith("alpha")]
     assert all(0.0 <= v <= 1.0 for v in shares)
     x7 = data.x_test[data.y_test == 7][:1]
     paths = {n: scoring.judged_path(sp, [judge], x7, a=0, b=6) for n, sp in board.spaces.items()}
-    table = scoring.path_rows(paths)
+    table = lineup.path_rows(paths)
     assert table[0]["alpha=0"].startswith("7 (") and table[1]["alpha=1"].startswith("3 (")
 
 
 def test_findings_are_written_from_the_numbers():
     transfers = {"mover": {"CNN": fake_result("mover", True), "logistic regression": fake_result("mover", True)},
                  "stayer": {"CNN": fake_result("stayer", False), "logistic regression": fake_result("stayer", True)}}
-    board = scoring.Scoreboard(spaces={}, transfers=transfers, frechet={"mover": 3.0, "stayer": 7.0},
+    board = lineup.Scoreboard(spaces={}, transfers=transfers, frechet={"mover": 3.0, "stayer": 7.0},
                                frechet_floor=0.5, neg_elbo={}, seconds={})
     reference = {"entropy": {"CNN": 0.1}, "distance": {}, "q": 0.95}
-    text = scoring.findings(board, reference, {"CNN": 0.99, "logistic regression": 0.92})
+    text = lineup.findings(board, reference, {"CNN": 0.99, "logistic regression": 0.92})
     assert "99.0% (CNN)" in text[0]
     assert "100% of the moved digits of mover" in text[1] and "stayer manages 0%" in text[1]
     assert text[2].startswith("Logistic regression counts") and "for 1 of 2 models (stayer)" in text[2] and "50% to 100%" in text[2]
@@ -470,11 +470,11 @@ def test_findings_report_what_extrapolation_does(toy):
     space = LatentSpace(PixelIdentity(), toy.x_train, toy.y_train)
     judge = FeatureRegionJudge(name="CNN")
     other = RegionJudge(beta=2.0, name="logistic regression")
-    models = [scoring.Contender("identity", PixelIdentity(), gaussian_prior=False)]
-    board = scoring.score_contenders(models, toy, judge, [judge, other], per_pair=2, frechet_samples=20,
+    models = [lineup.Contender("identity", PixelIdentity(), gaussian_prior=False)]
+    board = lineup.score_contenders(models, toy, judge, [judge, other], per_pair=2, frechet_samples=20,
                                      spaces={"identity": space}, verbose=False)
-    reference = scoring.realism_reference(board, models, toy, [judge, other], n=20)
-    text = scoring.findings(board, reference, {"CNN": 1.0, "logistic regression": 1.0})
+    reference = lineup.realism_reference(board, models, toy, [judge, other], n=20)
+    text = lineup.findings(board, reference, {"CNN": 1.0, "logistic regression": 1.0})
     beyond = [line for line in text if "beyond the full vector" in line]
     # moving the toy digits past alpha = 1 keeps the target region lit and the start region dark: still 100%
     assert beyond == ["Going beyond the full vector to alpha = 2 leaves unchanged the success of identity (to 100%)."]
