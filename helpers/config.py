@@ -17,12 +17,39 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 
 
+#: Spellings of a yes/no environment variable (case-insensitive; empty or unset means no).
+TRUE_SPELLINGS = ("1", "true", "yes", "on")
+FALSE_SPELLINGS = ("0", "false", "no", "off", "")
+
+
 def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+    """Lenient: only a true spelling counts (for variables other tools set, such as ``CI``)."""
+    return os.environ.get(name, "").strip().lower() in TRUE_SPELLINGS
 
 
+def parse_flag(name: str) -> bool:
+    """A yes/no environment variable read strictly: any other value is a ValueError naming it.
+
+    Strict because a typo such as ``TUTORIAL_QUICK=2`` or ``=quick`` must not
+    quietly start the ten-minute full run.
+    """
+    raw = os.environ.get(name)
+    value = (raw or "").strip().lower()
+    if value in TRUE_SPELLINGS:
+        return True
+    if value in FALSE_SPELLINGS:
+        return False
+    raise ValueError(
+        f"{name}={raw!r} is not a yes/no value: set it to one of {'/'.join(TRUE_SPELLINGS)} "
+        f"or {'/'.join(s for s in FALSE_SPELLINGS if s)} (case-insensitive), or leave it empty or unset "
+        "(then restart the kernel)."
+    )
+
+
+#: The raw ``TUTORIAL_QUICK`` value (None when unset), shown by :func:`setup`.
+QUICK_SETTING = os.environ.get("TUTORIAL_QUICK")
 #: True when the notebooks should run in a few seconds (CI, smoke tests).
-QUICK = _env_flag("TUTORIAL_QUICK")
+QUICK = parse_flag("TUTORIAL_QUICK")
 MODE = "quick" if QUICK else "full"
 
 
@@ -143,9 +170,14 @@ def setup(seed: int = 0, *, quiet: bool = False) -> Settings:
     )
     if not quiet:
         line = ", ".join(f"{k} {v}" for k, v in versions().items())
-        print(f"mode: {MODE} (TUTORIAL_QUICK={'1' if QUICK else '0'}), seed {seed}")
+        print(f"mode: {MODE} ({quick_setting_text()}), seed {seed}")
         print(line)
     return SETTINGS
+
+
+def quick_setting_text() -> str:
+    """What was set, for the banner: ``TUTORIAL_QUICK='yes'``, or that it was not set."""
+    return "TUTORIAL_QUICK not set" if QUICK_SETTING is None else f"TUTORIAL_QUICK={QUICK_SETTING!r}"
 
 
 def in_ci() -> bool:
@@ -163,6 +195,8 @@ __all__ = [
     "Settings",
     "artifacts_dir",
     "in_ci",
+    "parse_flag",
+    "quick_setting_text",
     "seed_everything",
     "setup",
     "versions",
