@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -200,6 +201,35 @@ class LatentSpace:
         p, k, d = codes.shape
         return self.decode(codes.reshape(p * k, d)).reshape(p, k, 28, 28)
 
+    def code_shift(self, x, x_changed) -> np.ndarray:
+        """Mean of encode(x_changed) - encode(x) over pairs of images: where a real change goes in code space.
+
+        Introduced in notebook 07, where x_changed is x thickened, sheared or
+        stretched (helpers.morphometry), so the shift is the ground-truth
+        direction of that attribute.
+        """
+        x, x_changed = check_images(x, name="x"), check_images(x_changed, name="x_changed")
+        if x.shape != x_changed.shape:
+            raise ValueError(f"x_changed must pair up with x: shapes {x_changed.shape} and {x.shape}.")
+        if len(x) == 0:
+            raise ValueError("x: pass at least one image.")
+        return (self.encode(x_changed).astype(np.float64) - self.encode(x)).mean(axis=0)
+
+    def attribute_directions(self, attribute: str, values, index=None, counterfactual=None,
+                             **options) -> "AttributeDirections":
+        """The four directions of an attribute in this space (see :func:`attribute_directions`).
+
+        ``values`` is the attribute measured on the training digits
+        ``self.train_codes[index]`` (all of them when ``index`` is None);
+        ``counterfactual`` a :meth:`code_shift`.
+        """
+        codes, labels = self.train_codes, self.train_labels
+        if index is not None:
+            index = np.asarray(index)
+            codes, labels = codes[index], labels[index]
+        return attribute_directions(codes, values, labels, self.centroids, attribute=attribute,
+                                    counterfactual=counterfactual, **options)
+
 
 def path_norms(path: np.ndarray) -> np.ndarray:
     """Euclidean norm of each code along a path (..., d)."""
@@ -233,3 +263,191 @@ def interpolation_norms(z0: np.ndarray, z1: np.ndarray, t) -> dict[str, np.ndarr
         "lerp": np.stack([path_norms(lerp(a, b, t)) for a, b in zip(z0, z1)]),
         "slerp": np.stack([path_norms(slerp(a, b, t)) for a, b in zip(z0, z1)]),
     }
+
+
+# --- attribute directions (notebook 07) ------------------------------------------------------
+#: The four recipes for an attribute direction, in the order notebook 07 presents them.
+DIRECTION_METHODS = ("quantile", "probe", "conditional", "counterfactual")
+
+
+@dataclass
+class AttributeDirections:
+    """Four directions in one code space that should move attribute s, each scaled to "one SD per alpha".
+
+    Introduced in notebook 07. ``vectors[method]`` is a (d,) vector v such that
+    the linear probe predicts a change of exactly one standard deviation of s
+    for z -> z + v: ``probe_weights @ v == sd``. So alpha = 1 means "+1 SD of s"
+    for every method and every model, and the methods differ only in where
+    they point. A method that cannot give a direction here has a NaN vector and
+    a reason in ``missing`` (for example the conditional direction in a 2-d
+    space, where the nine class directions already fill the space).
+    """
+
+    attribute: str
+    sd: float
+    probe_weights: np.ndarray
+    probe_r2: float
+    vectors: dict[str, np.ndarray]
+    missing: dict[str, str] = field(default_factory=dict)
+
+    def unit(self, method: str) -> np.ndarray:
+        """The direction of ``method`` with unit length (NaN when missing)."""
+        v = self.vector(method)
+        return v / np.linalg.norm(v) if np.all(np.isfinite(v)) else v
+
+    def vector(self, method: str) -> np.ndarray:
+        if method not in self.vectors:
+            raise ValueError(f"unknown direction method {method!r}; use one of {list(self.vectors)}.")
+        return self.vectors[method]
+
+    def available(self) -> list[str]:
+        """The methods that gave a direction."""
+        return [m for m, v in self.vectors.items() if np.all(np.isfinite(v))]
+
+    def cosine(self, first: str, second: str) -> float:
+        """Cosine between two methods' directions (NaN when either is missing)."""
+        a, b = self.unit(first), self.unit(second)
+        return float(a @ b) if np.all(np.isfinite(a)) and np.all(np.isfinite(b)) else float("nan")
+
+
+def _check_attribute_values(values, n: int, name: str) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape != (n,):
+        raise ValueError(f"{name}: expected one value per code, shape ({n},), got {values.shape}.")
+    return values
+
+
+def ridge_probe(codes, values, ridge: float = 1e-3) -> tuple[np.ndarray, float, float]:
+    """Linear probe s ~ w . z + b by ridge regression: returns (w, b, R^2 on the fitting data).
+
+    The penalty is ``ridge`` times the mean code variance, so it means the same
+    in a 2-d VAE and in 784-d pixel space; it only matters where codes are
+    collinear (pixels that are always blank). Rows with a NaN value (blank
+    images, see helpers.morphometry) are left out.
+    """
+    codes = np.asarray(codes, dtype=np.float64)
+    if codes.ndim != 2:
+        raise ValueError(f"codes: expected shape (N, d), got {codes.shape}.")
+    values = _check_attribute_values(values, len(codes), "values")
+    keep = np.isfinite(values) & np.all(np.isfinite(codes), axis=1)
+    if keep.sum() < 3:
+        raise ValueError(f"values: only {int(keep.sum())} finite values; the probe needs at least 3.")
+    z, s = codes[keep], values[keep]
+    z_mean, s_mean = z.mean(axis=0), s.mean()
+    zc, sc = z - z_mean, s - s_mean
+    gram = zc.T @ zc / len(zc)
+    penalty = float(ridge) * max(float(np.trace(gram)) / gram.shape[0], 1e-12)
+    w = np.linalg.solve(gram + penalty * np.eye(gram.shape[0]), zc.T @ sc / len(zc))
+    residual = sc - zc @ w
+    total = float(sc @ sc)
+    r2 = 1.0 - float(residual @ residual) / total if total > 0 else float("nan")
+    return w, float(s_mean - z_mean @ w), r2
+
+
+def class_span(centroids) -> np.ndarray:
+    """Orthonormal basis (k, d) of the span of the class-centroid differences (k <= n_classes - 1)."""
+    c = np.asarray(centroids, dtype=np.float64)
+    if c.ndim != 2 or len(c) < 2:
+        raise ValueError(f"centroids: expected shape (n_classes >= 2, d), got {c.shape}.")
+    _, sv, vt = np.linalg.svd(c - c.mean(axis=0), full_matrices=False)
+    return vt[sv > 1e-8 * max(sv.max(), 1e-300)]
+
+
+def quantile_direction(codes, values, labels, quantile: float = 0.25, n_classes: int = N_CLASSES) -> np.ndarray:
+    """Centroid of the top ``quantile`` of s minus that of the bottom ``quantile``, within each class, averaged.
+
+    The source's class-vector recipe applied to an attribute, with Tom White's
+    bias correction: comparing thick and thin digits *of the same class* keeps
+    the class out of the vector (thick 0s and thin 1s would otherwise make
+    "thickness" point from 1 to 0). Every class weighs the same.
+    """
+    codes = np.asarray(codes, dtype=np.float64)
+    values = _check_attribute_values(values, len(codes), "values")
+    labels = np.asarray(labels)
+    if labels.shape != (len(codes),):
+        raise ValueError(f"labels: expected one label per code, shape ({len(codes)},), got {labels.shape}.")
+    if not 0 < quantile <= 0.5:
+        raise ValueError(f"quantile must be in (0, 0.5], got {quantile}.")
+    diffs = []
+    for c in range(n_classes):
+        own = (labels == c) & np.isfinite(values)
+        if own.sum() < 2:
+            continue
+        lo, hi = np.quantile(values[own], [quantile, 1.0 - quantile])
+        top, bottom = own & (values >= hi), own & (values <= lo)
+        if top.any() and bottom.any() and hi > lo:
+            diffs.append(codes[top].mean(axis=0) - codes[bottom].mean(axis=0))
+    if not diffs:
+        raise ValueError("values: no class has distinct top and bottom quantiles; is the attribute constant?")
+    return np.mean(diffs, axis=0)
+
+
+def attribute_directions(
+    codes,
+    values,
+    labels,
+    centroids,
+    *,
+    attribute: str = "attribute",
+    counterfactual=None,
+    quantile: float = 0.25,
+    ridge: float = 1e-3,
+    min_cosine: float = 0.02,
+) -> AttributeDirections:
+    """The four directions of attribute s in one code space, each scaled so alpha = 1 is +1 SD of s.
+
+    Introduced in notebook 07. ``codes`` (N, d) and ``labels`` are training
+    digits, ``values`` (N,) the attribute measured on those digits (NaN for a
+    blank image), ``centroids`` the class centroids of the space.
+
+    1. ``quantile``: :func:`quantile_direction` (within-class top minus bottom quartile).
+    2. ``probe``: the ridge weights w of s on z (:func:`ridge_probe`), InterFaceGAN's boundary normal.
+    3. ``conditional``: w with the span of the class-centroid differences projected out
+       (:func:`class_span`), so that moving style should not move class.
+    4. ``counterfactual``: ``counterfactual`` is the mean of encode(perturb(x)) - encode(x)
+       over real digits (the caller perturbs; see helpers.morphometry); None leaves it missing.
+
+    Scaling: v = u * sd / (w . u) for a unit direction u. A direction the probe
+    says barely moves s (cosine with w below ``min_cosine``), or one pointing
+    against it, has no meaningful scale and is reported missing.
+    """
+    codes = np.asarray(codes, dtype=np.float64)
+    w, _, r2 = ridge_probe(codes, values, ridge)
+    sd = float(np.nanstd(_check_attribute_values(values, len(codes), "values")))
+    if not sd > 0:
+        raise ValueError(f"values: the attribute {attribute!r} does not vary (SD {sd}); no direction to find.")
+    d = codes.shape[1]
+    raw: dict[str, np.ndarray | None] = {"quantile": quantile_direction(codes, values, labels, quantile)}
+    raw["probe"] = w
+    basis = class_span(centroids)
+    if basis.shape[1] != d:
+        raise ValueError(f"centroids: expected {d} columns like the codes, got {basis.shape[1]}.")
+    raw["conditional"] = w - basis.T @ (basis @ w)
+    missing: dict[str, str] = {}
+    if counterfactual is None:
+        raw["counterfactual"] = None
+        missing["counterfactual"] = "no perturbed digits given"
+    else:
+        cf = np.asarray(counterfactual, dtype=np.float64).reshape(-1)
+        if cf.shape != (d,) or not np.all(np.isfinite(cf)):
+            raise ValueError(f"counterfactual: expected a finite mean code difference of shape ({d},), got {cf.shape}.")
+        raw["counterfactual"] = cf
+    w_norm = np.linalg.norm(w)
+    vectors = {}
+    for method in DIRECTION_METHODS:
+        u = raw[method]
+        if u is None:
+            vectors[method] = np.full(d, np.nan)
+            continue
+        n = np.linalg.norm(u)
+        cosine = float(u @ w) / (n * w_norm) if n > 0 and w_norm > 0 else 0.0
+        if n <= 1e-9 * max(w_norm, 1e-300) and method == "conditional":
+            missing[method] = f"the class directions span the whole {d}-d code space"
+        elif cosine < min_cosine:
+            missing[method] = f"the probe says it barely moves {attribute} (cosine {cosine:.2f} with the probe)"
+        if method in missing:
+            vectors[method] = np.full(d, np.nan)
+        else:
+            u = u / n
+            vectors[method] = u * sd / float(u @ w)
+    return AttributeDirections(attribute, sd, w, r2, vectors, missing)
