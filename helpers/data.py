@@ -46,6 +46,8 @@ class Dataset(NamedTuple):
 
     def subset(self, n_train: int | None, n_test: int | None) -> "Dataset":
         """The first ``n_train`` / ``n_test`` samples (``None`` keeps all)."""
+        n_train = check_count(n_train, name="n_train", allow_none=True)
+        n_test = check_count(n_test, name="n_test", allow_none=True)
         return self._replace(
             x_train=self.x_train[:n_train], y_train=self.y_train[:n_train],
             x_test=self.x_test[:n_test], y_test=self.y_test[:n_test],
@@ -75,6 +77,12 @@ def _validate(arrays: dict[str, np.ndarray], source: str) -> None:
             )
         if x.dtype != np.uint8:
             raise DataError(f"{source}: x_{split} has dtype {x.dtype}, expected uint8 grey levels 0-255.")
+        if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)):
+            raise DataError(f"{source}: y_{split} has dtype {y.dtype}, expected integer class labels 0-9.")
+        if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
+            raise DataError(f"{source}: y_{split} holds NaN or infinite labels, expected integer class labels 0-9.")
+        if np.issubdtype(y.dtype, np.floating) and np.any(y != np.round(y)):
+            raise DataError(f"{source}: y_{split} holds fractional labels, expected integer class labels 0-9.")
         if y.size and (y.min() < 0 or y.max() > 9):
             raise DataError(f"{source}: y_{split} holds labels outside 0-9.")
 
@@ -86,13 +94,25 @@ def read_mnist_npz(path: str | os.PathLike) -> Dataset:
     the file, never a bare numpy traceback.
     """
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise DataError(
+            f"{path} is a folder; point {MNIST_ENV} (or path) at the mnist.npz file itself, "
+            f"or unset {MNIST_ENV} to download MNIST through Keras."
+        )
     if not path.is_file():
         raise DataError(
             f"MNIST file not found: {path}. Point {MNIST_ENV} at an existing mnist.npz, "
             f"or unset {MNIST_ENV} to download MNIST through Keras."
         )
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            # np.load reads a .npy file as one bare array: no splits, no labels.
+            raise DataError(
+                f"{path} holds a single array (a .npy file), not an .npz archive with "
+                f"{list(_MNIST_KEYS)}; point {MNIST_ENV} at a mnist.npz in the keras.datasets.mnist layout."
+            )
+        with loaded as npz:
             missing = [k for k in _MNIST_KEYS if k not in npz.files]
             if missing:
                 raise DataError(
@@ -241,6 +261,9 @@ def shuffled_batches(x: np.ndarray, y: np.ndarray | None = None, *, batch_size: 
     """
     import tensorflow as tf
 
+    batch_size = check_count(batch_size, name="batch_size", minimum=1)
+    if len(x) == 0:
+        raise ValueError("shuffled_batches: no images to train on (x is empty); pass at least one image.")
     images = tf.constant(x)
     labels = None if y is None else tf.constant(np.asarray(y))
     if labels is not None and labels.shape[0] != images.shape[0]:
@@ -259,12 +282,25 @@ def shuffled_batches(x: np.ndarray, y: np.ndarray | None = None, *, batch_size: 
     return batches.with_options(options), per_call
 
 
+def _as_array(x, name: str, what: str) -> np.ndarray:
+    """``np.asarray(x)``, with a clear error for None, ragged lists and objects numpy cannot read."""
+    if x is None:
+        raise TypeError(f"{name}: got None; pass {what}.")
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as err:  # ragged nested lists, objects without __array__
+        raise ValueError(f"{name}: cannot read a {type(x).__name__} as an array ({err}); pass {what}.") from None
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise TypeError(f"{name}: got {type(x).__name__} of dtype {arr.dtype}; pass {what}.")
+    return arr
+
+
 def check_images(x: np.ndarray, *, name: str = "images") -> np.ndarray:
     """Validate a batch of images: shape (N, 28, 28) or (N, 784), values in [0, 1].
 
     Returns the batch as float32 (N, 28, 28). Used by every model's ``encode``.
     """
-    x = np.asarray(x)
+    x = _as_array(x, name, "float images in [0, 1] of shape (N, 28, 28)")
     if x.ndim == 2 and x.shape[1] == 784:
         x = x.reshape(-1, *IMAGE_SHAPE)
     elif x.shape == IMAGE_SHAPE:
@@ -279,8 +315,96 @@ def check_images(x: np.ndarray, *, name: str = "images") -> np.ndarray:
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name}: contains NaN or infinite values.")
     if x.size and (x.min() < -1e-6 or x.max() > 1 + 1e-6):
-        raise ValueError(f"{name}: values span [{x.min():.3g}, {x.max():.3g}], expected [0, 1].")
+        hint = "; divide grey levels 0-255 by 255" if x.min() >= 0 and x.max() <= 255 else ""
+        raise ValueError(f"{name}: values span [{x.min():.3g}, {x.max():.3g}], expected [0, 1]{hint}.")
     return x.astype(np.float32, copy=False)
+
+
+def check_count(n, *, name: str = "n", minimum: int = 0, allow_none: bool = False) -> int | None:
+    """An integer count >= ``minimum`` (a bool is not a count), or a clear error naming ``name``."""
+    if n is None and allow_none:
+        return None
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        if isinstance(n, (float, np.floating)) and float(n).is_integer():
+            n = int(n)  # 100.0 reads as 100
+        else:
+            kind = "an integer" + (" or None" if allow_none else "")
+            raise TypeError(f"{name} must be {kind}, got {n!r} ({type(n).__name__}).")
+    if n < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {n}.")
+    return int(n)
+
+
+def check_labels(y, n_images: int | None = None, n_classes: int = 10, *, name: str = "labels") -> np.ndarray:
+    """Class labels as int64 (N,): integer ids in [0, n_classes), one per image.
+
+    Integral floats (3.0) and exact one-hot rows (N, n_classes) are read as the
+    class ids they denote; anything else (NaN, fractions, strings, other shapes,
+    out-of-range ids, a count other than ``n_images``) is a clear error.
+    """
+    what = f"integer class ids 0-{n_classes - 1}, one per image"
+    y = _as_array(y, name, what)
+    if y.dtype == bool:
+        raise TypeError(f"{name}: got booleans; pass {what}.")
+    if y.dtype.kind not in "iuf":
+        raise TypeError(f"{name}: got dtype {y.dtype}; pass {what}.")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError(f"{name}: contains NaN or infinite values; pass {what}.")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    elif y.ndim == 2 and y.shape[1] == n_classes and y.size:
+        one_hot = np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1)
+        if not one_hot:
+            raise ValueError(f"{name}: got an (N, {n_classes}) array that is not one-hot; pass {what} "
+                             "(e.g. y.argmax(axis=1)).")
+        y = y.argmax(axis=1)
+    if y.ndim != 1:
+        raise ValueError(f"{name}: expected shape (N,), got {y.shape}; pass {what}.")
+    if y.dtype.kind == "f":
+        if np.any(y != np.round(y)):
+            raise ValueError(f"{name}: contains fractional values such as {y[y != np.round(y)][0]!r}; pass {what}.")
+    y = y.astype(np.int64, copy=False)
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        bad = y[(y < 0) | (y >= n_classes)]
+        raise ValueError(f"{name}: class {int(bad[0])} is out of range; pass {what}.")
+    if n_images is not None and len(y) != n_images:
+        raise ValueError(f"{name}: {len(y)} labels for {n_images} images; pass one label per image.")
+    return y
+
+
+def _dataset_images(x, name: str) -> np.ndarray:
+    """Images of a Dataset: uint8 grey levels become float32 in [0, 1]; floats must already be there."""
+    x = _as_array(x, name, "images (N, 28, 28), uint8 0-255 or float in [0, 1]")
+    if x.dtype == np.uint8:
+        x = _to_unit_float(x.reshape(-1, *IMAGE_SHAPE) if x.ndim == 2 and x.shape[1] == 784 else x)
+    return check_images(x, name=name)
+
+
+def as_dataset(data, *, name: str = "data") -> Dataset:
+    """``data`` as a checked :class:`Dataset` of float32 images in [0, 1] and int64 labels.
+
+    Accepts a Dataset, or the ``((x_train, y_train), (x_test, y_test))`` tuple of
+    ``keras.datasets.mnist.load_data()``; uint8 grey levels are divided by 255.
+    Every model's training entry point reads its data through here.
+    """
+    if isinstance(data, Dataset):
+        parts, names = data[:4], data.class_names
+    elif (isinstance(data, (tuple, list)) and len(data) == 2
+          and all(isinstance(p, (tuple, list)) and len(p) == 2 for p in data)):
+        parts, names = (data[0][0], data[0][1], data[1][0], data[1][1]), DIGIT_NAMES
+    else:
+        raise TypeError(
+            f"{name}: expected a helpers.data.Dataset (e.g. load_mnist()) or a keras.datasets-style "
+            f"((x_train, y_train), (x_test, y_test)) tuple, got {type(data).__name__}."
+        )
+    x_train = _dataset_images(parts[0], f"{name}.x_train")
+    x_test = _dataset_images(parts[2], f"{name}.x_test")
+    y_train = check_labels(parts[1], len(x_train), name=f"{name}.y_train")
+    y_test = check_labels(parts[3], len(x_test), name=f"{name}.y_test")
+    if (isinstance(data, Dataset) and x_train is data.x_train and y_train is data.y_train
+            and x_test is data.x_test and y_test is data.y_test):
+        return data
+    return Dataset(x_train, y_train, x_test, y_test, tuple(names))
 
 
 def check_class(label: int, n_classes: int = 10, *, name: str = "class") -> int:

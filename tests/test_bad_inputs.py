@@ -71,3 +71,162 @@ def test_banner_shows_what_was_set():
     out = _import_config("Yes")
     assert out.returncode == 0, out.stderr
     assert "mode: quick (TUTORIAL_QUICK='Yes')" in out.stdout
+
+
+# --- data: files ------------------------------------------------------------------------------------
+from helpers import data  # noqa: E402
+from helpers.data import DataError, Dataset  # noqa: E402
+
+
+def _keras_arrays(n_train=30, n_test=10, seed=0):
+    rng = np.random.default_rng(seed)
+    return {
+        "x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "y_train": (np.arange(n_train) % 10).astype(np.uint8),
+        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "y_test": (np.arange(n_test) % 10).astype(np.uint8),
+    }
+
+
+def test_a_npy_file_as_mnist_npz(tmp_path, monkeypatch):
+    path = tmp_path / "mnist.npy"
+    np.save(path, np.zeros((3, 28, 28), np.uint8))
+    monkeypatch.setenv(data.MNIST_ENV, str(path))
+    with refused(DataError, str(path), ".npy", "MNIST_NPZ"):
+        data.load_mnist()
+
+
+def test_a_folder_as_mnist_npz(tmp_path):
+    with refused(DataError, str(tmp_path), "folder", "MNIST_NPZ"):
+        data.read_mnist_npz(tmp_path)
+
+
+@pytest.mark.parametrize("fill, words", [(np.nan, "NaN"), (2.5, "fractional")])
+def test_non_integer_labels_in_an_npz(tmp_path, fill, words):
+    arrays = _keras_arrays()
+    y = arrays["y_train"].astype(np.float64)
+    y[4] = fill
+    arrays["y_train"] = y
+    np.savez(tmp_path / "m.npz", **arrays)
+    with refused(DataError, "y_train", words):
+        data.read_mnist_npz(tmp_path / "m.npz")
+
+
+def test_integral_float_labels_in_an_npz_are_read(tmp_path):
+    arrays = _keras_arrays()
+    arrays["y_test"] = arrays["y_test"].astype(np.float32)
+    np.savez(tmp_path / "m.npz", **arrays)
+    got = data.read_mnist_npz(tmp_path / "m.npz")
+    np.testing.assert_array_equal(got.y_test, np.arange(10))
+
+
+def test_string_labels_in_an_npz(tmp_path):
+    arrays = _keras_arrays()
+    arrays["y_train"] = arrays["y_train"].astype(str)
+    np.savez(tmp_path / "m.npz", **arrays)
+    with refused(DataError, "y_train", "dtype"):
+        data.read_mnist_npz(tmp_path / "m.npz")
+
+
+# --- data: images, labels, counts, datasets --------------------------------------------------------
+@pytest.mark.parametrize(
+    "bad, error, words",
+    [
+        (None, TypeError, "None"),
+        ([[0.0] * 28] * 27 + [[0.0] * 5], ValueError, "cannot read"),  # ragged rows
+        (np.array(["a"] * 784).reshape(1, 784), TypeError, "dtype"),
+        ({"x": 1}, TypeError, "dict"),
+        (np.zeros((2, 28, 28), complex), ValueError, "dtype"),
+        (np.full((2, 28, 28), 200.0), ValueError, "divide grey levels"),
+    ],
+    ids=["none", "ragged", "strings", "dict", "complex", "0-255-floats"],
+)
+def test_check_images(bad, error, words):
+    with refused(error, "batch", words):
+        data.check_images(bad, name="batch")
+
+
+@pytest.mark.parametrize(
+    "bad, error, words",
+    [
+        (np.array([0, 1, np.nan]), ValueError, "NaN"),
+        (np.array([0.0, 1.5, 2.0]), ValueError, "fractional"),
+        (np.array([0, 10, 2]), ValueError, "class 10"),
+        (np.array([0, -1, 2]), ValueError, "class -1"),
+        (np.array(["0", "1", "2"]), TypeError, "dtype"),
+        (np.array([True, False, True]), TypeError, "booleans"),
+        (np.array([0, 1]), ValueError, "2 labels for 3 images"),
+        (np.zeros((3, 10)), ValueError, "not one-hot"),
+        (np.zeros((3, 2, 2)), ValueError, "shape"),
+        (None, TypeError, "None"),
+    ],
+    ids=["nan", "fraction", "too-big", "negative", "strings", "bools", "too-few", "not-one-hot", "3-d", "none"],
+)
+def test_check_labels(bad, error, words):
+    with refused(error, "y_train", words):
+        data.check_labels(bad, 3, name="y_train")
+
+
+def test_check_labels_reads_integral_floats_one_hot_and_columns():
+    np.testing.assert_array_equal(data.check_labels(np.array([0.0, 3.0, 9.0])), [0, 3, 9])
+    np.testing.assert_array_equal(data.check_labels(np.eye(10)[[2, 7, 7]]), [2, 7, 7])
+    np.testing.assert_array_equal(data.check_labels(np.array([[1], [4]])), [1, 4])
+    assert data.check_labels(np.arange(5, dtype=np.uint8)).dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    "bad, error", [(-1, ValueError), (2.5, TypeError), ("3", TypeError), (True, TypeError), (None, TypeError)])
+def test_check_count(bad, error):
+    with refused(error, "n_samples"):
+        data.check_count(bad, name="n_samples")
+
+
+def test_subset_refuses_negative_sizes():
+    d = _tiny_dataset()
+    with refused(ValueError, "n_train"):
+        d.subset(-5, None)
+
+
+def _tiny_dataset(n_train=40, n_test=20, seed=0) -> Dataset:
+    rng = np.random.default_rng(seed)
+    return Dataset(rng.random((n_train, 28, 28), dtype=np.float32), np.arange(n_train) % 10,
+                   rng.random((n_test, 28, 28), dtype=np.float32), np.arange(n_test) % 10)
+
+
+def test_as_dataset_reads_a_keras_tuple():
+    a = _keras_arrays()
+    d = data.as_dataset(((a["x_train"], a["y_train"]), (a["x_test"], a["y_test"])))
+    assert isinstance(d, Dataset) and d.x_train.dtype == np.float32 and d.y_train.dtype == np.int64
+    np.testing.assert_allclose(d.x_train, a["x_train"] / 255.0, atol=1e-7)
+
+
+def test_as_dataset_converts_a_uint8_dataset_and_keeps_a_good_one():
+    a = _keras_arrays()
+    d = data.as_dataset(Dataset(a["x_train"], a["y_train"], a["x_test"], a["y_test"]))
+    assert d.x_test.dtype == np.float32 and d.x_test.max() <= 1.0
+    good = _tiny_dataset()
+    assert data.as_dataset(good) is good
+
+
+@pytest.mark.parametrize(
+    "bad, error, words",
+    [
+        ("mnist", TypeError, "Dataset"),
+        ((np.zeros((3, 28, 28)), np.zeros(3)), TypeError, "Dataset"),
+        (Dataset(np.zeros((3, 28, 28)), np.zeros(2), np.zeros((1, 28, 28)), np.zeros(1)), ValueError, "data.y_train"),
+        (Dataset(np.full((3, 28, 28), 9.0), np.zeros(3), np.zeros((1, 28, 28)), np.zeros(1)), ValueError,
+         "data.x_train"),
+    ],
+    ids=["string", "pair", "label-count", "float-0-255"],
+)
+def test_as_dataset_refuses(bad, error, words):
+    with refused(error, "data", words):
+        data.as_dataset(bad)
+
+
+def test_shuffled_batches_checks_its_arguments():
+    x = np.zeros((10, 28, 28), np.float32)
+    with refused(ValueError, "batch_size"):
+        data.shuffled_batches(x, batch_size=0)
+    with refused(ValueError, "empty"):
+        data.shuffled_batches(x[:0], batch_size=4)
