@@ -72,6 +72,11 @@ class Settings:
     elbo_importance_samples: int
     #: Notebook 06: samples per model (and real digits) in the Frechet distance.
     frechet_samples: int = 10000
+    #: Notebook 07: measured training digits behind each attribute probe, perturbed training digits
+    #: behind each counterfactual direction, and held-out test digits per class moved along each axis.
+    style_probe_digits: int = 10000
+    style_counterfactual_digits: int = 2000
+    style_test_per_class: int = 20
 
 
 FULL = Settings(
@@ -101,6 +106,9 @@ QUICK_SETTINGS = Settings(
     transfer_per_pair=8,
     elbo_importance_samples=10,
     frechet_samples=1000,
+    style_probe_digits=1000,
+    style_counterfactual_digits=300,
+    style_test_per_class=4,
 )
 
 SETTINGS = QUICK_SETTINGS if QUICK else FULL

@@ -809,3 +809,96 @@ def success_along_alpha(ax, alphas, curves: dict, level: float | None = None, ti
         ax.set_title(title, fontsize=10)
     shade_extrapolation(ax)
     return ax
+
+
+# --- notebook 07: style axes -------------------------------------------------------------------
+METHOD_STYLES = {"quantile": ("tab:orange", "-"), "probe": ("tab:blue", "-"),
+                 "conditional": ("tab:green", "--"), "counterfactual": ("tab:red", ":")}
+
+
+def per_class_distributions(values: dict, labels, units: dict | None = None, ncols: int = 3, cell=(3.4, 2.3)):
+    """One box plot per class for each attribute: ``values[name]`` (N,) measured on digits with ``labels`` (N,)."""
+    labels = np.asarray(labels)
+    names = list(values)
+    nrows = int(np.ceil(len(names) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell[0] * ncols, cell[1] * nrows), squeeze=False)
+    for ax, name in zip(axes.flat, names):
+        v = np.asarray(values[name], dtype=float)
+        groups = [v[(labels == c) & np.isfinite(v)] for c in range(10)]
+        box = ax.boxplot(groups, positions=range(10), widths=0.6, showfliers=False, patch_artist=True)
+        for patch, colour in zip(box["boxes"], DIGIT_COLORS):
+            patch.set_facecolor(colour)
+            patch.set_alpha(0.55)
+        ax.set_xticks(range(10))
+        unit = (units or {}).get(name, "")
+        ax.set_title(f"{name}" + (f" ({unit})" if unit else ""), fontsize=10)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    fig.supxlabel("digit class", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def dose_curves(curves: dict, alphas, methods: Sequence[str], attributes: Sequence[str], models: Sequence[str],
+                cell=(2.5, 2.1), ylim=(-3.0, 3.0)):
+    """Mean measured change (SDs) against alpha: rows attributes, columns models, one line per method.
+
+    ``curves[(model, attribute, method)]`` is (A,) or missing. The dashed
+    diagonal is what the probe predicted (one SD per unit alpha).
+    """
+    fig, axes = plt.subplots(len(attributes), len(models), figsize=(cell[0] * len(models), cell[1] * len(attributes)),
+                             sharex=True, sharey=True, squeeze=False)
+    for i, attr in enumerate(attributes):
+        for j, model in enumerate(models):
+            ax = axes[i, j]
+            ax.plot(alphas, alphas, color="0.6", lw=0.8, ls="--")
+            ax.axhline(0, color="0.85", lw=0.6)
+            for method in methods:
+                c = curves.get((model, attr, method))
+                if c is None or not np.all(np.isfinite(c)):
+                    continue
+                colour, ls = METHOD_STYLES.get(method, (None, "-"))
+                ax.plot(alphas, c, color=colour, ls=ls, lw=1.6, marker="o", ms=3, label=method)
+            ax.set_ylim(*ylim)
+            if i == 0:
+                ax.set_title(model, fontsize=9)
+            if j == 0:
+                ax.set_ylabel(f"{attr}\nchange (SD)", fontsize=9)
+            if i == len(attributes) - 1:
+                ax.set_xlabel("alpha")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="upper center", ncol=len(handles), fontsize=8, frameon=False,
+                   bbox_to_anchor=(0.5, 1.02))
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    return fig
+
+
+def matrix_heatmaps(matrices: dict, row_names: Sequence[str], col_names: Sequence[str], *, vmax: float = 1.0,
+                    cmap: str = "magma_r", colorbar_label: str = "", cell=(2.6, 1.7), fmt: str = "{:.2f}"):
+    """Small annotated heatmaps side by side, one per entry of ``matrices`` (title -> (rows, cols) array)."""
+    import matplotlib as mpl
+
+    n = len(matrices)
+    fig, axes = plt.subplots(1, n, figsize=(cell[0] * n + 0.8, cell[1] + 0.6), squeeze=False)
+    colours = mpl.colormaps[cmap].copy()
+    colours.set_bad("0.88")
+    im = None
+    for ax, (title, m) in zip(axes[0], matrices.items()):
+        m = np.asarray(m, dtype=float)
+        im = ax.imshow(np.ma.masked_invalid(m), cmap=colours, vmin=0, vmax=vmax, aspect="auto")
+        for r in range(m.shape[0]):
+            for c in range(m.shape[1]):
+                if np.isfinite(m[r, c]):
+                    frac = min(m[r, c] / vmax, 1.0)
+                    ax.text(c, r, fmt.format(m[r, c]), ha="center", va="center", fontsize=7,
+                            color="white" if frac > 0.6 else "black")
+        ax.set_xticks(range(len(col_names)), col_names, rotation=45, ha="right", fontsize=8)
+        ax.set_yticks(range(len(row_names)), row_names if ax is axes[0, 0] else [], fontsize=8)
+        ax.tick_params(length=0)
+        ax.set_title(title, fontsize=9)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    if im is not None:
+        fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, label=colorbar_label, extend="max")
+    return fig
