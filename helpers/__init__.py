@@ -2,6 +2,7 @@
 
 Layers, lowest first (each module imports only those above it in this list):
 
+0. ``tensorflow_log`` TensorFlow's C++ log kept out of outputs (installed here, first)
 1. ``config``   quick mode, paths, seeding, versions          (notebook 01)
 2. ``data``     MNIST / Fashion-MNIST loading and checks       (notebook 01)
 3. ``plots``    image grids, canvases, ellipses, curves        (notebook 01)
@@ -15,10 +16,10 @@ Layers, lowest first (each module imports only those above it in this list):
 11. ``widgets`` the interactive explorer and static stand-ins (notebook 05)
 """
 
-import os as _os
+from helpers import tensorflow_log as _tensorflow_log
 
-# Silence TensorFlow's C++ start-up log before any submodule imports it, so
-# committed notebook outputs carry figures and numbers, not XLA banners.
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Silence TensorFlow's C++ start-up log before anything imports TensorFlow, so
+# committed notebook outputs carry figures and numbers, not absl/oneDNN/XLA banners.
+_tensorflow_log.install()
 
 __version__ = "0.1.0"
