@@ -114,15 +114,52 @@ QUICK_SETTINGS = Settings(
 SETTINGS = QUICK_SETTINGS if QUICK else FULL
 
 
-def artifacts_dir() -> Path:
-    """Where trained models and caches live (ignored by git).
+def _user_cache_dir() -> Path:
+    """The per-user cache folder of the series: ``$XDG_CACHE_HOME/generative-tutorials`` (``~/.cache/...``)."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"  # the XDG rule: relative = unset
+    return base / "generative-tutorials"
 
-    ``TUTORIAL_ARTIFACTS`` overrides it; otherwise ``artifacts/`` beside the
-    package, so notebooks find the same cache from any working directory.
+
+def _in_checkout() -> bool:
+    """True when the package sits in a checkout of its repository (``make`` installs it editable)."""
+    import sysconfig
+
+    if not (REPO_DIR / "pyproject.toml").is_file():
+        return False
+    site_dirs = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    return not any(PACKAGE_DIR.is_relative_to(Path(d).resolve()) for d in site_dirs if d)
+
+
+def artifacts_dir() -> Path:
+    """Where trained models and caches live (created on first use).
+
+    ``TUTORIAL_ARTIFACTS`` overrides it. In a checkout of the repository it is
+    ``artifacts/`` beside the package (ignored by git), so notebooks, tests and
+    ``make run`` share one cache from any working directory. A package installed
+    from an archive (Colab, ``pip install``) sits in site-packages, no place for
+    models and maybe read-only: then the per-user cache folder,
+    ``$XDG_CACHE_HOME/generative-tutorials`` (``~/.cache/generative-tutorials``;
+    ``~/Library/Caches/...`` on macOS, ``%LOCALAPPDATA%\\...`` on Windows).
     """
-    override = os.environ.get("TUTORIAL_ARTIFACTS")
-    path = Path(override).expanduser() if override else REPO_DIR / "artifacts"
-    path.mkdir(parents=True, exist_ok=True)
+    override = os.environ.get("TUTORIAL_ARTIFACTS", "").strip()
+    if override:
+        path = Path(override).expanduser()
+        where = f"TUTORIAL_ARTIFACTS={override!r}"
+    else:
+        path = REPO_DIR / "artifacts" if _in_checkout() else _user_cache_dir()
+        where = f"the artifacts folder {str(path)!r}"
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{where} is a file, not a folder: set TUTORIAL_ARTIFACTS to a folder (created if missing)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OSError(err.errno, f"cannot create {where} ({err.strerror}): set TUTORIAL_ARTIFACTS to a writable folder") from err
     return path
 
 
