@@ -15,12 +15,55 @@ network:
   the ``build/`` folder works from the file system, from ``python -m http.server``
   or copied elsewhere as a whole;
 - decks use ``tools/nbconvert_templates/offline_reveal``: nbconvert's reveal
-  template without its unconditional mermaid.js import from a CDN;
+  template without its unconditional mermaid.js import from a CDN, with a
+  stylesheet and start-up script for slides that fit (below);
 - images: output images are always inlined by nbconvert, markdown images are
   embedded (``embed_images``);
 - ``OfflineAssets`` below points the Font Awesome stylesheet that matplotlib's
   ``to_jshtml`` player links from a CDN at the local copy, and turns links
   between notebooks (``03_vae.ipynb``) into links between the built pages.
+
+How a notebook becomes a deck
+-----------------------------
+
+The notebook stays as it reads best in JupyterLab and on nbviewer; the slide
+export alone (``tools.slide_layout.SlideLayout``, a preprocessor only this
+build runs) turns it into slides that fit reveal.js's 960 x 700 canvas and
+never scroll:
+
+- structure comes from each cell's ``slideshow.slide_type`` (``slide``,
+  ``subslide`` for a vertical slide, ``fragment``, ``-`` to continue, ``skip``,
+  ``notes``), as RISE and nbconvert read it;
+- markdown: the slide shows the cell's headings, display maths and images, and
+  a lead: the first sentence of its first paragraph, or the first sentence of
+  each item of its first list (a bold opening sentence when an item has one),
+  at most about 50 words. The full prose goes to the speaker notes (press
+  ``s``). A cell of at most 35 words stays whole. To choose the slide text
+  yourself, put a line ``<!-- notes -->`` in the cell: what is above it is the
+  slide, what is below it the notes (the comment shows nowhere else);
+- code: hidden; its outputs are shown. Figures are sized to the room the slide's
+  text leaves (up to 1.5 times their own size, smaller when the slide would
+  overflow); a figure too tall to read at that size is cut between rows of
+  background pixels into bands, one per vertical slide, and one too wide is cut
+  between panels into pieces shown one under the other. Printouts longer than
+  14 lines keep their first line and last lines; tables longer than 10 rows are
+  split with their header repeated; prose printed as markdown is shortened like
+  a markdown cell. Live widgets without saved state are left out;
+- a cell that would overfill its slide moves on to a new vertical slide, with
+  the markdown caption just before it.
+
+Tags (cell metadata ``tags``, in JupyterLab's property inspector) override the
+rules for one cell; ``python -m tools.publishing --check`` refuses unknown
+``slide-*`` tags:
+
+- ``slide-code``: show this code cell's source on its slide (the code is the point);
+- ``slide-text``: show the cell's text in full: a markdown cell unshortened, a
+  printout untrimmed (notebook 03's printed ``train_step``);
+- ``notes``: the cell goes to the speaker notes (a markdown cell keeps its headings).
+
+tests/test_slides.py builds every deck as ``make slides`` does and checks, in
+Chromium, that no slide overflows; ``python -m benchmarks --only slides``
+reports the overflowing slides and the words on the median slide.
 """
 
 from __future__ import annotations
@@ -36,6 +79,7 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import Unicode
 
 from tools import repo, vendor
+from tools.slide_layout import CANVAS
 
 BUILD = vendor.BUILD
 TEMPLATES = Path(__file__).resolve().parent / "nbconvert_templates"
@@ -81,17 +125,25 @@ def nbconvert_command(kind: str, notebooks: list[Path], out_dir: Path) -> list[s
         f"--HTMLExporter.mathjax_url={v}/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
         f"--HTMLExporter.jquery_url={v}/jquery/dist/jquery.min.js",
         "--HTMLExporter.embed_images=True",
-        "--HTMLExporter.preprocessors=tools.export.OfflineAssets",
         f"--OfflineAssets.vendor_url={v}",
         f"--OfflineAssets.link_suffix={SUFFIXES[kind]}",
     ]
+    if kind == "html":
+        cmd += ["--HTMLExporter.preprocessors=tools.export.OfflineAssets"]
     if kind == "slides":
         cmd += [
             "--template=offline_reveal",
+            # the slide convention (tools.slide_layout): prose to speaker notes, code hidden, slides that fit
+            "--SlidesExporter.preprocessors=tools.export.OfflineAssets",
+            "--SlidesExporter.preprocessors=tools.slide_layout.SlideLayout",
+            "--SlidesExporter.exclude_input_prompt=True",
+            "--SlidesExporter.exclude_output_prompt=True",
             f"--SlidesExporter.reveal_url_prefix={v}/reveal.js",
             "--SlidesExporter.reveal_theme=white",  # its fonts ship with reveal.js; some themes use Google Fonts
             "--SlidesExporter.reveal_number=c/t",
-            "--SlidesExporter.reveal_scroll=True",  # long outputs scroll inside their slide
+            f"--SlidesExporter.reveal_width={CANVAS[0]}",
+            f"--SlidesExporter.reveal_height={CANVAS[1]}",
+            "--SlidesExporter.reveal_scroll=False",  # a slide never scrolls: it fits (tests/test_slides.py)
         ]
     return cmd + [str(p) for p in notebooks]
 
