@@ -30,7 +30,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from . import cache, config
-from .data import Dataset, check_images, load_mnist, shuffled_batches
+from .data import Dataset, as_dataset, check_images, load_mnist, shuffled_batches
 from .interface import check_codes
 
 #: Cache stem of the final model, and of the pure-BiGAN comparison model.
@@ -481,7 +481,9 @@ def pretrained_bigan(
     seconds and the mode-collapse check (classes the judge finds per epoch);
     ``record["snapshots"]`` holds the fixed-noise samples per epoch, stored in
     ``artifacts/NAME-snapshots-MODE.npz``. The model also carries the record as
-    ``model.training_record`` (read by :func:`quality_figures`).
+    ``model.training_record`` (read by :func:`quality_figures`). The cache
+    entry is keyed on the settings and a fingerprint of ``data.x_train``; model,
+    record and snapshot file are checked against each other on every load.
     """
     from .classical import mnist_logistic_regression
 
@@ -490,20 +492,25 @@ def pretrained_bigan(
         overrides = dict(overrides, cycle_x_weight=0.0, cycle_z_weight=0.0)
     cfg = model_config(**overrides)
     snap_path = cache.artifact_path(f"{name}-snapshots", ".npz")
-    stored = None if retrain else cache.load_arrays(snap_path, ("snapshots",))
     holder: dict[str, np.ndarray] = {}
 
     def train():
         judge = mnist_logistic_regression(data)
         model, record, snapshots = train_bigan(data.x_train, cfg, judge=judge, verbose=verbose)
-        cache.save_arrays(snap_path, snapshots=snapshots)  # before the record: see cache.cached_model
+        cache.save_arrays(snap_path, snapshots=snapshots)  # hashed into the record by cache.cached_model
         holder["snapshots"] = snapshots
         return model, record
 
-    data = data if data is not None else load_mnist()
+    data = as_dataset(data) if data is not None else load_mnist()
     cfg_key = dict(cfg, n_train=len(data.x_train))
-    model, record, _ = cache.cached_model(name, cfg_key, train, retrain=retrain or stored is None, verbose=verbose)
-    record = dict(record, snapshots=holder.get("snapshots", stored["snapshots"] if stored else None))
+    model, record, loaded = cache.cached_model(
+        name, cfg_key, train, data_key=cache.data_fingerprint(data.x_train),
+        expected={"class": "BiGAN", **cfg["architecture"]}, companions={"snapshots": snap_path},
+        retrain=retrain, verbose=verbose)
+    if loaded:  # the snapshot file's hash was checked against the record
+        stored = cache.load_arrays(snap_path, ("snapshots",))
+        holder["snapshots"] = stored["snapshots"] if stored else None
+    record = dict(record, snapshots=holder.get("snapshots"))
     # Plain attribute (not tracked by Keras): quality_figures reads the timings from it.
     object.__setattr__(model, "training_record", {k: v for k, v in record.items() if k != "snapshots"})
     return model, record

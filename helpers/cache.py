@@ -2,18 +2,31 @@
 
 Introduced in notebook 03. A trained model is stored as ``NAME-MODE.keras``
 (Keras' own format, loaded with ``safe_mode=True``) plus ``NAME-MODE.json``
-holding its configuration, training history and timings. Both are written
-to a temporary file first and renamed into place, so a crash mid-write never
-leaves a half-written file under the final name. A model whose file does not
-load, or whose record is missing or describes another configuration, is
-trained again instead of being half-read.
+holding its configuration, training history and timings.
+
+What keys an entry: the configuration, the mode (in the file name) and a
+fingerprint of the training data (:func:`data_fingerprint`, a SHA-256 of the
+arrays: 0.11 s for the 60,000 MNIST training images), so a model trained on
+MNIST is never handed to a caller training on Fashion-MNIST.
+
+How an entry is written: model and record go to hidden ``.partial`` files
+first; the old record is removed, the model renamed into place, and the
+record renamed last. The record carries the SHA-256 of the model file and a
+summary of the model (class, latent size, weight shapes), so a record only
+ever vouches for the exact file written with it: a run killed between the two
+renames, or a ``.keras`` file copied over another's name, is detected on load
+and trained again with a warning. ``.partial`` files of a run that was killed
+are removed by the next call.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import Any, Callable
@@ -31,15 +44,22 @@ def artifact_path(name: str, suffix: str, mode: str | None = None) -> Path:
     return config.artifacts_dir() / f"{name}-{mode}{suffix}"
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary sibling of ``path``, then rename it into place.
+#: A ``.partial`` file older than this belongs to no running write (a write takes seconds).
+STALE_PARTIAL_SECONDS = 3600.0
 
-    The temporary name keeps the suffix (Keras insists on ``.keras``) and starts
-    with a dot so nothing globbing for artifacts picks it up.
+
+def _write_partial(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a new hidden sibling of ``path`` and flush it to disk; returns ``tmp``.
+
+    The temporary name starts with a dot (nothing globbing for artifacts picks
+    it up), holds the writer's process id (so a later run can tell a killed
+    write's leftovers, :func:`remove_stale_partials`) and keeps the suffix
+    (Keras insists on ``.keras``). A writer that raises leaves nothing behind.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.{os.getpid()}.", suffix=f".partial{path.suffix}",
+                                    dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -47,11 +67,84 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
         write(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary sibling of ``path``, then rename it into place.
+
+    A crash mid-write never leaves a half-written file under the final name.
+    """
+    tmp = _write_partial(path, write)
+    try:
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+        tmp.unlink(missing_ok=True)
+    return Path(path)
+
+
+def _writer_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) is not a probe on Windows: rely on the age alone
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process: it exists
+        return True
+    return True
+
+
+def remove_stale_partials(folder: Path | None = None) -> list[str]:
+    """Delete ``.partial`` files left by killed writes in ``folder`` (default: the artifacts folder).
+
+    Stale means: its writer (the process id in the name) is gone, or it is
+    older than :data:`STALE_PARTIAL_SECONDS`. Returns the names removed.
+    """
+    folder = Path(folder) if folder is not None else config.artifacts_dir()
+    removed = []
+    for tmp in folder.glob(".*.partial*"):
+        match = re.search(r"\.(\d+)\.[A-Za-z0-9_]+\.partial", tmp.name)
+        pid = int(match.group(1)) if match else None
+        try:
+            old = time.time() - tmp.stat().st_mtime > STALE_PARTIAL_SECONDS
+            if old or (pid is not None and pid != os.getpid() and not _writer_alive(pid)):
+                tmp.unlink()
+                removed.append(tmp.name)
+        except FileNotFoundError:  # its writer just finished or another run removed it
+            continue
+    return removed
+
+
+def data_fingerprint(*arrays) -> str:
+    """A short SHA-256 of arrays' dtypes, shapes and bytes: the key of what a model was trained on.
+
+    Measured 0.11 s for the 60,000 MNIST training images as float32 (188 MB),
+    fast enough to hash everything rather than a sample.
+    """
+    digest = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(np.asarray(a))
+        if a.dtype == object:
+            raise TypeError(f"data_fingerprint: cannot fingerprint an object array of shape {a.shape}.")
+        digest.update(f"{a.dtype.str}{a.shape};".encode())
+        digest.update(a)
+    return digest.hexdigest()[:24]
+
+
+def file_sha256(path: Path) -> str | None:
+    """SHA-256 of a file's bytes, or None when it does not exist."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except FileNotFoundError:
+        return None
+    return digest.hexdigest()
 
 
 def save_json(path: Path, record: dict[str, Any]) -> Path:
@@ -62,11 +155,15 @@ def save_json(path: Path, record: dict[str, Any]) -> Path:
 
 
 def load_json(path: Path) -> dict[str, Any] | None:
-    """The record at ``path``, or None when it is missing or unreadable."""
+    """The record at ``path``, or None when it is missing, unreadable or not a JSON object."""
     try:
-        return json.loads(Path(path).read_text())
+        record = json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return None
+    if not isinstance(record, dict):
+        warnings.warn(f"discarding {Path(path).name}: it holds a {type(record).__name__}, not a record", stacklevel=2)
+        return None
+    return record
 
 
 def _json_default(value):
@@ -119,39 +216,144 @@ def load_keras_model(path: Path):
         return None
 
 
+def model_summary(model) -> dict[str, Any]:
+    """What a record remembers of its model's shape: class, latent size, parameters, weight shapes."""
+    latent = getattr(model, "latent_dim", None)
+    return {
+        "class": type(model).__name__,
+        "latent_dim": None if latent is None else int(latent),
+        "parameters": int(sum(int(np.prod(w.shape)) for w in model.weights)),
+        "weight_shapes": [[int(d) for d in w.shape] for w in model.weights],
+    }
+
+
+def _summary_mismatch(model, summary: Any, expected: dict[str, Any] | None) -> str | None:
+    """How ``model`` differs from its recorded summary and from the attributes its configuration implies."""
+    actual = model_summary(model)
+    if not isinstance(summary, dict):
+        return "the record holds no model summary"
+    for key in ("class", "latent_dim", "parameters", "weight_shapes"):
+        if summary.get(key) != actual[key]:
+            if key == "weight_shapes":
+                return "the model's weight shapes differ from the record's"
+            return f"the model has {key} {actual[key]!r}, the record says {summary.get(key)!r}"
+    for key, want in (expected or {}).items():
+        have = type(model).__name__ if key == "class" else getattr(model, key, "<missing>")
+        if _jsonable(have) != _jsonable(want):
+            return f"the model has {key} {have!r}, the configuration asks for {want!r}"
+    return None
+
+
 def cached_model(
     name: str,
     model_config: dict[str, Any],
     train: Callable[[], tuple[Any, dict[str, Any]]],
     *,
+    data_key: str | None = None,
+    expected: dict[str, Any] | None = None,
+    companions: dict[str, Path] | None = None,
     retrain: bool = False,
     verbose: bool = True,
 ):
     """Load model ``name`` for this mode, or call ``train()`` and cache what it returns.
 
     ``train`` returns ``(model, record)``; the record (history, timings, test
-    figures) is stored beside the model with ``model_config`` so a later load
-    can tell whether the file describes the configuration asked for.
-    Returns ``(model, record, loaded_from_cache)``.
+    figures) is stored beside the model with ``model_config`` and ``data_key``
+    (:func:`data_fingerprint` of the training data), and a cached entry is used
+    only when both match. ``expected`` maps model attributes to the values the
+    configuration implies (``"class"``: the class name), checked on every load.
+    ``companions`` names further files that ``train`` writes (e.g. per-epoch
+    snapshots): their hashes go into the record, and a missing or changed one
+    means the entry is trained again. Returns ``(model, record, loaded_from_cache)``.
     """
     model_path = artifact_path(name, ".keras")
     record_path = artifact_path(name, ".json")
+    remove_stale_partials(model_path.parent)
+    wanted_config = _jsonable(model_config)
+    companions = {k: Path(v) for k, v in (companions or {}).items()}
     if not retrain:
-        record = load_json(record_path)
-        if record is not None and record.get("config") == _jsonable(model_config):
-            model = load_keras_model(model_path)
-            if model is not None:
-                if verbose:
-                    print(f"loaded cached {model_path.name} (trained in {record.get('train_seconds', float('nan')):.1f} s)")
-                return model, record, True
-        elif record is not None and verbose:
-            print(f"cached {record_path.name} describes another configuration; training again")
+        loaded = _load_entry(model_path, record_path, wanted_config, data_key, expected, companions, verbose)
+        if loaded is not None:
+            return (*loaded, True)
     model, record = train()
-    record = dict(record, config=_jsonable(model_config), mode=config.MODE)
-    save_keras_model(model, model_path)
-    # The record is written last: a model without its record counts as unfinished.
-    save_json(record_path, record)
+    if not isinstance(record, dict):
+        raise TypeError(f"{name}: train() must return (model, record dict), got a {type(record).__name__} record.")
+    problem = _summary_mismatch(model, model_summary(model), expected)
+    if problem:
+        raise ValueError(f"{name}: train() returned a model that does not fit its configuration ({problem}); "
+                         "it is not cached.")
+    record = dict(record, config=wanted_config, mode=config.MODE, data=data_key, model_summary=model_summary(model),
+                  companions={k: file_sha256(v) for k, v in companions.items()})
+    _commit(model, record, model_path, record_path)
     return model, record, False
+
+
+def _load_entry(model_path, record_path, wanted_config, data_key, expected, companions, verbose):
+    """``(model, record)`` of a cached entry that matches, or None (saying why when it matters)."""
+    record = load_json(record_path)
+    if record is None:
+        return None
+    if record.get("config") != wanted_config:
+        if verbose:
+            print(f"cached {record_path.name} describes another configuration; training again")
+        return None
+    if record.get("data") != data_key:
+        if verbose:
+            print(f"cached {record_path.name} was trained on other data (fingerprint {record.get('data')}, "
+                  f"now {data_key}); training again")
+        return None
+    sha = file_sha256(model_path)
+    if sha is None:
+        if verbose:
+            print(f"cached {record_path.name} has no model file beside it; training again")
+        return None
+    model = load_keras_model(model_path)
+    if model is None:
+        return None  # unreadable: load_keras_model has warned
+    problem = None
+    if sha != record.get("model_sha256"):
+        problem = "the model file is not the one written with this record (another run's, or copied over it)"
+    else:
+        problem = _summary_mismatch(model, record.get("model_summary"), expected)
+    recorded = record.get("companions") or {}
+    for key, path in companions.items():
+        if problem is None and (recorded.get(key) is None or file_sha256(path) != recorded.get(key)):
+            problem = f"its {key} file {path.name} is missing or not the one written with it"
+    if problem:
+        warnings.warn(f"cached {model_path.name} does not match its record: {problem}; training again", stacklevel=3)
+        return None
+    if verbose:
+        seconds = record.get("train_seconds")
+        took = f" (trained in {seconds:.1f} s)" if isinstance(seconds, (int, float)) else ""
+        print(f"loaded cached {model_path.name}{took}")
+    return model, record
+
+
+def _commit(model, record: dict[str, Any], model_path: Path, record_path: Path) -> None:
+    """Write model and record as one unit: both partial files first, the record's rename last.
+
+    Between removing the old record and renaming the new one in, the folder
+    holds a model without a record, which counts as unfinished; at no moment
+    does a record sit beside a model it was not written with.
+    """
+    tmp_model = _write_partial(model_path, lambda tmp: model.save(tmp))
+    tmp_record = None
+    try:
+        record["model_sha256"] = file_sha256(tmp_model)
+        tmp_record = _write_partial(
+            record_path, lambda tmp: tmp.write_text(json.dumps(record, indent=2, default=_json_default)))
+        record_path.unlink(missing_ok=True)
+        os.replace(tmp_model, model_path)
+        _rename_record(tmp_record, record_path)
+    finally:
+        tmp_model.unlink(missing_ok=True)
+        if tmp_record is not None:
+            tmp_record.unlink(missing_ok=True)
+
+
+def _rename_record(tmp: Path, record_path: Path) -> None:
+    """The commit: from this rename on, the new entry is complete."""
+    os.replace(tmp, record_path)
 
 
 def _jsonable(value):

@@ -26,7 +26,7 @@ from sklearn.naive_bayes import GaussianNB
 from threadpoolctl import threadpool_limits
 
 from . import cache, config
-from .data import Dataset, check_class, check_images, load_mnist
+from .data import Dataset, as_dataset, check_class, check_images, load_mnist
 from .interface import check_codes
 
 
@@ -291,21 +291,25 @@ def fit_logistic_regression(x: np.ndarray, y: np.ndarray, max_iter: int | None =
 
 
 def mnist_logistic_regression(data: Dataset | None = None, *, retrain: bool = False) -> LogisticRegression:
-    """The logistic-regression judge trained on MNIST train, cached as plain arrays.
+    """The logistic-regression judge trained on ``data``'s training split (default MNIST), cached as plain arrays.
 
-    The cache holds only coefficients (an .npz, no pickle), written atomically;
-    a missing or unreadable cache is refitted.
+    The cache holds only coefficients (an .npz, no pickle), written atomically,
+    with a key of the training images, labels and fit settings: a missing,
+    unreadable or differently keyed cache is refitted.
     """
+    data = as_dataset(data) if data is not None else load_mnist()
+    max_iter = config.SETTINGS.lr_max_iter
+    key = f"{cache.data_fingerprint(data.x_train, data.y_train)} max_iter={max_iter} tol=1e-4"
     path = cache.artifact_path("logreg-mnist", ".npz")
-    stored = None if retrain else cache.load_arrays(path, ("coef", "intercept", "classes"))
-    if stored is not None:
+    stored = None if retrain else cache.load_arrays(path, ("coef", "intercept", "classes", "key"))
+    if stored is not None and str(stored["key"]) == key and stored["coef"].shape == (len(stored["classes"]), 784) \
+            and stored["intercept"].shape == (len(stored["classes"]),):
         model = LogisticRegression()
         model.coef_, model.intercept_, model.classes_ = stored["coef"], stored["intercept"], stored["classes"]
         model.n_features_in_ = model.coef_.shape[1]
         return model
-    data = data if data is not None else load_mnist()
-    model = fit_logistic_regression(data.x_train, data.y_train, tol=1e-4)
-    cache.save_arrays(path, coef=model.coef_, intercept=model.intercept_, classes=model.classes_)
+    model = fit_logistic_regression(data.x_train, data.y_train, max_iter=max_iter, tol=1e-4)
+    cache.save_arrays(path, coef=model.coef_, intercept=model.intercept_, classes=model.classes_, key=np.array(key))
     return model
 
 

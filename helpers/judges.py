@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import cache, config
-from .data import Dataset, check_images, load_mnist, shuffled_batches
+from .data import Dataset, as_dataset, check_images, load_mnist, shuffled_batches
 from .latent import N_CLASSES
 
 CNN_NAME = "CNN"
@@ -252,9 +252,13 @@ def cnn_judge(data: Dataset | None = None, *, retrain: bool = False, cfg: dict[s
     and ``name`` let tests train a tiny network under another cache name.
     """
     cfg = cfg or cnn_config()
+    data = as_dataset(data) if data is not None else load_mnist()
+    n = cfg["train_images"]
+    # The test split is part of the key too: the record's test accuracy was measured on it.
+    key = cache.data_fingerprint(data.x_train[:n], data.y_train[:n], data.x_test, data.y_test)
 
     def train():
-        return train_cnn(data if data is not None else load_mnist(), cfg, verbose=verbose)
+        return train_cnn(data, cfg, verbose=verbose)
 
-    model, record, _ = cache.cached_model(name, cfg, train, retrain=retrain, verbose=bool(verbose))
+    model, record, _ = cache.cached_model(name, cfg, train, data_key=key, retrain=retrain, verbose=bool(verbose))
     return KerasJudge(model, CNN_NAME), record

@@ -25,7 +25,7 @@ import numpy as np
 from keras import layers, ops
 
 from . import cache, config
-from .data import Dataset, check_images, load_mnist, shuffled_batches
+from .data import Dataset, as_dataset, check_count, check_images, load_mnist, shuffled_batches
 from .interface import check_codes
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -514,28 +514,39 @@ def train_vae(data: Dataset, cfg: dict, verbose: int = 2, model_class: type = VA
     return model, record
 
 
-def pretrained_vae(latent_dim: int = 20, data: Dataset | None = None, *, retrain: bool = False,
-                   verbose: int = 2) -> tuple[VAE, dict]:
-    """The series' VAE with this latent size: loaded from the cache, else trained and cached."""
-    cfg = training_config(latent_dim)
+def _cached_vae(name: str, cfg: dict, data, retrain: bool, verbose: int):
+    """Train or load a VAE keyed on ``cfg`` and on the training images (and labels) it would see."""
+    data = as_dataset(data) if data is not None else load_mnist()
+    n = cfg["train_images"]
+    labelled = cfg.get("prior", "standard") == "class"
+    key = cache.data_fingerprint(data.x_train[:n], *([data.y_train[:n]] if labelled else []))
+    expected = {"class": "ClassPriorVAE" if labelled else "VAE", "latent_dim": cfg["latent_dim"],
+                "encoder_units": cfg["encoder_units"], "decoder_units": cfg["decoder_units"],
+                "activation": cfg["activation"]}
 
     def train():
-        return train_vae(data if data is not None else load_mnist(), cfg, verbose=verbose)
+        return train_vae(data, cfg, verbose=verbose)
 
-    model, record, _ = cache.cached_model(f"vae-d{latent_dim}", cfg, train, retrain=retrain)
+    model, record, _ = cache.cached_model(name, cfg, train, data_key=key, expected=expected, retrain=retrain)
     return model, record
+
+
+def pretrained_vae(latent_dim: int = 20, data: Dataset | None = None, *, retrain: bool = False,
+                   verbose: int = 2) -> tuple[VAE, dict]:
+    """The series' VAE with this latent size, trained on ``data`` (default MNIST): cached, else trained.
+
+    The cache entry is keyed on the configuration and on a fingerprint of the
+    training images, so another data set never gets this one's model.
+    """
+    latent_dim = check_count(latent_dim, name="latent_dim", minimum=1)
+    cfg = training_config(latent_dim)
+    return _cached_vae(f"vae-d{latent_dim}", cfg, data, retrain, verbose)
 
 
 def pretrained_class_prior_vae(data: Dataset | None = None, *, retrain: bool = False,
                                verbose: int = 2) -> tuple[ClassPriorVAE, dict]:
-    """The class-prior VAE of notebook 06 (20-d): loaded from the cache, else trained and cached."""
-    cfg = class_prior_config(20)
-
-    def train():
-        return train_vae(data if data is not None else load_mnist(), cfg, verbose=verbose)
-
-    model, record, _ = cache.cached_model("vae-classprior-d20", cfg, train, retrain=retrain)
-    return model, record
+    """The class-prior VAE of notebook 06 (20-d): cached (keyed on images and labels), else trained."""
+    return _cached_vae("vae-classprior-d20", class_prior_config(20), data, retrain, verbose)
 
 
 def achieved_gflops(record: dict) -> float:
