@@ -281,6 +281,26 @@ def test_checks_pass_a_good_notebook_and_catch_problems(tmp_path):
     assert publishing.unclean_notebooks([good, timestamps]) == {}
 
 
+def test_slide_check_catches_unknown_and_misplaced_slide_tags(tmp_path):
+    path = _notebook(tmp_path)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].metadata["tags"] = ["slide-code"]  # on a markdown cell
+    nb.cells[2].metadata["tags"] = ["notes", "slide-text"]
+    nb.cells[3].metadata["tags"] = ["slide-txt", "hide-input"]  # a typo; other tags are not ours to check
+    nbformat.write(nb, path)
+    problems = publishing.slide_problems(path)
+    assert len(problems) == 3, problems
+    joined = "\n".join(problems)
+    assert "cell 0" in joined and "markdown cell" in joined
+    assert "cell 2" in joined and "contradict" in joined
+    assert "cell 3" in joined and "'slide-txt'" in joined and "hide-input" not in joined
+    nb.cells[0].metadata["tags"] = ["slide-text"]
+    nb.cells[2].metadata["tags"] = ["notes"]
+    nb.cells[3].metadata["tags"] = ["slide-code", "slide-text"]
+    nbformat.write(nb, path)
+    assert publishing.slide_problems(path) == []
+
+
 def test_slide_check_catches_missing_metadata_and_a_shown_setup_cell(tmp_path):
     path = _notebook(tmp_path)
     nb = nbformat.read(path, as_version=4)

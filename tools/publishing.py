@@ -578,8 +578,22 @@ def setup_cell_index(nb: nbformat.NotebookNode) -> int | None:
     return None
 
 
+def slide_tag_problems(cell) -> list[str]:
+    """The slide export's tags on CELL (tools.slide_layout.TAGS): no unknown slide-* tag, each where it works."""
+    from tools.slide_layout import TAG_CODE, TAG_NOTES, TAG_TEXT, TAGS
+
+    tags = set(cell.metadata.get("tags", []))
+    problems = [f"unknown slide tag {tag!r} (the slide export reads {', '.join(TAGS)})"
+                for tag in sorted(tags) if tag.lower().startswith("slide") and tag not in TAGS]
+    if TAG_CODE in tags and cell.cell_type != "code":
+        problems.append(f"tag {TAG_CODE!r} shows a code cell's source, but this is a {cell.cell_type} cell")
+    if TAG_NOTES in tags and TAG_TEXT in tags:
+        problems.append(f"tags {TAG_NOTES!r} and {TAG_TEXT!r} contradict each other: keep one")
+    return problems
+
+
 def slide_problems(path: Path) -> list[str]:
-    """Slide metadata: on every cell, a title slide first, the setup cell skipped, 2+ slides."""
+    """Slide metadata: on every cell, a title slide first, the setup cell skipped, 2+ slides, known slide tags."""
     nb = nbformat.read(path, as_version=4)
     problems = []
     types = []
@@ -590,6 +604,7 @@ def slide_problems(path: Path) -> list[str]:
             problems.append(f"{path.name} cell {index} ({cell.cell_type}) has no slideshow.slide_type")
         elif slide_type not in SLIDE_TYPES:
             problems.append(f"{path.name} cell {index}: unknown slide_type {slide_type!r}")
+        problems += [f"{path.name} cell {index}: {why}" for why in slide_tag_problems(cell)]
     if types and types[0] != "slide":
         problems.append(f"{path.name}: the first cell should open a slide (slide_type 'slide'), has {types[0]!r}")
     setup = setup_cell_index(nb)
