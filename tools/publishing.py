@@ -343,8 +343,9 @@ FENCED_CODE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
 INLINE_CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1", re.DOTALL)
 HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
 EXPLICIT_ANCHOR = re.compile(r"""\b(?:id|name)\s*=\s*["']([^"']+)["']""")
-#: Path segments that mean someone forgot to put the real address in.
-PLACEHOLDER = re.compile(r"(?i)(?:^|[/=.@:])(?:owner|user|username|your[-_]?\w*|example|xxx+|todo)(?=[/.?#&]|$)")
+#: A path segment that means someone forgot to put the real address in (an owner named 'OWNER', 'your-name'...).
+PLACEHOLDER_SEGMENT = re.compile(r"(?i)(?:owner|user|username|your[-_]?[\w-]*|xxx+|todo|tbd|<[^>]*>)")
+PLACEHOLDER_HOSTS = ("example.com", "example.org", "example.net")
 #: Assets of the badges the README uses, on hosts whose other addresses must be the repository's.
 BADGE_ASSETS = {COLAB_BADGE, BINDER_BADGE}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1"}
@@ -461,7 +462,8 @@ def url_problem(target: str, slug: str | None) -> str | None:
         return f"{target}: not a public host"
     if target in BADGE_ASSETS or host in {"img.shields.io"}:
         return None
-    if PLACEHOLDER.search(url.netloc + url.path):
+    segments = unquote(url.path).split("/")
+    if host.endswith(PLACEHOLDER_HOSTS) or any(PLACEHOLDER_SEGMENT.fullmatch(seg) for seg in segments):
         return f"{target}: a placeholder address (set the repository in tools/repo.py, then regenerate)"
     path = _ours(url, slug)
     if path is None or path == "":
