@@ -178,11 +178,11 @@ def test_quick_notebook_runs_from_a_non_editable_install(tmp_path, monkeypatch):
     if mnist is not None:
         monkeypatch.setenv("MNIST_NPZ", str(mnist))
 
-    # 1. The chapters' bootstrap installs the package, as in Colab (from a local archive, not GitHub).
+    # 1. The chapters' bootstrap installs the package, as in Colab (from a local archive, not GitHub),
+    #    and the same cell goes on importing it, as every chapter's first cell does.
     where = "import helpers, helpers.config\nprint('helpers at', helpers.__file__)\nprint('artifacts at', helpers.config.artifacts_dir())"
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(publishing.bootstrap_source(None, archive=archive.as_uri())),
-                nbformat.v4.new_code_cell(where)]
+    nb.cells = [nbformat.v4.new_code_cell(publishing.bootstrap_source(None, archive=archive.as_uri()) + "\n\n" + where)]
     _execute(nb, work)
     said = _stdout(nb)
     assert f"Installing the series' helpers package from {archive.as_uri()}" in said, said
