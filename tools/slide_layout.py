@@ -183,7 +183,7 @@ def sentences(text: str) -> list[str]:
     pieces.append(flat[start:].strip())
     merged: list[str] = []
     for piece in filter(None, pieces):
-        if merged and len(merged[-1].split()) < 4:  # "**Plan.**", "Left:" and the like lead into the next one
+        if merged and re.fullmatch(r"(\*\*|__)[^*_]+\1", merged[-1]):  # a bold label ("**Plan.**") leads into the next one
             merged[-1] += " " + piece
         else:
             merged.append(piece)
