@@ -21,7 +21,6 @@ files, so its editable ``helpers`` stays out of sight. About 40 s on 2 cores.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import sysconfig

@@ -383,7 +383,7 @@ def test_link_check_catches_what_cannot_resolve():
         "[local](https://localhost:8888/lab)": "public host",
         "[placeholder](https://nbviewer.org/github/OWNER/generative-tutorials/blob/main/notebooks/03_vae.ipynb)":
             "placeholder",
-        f"[fork](https://colab.research.google.com/github/bob/fork/blob/main/notebooks/03_vae.ipynb)": "not to this",
+        "[fork](https://colab.research.google.com/github/bob/fork/blob/main/notebooks/03_vae.ipynb)": "not to this",
         f"[branch](https://nbviewer.org/github/{slug}/blob/dev/notebooks/03_vae.ipynb)": "branch",
         f"[renamed](https://mybinder.org/v2/gh/{slug}/main?labpath=notebooks%2F99_gone.ipynb)": "no notebooks/99_gone",
         f"[not a file](https://nbviewer.org/github/{slug})": "not a link to a file",
