@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("matmul", "vae", "bigan", "explorer", "scoring", "series")
+SECTIONS = ("matmul", "vae", "bigan", "explorer", "scoring", "slides", "series")
 
 
 class Results:
@@ -176,6 +176,24 @@ def bench_scoring(res: Results, ctx: dict) -> None:
     res.add("Frechet distance floor (real train vs real test)", f["frechet_floor"], "")
 
 
+def bench_slides(res: Results, ctx: dict) -> None:
+    """Decks a presenter can use (issue 13): every slide of every `make slides` deck, measured in Chromium."""
+    from tools import slide_fit
+
+    try:
+        decks = slide_fit.build_and_measure()
+    except (ImportError, slide_fit.MeasureError, RuntimeError) as err:  # no Playwright, Chromium or npm
+        print(f"  slides not measured: {err}")
+        return
+    t = slide_fit.totals(decks)
+    canvas = " x ".join(map(str, decks[0].canvas)) if decks else "?"
+    res.add("slides overflowing the canvas", t["overflowing"], "slides", "0",
+            f"out of {t['slides']} slides in {t['decks']} decks, {canvas} canvas")
+    res.add("visible words on the median slide", t["median_words"], "words", "<= 60", "speaker notes excluded")
+    res.add("visible words on the longest slide", t["max_words"], "words")
+    res.add("tallest slide", t["tallest_px"], "px", f"<= {canvas.split(' x ')[-1]}", "slide coordinates")
+
+
 def bench_series(res: Results, ctx: dict) -> None:
     from helpers import cache
 
@@ -190,7 +208,7 @@ def bench_series(res: Results, ctx: dict) -> None:
 
 
 BENCHES = {"matmul": bench_matmul, "vae": bench_vae, "bigan": bench_bigan,
-           "explorer": bench_explorer, "scoring": bench_scoring, "series": bench_series}
+           "explorer": bench_explorer, "scoring": bench_scoring, "slides": bench_slides, "series": bench_series}
 
 
 def main(argv: list[str] | None = None) -> int:
