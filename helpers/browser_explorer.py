@@ -1,0 +1,874 @@
+"""The interpolation explorer in the browser: the decoder runs in JavaScript, no kernel needed.
+
+Introduced in notebook 05 (notebook 07 passes its attribute axes). The
+ipywidgets explorer of :mod:`helpers.widgets` needs a running kernel; on
+nbviewer, in the ``make html`` pages and in the reveal.js decks there is
+none. This module turns one model's decoder into a self-contained HTML/JS
+block, the output of a cell: the decoder's weights (compressed), the codes
+and thumbnails of a few dozen test digits, and the class centroids. On every
+slider move the page computes decode(z + alpha v) itself, with a hand-written
+forward pass of the Dense layers (the 20-d VAE's decoder is about 0.67 M
+multiply-adds, about a millisecond in plain JavaScript), and draws the 28 x 28
+image on a canvas. No library is loaded: three dense layers and a sigmoid are
+twenty lines of JavaScript, where a tensor library would add more bytes to
+every notebook than the weights themselves.
+
+    >>> block = browser_explorer(space, x_digits, y_digits, axes={"thickness": v})
+    >>> block            # displays in JupyterLab, nbviewer, the HTML pages and decks
+
+Compression, measured on the 20-d VAE's decoder (SiLU, 20-512-512-784; a
+model trained for 8 of the series' 26 epochs, codes of 40 test digits moved
+over the slider's range): the weights in float32 are 2.7 MB and in float16
+1.35 MB (1.8 MB as base64 text), too big for the 1 MB budget per model.
+Rounding each weight to 8 bits with one scale per output unit fits (0.9 MB
+as text) but decodes images up to 0.15 grey levels off, because rounding
+errors add up over 512 inputs per unit and three layers. What is done instead:
+
+- GPTQ rounding (Frantar et al. 2023): weights are rounded one input at a
+  time and each rounding error is pushed onto the inputs not yet rounded,
+  weighted by how those inputs co-vary over codes the explorer will show
+  (the calibration codes). Same 8 bits: 0.026 instead of 0.15.
+- Steps of any size, entropy-coded: the rounded weights, zigzag-coded into a
+  low and a high byte plane, are deflated (zlib; the page inflates them with
+  the browser's ``DecompressionStream``). Trained weights are peaked around
+  zero, so deflate gets within 2% of their entropy, and a step can be as
+  fine (or as coarse) as each layer needs.
+- Steps where they matter (:func:`allocate_steps`): the output layer's
+  rounding shows most (0.050 alone at 8 bits, against 0.020 and 0.008 for
+  the hidden layers), the first layer is tiny (10 k weights), and output
+  pixels that stay saturated hide their errors; then all steps are rescaled
+  until the images are within ``max_pixel_error`` of ``model.decode`` on
+  validation codes, measured in Python with the page's arithmetic
+  (:meth:`BrowserExplorer.decode`). Result: 0.014 for a 799 kB block, built
+  in about 4 s; a block over ``max_bytes`` is refused.
+
+Accuracy holds for codes like the ones rounded for: the digits' codes moved
+along class pairs and the given axes over the slider's range, with a
+quarter-range margin. Far outside (codes several times longer) the errors grow.
+
+The page exposes each explorer as ``window.latentExplorers.byId[id]`` (its
+state, the decoded image, the time of every slider move in ``timings``, and
+``benchmark(n)``); that is all it adds to the page's globals.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html as html_lib
+import itertools
+import json
+import math
+import zlib
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from .data import check_images
+from .latent import LatentSpace
+
+#: Activations the page's forward pass implements (Keras names).
+ACTIVATIONS = ("linear", "relu", "silu", "swish", "tanh", "sigmoid", "elu", "softplus")
+MAX_DIGITS = 100
+MAX_AXES = 16
+#: At most this many roundings are tried to bring the images within max_pixel_error.
+MAX_ATTEMPTS = 5
+_ids = itertools.count(1)
+
+
+# --------------------------------------------------------------------------- the decoder as arrays
+@dataclass(frozen=True)
+class DenseLayer:
+    """One Dense layer: h_out = activation(h_in @ kernel + bias); kernel is (inputs, outputs)."""
+
+    kernel: np.ndarray
+    bias: np.ndarray
+    activation: str
+
+
+def _activation_name(layer) -> str:
+    name = layer.get_config().get("activation", "linear")
+    if not isinstance(name, str):  # a serialised custom function
+        name = getattr(layer.activation, "__name__", repr(name))
+    return name
+
+
+def dense_layers(model) -> tuple[list[DenseLayer], bool]:
+    """The Dense layers of ``model.decoder`` and whether ``model.decode`` applies a sigmoid to them.
+
+    Supported: a model with a Keras ``decoder`` (functional or Sequential)
+    made of Dense layers with the activations in :data:`ACTIVATIONS`, plus
+    Flatten/Reshape, mapping (latent_dim,) to 784 values; ``model.decode``
+    must equal the decoder's output or its sigmoid (checked numerically).
+    """
+    import keras
+
+    decoder = getattr(model, "decoder", None)
+    if not isinstance(decoder, keras.Model):
+        raise TypeError(
+            f"{type(model).__name__} has no Keras `decoder` model; the browser explorer supports models like "
+            "helpers.vae.VAE, whose `decoder` is a keras.Model of Dense layers (z -> 784 logits or pixels).")
+    layers = []
+    for layer in decoder.layers:
+        if isinstance(layer, keras.layers.Dense):
+            act = _activation_name(layer)
+            if act not in ACTIVATIONS:
+                raise TypeError(f"decoder layer {layer.name!r} uses the activation {act!r}; the browser explorer "
+                                f"implements {', '.join(ACTIVATIONS)}.")
+            kernel, *rest = [np.asarray(w, np.float64) for w in layer.get_weights()]
+            bias = rest[0] if rest else np.zeros(kernel.shape[1])
+            layers.append(DenseLayer(kernel, bias, "silu" if act == "swish" else act))
+        elif not isinstance(layer, (keras.layers.InputLayer, keras.layers.Flatten, keras.layers.Reshape)):
+            raise TypeError(f"decoder layer {layer.name!r} is a {type(layer).__name__}; the browser explorer supports "
+                            "decoders made of Dense layers (with Flatten/Reshape), such as helpers.vae.VAE's.")
+    if not layers:
+        raise TypeError("the decoder has no Dense layers; the browser explorer needs a Dense decoder.")
+    sizes = [layers[0].kernel.shape[0]] + [lay.kernel.shape[1] for lay in layers]
+    if any(a.kernel.shape[1] != b.kernel.shape[0] for a, b in zip(layers, layers[1:])):
+        raise TypeError(f"the decoder's Dense layers do not form a chain (widths {sizes}).")
+    if sizes[0] != model.latent_dim or sizes[-1] != 784:
+        raise TypeError(f"the decoder maps {sizes[0]} to {sizes[-1]} values; the explorer needs "
+                        f"latent_dim ({model.latent_dim}) to 784 (28 x 28 pixels).")
+    # Which of the two readings of the last layer is model.decode? Check on a few codes.
+    z = np.random.default_rng(0).standard_normal((8, sizes[0])).astype(np.float32)
+    decoded = np.asarray(model.decode(z), np.float64).reshape(len(z), -1)
+    raw = _forward(layers, z, final_sigmoid=False)
+    for final_sigmoid, out in ((True, _sigmoid(raw)), (False, raw)):
+        if np.allclose(out, decoded, atol=1e-4):
+            return layers, final_sigmoid
+    raise TypeError(f"{type(model).__name__}.decode(z) is neither the decoder's output nor its sigmoid "
+                    "(max difference {:.3g}); the browser explorer reproduces only those."
+                    .format(float(np.abs(_sigmoid(raw) - decoded).max())))
+
+
+def _sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free form of 1 / (1 + exp(-x))
+
+
+def _activate(x: np.ndarray, name: str) -> np.ndarray:
+    if name == "linear":
+        return x
+    if name == "relu":
+        return np.maximum(x, 0.0)
+    if name == "silu":
+        return x * _sigmoid(x)
+    if name == "tanh":
+        return np.tanh(x)
+    if name == "sigmoid":
+        return _sigmoid(x)
+    if name == "elu":
+        return np.where(x > 0, x, np.expm1(np.minimum(x, 0.0)))
+    if name == "softplus":
+        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+    raise ValueError(f"unknown activation {name!r}")
+
+
+def _forward(layers, z, final_sigmoid: bool = True, upto: int | None = None) -> np.ndarray:
+    """The decoder in float64 numpy; ``upto=k`` returns the input of layer k instead."""
+    h = np.asarray(z, np.float64)
+    for k, layer in enumerate(layers):
+        if k == upto:
+            return h
+        h = _activate(h @ layer.kernel + layer.bias, layer.activation)
+    return _sigmoid(h) if final_sigmoid else h
+
+
+# --------------------------------------------------------------------------- compression
+def gptq_round(kernel: np.ndarray, inputs: np.ndarray, steps: np.ndarray, damping: float = 0.01,
+               block: int = 128) -> np.ndarray:
+    """Integers q with q * steps close to ``kernel`` *as the layer's outputs on these inputs see it*.
+
+    GPTQ (Frantar et al. 2023): round the rows (inputs) one at a time, most
+    active first, and spread each row's rounding error over the rows not yet
+    rounded, in proportion to how the inputs co-vary (H = X^T X); rows are
+    updated in blocks, so most of the work is one matrix product per block.
+    On the 20-d VAE this cut the decoded images' worst error from 0.15 to
+    0.026 at 8 bits.
+    """
+    w = np.array(kernel, np.float64)
+    x = np.asarray(inputs, np.float64)
+    h = x.T @ x
+    h += damping * max(float(np.mean(np.diag(h))), 1e-12) * np.eye(len(h))
+    order = np.argsort(-np.diag(h), kind="stable")
+    w, h = w[order], h[np.ix_(order, order)]
+    upper = np.linalg.cholesky(np.linalg.inv(h)).T  # Cholesky factor of H^-1, upper triangular
+    q = np.zeros(w.shape, np.int64)
+    for b0 in range(0, len(w), block):
+        b1 = min(len(w), b0 + block)
+        errors = np.zeros((b1 - b0, w.shape[1]))
+        for i in range(b0, b1):
+            q[i] = np.round(w[i] / steps)
+            errors[i - b0] = (w[i] - q[i] * steps) / upper[i, i]
+            w[i + 1:b1] -= np.outer(upper[i, i + 1:b1], errors[i - b0])
+        w[b1:] -= upper[b0:b1, b1:].T @ errors
+    out = np.empty_like(q)
+    out[order] = q
+    return out
+
+
+@dataclass(frozen=True)
+class QuantizedLayer:
+    """A Dense layer as the page holds it: kernel = q * step (one step per output unit)."""
+
+    q: np.ndarray      # (inputs, outputs) integers
+    step: np.ndarray   # (outputs,) float32
+    bias: np.ndarray
+    activation: str
+
+    @property
+    def kernel(self) -> np.ndarray:
+        """The dequantised kernel, rounded to float32 as the page stores it."""
+        return (self.q * self.step.astype(np.float64)).astype(np.float32).astype(np.float64)
+
+
+def unit_steps(layer: DenseLayer, scale: float, sensitivity: np.ndarray | None = None) -> np.ndarray:
+    """Rounding steps per output unit: ``scale`` times the 8-bit step (max |w| / 127), float32.
+
+    ``sensitivity`` (per unit, at most 1) widens the step of units whose
+    changes barely show: up to 4x for output pixels that stay saturated
+    (sigmoid slope near zero) on every calibration code.
+    """
+    peak = np.abs(layer.kernel).max(axis=0)
+    widen = 1.0 if sensitivity is None else np.clip(1.0 / np.maximum(sensitivity, 1e-12), 1.0, 4.0)
+    return np.where(peak > 0, scale * widen * peak / 127.0, 1.0).astype(np.float32)
+
+
+def quantize_layers(layers: list[DenseLayer], calibration: np.ndarray, scales, sensitivity=None) -> list[QuantizedLayer]:
+    """Every layer GPTQ-rounded with ``scales[k]`` times its 8-bit step (see :func:`unit_steps`).
+
+    Layer by layer, each on the inputs the *quantised* layers before it produce,
+    so a layer also makes up for some of the rounding before it. ``sensitivity``
+    applies to the last layer's units.
+    """
+    out: list[QuantizedLayer] = []
+    h = np.asarray(calibration, np.float64)
+    for k, layer in enumerate(layers):
+        last = k == len(layers) - 1
+        step = unit_steps(layer, float(scales[k]), sensitivity if last else None)
+        q = gptq_round(layer.kernel, h, step.astype(np.float64))
+        if np.abs(q).max() > 32767:
+            raise RuntimeError("weights out of the 16-bit range of the page's format; this should not happen.")
+        qlayer = QuantizedLayer(q, step, layer.bias.astype(np.float32).astype(np.float64), layer.activation)
+        out.append(qlayer)
+        if not last:
+            h = _activate(h @ qlayer.kernel + qlayer.bias, layer.activation)
+    return out
+
+
+def allocate_steps(layers: list[DenseLayer], calibration: np.ndarray, validation: np.ndarray, reference: np.ndarray,
+                   final_sigmoid: bool, target: float, sensitivity=None) -> np.ndarray:
+    """Step scales per layer that spend the error budget where it buys the most bytes.
+
+    Each layer is rounded alone at its 8-bit step (the others exact) and its
+    worst image error e_k measured. If errors grow in proportion to the step
+    and add up, the fewest bits for a total error ``target`` come with scales
+    c_k = target * n_k / (N * e_k), n_k the layer's weights and N all of them:
+    small layers (the 20 x 512 first layer) get fine steps, layers whose
+    rounding barely shows get coarse ones. On the 20-d VAE the output layer
+    dominates (0.050 alone against 0.020 and 0.008 for the hidden layers).
+    """
+    sizes = np.array([lay.kernel.size for lay in layers], np.float64)
+    errors = np.zeros(len(layers))
+    for k in range(len(layers)):
+        rounded = quantize_layers(layers[k:k + 1], _forward(layers, calibration, upto=k), [1.0],
+                                  sensitivity if k == len(layers) - 1 else None)[0]
+        mixed = [rounded if j == k else lay for j, lay in enumerate(layers)]
+        errors[k] = max(float(np.abs(_forward(mixed, validation, final_sigmoid) - reference).max()), 1e-9)
+    return np.clip(target * sizes / (sizes.sum() * errors), 1 / 64, 4.0)
+
+
+def _zigzag_planes(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signed integers -> low and high byte of 2|q| (- 1 if negative), output unit by output unit."""
+    q = np.asarray(q, np.int64).T.ravel()  # (outputs, inputs): each unit's weights contiguous, as the page reads them
+    zz = np.where(q >= 0, 2 * q, -2 * q - 1)
+    return (zz & 0xFF).astype(np.uint8), (zz >> 8).astype(np.uint8)
+
+
+def _pack(arrays: dict[str, np.ndarray]) -> tuple[bytes, dict]:
+    """Concatenate arrays (uint8 or float32), each at a 4-byte boundary; their (offset, length, type)."""
+    parts, index, offset = [], {}, 0
+    for name, arr in arrays.items():
+        arr = np.ascontiguousarray(arr)
+        kind = {np.dtype(np.uint8): "u8", np.dtype(np.float32): "f32"}[arr.dtype]
+        raw = arr.astype("<f4" if kind == "f32" else np.uint8).tobytes()
+        index[name] = [offset, int(arr.size), kind]
+        pad = (-len(raw)) % 4
+        parts.append(raw + b"\0" * pad)
+        offset += len(raw) + pad
+    return b"".join(parts), index
+
+
+# --------------------------------------------------------------------------- arguments
+def _check_labels(y, n: int, n_classes: int) -> np.ndarray:
+    y = np.asarray(y)
+    if y.shape != (n,):
+        raise ValueError(f"y must hold one label per digit in x, shape ({n},); got shape {y.shape}.")
+    if not np.issubdtype(y.dtype, np.integer):
+        if not np.all(np.isfinite(y.astype(np.float64))) or not np.all(y == np.round(y)):
+            raise ValueError("y must hold integer class labels.")
+    y = y.astype(np.int64)
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(f"y must hold class labels 0..{n_classes - 1}; got {y.min()}..{y.max()}.")
+    return y
+
+
+def _check_class_pair(pair, n_classes: int) -> tuple[int, int]:
+    try:
+        b, a = (int(c) for c in pair)
+        ok = all(float(c) == int(c) for c in pair)
+    except (TypeError, ValueError):
+        raise TypeError(f"pair must be two class labels (b, a), got {pair!r}.") from None
+    if not ok or not (0 <= b < n_classes and 0 <= a < n_classes):
+        raise ValueError(f"pair must be two class labels in 0..{n_classes - 1}, got {pair!r}.")
+    if a == b:
+        raise ValueError(f"pair {pair!r} starts and ends at class {a}; the vector z_a - z_b would be zero.")
+    return b, a
+
+
+def _check_axes(axes, latent_dim: int) -> dict[str, np.ndarray]:
+    if axes is None:
+        return {}
+    if not isinstance(axes, Mapping):
+        raise TypeError(f"axes must be a mapping name -> direction vector, e.g. {{'thickness': v}}; "
+                        f"got {type(axes).__name__}.")
+    if len(axes) > MAX_AXES:
+        raise ValueError(f"axes: at most {MAX_AXES} named axes fit the menu, got {len(axes)}.")
+    out = {}
+    for name, vector in axes.items():
+        if not isinstance(name, str) or not name.strip() or len(name) > 40:
+            raise ValueError(f"axes: each name must be a non-empty string of at most 40 characters, got {name!r}.")
+        try:
+            v = np.asarray(vector, np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"axes[{name!r}] must be an array of {latent_dim} numbers.") from None
+        if v.shape != (latent_dim,):
+            raise ValueError(f"axes[{name!r}] must have shape ({latent_dim},) like a code, got {v.shape}.")
+        if not np.all(np.isfinite(v)) or not np.any(v):
+            raise ValueError(f"axes[{name!r}] must be finite and not all zero.")
+        out[name.strip()] = v.astype(np.float32)
+    if len(out) != len(axes):
+        raise ValueError("axes: two names are the same after trimming spaces.")
+    return out
+
+
+def _check_number(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r}.")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}.")
+    return value
+
+
+def _check_alphas(alpha_range, alpha_step, alpha) -> tuple[float, float, float, float]:
+    try:
+        lo, hi = alpha_range
+    except (TypeError, ValueError):
+        raise TypeError(f"alpha_range must be two numbers (low, high), got {alpha_range!r}.") from None
+    lo, hi = _check_number(lo, "alpha_range[0]"), _check_number(hi, "alpha_range[1]")
+    if not lo < hi:
+        raise ValueError(f"alpha_range must have low < high, got {alpha_range!r}.")
+    step = _check_number(alpha_step, "alpha_step")
+    if not 0 < step <= hi - lo or (hi - lo) / step > 2000:
+        raise ValueError(f"alpha_step must be positive, at most the range and at least 1/2000 of it; got {step}.")
+    alpha = _check_number(alpha, "alpha")
+    if not lo <= alpha <= hi:
+        raise ValueError(f"alpha must lie in alpha_range {alpha_range!r}, got {alpha}.")
+    return lo, hi, step, alpha
+
+
+def _source(source, centroids):
+    """(model, centroids, training codes or None, name) from a LatentSpace or a model + centroids."""
+    if isinstance(source, LatentSpace):
+        if centroids is not None:
+            raise ValueError("centroids: a LatentSpace brings its own training-set centroids; pass one or the other.")
+        return source.model, np.asarray(source.centroids, np.float32), source.train_codes, source.name
+    if not (hasattr(source, "decoder") and hasattr(source, "encode") and hasattr(source, "latent_dim")):
+        raise TypeError(f"the first argument must be a helpers.latent.LatentSpace, or a model with latent_dim, "
+                        f"encode and a Keras Dense `decoder` (e.g. helpers.vae.VAE); got {type(source).__name__}.")
+    if centroids is None:
+        raise ValueError("centroids: pass the (n_classes, latent_dim) class centroids with a bare model, "
+                         "or pass a LatentSpace instead.")
+    c = np.asarray(centroids, np.float64)
+    if c.ndim != 2 or c.shape[1] != source.latent_dim or len(c) < 2:
+        raise ValueError(f"centroids must have shape (n_classes >= 2, {source.latent_dim}), got {c.shape}.")
+    if not np.all(np.isfinite(c)):
+        raise ValueError("centroids must be finite.")
+    return source, c.astype(np.float32), None, type(source).__name__
+
+
+# --------------------------------------------------------------------------- codes to check against
+def _vectors(centroids, axes, pairs) -> np.ndarray:
+    vs = [centroids[a] - centroids[b] for b, a in pairs] + list(axes.values())
+    return np.asarray(vs, np.float64)
+
+
+def _calibration_codes(codes, train_codes, centroids, axes, lo, hi, rng, n: int = 4000) -> np.ndarray:
+    """Codes like those the explorer shows (and a margin beyond), to fit the rounding to."""
+    k = len(centroids)
+    base = codes if train_codes is None else np.concatenate([codes, train_codes[rng.permutation(len(train_codes))[:2000]]])
+    pairs = [(b, a) for b in range(k) for a in range(k) if a != b]
+    vectors = _vectors(centroids, axes, pairs)
+    margin = 0.25 * (hi - lo)
+    idx = rng.integers(0, len(base), n)
+    which = rng.integers(0, len(vectors), n)
+    alphas = rng.uniform(lo - margin, hi + margin, n)
+    moved = base[idx] + alphas[:, None] * vectors[which]
+    return np.concatenate([moved, base, centroids]).astype(np.float64)
+
+
+def _validation_codes(codes, labels, centroids, axes, lo, hi, rng, pairs_per_digit: int = 9) -> np.ndarray:
+    """Each embedded digit moved from its own class and along random pairs and every axis, over the slider's range."""
+    k = len(centroids)
+    alphas = np.linspace(lo, hi, 13)
+    out = []
+    for z, y in zip(codes, labels):
+        targets = rng.permutation([c for c in range(k) if c != y])[:3]
+        pairs = [(int(y), int(a)) for a in targets]
+        for _ in range(pairs_per_digit - len(pairs)):
+            b, a = rng.choice(k, 2, replace=False)
+            pairs.append((int(b), int(a)))
+        vectors = _vectors(centroids, axes, pairs)
+        out.append(z[None, None, :] + alphas[None, :, None] * vectors[:, None, :])
+    return np.concatenate([o.reshape(-1, codes.shape[1]) for o in out]).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- the block
+class _Fit:
+    """The decoder, the codes to round for and to check on, and Keras' images of the latter."""
+
+    def __init__(self, layers, final_sigmoid, calibration, validation, model):
+        self.layers, self.final_sigmoid = layers, final_sigmoid
+        self.calibration, self.validation = calibration, validation
+        self.reference = np.asarray(model.decode(validation), np.float64).reshape(len(validation), -1)
+        self.sensitivity = None
+        if final_sigmoid:  # a pixel's error shows in proportion to the sigmoid's slope there (at most 1/4)
+            p = _forward(layers, calibration)
+            self.sensitivity = (p * (1 - p)).max(axis=0) / 0.25
+
+    def block(self, scales, meta: dict, extra: dict) -> dict:
+        """The layers rounded with these step scales, their worst error and the HTML block carrying them."""
+        qlayers = quantize_layers(self.layers, self.calibration, scales, self.sensitivity)
+        error = float(np.abs(_forward(qlayers, self.validation, self.final_sigmoid) - self.reference).max())
+        arrays = {}
+        for k, layer in enumerate(qlayers):
+            lo_plane, hi_plane = _zigzag_planes(layer.q)
+            arrays.update({f"lo{k}": lo_plane, f"hi{k}": hi_plane, f"step{k}": layer.step,
+                           f"bias{k}": layer.bias.astype(np.float32)})
+        raw, index = _pack({**arrays, **extra})
+        payload = zlib.compress(raw, 9)
+        layout = [{"inputs": int(lay.q.shape[0]), "outputs": int(lay.q.shape[1]), "activation": lay.activation}
+                  for lay in qlayers]
+        html = _block_html({**meta, "layers": layout, "arrays": index}, payload)
+        return {"layers": qlayers, "html": html, "error": error, "bytes": len(html.encode("utf-8")),
+                "payload_bytes": len(payload), "scales": [float(c) for c in scales]}
+
+
+class BrowserExplorer:
+    """A self-contained HTML/JS explorer of one model; displays itself in a notebook (``_repr_html_``).
+
+    ``html`` is the block, ``size_bytes`` its size in the notebook (UTF-8),
+    ``max_pixel_error`` the worst difference between the page's decoder and
+    ``model.decode`` on the validation codes, and :meth:`decode` the page's
+    arithmetic in numpy.
+    """
+
+    def __init__(self, *, html: str, element_id: str, name: str, layers: list[QuantizedLayer], final_sigmoid: bool,
+                 codes: np.ndarray, labels: np.ndarray, centroids: np.ndarray, axes: dict[str, np.ndarray],
+                 report: dict):
+        self.html = html
+        self.element_id = element_id
+        self.name = name
+        self.layers = layers
+        self.final_sigmoid = final_sigmoid
+        self.codes = codes
+        self.labels = labels
+        self.centroids = centroids
+        self.axes = axes
+        self.report = report
+
+    @property
+    def size_bytes(self) -> int:
+        return len(self.html.encode("utf-8"))
+
+    @property
+    def max_pixel_error(self) -> float:
+        return float(self.report["max_pixel_error"])
+
+    def decode(self, z) -> np.ndarray:
+        """What the page computes for codes z (N, latent_dim): images (N, 28, 28)."""
+        z = np.asarray(z, np.float64)
+        return _forward(self.layers, z.reshape(len(z), -1), self.final_sigmoid).reshape(len(z), 28, 28)
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        r = self.report
+        return (f"BrowserExplorer({self.name!r}: {len(self.codes)} digits, {len(self.axes)} named axes, "
+                f"{self.size_bytes / 1e3:.0f} kB, max pixel error {r['max_pixel_error']:.4f} vs model.decode)")
+
+
+def browser_explorer(source, x, y, *, centroids=None, axes: Mapping[str, np.ndarray] | None = None,
+                     name: str | None = None, pair: tuple[int, int] = (6, 0), start: int = 0,
+                     alpha_range: tuple[float, float] = (-1.0, 2.0), alpha_step: float = 0.05, alpha: float = 0.0,
+                     max_pixel_error: float = 0.015, max_bytes: int = 1_000_000) -> BrowserExplorer:
+    """The explorer as an HTML/JS block for one model: decode(z + alpha v) computed in the page.
+
+    ``source``: a :class:`~helpers.latent.LatentSpace` (its training-set
+    centroids are used), or a model plus ``centroids`` (n_classes, latent_dim);
+    the model's ``decoder`` must be made of Dense layers (see :func:`dense_layers`).
+    ``x``, ``y``: the test digits to offer as start points (up to 100; about 40
+    is a good menu) and their labels. ``axes``: extra named directions in code
+    space, e.g. ``{"thickness": v}``, offered beside "class pair b -> a"; scale
+    them so that alpha = 1 is one standard deviation of the attribute.
+    ``pair`` (b, a), ``start`` (an index into x) and ``alpha`` set what the
+    page shows first; ``alpha_range`` and ``alpha_step`` set the slider.
+    The weights are compressed until the page's images are within
+    ``max_pixel_error`` of ``model.decode``; a block over ``max_bytes`` is refused.
+    """
+    model, cents, train_codes, default_name = _source(source, centroids)
+    if not isinstance(model.latent_dim, (int, np.integer)) or model.latent_dim < 1:
+        raise TypeError(f"{type(model).__name__}.latent_dim must be a positive int, got {model.latent_dim!r}.")
+    d, n_classes = int(model.latent_dim), len(cents)
+    x = check_images(x, name="x")
+    if not 1 <= len(x) <= MAX_DIGITS:
+        raise ValueError(f"x: pass 1 to {MAX_DIGITS} start digits (about 40 fit the menu), got {len(x)}.")
+    labels = _check_labels(y, len(x), n_classes)
+    named_axes = _check_axes(axes, d)
+    b, a = _check_class_pair(pair, n_classes)
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < len(x):
+        raise ValueError(f"start must be an index into x, 0..{len(x) - 1}; got {start!r}.")
+    lo, hi, step, alpha = _check_alphas(alpha_range, alpha_step, alpha)
+    target = _check_number(max_pixel_error, "max_pixel_error")
+    if not 0 < target < 1:
+        raise ValueError(f"max_pixel_error must lie between 0 and 1, got {target}.")
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes < 10_000:
+        raise ValueError(f"max_bytes must be an int of at least 10,000, got {max_bytes!r}.")
+    if name is None:
+        name = default_name
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"name must be a non-empty string, got {name!r}.")
+
+    layers, final_sigmoid = dense_layers(model)
+    codes = np.asarray(model.encode(x), np.float32)
+    rng = np.random.default_rng(0)
+    fit = _Fit(layers, final_sigmoid, _calibration_codes(codes, train_codes, cents, named_axes, lo, hi, rng),
+               _validation_codes(codes, labels, cents, named_axes, lo, hi, rng), model)
+    extra = {"codes": codes.ravel(), "centroids": cents.ravel(),
+             "thumbs": np.round(255 * x.reshape(len(x), -1)).astype(np.uint8).ravel(),
+             "axes": np.asarray(list(named_axes.values()), np.float32).reshape(-1)}
+    meta = {"name": name.strip(), "latentDim": d, "classes": n_classes, "digits": len(x),
+            "labels": labels.tolist(), "axes": list(named_axes), "finalSigmoid": final_sigmoid,
+            "start": int(start), "pair": [b, a], "alpha": {"low": lo, "high": hi, "step": step, "value": alpha}}
+
+    # Errors grow about in proportion to the steps: rescale all of them until the
+    # images are within the target, and stop once they are (a coarser try that
+    # overshoots falls back to the last that did not).
+    scales = allocate_steps(layers, fit.calibration, fit.validation, fit.reference, final_sigmoid, target,
+                            fit.sensitivity)
+    tried, best = [], None
+    for _ in range(MAX_ATTEMPTS):
+        cand = fit.block(scales, meta, extra)
+        tried.append({k: cand[k] for k in ("scales", "error", "bytes")})
+        passed = cand["error"] <= target
+        if passed and (best is None or cand["bytes"] < best["bytes"]):
+            best = cand
+        if (passed and cand["error"] >= 0.8 * target) or (best is not None and not passed):
+            break
+        rescaled = np.clip(scales * (0.95 * target / max(cand["error"], 1e-9)), 1 / 256, 4.0)
+        if np.allclose(rescaled, scales):  # already at the coarsest (or finest) steps allowed
+            break
+        scales = rescaled
+    if best is None:
+        raise ValueError(f"max_pixel_error: after {len(tried)} roundings the page's images are still "
+                         f"{min(t['error'] for t in tried):.4f} from model.decode, more than {target}; "
+                         "pass a larger max_pixel_error.")
+    if best["bytes"] > max_bytes:
+        raise ValueError(
+            f"max_bytes: the block takes {best['bytes']:,} bytes (limit {max_bytes:,}) for images within "
+            f"max_pixel_error={target} of model.decode; raise max_pixel_error or max_bytes, or pass fewer digits.")
+    qlayers, html, error = best["layers"], best["html"], best["error"]
+    report = {
+        "max_pixel_error": error, "step_scales": best["scales"], "bytes": best["bytes"],
+        "payload_bytes": best["payload_bytes"], "weights": int(sum(lay.q.size for lay in qlayers)),
+        "validation_codes": len(fit.validation), "tried": tried,
+    }
+    element_id = _element_id(html)
+    html = html.replace(_PLACEHOLDER_ID, element_id)
+    return BrowserExplorer(html=html, element_id=element_id, name=name.strip(), layers=qlayers,
+                           final_sigmoid=final_sigmoid, codes=codes, labels=labels, centroids=cents,
+                           axes=named_axes, report=report)
+
+
+_PLACEHOLDER_ID = "lx-00000000-0"
+
+
+def _element_id(html: str) -> str:
+    """Unique per block in this session, and the same on a re-run (clean notebook diffs)."""
+    return f"lx-{hashlib.sha1(html.encode()).hexdigest()[:8]}-{next(_ids)}"
+
+
+def _block_html(meta: dict, payload: bytes) -> str:
+    # "</" inside the script would end it early in an HTML parser; JSON allows "<\/".
+    meta_json = json.dumps(meta, separators=(",", ":")).replace("</", "<\\/")
+    data = base64.b64encode(payload).decode("ascii")
+    title = html_lib.escape(meta["name"])
+    return (
+        f"<style>{_CSS}</style>"
+        f'<div class="lx-explorer" data-lx-id="{_PLACEHOLDER_ID}" data-prevent-swipe="" '
+        f'data-lm-suppress-shortcuts="true" data-p-suppress-shortcuts="true">'
+        f'<div class="lx-nojs">Interactive explorer of {title}: it runs as JavaScript in the page, so it needs '
+        "nbviewer, JupyterLab (trusted notebook), the HTML pages or the slides; the figures below show the same "
+        "moves as still images.</div></div>\n"
+        f'<script>\n{_SCRIPT}\n("{_PLACEHOLDER_ID}", {meta_json},\n"{data}");\n</script>'
+    )
+
+
+def standalone_page(*explorers: BrowserExplorer, title: str = "Latent-space explorer") -> str:
+    """A complete HTML document holding these explorers (for a browser without a notebook)."""
+    if not explorers or not all(isinstance(e, BrowserExplorer) for e in explorers):
+        raise TypeError("standalone_page takes one or more BrowserExplorer blocks (from browser_explorer).")
+    body = "\n".join(e.html for e in explorers)
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html_lib.escape(title)}"
+            f"</title></head>\n<body>\n{body}\n</body></html>\n")
+
+
+# --------------------------------------------------------------------------- the page's side
+_CSS = """
+.lx-explorer{display:inline-block;box-sizing:border-box;max-width:940px;margin:4px 0;padding:8px 10px;
+ border:1px solid #ccc;border-radius:4px;background:#fff;color:#222;text-align:left;
+ font:13px/1.35 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+.lx-explorer *{box-sizing:border-box;font:inherit;color:inherit;letter-spacing:normal;text-transform:none}
+.lx-explorer .lx-title{font-weight:600;margin:0 0 6px}
+.lx-explorer .lx-body{display:flex;gap:12px;align-items:flex-start}
+.lx-explorer canvas.lx-image{width:196px;height:196px;border:1px solid #bbb;image-rendering:pixelated;
+ image-rendering:crisp-edges;flex:none;margin:0}
+.lx-explorer .lx-controls{display:flex;flex-direction:column;gap:6px;min-width:0}
+.lx-explorer .lx-row{display:flex;flex-wrap:wrap;gap:6px 10px;align-items:center;margin:0}
+.lx-explorer select{padding:1px 2px;border:1px solid #aaa;border-radius:3px;background:#fff;max-width:260px;margin:0}
+.lx-explorer .lx-thumbs{display:flex;flex-wrap:wrap;gap:2px;max-width:520px}
+.lx-explorer .lx-thumbs canvas{width:24px;height:24px;border:1px solid #ddd;cursor:pointer;
+ image-rendering:pixelated;image-rendering:crisp-edges;margin:0}
+.lx-explorer .lx-thumbs canvas.lx-on{border-color:#d62728;outline:1px solid #d62728}
+.lx-explorer input.lx-slider{width:300px;margin:0;vertical-align:middle}
+.lx-explorer .lx-value{display:inline-block;min-width:3.6em;font-variant-numeric:tabular-nums}
+.lx-explorer .lx-status{color:#555;font-size:12px}
+.lx-explorer .lx-pair.lx-off{opacity:.45}
+""".replace("\n", "")
+
+# One function per block, called with the block's id, its layout and its data. It adds
+# one global, window.latentExplorers, and defines no AMD module (the pages load require.js).
+_SCRIPT = r"""(function (id, meta, data) {
+  "use strict";
+  var registry = window.latentExplorers = window.latentExplorers || {byId: {}, all: []};
+  var roots = document.querySelectorAll('div.lx-explorer[data-lx-id="' + id + '"]');
+  for (var r = 0; r < roots.length; r++) {
+    if (!roots[r].hasAttribute("data-lx-state")) { mount(roots[r]); }
+  }
+
+  function make(tag, attrs, children) {
+    var node = document.createElement(tag);
+    for (var key in attrs) { if (attrs.hasOwnProperty(key)) { node.setAttribute(key, attrs[key]); } }
+    (children || []).forEach(function (c) { node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    return node;
+  }
+
+  function inflate(b64) {
+    var text = atob(b64), bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) { bytes[i] = text.charCodeAt(i); }
+    if (typeof DecompressionStream === "undefined") {
+      return Promise.reject(new Error("this browser has no DecompressionStream (Chrome 80+, Firefox 113+, Safari 16.4+ have it)"));
+    }
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Response(stream).arrayBuffer();
+  }
+
+  var ACTIVATIONS = {
+    linear: function (v) { return v; },
+    relu: function (v) { return v > 0 ? v : 0; },
+    silu: function (v) { return v / (1 + Math.exp(-v)); },
+    tanh: Math.tanh,
+    sigmoid: function (v) { return 1 / (1 + Math.exp(-v)); },
+    elu: function (v) { return v > 0 ? v : Math.expm1(v); },
+    softplus: function (v) { return Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))); }
+  };
+
+  function unpack(buffer) {
+    var views = {};
+    Object.keys(meta.arrays).forEach(function (name) {
+      var spec = meta.arrays[name];
+      views[name] = spec[2] === "f32" ? new Float32Array(buffer, spec[0], spec[1]) : new Uint8Array(buffer, spec[0], spec[1]);
+    });
+    var layers = meta.layers.map(function (layer, k) {
+      var n = layer.inputs, m = layer.outputs, lo = views["lo" + k], hi = views["hi" + k], step = views["step" + k];
+      var w = new Float32Array(n * m);
+      for (var j = 0; j < m; j++) {
+        var s = step[j], row = j * n;
+        for (var i = 0; i < n; i++) {
+          var zz = lo[row + i] | (hi[row + i] << 8);
+          w[row + i] = ((zz >>> 1) ^ -(zz & 1)) * s;   // zigzag back to a signed integer, times the step
+        }
+      }
+      return {inputs: n, outputs: m, w: w, b: views["bias" + k], act: ACTIVATIONS[layer.activation], out: new Float64Array(m)};
+    });
+    return {views: views, layers: layers};
+  }
+
+  // The decoder: Dense layers (row j of w holds output unit j's weights), then a sigmoid.
+  function forward(layers, z, image) {
+    var h = z;
+    for (var k = 0; k < layers.length; k++) {
+      var L = layers[k], w = L.w, b = L.b, n = L.inputs, out = L.out, act = L.act;
+      for (var j = 0; j < L.outputs; j++) {
+        var s = b[j], row = j * n;
+        for (var i = 0; i < n; i++) { s += w[row + i] * h[i]; }
+        out[j] = act(s);
+      }
+      h = out;
+    }
+    for (var p = 0; p < image.length; p++) { image[p] = meta.finalSigmoid ? 1 / (1 + Math.exp(-h[p])) : h[p]; }
+    return image;
+  }
+
+  function mount(root) {
+    root.setAttribute("data-lx-state", "loading");
+    var d = meta.latentDim, a0 = meta.alpha;
+    var inst = {id: id, element: root, timings: [], image: new Float64Array(784), code: new Float64Array(d)};
+    registry.byId[id] = inst;
+    registry.all.push(inst);
+
+    var title = make("div", {"class": "lx-title"}, [meta.name + ": decode(z + \u03b1\u00b7v), computed in this page"]);
+    var canvas = make("canvas", {"class": "lx-image", width: 28, height: 28, "aria-label": "decoded image"});
+    var digitMenu = make("select", {"class": "lx-digit", "aria-label": "start digit"});
+    meta.labels.forEach(function (label, i) { digitMenu.appendChild(make("option", {value: i}, ["#" + i + " (a " + label + ")"])); });
+    var thumbs = make("div", {"class": "lx-thumbs"});
+    var axisMenu = make("select", {"class": "lx-axis", "aria-label": "direction"});
+    axisMenu.appendChild(make("option", {value: 0}, ["class pair b \u2192 a"]));
+    meta.axes.forEach(function (name, k) { axisMenu.appendChild(make("option", {value: k + 1}, [name])); });
+    function classMenu(cls, label) {
+      var menu = make("select", {"class": cls, "aria-label": label});
+      for (var c = 0; c < meta.classes; c++) { menu.appendChild(make("option", {value: c}, [String(c)])); }
+      return menu;
+    }
+    var bMenu = classMenu("lx-b", "start class b"), aMenu = classMenu("lx-a", "target class a");
+    var slider = make("input", {"class": "lx-slider", type: "range", min: a0.low, max: a0.high, step: a0.step,
+                                value: a0.value, "aria-label": "alpha", disabled: ""});
+    var readout = make("span", {"class": "lx-value"});
+    var status = make("div", {"class": "lx-status"}, ["loading the decoder\u2026"]);
+    var pairBox = make("span", {"class": "lx-pair"}, [make("label", {}, ["b ", bMenu]), " \u2192 ", make("label", {}, ["a ", aMenu])]);
+    var controls = make("div", {"class": "lx-controls"}, [
+      make("div", {"class": "lx-row"}, [make("label", {}, ["start digit ", digitMenu])]),
+      thumbs,
+      make("div", {"class": "lx-row"}, [make("label", {}, ["direction ", axisMenu]), pairBox]),
+      make("div", {"class": "lx-row"}, [make("label", {}, ["\u03b1 ", slider]), readout]),
+      status
+    ]);
+    root.innerHTML = "";
+    root.appendChild(title);
+    root.appendChild(make("div", {"class": "lx-body"}, [canvas, controls]));
+    digitMenu.value = meta.start; bMenu.value = meta.pair[0]; aMenu.value = meta.pair[1];
+    [digitMenu, axisMenu, bMenu, aMenu].forEach(function (m) { m.disabled = true; });
+    // Keys pressed in the explorer are its own: reveal.js must not turn them into slide changes.
+    // Escape hands the keyboard back (the focused control lets go, the next arrow changes slides).
+    ["keydown", "keypress", "keyup"].forEach(function (type) {
+      root.addEventListener(type, function (e) {
+        e.stopPropagation();
+        if (type === "keydown" && e.key === "Escape" && root.contains(document.activeElement)) { document.activeElement.blur(); }
+      });
+    });
+
+    var ctx = canvas.getContext("2d"), pixels = ctx.createImageData(28, 28);
+    function paint(context, imageData, values, scale) {
+      var px = imageData.data;
+      for (var p = 0; p < 784; p++) {
+        var g = Math.round(255 * (1 - Math.min(1, Math.max(0, values[p] / scale))));  // dark ink on white
+        px[4 * p] = px[4 * p + 1] = px[4 * p + 2] = g; px[4 * p + 3] = 255;
+      }
+      context.putImageData(imageData, 0, 0);
+    }
+
+    inflate(data).then(function (buffer) {
+      var model = unpack(buffer), v = model.views, vector = new Float64Array(d), note = "";
+      var thumbCanvases = meta.labels.map(function (label, i) {
+        var t = make("canvas", {width: 28, height: 28, title: "#" + i + " (a " + label + ")"});
+        var tctx = t.getContext("2d");
+        paint(tctx, tctx.createImageData(28, 28), v.thumbs.subarray(784 * i, 784 * (i + 1)), 255);
+        t.addEventListener("click", function () { digitMenu.value = i; refresh(); });
+        thumbs.appendChild(t);
+        return t;
+      });
+
+      function chooseVector() {
+        var axis = +axisMenu.value, a = +aMenu.value, b = +bMenu.value, c = v.centroids, k;
+        pairBox.className = axis === 0 ? "lx-pair" : "lx-pair lx-off";
+        bMenu.disabled = aMenu.disabled = axis !== 0;
+        note = "";
+        if (axis === 0) {
+          for (k = 0; k < d; k++) { vector[k] = a === b ? 0 : c[a * d + k] - c[b * d + k]; }
+          note = a === b ? "pick two different classes: z\u0304_a \u2212 z\u0304_b is zero" : "v = z\u0304" + a + " \u2212 z\u0304" + b;
+        } else {
+          for (k = 0; k < d; k++) { vector[k] = v.axes[(axis - 1) * d + k]; }
+          note = "v = " + meta.axes[axis - 1];
+        }
+      }
+
+      // decode(z + alpha v) and draw it: the work timed per slider move.
+      function render() {
+        var alpha = parseFloat(slider.value), i = +digitMenu.value, z = inst.code;
+        for (var k = 0; k < d; k++) { z[k] = v.codes[i * d + k] + alpha * vector[k]; }
+        forward(model.layers, z, inst.image);
+        paint(ctx, pixels, inst.image, 1);
+        return alpha;
+      }
+
+      function describe(alpha, ms) {
+        var i = +digitMenu.value;
+        readout.textContent = (alpha >= 0 ? "+" : "\u2212") + Math.abs(alpha).toFixed(2);
+        thumbCanvases.forEach(function (t, k) { t.className = k === i ? "lx-on" : ""; });
+        status.textContent = "#" + i + " (a " + meta.labels[i] + ") + \u03b1\u00b7v; " + note + "; " + ms.toFixed(1) + " ms";
+      }
+
+      function refresh() {
+        chooseVector();
+        var t0 = performance.now(), alpha = render();
+        describe(alpha, performance.now() - t0);
+      }
+
+      slider.addEventListener("input", function () {
+        var t0 = performance.now(), alpha = render(), ms = performance.now() - t0;
+        inst.timings.push(ms);
+        describe(alpha, ms);
+      });
+      [digitMenu, axisMenu, bMenu, aMenu].forEach(function (m) { m.addEventListener("change", refresh); m.disabled = false; });
+      slider.disabled = false;
+
+      inst.decode = function (code) {
+        var z = new Float64Array(d);
+        for (var k = 0; k < d; k++) { z[k] = code[k]; }
+        return Array.from(forward(model.layers, z, new Float64Array(784)));
+      };
+      inst.state = function () {
+        return {digit: +digitMenu.value, axis: +axisMenu.value, b: +bMenu.value, a: +aMenu.value,
+                alpha: parseFloat(slider.value), code: Array.from(inst.code), image: Array.from(inst.image)};
+      };
+      // n slider moves as a user makes them (value set, input event), back and forth over the range.
+      inst.benchmark = function (n) {
+        var low = +slider.min, steps = Math.round((+slider.max - low) / +slider.step), first = inst.timings.length;
+        for (var k = 0; k < n; k++) {
+          var pos = k % (2 * steps), idx = pos <= steps ? pos : 2 * steps - pos;
+          slider.value = low + idx * +slider.step;
+          slider.dispatchEvent(new Event("input", {bubbles: true}));
+        }
+        return inst.timings.slice(first);
+      };
+      refresh();
+      root.setAttribute("data-lx-state", "ready");
+      return inst;
+    }).catch(function (err) {
+      root.setAttribute("data-lx-state", "error");
+      status.textContent = "The explorer could not start: " + err.message;
+    });
+  }
+})"""
