@@ -5,7 +5,7 @@
 # make slides - reveal.js decks of the notebooks, working offline (build/slides/)
 # make html  - offline HTML pages of the notebooks (build/html/00_index.html)
 # make index - regenerate notebooks/00_index.ipynb and the README notebook table
-#              (tools/repo.py holds the GitHub slug; make run does this too)
+#              (the GitHub slug: tools/repo.py, TUTORIAL_REPO_SLUG or a GitHub origin; make run does this too)
 # slides/html install reveal.js, MathJax & co. from npm into build/vendor/ first
 # (pinned in package.json / package-lock.json; needs npm).
 # Each target creates .venv and installs requirements.txt + this package first.
