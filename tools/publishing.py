@@ -180,13 +180,25 @@ notebook with nothing to install: in Colab, the first code cell of each chapter 
 
 For reading offline, `make html` writes the same pages to `build/html/` (open `build/html/00_index.html`).
 
-**Presenting** (lab meeting). Cells carry reveal.js slide metadata (`slideshow.slide_type`; setup cells are skipped).
+**Presenting** (lab meeting). `make slides` writes one reveal.js deck per notebook to
+`build/slides/NN_name.slides.html`. The notebooks stay as they read best; the slide export alone turns each
+into slides that fit the 960 × 700 canvas and never scroll (the rules are in `tools/export.py`,
+`tests/test_slides.py` checks every slide in Chromium):
 
-- `make slides` writes one deck per notebook to `build/slides/NN_name.slides.html`. The decks need no
-  network: reveal.js, MathJax and require.js come from a local copy in `build/vendor/` (npm packages pinned
-  in `package.json` / `package-lock.json`, installed by the build), and every image is embedded. Open a deck
-  from the file manager, or serve `build/` with `python -m http.server -d build` for speaker notes (press `s`).
-- Live, from JupyterLab: `jupyterlab-rise` is installed; open a notebook and press `Alt-R`.
+- Structure comes from each cell's `slideshow.slide_type` (setup cells are skipped). A slide shows a markdown
+  cell's headings, display maths and lead (its first sentence, or the first sentence of each list item); the
+  full prose is in the speaker notes (press `s`). Code is hidden and its outputs shown: figures sized to the room
+  the text leaves, figures too tall to read cut into bands on vertical slides (arrow down), long printouts and
+  tables shortened or split.
+- An author overrides the rules per cell with the tags `slide-code` (show the code), `slide-text` (show the text
+  in full) and `notes` (to the speaker notes), or with a line `<!-- notes -->` in a markdown cell: above it the
+  slide, below it the notes.
+- The decks need no network: reveal.js, MathJax and require.js come from a local copy in `build/vendor/` (npm
+  packages pinned in `package.json` / `package-lock.json`, installed by the build), and every image is
+  embedded. Open a deck from the file manager, or serve `build/` with `python -m http.server -d build` for the
+  speaker view with the notes.
+- Live, from JupyterLab: `jupyterlab-rise` is installed; open a notebook and press `Alt-R` (RISE shows the
+  cells as written, prose and code included).
 
 **Running** (JupyterLab). `make lab`, then *Run All*. Every notebook runs top to bottom in a fresh kernel,
 and again when its cells are re-run. `TUTORIAL_QUICK=1 make lab` runs everything in seconds on a subset;
