@@ -30,7 +30,8 @@ import tensorflow as tf
 from keras import layers, ops
 
 from . import cache, config
-from .data import Dataset, as_dataset, check_images, load_mnist, shuffled_batches
+from .data import (Dataset, as_dataset, check_count, check_images, check_labels, check_positive, check_settings,
+                   load_mnist, random_generator, shuffled_batches)
 from .interface import check_codes
 
 #: Cache stem of the final model, and of the pure-BiGAN comparison model.
@@ -110,6 +111,13 @@ def build_discriminator(latent_dim: int, hidden=(256, 256), dropout: float = 0.5
     return keras.Model([x, z], logit, name="discriminator")
 
 
+def _check_fraction(value, name: str, upper: float) -> None:
+    """A number in [0, upper), or a clear error naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0.0 <= value < upper:
+        raise ValueError(f"{name} must be in [0, {upper:g}), got {value!r}.")
+
+
 def _bce_with_logits(target: float, logits):
     """Mean binary cross-entropy against a constant target, computed stably from logits."""
     return ops.mean(target * ops.softplus(-logits) + (1.0 - target) * ops.softplus(logits))
@@ -139,10 +147,19 @@ class BiGAN(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if int(latent_dim) < 1:
+        if isinstance(latent_dim, (bool, np.bool_)) or not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
             raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}.")
-        if not 0.0 <= label_smoothing < 0.5:
-            raise ValueError(f"label_smoothing must be in [0, 0.5), got {label_smoothing}.")
+        for key, hidden in (("g_hidden", g_hidden), ("e_hidden", e_hidden), ("d_hidden", d_hidden)):
+            if isinstance(hidden, (str, bytes)) or not isinstance(hidden, (list, tuple)):
+                raise TypeError(f"{key} must be a list of layer widths such as (256, 256), got {hidden!r}.")
+            for units in hidden:
+                check_count(units, name=f"{key} entry", minimum=1)
+        _check_fraction(label_smoothing, "label_smoothing", 0.5)
+        _check_fraction(d_dropout, "d_dropout", 1.0)
+        for key, value in (("instance_noise", instance_noise), ("cycle_x_weight", cycle_x_weight),
+                           ("cycle_z_weight", cycle_z_weight)):
+            if value != 0:
+                check_positive(value, name=key)
         self.latent_dim = int(latent_dim)
         self.g_hidden = tuple(int(u) for u in g_hidden)
         self.e_hidden = tuple(int(u) for u in e_hidden)
@@ -309,7 +326,7 @@ class BiGAN(keras.Model):
         """n codes from the prior N(0, I), float32 (n, latent_dim)."""
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n must be a positive int, got {n!r}.")
-        rng = np.random.default_rng(seed)
+        rng = random_generator(seed)
         return rng.standard_normal((int(n), self.latent_dim)).astype(np.float32)
 
     @staticmethod
@@ -348,12 +365,20 @@ def knn_accuracy(
     Vectorised: ||a - b||^2 = ||a||^2 - 2 a.b + ||b||^2, one chunk of test rows at a time,
     so the distance matrix never holds more than ``chunk`` x N_train floats.
     """
-    train_codes = np.asarray(train_codes, np.float32).reshape(len(train_codes), -1)
-    test_codes = np.asarray(test_codes, np.float32).reshape(len(test_codes), -1)
+    checked = []
+    for name, codes in (("train_codes", train_codes), ("test_codes", test_codes)):
+        codes = np.asarray(codes, np.float32)
+        if codes.ndim < 2 or len(codes) == 0:
+            raise ValueError(f"{name}: expected a non-empty (N, d) array of codes (or images), got shape {codes.shape}.")
+        if not np.all(np.isfinite(codes)):
+            raise ValueError(f"{name}: contains NaN or infinite values.")
+        checked.append(codes.reshape(len(codes), -1))  # images (N, 28, 28) count as 784-d codes
+    train_codes, test_codes = checked
     if train_codes.shape[1] != test_codes.shape[1]:
         raise ValueError(f"code sizes differ: train {train_codes.shape}, test {test_codes.shape}.")
-    if len(train_codes) != len(train_labels) or len(test_codes) != len(test_labels):
-        raise ValueError("each set of codes needs one label per row.")
+    train_labels = check_labels(train_labels, len(train_codes), name="train_labels")
+    test_labels = check_labels(test_labels, len(test_codes), name="test_labels")
+    chunk = check_count(chunk, name="chunk", minimum=1)
     train_sq = (train_codes ** 2).sum(axis=1)
     nearest = np.empty(len(test_codes), np.int64)
     for i in range(0, len(test_codes), chunk):
@@ -426,7 +451,8 @@ def model_config(settings=None, **overrides) -> dict[str, Any]:
         elif k in train or k in ("epochs", "seed"):
             train[k] = v
         else:
-            raise TypeError(f"unknown BiGAN setting {k!r}.")
+            known = sorted([*arch, *train, "epochs", "seed"])
+            raise TypeError(f"unknown BiGAN setting {k!r}; known settings: {known}.")
     train.setdefault("epochs", settings.bigan_epochs)
     train.setdefault("seed", 0)
     return dict(architecture=arch, training=train)
@@ -440,9 +466,25 @@ def train_bigan(
     ``snapshots`` is (epochs + 1, SNAPSHOT_SAMPLES, 28, 28): G on a fixed noise
     batch before training and after every epoch. Raises FloatingPointError on NaN.
     """
-    cfg = cfg or model_config()
-    arch, train = cfg["architecture"], cfg["training"]
-    x_train = check_images(x_train)
+    cfg = model_config() if cfg is None else cfg
+    cfg = check_settings(cfg, ("architecture", "training"), name="cfg", example="bigan.model_config()")
+    arch = check_settings(cfg["architecture"], ARCHITECTURE, name="cfg['architecture']",
+                          example="bigan.model_config()")
+    train = check_settings(cfg["training"], (*TRAINING, "epochs", "seed"), name="cfg['training']",
+                           example="bigan.model_config()")
+    unknown = sorted(set(arch) - set(ARCHITECTURE))
+    if unknown:
+        raise ValueError(f"cfg['architecture']: unknown settings {unknown}; known: {sorted(ARCHITECTURE)}.")
+    for key in ("batch_size", "epochs"):
+        check_count(train[key], name=f"cfg['training']['{key}']", minimum=1)
+    check_count(train["seed"], name="cfg['training']['seed']")
+    check_positive(train["learning_rate"], name="cfg['training']['learning_rate']")
+    _check_fraction(train["beta_1"], "cfg['training']['beta_1']", 1.0)
+    if isinstance(x_train, Dataset) or (isinstance(x_train, tuple) and len(x_train) == 2):
+        x_train = as_dataset(x_train, name="x_train").x_train  # a whole data set: train on its training images
+    x_train = check_images(x_train, name="x_train")
+    if len(x_train) == 0:
+        raise ValueError("x_train: no images to train on; pass at least one batch of images.")
     config.seed_everything(train["seed"])
     model = BiGAN(**arch)
     batches, steps_per_execution = shuffled_batches(x_train, batch_size=train["batch_size"])
@@ -527,6 +569,7 @@ def quality_figures(
     - ``classes_found``: classes the judge finds among ``n_samples`` samples (>= 1 % each);
     - ``seconds_per_epoch`` / ``train_seconds``: from the training record (NaN if unknown).
     """
+    data = as_dataset(data)
     codes_train = model.encode(data.x_train)
     codes_test = model.encode(data.x_test)
     recon = model.decode(codes_test)

@@ -26,13 +26,30 @@ from sklearn.naive_bayes import GaussianNB
 from threadpoolctl import threadpool_limits
 
 from . import cache, config
-from .data import Dataset, as_dataset, check_class, check_images, load_mnist
+from .data import (Dataset, as_dataset, check_class, check_count, check_images, check_labels, load_mnist,
+                   random_generator)
 from .interface import check_codes
 
 
-def flatten(x: np.ndarray) -> np.ndarray:
+def flatten(x: np.ndarray, name: str = "images") -> np.ndarray:
     """Images (N, 28, 28) to rows (N, 784), validating shape and range."""
-    return check_images(x).reshape(len(x), -1)
+    x = check_images(x, name=name)
+    return x.reshape(len(x), -1)
+
+
+def _check_fitted(model, attribute: str) -> None:
+    """A clear error for a model used before ``fit`` (instead of scikit-learn's or an AttributeError)."""
+    if not hasattr(model, attribute):
+        raise ValueError(f"this {type(model).__name__} is not fitted yet: call .fit(x_train, y_train) first.")
+
+
+def _training_set(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """Checked training images (N, 784) and labels (N,) for the classical models."""
+    rows = flatten(x, name="x")
+    labels = check_labels(y, len(rows), name="y")
+    if len(rows) == 0:
+        raise ValueError("x: no training images; pass at least one image per class.")
+    return rows, labels
 
 
 def _sample_classes(rng: np.random.Generator, n: int, known: np.ndarray, prior: np.ndarray, classes) -> np.ndarray:
@@ -69,7 +86,7 @@ def sample_gaussian_nb(nb: GaussianNB, n: int, seed: int | None = None, classes=
     independently from its class Gaussian - the Naive Bayes assumption made
     visible. No clipping: ``PixelNaiveBayes.sample`` clips pixels itself.
     """
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     classes = _sample_classes(rng, n, nb.classes_, nb.class_prior_, classes)
     idx = np.searchsorted(nb.classes_, classes)
     mean, var = nb.theta_[idx], nb.var_[idx]
@@ -91,31 +108,37 @@ class PixelNaiveBayes:
         self.nb = GaussianNB(var_smoothing=var_smoothing)
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> "PixelNaiveBayes":
-        self.nb.fit(flatten(x), np.asarray(y))
+        self.nb.fit(*_training_set(x, y))
         return self
 
     @property
     def classes_(self) -> np.ndarray:
+        _check_fitted(self.nb, "classes_")
         return self.nb.classes_
 
     @property
     def class_means(self) -> np.ndarray:
         """Per-class mean images, (n_classes, 28, 28)."""
+        _check_fitted(self.nb, "theta_")
         return self.nb.theta_.reshape(-1, 28, 28)
 
     @property
     def class_variances(self) -> np.ndarray:
         """Per-class pixel variances (smoothing included), (n_classes, 28, 28)."""
+        _check_fitted(self.nb, "var_")
         return self.nb.var_.reshape(-1, 28, 28)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        _check_fitted(self.nb, "theta_")
         return self.nb.predict(flatten(x))
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        _check_fitted(self.nb, "theta_")
         return self.nb.predict_proba(flatten(x))
 
     def log_likelihood(self, x: np.ndarray) -> np.ndarray:
         """log p(x) = log sum_y p(x|y) p(y), in nats per image."""
+        _check_fitted(self.nb, "theta_")
         return gaussian_nb_log_px(self.nb, flatten(x))
 
     # --- the shared generative-model interface ---------------------------------
@@ -132,6 +155,7 @@ class PixelNaiveBayes:
         Each pixel is drawn independently from its class Gaussian, then clipped
         to [0, 1]; that independence is what notebook 02 is about.
         """
+        _check_fitted(self.nb, "theta_")
         draws, _ = sample_gaussian_nb(self.nb, n, seed, classes)
         return np.clip(draws, 0.0, 1.0).astype(np.float32).reshape(n, 28, 28)
 
@@ -153,10 +177,7 @@ class ClassPCAGaussian:
         self.ridge = float(ridge)  # keeps a covariance of a rare class positive definite
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> "ClassPCAGaussian":
-        flat = flatten(x)
-        y = np.asarray(y)
-        if y.shape != (len(flat),):
-            raise ValueError(f"y has shape {y.shape}, expected one label per image ({len(flat)},).")
+        flat, y = _training_set(x, y)
         # PCA by hand: eigh of the 784 x 784 pixel covariance is exact and, with many images and few
         # pixels, the fastest route. Centring first avoids the float32 cancellation of
         # computing X'X - n*mean*mean'. One BLAS thread: so small a matrix gains nothing
@@ -195,15 +216,18 @@ class ClassPCAGaussian:
         return self.decode(self.means_)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
+        _check_fitted(self, "components_")
         return ((flatten(x) - self.pixel_mean_) @ self.components_.T).astype(np.float32)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
+        _check_fitted(self, "components_")
         z = check_codes(z, self.latent_dim)
         return np.clip(z @ self.components_ + self.pixel_mean_, 0.0, 1.0).astype(np.float32).reshape(-1, 28, 28)
 
     def sample(self, n: int, seed: int | None = None, classes=None) -> np.ndarray:
         """Draw n images: z ~ N(mean_y, cov_y) in the subspace, then decode and clip to [0, 1]."""
-        rng = np.random.default_rng(seed)
+        _check_fitted(self, "components_")
+        rng = random_generator(seed)
         classes = _sample_classes(rng, n, self.classes_, self.class_prior_, classes)
         idx = np.searchsorted(self.classes_, classes)
         eps = rng.standard_normal((n, self.latent_dim))
@@ -221,7 +245,7 @@ def make_2d_classes(n_per_class: int = 150, seed: int = 0) -> tuple[np.ndarray, 
     """
     if isinstance(n_per_class, bool) or not isinstance(n_per_class, (int, np.integer)) or n_per_class < 2:
         raise ValueError(f"n_per_class must be an integer >= 2, got {n_per_class!r}.")
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     tilted = rng.multivariate_normal([-2.0, -0.5], [[1.0, 0.8], [0.8, 1.0]], n_per_class)
     half = n_per_class // 2
     blobs = np.concatenate([
@@ -246,9 +270,7 @@ def neighbour_correlation(x: np.ndarray, y: np.ndarray, min_std: float = 0.05) -
     about 0, real digits well above.
     """
     x = check_images(x, name="x")
-    y = np.asarray(y)
-    if y.shape != (len(x),):
-        raise ValueError(f"y has shape {y.shape}, expected one label per image ({len(x)},).")
+    y = check_labels(y, len(x), name="y")
     corrs = []
     for c in np.unique(y):
         xc = x[y == c].astype(np.float64)
@@ -271,8 +293,13 @@ def neighbour_correlation(x: np.ndarray, y: np.ndarray, min_std: float = 0.05) -
 def judge_hits(judge, images: np.ndarray, intended) -> np.ndarray:
     """Boolean per image: did the classifier ``judge`` label it as its ``intended`` class (notebook 02)."""
     flat = flatten(images)
-    intended = np.broadcast_to(np.asarray(intended), (len(flat),))
-    return judge.predict(flat) == intended
+    if not callable(getattr(judge, "predict", None)):
+        raise TypeError(f"judge must be a fitted classifier with a predict method, got {type(judge).__name__}.")
+    if np.ndim(intended) == 0:
+        intended = np.full(len(flat), check_class(intended, name="intended"))
+    else:
+        intended = check_labels(intended, len(flat), name="intended")
+    return np.asarray(judge.predict(flat)) == intended
 
 
 def fit_logistic_regression(x: np.ndarray, y: np.ndarray, max_iter: int | None = None,
@@ -282,12 +309,15 @@ def fit_logistic_regression(x: np.ndarray, y: np.ndarray, max_iter: int | None =
     ``tol=1e-3`` stops early, which is plenty for the learning curve's many fits;
     the judge below fits once with scikit-learn's default 1e-4.
     """
-    max_iter = max_iter or config.SETTINGS.lr_max_iter
+    max_iter = check_count(max_iter or config.SETTINGS.lr_max_iter, name="max_iter", minimum=1)
+    rows, labels = _training_set(x, y)
+    if len(np.unique(labels)) < 2:
+        raise ValueError(f"y: logistic regression needs at least two classes, got only {np.unique(labels).tolist()}.")
     model = LogisticRegression(max_iter=max_iter, tol=tol)
     # One BLAS thread: the notebooks run two at a time on two cores, and oversubscribed OpenBLAS
     # threads spin-wait (a 10,000-image fit measured 1.8 s with one thread, 30 s with two).
     with threadpool_limits(limits=1, user_api="blas"):
-        return model.fit(flatten(x), np.asarray(y))
+        return model.fit(rows, labels)
 
 
 def mnist_logistic_regression(data: Dataset | None = None, *, retrain: bool = False) -> LogisticRegression:
@@ -364,8 +394,13 @@ def learning_curve(
     training set. Returns one row per (model, size, draw):
     ``{"model", "n", "draw", "error", "seconds"}``.
     """
+    data = as_dataset(data)
     n_train = len(data.y_train)
-    sizes = sorted({min(int(n), n_train) for n in sizes})  # a size beyond the data means "all of it"
+    if isinstance(sizes, (int, np.integer)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"sizes must be a list of training-set sizes such as [100, 1000], got {sizes!r}.")
+    sizes = sorted({min(check_count(n, name="sizes entry", minimum=1), n_train) for n in sizes})
+    if not sizes:
+        raise ValueError("sizes: got no training-set sizes; pass e.g. [100, 1000].")  # a size beyond the data means "all of it"
     x_test = flatten(data.x_test)
     rows = []
     for n in sizes:
@@ -467,6 +502,7 @@ def unseen_class_experiment(
     (optionally) ``far_images`` such as Fashion-MNIST. Three scores per image:
     LR's max softmax probability, NB's max posterior, NB's log p(x).
     """
+    data = as_dataset(data)
     seen_classes = tuple(int(check_class(c, 10, name="seen class")) for c in seen_classes)
     if len(set(seen_classes)) < 2:
         raise ValueError(f"need at least two distinct seen classes to train a classifier, got {seen_classes}.")

@@ -10,7 +10,7 @@ import gzip
 import os
 import zipfile
 from pathlib import Path
-from typing import NamedTuple
+from typing import Mapping, NamedTuple
 
 import numpy as np
 
@@ -335,6 +335,39 @@ def check_count(n, *, name: str = "n", minimum: int = 0, allow_none: bool = Fals
     return int(n)
 
 
+def random_generator(seed=None, *, name: str = "seed") -> np.random.Generator:
+    """``np.random.default_rng(seed)`` for None, a non-negative integer or a Generator; else a clear error."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return np.random.default_rng(seed)
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name} must be a non-negative integer, None or a numpy Generator, got {seed!r}.")
+    if seed < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {seed}.")
+    return np.random.default_rng(int(seed))
+
+
+def check_settings(cfg, required, *, name: str, example: str) -> dict:
+    """A settings dict holding every key in ``required``, or a clear error naming what is missing.
+
+    ``example`` names where a complete dict comes from (e.g. ``"vae.training_config(20)"``).
+    """
+    if not isinstance(cfg, Mapping):
+        raise TypeError(f"{name}: expected a dict of settings such as {example}, got {type(cfg).__name__}.")
+    missing = [k for k in required if k not in cfg]
+    if missing:
+        raise ValueError(f"{name}: missing settings {missing}; start from {example} and change what you need.")
+    return dict(cfg)
+
+
+def check_positive(value, *, name: str) -> float:
+    """A finite number > 0 (a learning rate, a weight), or a clear error naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a positive number, got {value!r} ({type(value).__name__}).")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
+    return float(value)
+
+
 def check_labels(y, n_images: int | None = None, n_classes: int = 10, *, name: str = "labels") -> np.ndarray:
     """Class labels as int64 (N,): integer ids in [0, n_classes), one per image.
 
@@ -366,7 +399,7 @@ def check_labels(y, n_images: int | None = None, n_classes: int = 10, *, name: s
     y = y.astype(np.int64, copy=False)
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         bad = y[(y < 0) | (y >= n_classes)]
-        raise ValueError(f"{name}: class {int(bad[0])} is out of range; pass {what}.")
+        raise ValueError(f"{name} must lie in 0..{n_classes - 1} (integer class ids), got class {int(bad[0])}.")
     if n_images is not None and len(y) != n_images:
         raise ValueError(f"{name}: {len(y)} labels for {n_images} images; pass one label per image.")
     return y

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from . import cache, config
-from .data import Dataset, as_dataset, check_images, load_mnist, shuffled_batches
+from .data import (Dataset, as_dataset, check_count, check_images, check_labels, check_positive, check_settings,
+                   load_mnist, shuffled_batches)
 from .latent import N_CLASSES
 
 CNN_NAME = "CNN"
@@ -68,10 +69,10 @@ class Judge:
 
     def accuracy(self, x, y) -> float:
         """Share of images ``x`` judged as their label ``y``."""
-        y = np.asarray(y)
         pred = self.predict(x)
-        if y.shape != pred.shape:
-            raise ValueError(f"labels have shape {y.shape}, expected one per image {pred.shape}.")
+        if pred.ndim != 1:
+            raise ValueError(f"x: accuracy needs a flat batch of images (N, 28, 28), got {pred.shape[:-1]} images.")
+        y = check_labels(y, len(pred), self.n_classes, name="y")
         return float(np.mean(pred == y))
 
     def __repr__(self) -> str:
@@ -160,6 +161,11 @@ def lr_judge(data: Dataset | None = None) -> SklearnJudge:
 
 
 # --- the CNN judge ----------------------------------------------------------------------------
+#: Settings every CNN configuration needs (see :func:`cnn_config`).
+CNN_SETTINGS = ("filters", "kernels", "dense", "dropout", "epochs", "batch_size", "learning_rate", "train_images",
+                "seed")
+
+
 def cnn_config(settings: config.Settings | None = None, **overrides) -> dict[str, Any]:
     """Architecture and schedule of the CNN judge for this mode.
 
@@ -192,8 +198,18 @@ def build_cnn(cfg: dict[str, Any]):
     import keras
     from keras import layers
 
+    cfg = check_settings(cfg, ("filters", "kernels", "dense"), name="cfg", example="judges.cnn_config()")
+    for key in ("filters", "kernels"):
+        if isinstance(cfg[key], (str, bytes)) or not isinstance(cfg[key], (list, tuple)):
+            raise TypeError(f"cfg['{key}'] must be a list of integers such as [32, 64], got {cfg[key]!r}.")
+        for value in cfg[key]:
+            check_count(value, name=f"cfg['{key}'] entry", minimum=1)
     if len(cfg["filters"]) != len(cfg["kernels"]) or not cfg["filters"]:
         raise ValueError("filters and kernels must be non-empty lists of the same length.")
+    check_count(cfg["dense"], name="cfg['dense']", minimum=1)
+    dropout = cfg.get("dropout", 0.0)
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+        raise ValueError(f"cfg['dropout'] must be a number in [0, 1), got {dropout!r}.")
     x_in = keras.Input((28, 28), name="image")
     h = layers.Reshape((28, 28, 1), name="channel")(x_in)
     for i, (f, k) in enumerate(zip(cfg["filters"], cfg["kernels"])):
@@ -210,10 +226,16 @@ def train_cnn(data: Dataset, cfg: dict[str, Any], verbose: int = 2):
     """Build (one seed call) and fit the CNN on ``data``'s training images; returns (model, record)."""
     import keras
 
+    cfg = check_settings(cfg, CNN_SETTINGS, name="cfg", example="judges.cnn_config()")
+    for key in ("epochs", "batch_size", "train_images"):
+        check_count(cfg[key], name=f"cfg['{key}']", minimum=1)
+    check_count(cfg["seed"], name="cfg['seed']")
+    check_positive(cfg["learning_rate"], name="cfg['learning_rate']")
+    data = as_dataset(data)
     config.seed_everything(int(cfg["seed"]))
     model = build_cnn(cfg)
     x = check_images(data.x_train[: cfg["train_images"]], name="CNN training images")
-    y = np.asarray(data.y_train[: cfg["train_images"]])
+    y = data.y_train[: cfg["train_images"]]
     steps = int(cfg["epochs"]) * math.ceil(len(x) / int(cfg["batch_size"]))
     schedule = keras.optimizers.schedules.CosineDecay(float(cfg["learning_rate"]), decay_steps=max(1, steps))
     batches, steps_per_execution = shuffled_batches(x, y, batch_size=int(cfg["batch_size"]))
@@ -251,7 +273,7 @@ def cnn_judge(data: Dataset | None = None, *, retrain: bool = False, cfg: dict[s
     ``train_seconds`` and ``test_accuracy``. ``cfg`` (see :func:`cnn_config`)
     and ``name`` let tests train a tiny network under another cache name.
     """
-    cfg = cfg or cnn_config()
+    cfg = cnn_config() if cfg is None else check_settings(cfg, CNN_SETTINGS, name="cfg", example="judges.cnn_config()")
     data = as_dataset(data) if data is not None else load_mnist()
     n = cfg["train_images"]
     # The test split is part of the key too: the record's test accuracy was measured on it.

@@ -25,7 +25,8 @@ import numpy as np
 from keras import layers, ops
 
 from . import cache, config
-from .data import Dataset, as_dataset, check_count, check_images, load_mnist, shuffled_batches
+from .data import (Dataset, as_dataset, check_count, check_images, check_labels, check_positive, check_settings,
+                   load_mnist, random_generator, shuffled_batches)
 from .interface import check_codes
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -219,7 +220,8 @@ class VAE(keras.Model):
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """Decode n codes drawn from the prior N(0, I)."""
-        z = np.random.default_rng(seed).standard_normal((int(n), self.latent_dim)).astype(np.float32)
+        n = check_count(n, name="n", minimum=1)
+        z = random_generator(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
         return self.decode(z)
 
     def reconstruct(self, x) -> np.ndarray:
@@ -266,11 +268,9 @@ class ClassPriorVAE(VAE):
 
     def set_class_frequencies(self, y) -> None:
         """Fix p(y) to the class frequencies of the labels y; every class must occur."""
-        y = np.asarray(y)
-        if y.ndim != 1 or y.size == 0:
-            raise ValueError(f"labels must be a non-empty 1-d array, got shape {y.shape}.")
-        if y.min() < 0 or y.max() >= self.n_classes:
-            raise ValueError(f"labels must lie in 0..{self.n_classes - 1}, got {y.min()}..{y.max()}.")
+        if np.ndim(y) != 1 or np.size(y) == 0:
+            raise ValueError(f"labels must be a non-empty 1-d array, got shape {np.shape(y)}.")
+        y = check_labels(y, n_classes=self.n_classes, name="labels")
         counts = np.bincount(y, minlength=self.n_classes)
         if np.any(counts == 0):
             missing = np.flatnonzero(counts == 0).tolist()
@@ -323,17 +323,17 @@ class ClassPriorVAE(VAE):
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """Decode n codes from the mixture prior: y ~ p(y), then z ~ N(m_y, I)."""
-        rng = np.random.default_rng(seed)
+        n = check_count(n, name="n", minimum=1)
+        rng = random_generator(seed)
         p = np.exp(ops.convert_to_numpy(self.log_class_prior).astype(np.float64))
-        y = rng.choice(self.n_classes, size=int(n), p=p / p.sum())
+        y = rng.choice(self.n_classes, size=n, p=p / p.sum())
         return self.sample_class(y, seed=rng)
 
     def sample_class(self, y, seed=None) -> np.ndarray:
         """Decode one code z ~ N(m_y, I) per entry of the class labels y."""
-        y = np.atleast_1d(np.asarray(y))
-        if y.size and (y.min() < 0 or y.max() >= self.n_classes):
-            raise ValueError(f"classes must lie in 0..{self.n_classes - 1}, got {y.tolist()}.")
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        y = np.atleast_1d(np.asarray(y)) if np.ndim(y) == 0 else y
+        y = check_labels(y, n_classes=self.n_classes, name="classes")
+        rng = random_generator(seed)
         z = self.prior_means()[y] + rng.standard_normal((len(y), self.latent_dim)).astype(np.float32)
         return self.decode(z.astype(np.float32))
 
@@ -347,7 +347,10 @@ def negative_elbo(model: VAE, x, batch_size: int = 2000, seed: int = 0) -> dict[
     prior, a one-sample estimate for the class-prior mixture.
     """
     x = check_images(x, name="negative_elbo")
-    rng = np.random.default_rng(seed)
+    batch_size = check_count(batch_size, name="batch_size", minimum=1)
+    if len(x) == 0:
+        raise ValueError("negative_elbo: no images; pass at least one test image.")
+    rng = random_generator(seed)
     rec_all, kl_all = [], []
     for i in range(0, len(x), batch_size):
         xb = x[i: i + batch_size]
@@ -387,10 +390,12 @@ def importance_weighted_nll(model: VAE, x, k: int = 200, chunk: int = 50, seed: 
     from scipy.special import logsumexp
 
     x = check_images(x, name="importance_weighted_nll")
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}.")
+    if len(x) == 0:
+        raise ValueError("importance_weighted_nll: no images; pass at least one test image.")
+    k = check_count(k, name="k", minimum=1)
+    chunk = check_count(chunk, name="chunk", minimum=1)
     run = tf.function(functools.partial(importance_log_weights, model), jit_compile=True, reduce_retracing=True)
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     out = []
     for i in range(0, len(x), chunk):
         xb = x[i: i + chunk]
@@ -475,15 +480,53 @@ def warmup_cosine(cfg: dict, steps: int):
         0.0, decay_steps=max(1, steps - warmup), warmup_target=cfg["learning_rate"], warmup_steps=warmup)
 
 
+#: Settings every VAE configuration needs (see :func:`training_config`).
+REQUIRED_SETTINGS = ("latent_dim", "encoder_units", "decoder_units", "activation", "epochs", "batch_size",
+                     "learning_rate", "train_images")
+
+
+def check_training_config(cfg) -> dict:
+    """``cfg`` with every setting :func:`train_vae` reads present and sensible, or a clear error naming it."""
+    cfg = check_settings(cfg, REQUIRED_SETTINGS, name="cfg", example="vae.training_config(20)")
+    for key in ("latent_dim", "epochs", "batch_size", "train_images"):
+        check_count(cfg[key], name=f"cfg['{key}']", minimum=1)
+    for key in ("encoder_units", "decoder_units"):
+        units = cfg[key]
+        if isinstance(units, (str, bytes)) or not isinstance(units, (list, tuple)) or not units:
+            raise TypeError(f"cfg['{key}'] must be a non-empty list of layer widths, e.g. [512, 512], got {units!r}.")
+        for u in units:
+            check_count(u, name=f"cfg['{key}'] entry", minimum=1)
+    if not isinstance(cfg["activation"], str):
+        raise TypeError(f"cfg['activation'] must be the name of a Keras activation such as 'silu', "
+                        f"got {cfg['activation']!r}.")
+    try:
+        keras.activations.get(cfg["activation"])
+    except (ValueError, TypeError):
+        raise ValueError(f"cfg['activation']: unknown activation {cfg['activation']!r}; use e.g. 'silu' or 'relu'.") \
+            from None
+    check_positive(cfg["learning_rate"], name="cfg['learning_rate']")
+    warmup = cfg.get("warmup_fraction", 0.0)
+    if isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or not 0.0 <= warmup < 1.0:
+        raise ValueError(f"cfg['warmup_fraction'] must be a number in [0, 1), got {warmup!r}.")
+    prior = cfg.get("prior", "standard")
+    if prior not in ("standard", "class"):
+        raise ValueError(f"cfg['prior']: unknown prior {prior!r}; use 'standard' or 'class'.")
+    return cfg
+
+
 def train_vae(data: Dataset, cfg: dict, verbose: int = 2, model_class: type = VAE) -> tuple[VAE, dict]:
     """Build (one seed call) and fit a VAE; returns the model and its training record.
 
     ``model_class`` lets notebook 03 train a variant (the seed's buggy loss) the same way;
     ``cfg["prior"] == "class"`` trains a :class:`ClassPriorVAE` on images and labels.
+    The data (a Dataset or a keras.datasets tuple) and ``cfg`` are checked first: NaN pixels or
+    grey levels 0-255 would otherwise train, without a word, to a NaN or enormous loss.
     """
+    cfg = check_training_config(cfg)
+    data = as_dataset(data)
+    if not (isinstance(model_class, type) and issubclass(model_class, VAE)):
+        raise TypeError(f"model_class must be VAE or a subclass of it, got {model_class!r}.")
     prior = cfg.get("prior", "standard")
-    if prior not in ("standard", "class"):
-        raise ValueError(f"unknown prior {prior!r}; use 'standard' or 'class'.")
     if prior == "class":
         model_class = ClassPriorVAE
     config.seed_everything(0)
@@ -503,6 +546,10 @@ def train_vae(data: Dataset, cfg: dict, verbose: int = 2, model_class: type = VA
     start = time.perf_counter()
     history = model.fit(batches, epochs=cfg["epochs"], verbose=verbose, callbacks=[timer], shuffle=False)
     train_seconds = time.perf_counter() - start
+    final = history.history.get("loss", [float("nan")])[-1]
+    if not np.isfinite(final):
+        raise FloatingPointError(f"VAE training diverged: final loss {final}; lower cfg['learning_rate'] "
+                                 f"(now {cfg['learning_rate']}).")
     record = {
         "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
         "epoch_seconds": timer.seconds,

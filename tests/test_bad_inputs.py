@@ -27,7 +27,10 @@ def refused(error: type[Exception], *names: str):
         yield info
     message = str(info.value)
     for name in names:
-        assert re.search(re.escape(name), message, re.IGNORECASE), f"{name!r} not in message: {message}"
+        pattern = re.escape(name)
+        if re.fullmatch(r"\w+", name):  # an argument name: as a whole word, so "y" is not found in "yes"
+            pattern = rf"(?<![\w]){pattern}(?![\w])"
+        assert re.search(pattern, message, re.IGNORECASE), f"{name!r} not in message: {message}"
 
 
 # --- config: TUTORIAL_QUICK -------------------------------------------------------------------------
@@ -230,3 +233,266 @@ def test_shuffled_batches_checks_its_arguments():
         data.shuffled_batches(x, batch_size=0)
     with refused(ValueError, "empty"):
         data.shuffled_batches(x[:0], batch_size=4)
+
+
+# --- training and fitting entry points ------------------------------------------------------------
+@pytest.fixture
+def eager():
+    """Tiny training runs step eagerly: tracing a graph costs more than their few steps."""
+    import warnings
+
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*does not apply to tf.data functions.*")
+        yield
+    tf.config.run_functions_eagerly(False)
+
+
+TINY_VAE = {"latent_dim": 2, "encoder_units": [8], "decoder_units": [8], "activation": "relu", "epochs": 1,
+            "batch_size": 50, "learning_rate": 1e-3, "train_images": 100, "jit_compile": False}
+
+
+def _with(d: Dataset, **changes) -> Dataset:
+    return d._replace(**changes)
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda d: _with(d, x_train=np.where(d.x_train > 0.5, np.nan, d.x_train)), ["data.x_train", "NaN"]),
+        (lambda d: _with(d, x_train=d.x_train * 255.0), ["data.x_train", "[0, 1]", "divide"]),
+        (lambda d: _with(d, y_train=d.y_train[:-1]), ["data.y_train", "labels for"]),
+    ],
+    ids=["nan-pixels", "0-255-floats", "label-count"],
+)
+def test_train_vae_checks_its_data(change, words):
+    from helpers import vae
+
+    with refused(ValueError, *words):
+        vae.train_vae(change(_tiny_dataset(100)), TINY_VAE, verbose=0)
+
+
+@pytest.mark.parametrize(
+    "cfg, error, words",
+    [
+        ({"latent_dim": 2}, ValueError, ["cfg", "missing settings", "training_config"]),
+        ([("latent_dim", 2)], TypeError, ["cfg", "list"]),
+        (dict(TINY_VAE, epochs=0), ValueError, ["cfg['epochs']"]),
+        (dict(TINY_VAE, batch_size="64"), TypeError, ["cfg['batch_size']"]),
+        (dict(TINY_VAE, encoder_units=512), TypeError, ["cfg['encoder_units']"]),
+        (dict(TINY_VAE, activation="swishy"), ValueError, ["cfg['activation']", "swishy"]),
+        (dict(TINY_VAE, learning_rate=-1e-3), ValueError, ["cfg['learning_rate']"]),
+        (dict(TINY_VAE, learning_rate=float("nan")), ValueError, ["cfg['learning_rate']"]),
+        (dict(TINY_VAE, warmup_fraction=1.5), ValueError, ["cfg['warmup_fraction']"]),
+        (dict(TINY_VAE, prior="vamp"), ValueError, ["cfg['prior']", "vamp"]),
+    ],
+    ids=["missing-keys", "not-a-dict", "zero-epochs", "string-batch", "int-units", "activation", "negative-lr",
+         "nan-lr", "warmup", "prior"],
+)
+def test_train_vae_checks_its_config(cfg, error, words):
+    from helpers import vae
+
+    with refused(error, *words):
+        vae.train_vae(_tiny_dataset(100), cfg, verbose=0)
+
+
+def test_train_vae_refuses_a_model_class_that_is_no_vae():
+    from helpers import classical, vae
+
+    with refused(TypeError, "model_class"):
+        vae.train_vae(_tiny_dataset(100), TINY_VAE, verbose=0, model_class=classical.PixelNaiveBayes)
+
+
+def test_pretrained_vae_accepts_a_keras_tuple_of_uint8(isolated_artifacts, monkeypatch, eager):
+    from helpers import vae
+
+    monkeypatch.setattr(vae, "training_config", lambda d: dict(TINY_VAE, latent_dim=d))
+    a = _keras_arrays(100, 10)
+    model, record = vae.pretrained_vae(2, ((a["x_train"], a["y_train"]), (a["x_test"], a["y_test"])), verbose=0)
+    assert model.latent_dim == 2 and np.isfinite(record["history"]["loss"][-1])
+    assert record["data"] == __import__("helpers.cache").cache.data_fingerprint(a["x_train"] / np.float32(255))
+
+
+@pytest.mark.parametrize("latent_dim, error", [("20", TypeError), (0, ValueError), (2.5, TypeError)])
+def test_pretrained_vae_checks_the_latent_size(latent_dim, error):
+    from helpers import vae
+
+    with refused(error, "latent_dim"):
+        vae.pretrained_vae(latent_dim, _tiny_dataset())
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, name",
+    [({"n": -1}, ValueError, "n"), ({"n": 0}, ValueError, "n"), ({"n": 2.5}, TypeError, "n"),
+     ({"n": "3"}, TypeError, "n"), ({"n": 3, "seed": -1}, ValueError, "seed"),
+     ({"n": 3, "seed": "a"}, TypeError, "seed"), ({"n": 3, "seed": 1.5}, TypeError, "seed")],
+)
+def test_vae_sample_checks_count_and_seed(kwargs, error, name):
+    from helpers import vae
+
+    with refused(error, name):
+        vae.VAE(2, (8,), (8,)).sample(**kwargs)
+
+
+def test_class_prior_labels_are_checked():
+    from helpers import vae
+
+    model = vae.ClassPriorVAE(2, (8,), (8,), n_classes=3)
+    with refused(ValueError, "labels", "NaN"):
+        model.set_class_frequencies(np.array([0, 1, np.nan]))
+    with refused(ValueError, "classes", "0..2"):
+        model.sample_class([0, 7])
+    with refused(TypeError, "classes"):
+        model.sample_class(["a"])
+
+
+def test_vae_evaluation_counts_are_checked():
+    from helpers import vae
+
+    model = vae.VAE(2, (8,), (8,))
+    x = _tiny_dataset().x_test[:4]
+    with refused(ValueError, "k"):
+        vae.importance_weighted_nll(model, x, k=0)
+    with refused(TypeError, "chunk"):
+        vae.importance_weighted_nll(model, x, k=2, chunk="10")
+    with refused(ValueError, "batch_size"):
+        vae.negative_elbo(model, x, batch_size=0)
+    with refused(ValueError, "no images"):
+        vae.negative_elbo(model, x[:0])
+
+
+# --- BiGAN -----------------------------------------------------------------------------------------
+def test_train_bigan_checks_its_config_and_images():
+    from helpers import bigan
+
+    x = _tiny_dataset().x_train
+    with refused(ValueError, "cfg", "missing settings", "model_config"):
+        bigan.train_bigan(x, {"architecture": dict(bigan.ARCHITECTURE)}, verbose=False)
+    cfg = bigan.model_config()
+    del cfg["training"]["batch_size"]
+    with refused(ValueError, "cfg['training']", "batch_size"):
+        bigan.train_bigan(x, cfg, verbose=False)
+    cfg = bigan.model_config(epochs=0)
+    with refused(ValueError, "cfg['training']['epochs']"):
+        bigan.train_bigan(x, cfg, verbose=False)
+    with refused(ValueError, "x_train", "NaN"):
+        bigan.train_bigan(np.full((4, 28, 28), np.nan, np.float32), verbose=False)
+    with refused(TypeError, "cfg"):
+        bigan.train_bigan(x, "tiny", verbose=False)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, name",
+    [({"latent_dim": "4"}, ValueError, "latent_dim"), ({"g_hidden": "256"}, TypeError, "g_hidden"),
+     ({"d_hidden": (16, 0)}, ValueError, "d_hidden"), ({"d_dropout": 1.5}, ValueError, "d_dropout"),
+     ({"cycle_x_weight": -1.0}, ValueError, "cycle_x_weight"),
+     ({"instance_noise": float("nan")}, ValueError, "instance_noise")],
+)
+def test_bigan_constructor_checks_its_settings(kwargs, error, name):
+    from helpers import bigan
+
+    with refused(error, name):
+        bigan.BiGAN(**dict(dict(latent_dim=4, g_hidden=(8,), e_hidden=(8,), d_hidden=(8, 4)), **kwargs))
+
+
+def test_bigan_settings_and_knn_inputs():
+    from helpers import bigan
+
+    with refused(TypeError, "colour", "known settings"):
+        bigan.model_config(colour="red")
+    codes = np.zeros((5, 2))
+    with refused(ValueError, "test_labels", "labels for"):
+        bigan.knn_accuracy(codes, np.arange(5), codes, np.arange(4))
+    with refused(ValueError, "train_codes", "NaN"):
+        bigan.knn_accuracy(np.full((5, 2), np.nan), np.arange(5), codes, np.arange(5))
+    with refused(ValueError, "train_labels"):
+        bigan.knn_accuracy(codes, np.array([0, 1, 2, 3, 10]), codes, np.arange(5))
+
+
+# --- judges ----------------------------------------------------------------------------------------
+def test_cnn_config_dicts_are_checked():
+    from helpers import judges
+
+    with refused(ValueError, "cfg", "missing settings", "cnn_config"):
+        judges.train_cnn(_tiny_dataset(), {"filters": [4]}, verbose=0)
+    with refused(TypeError, "cfg['filters']"):
+        judges.build_cnn(dict(judges.cnn_config(), filters="32"))
+    with refused(ValueError, "cfg['dropout']"):
+        judges.build_cnn(dict(judges.cnn_config(), dropout=1.0))
+    with refused(ValueError, "cfg['epochs']"):
+        judges.train_cnn(_tiny_dataset(), judges.cnn_config(epochs=0), verbose=0)
+    with refused(TypeError, "cfg"):
+        judges.cnn_judge(_tiny_dataset(), cfg=[1, 2])
+
+
+# --- classical models ------------------------------------------------------------------------------
+@pytest.mark.parametrize("call", ["sample", "predict", "predict_proba", "log_likelihood", "class_means"])
+def test_pixel_naive_bayes_before_fit(call):
+    from helpers import classical
+
+    model = classical.PixelNaiveBayes()
+    with refused(ValueError, "not fitted", "fit"):
+        attr = getattr(model, call)
+        attr(3) if call == "sample" else attr(np.zeros((1, 28, 28), np.float32))
+
+
+@pytest.mark.parametrize("call", ["encode", "decode", "sample"])
+def test_class_pca_gaussian_before_fit(call):
+    from helpers import classical
+
+    model = classical.ClassPCAGaussian(4)
+    arg = {"encode": np.zeros((1, 28, 28), np.float32), "decode": np.zeros((1, 4)), "sample": 2}[call]
+    with refused(ValueError, "not fitted", "fit"):
+        getattr(model, call)(arg)
+
+
+@pytest.mark.parametrize(
+    "y, error, words",
+    [
+        (np.arange(39) % 10, ValueError, ["y", "39 labels for 40 images"]),
+        (np.array(["3"] * 40), TypeError, ["y", "dtype"]),
+        (np.full(40, np.nan), ValueError, ["y", "NaN"]),
+        (np.arange(40) % 10 + 0.5, ValueError, ["y", "fractional"]),
+        (np.arange(40) % 11, ValueError, ["y", "0..9"]),
+    ],
+    ids=["count", "strings", "nan", "fractions", "range"],
+)
+@pytest.mark.parametrize("fit", ["PixelNaiveBayes", "ClassPCAGaussian", "fit_logistic_regression"])
+def test_fitting_checks_labels(fit, y, error, words):
+    from helpers import classical
+
+    x = _tiny_dataset(40).x_train
+    call = {"PixelNaiveBayes": lambda: classical.PixelNaiveBayes().fit(x, y),
+            "ClassPCAGaussian": lambda: classical.ClassPCAGaussian(2).fit(x, y),
+            "fit_logistic_regression": lambda: classical.fit_logistic_regression(x, y)}[fit]
+    with refused(error, *words):
+        call()
+
+
+def test_classical_entry_points_check_their_arguments():
+    from helpers import classical
+
+    d = _tiny_dataset(40)
+    with refused(ValueError, "y", "two classes"):
+        classical.fit_logistic_regression(d.x_train, np.zeros(40, int))
+    with refused(TypeError, "sizes"):
+        classical.learning_curve(d, 100)
+    with refused(ValueError, "sizes entry"):
+        classical.learning_curve(d, [0])
+    with refused(TypeError, "data", "Dataset"):
+        classical.learning_curve("mnist", [10])
+    with refused(TypeError, "judge", "predict"):
+        classical.judge_hits(object(), d.x_test, 3)
+    nb = classical.PixelNaiveBayes().fit(d.x_train, d.y_train)
+    with refused(ValueError, "intended"):
+        classical.judge_hits(nb, d.x_test, 11)
+    with refused(ValueError, "intended", "labels for"):
+        classical.judge_hits(nb, d.x_test, [1, 2])
+    with refused(ValueError, "seed"):
+        classical.make_2d_classes(seed=-1)
+    with refused(TypeError, "seed"):
+        nb.sample(2, seed="x")
+    with refused(ValueError, "y", "labels for"):
+        classical.neighbour_correlation(d.x_train, d.y_train[:3])
