@@ -6,7 +6,8 @@ notebooks (every chapter in notebooks/, picked up as it lands) and from a
 synthetic chapter made here that holds what a new notebook may bring: long
 prose, a printout of 40 lines, a table of 25 rows, several figures in one cell,
 a figure too tall and one too wide for the slide, and a self-contained HTML/JS
-block 460 px tall (the shape of notebook 05's in-browser explorer).
+block 460 px tall (the shape of notebook 05's in-browser explorer), and one
+640 px tall, which the deck zooms out to the room its slide leaves.
 
 ``tools.slide_fit`` opens each deck at 1280 x 720, walks every slide through
 reveal.js's API (vertical slides and every fragment step) and measures the
@@ -47,6 +48,7 @@ SYNTHETIC = "99_synthetic_slides"
 UNFITTED = "98_unfitted_slides"
 DECKS = [p.stem for p in repo.content_notebooks()] + [SYNTHETIC]
 EXPLORER_HEIGHT = 460
+TALL_EXPLORER = 640  # taller than the room under a heading: the deck zooms it out
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -87,7 +89,7 @@ def _figure(height, width, bands=4, axis=0):
                                                         "text/plain": "<Figure>"})
 
 
-EXPLORER_HTML = f"""<div class="toy-explorer" style="width: 880px; height: {EXPLORER_HEIGHT}px; border: 1px solid #999;
+EXPLORER_HTML = """<div class="toy-explorer" style="width: 880px; height: {height}px; border: 1px solid #999;
  display: flex; gap: 24px; align-items: center; justify-content: center; font-family: sans-serif">
 <canvas width="280" height="280" style="width: 336px; height: 336px; image-rendering: pixelated"></canvas>
 <div><label>alpha <input type="range" min="-1" max="2" step="0.05" value="0"></label>
@@ -137,7 +139,12 @@ def synthetic_cells():
          [], ["slide-code"]),
         ("markdown", "slide", "## Explore it in the page\n\nDrag alpha: the picture is computed in the page.", [], []),
         ("code", "-", "explorer.html()",
-         [nbformat.v4.new_output("display_data", data={"text/html": EXPLORER_HTML, "text/plain": "<Explorer>"})], []),
+         [nbformat.v4.new_output("display_data", data={"text/html": EXPLORER_HTML.format(height=EXPLORER_HEIGHT),
+                                                        "text/plain": "<Explorer>"})], []),
+        ("markdown", "subslide", "### A taller one\n\nIt is zoomed out to the room its slide leaves.", [], []),
+        ("code", "-", "explorer.html(big=True)",
+         [nbformat.v4.new_output("display_data", data={"text/html": EXPLORER_HTML.format(height=TALL_EXPLORER),
+                                                        "text/plain": "<Explorer>"})], []),
         ("markdown", "slide", "## By hand\n\nMy own slide text.\n\n<!-- notes -->\n\n" + PROSE, [], []),
         ("markdown", "slide", "## What we learned\n\n" + "\n".join(
             f"- **Finding {i} in bold.** {PROSE[:300]}" for i in range(5)), [], []),
@@ -247,6 +254,9 @@ def test_the_synthetic_chapter_keeps_its_explorer_whole_on_one_slide(measured):
     explorer = [s for s in deck.slides if s.title == "Explore it in the page"]
     assert len(explorer) == 1, [s.title for s in deck.slides]
     assert EXPLORER_HEIGHT < explorer[0].height <= deck.canvas[1], explorer[0].describe()
+    assert explorer[0].figure_scale == 1, "a block that fits is drawn at its own size"
+    taller = [s for s in deck.slides if s.title == "A taller one"]
+    assert len(taller) == 1 and 0.6 <= taller[0].figure_scale < 1, taller
     # the tall figure became bands on vertical slides; the three figures of one cell were spread out
     assert len(deck.slides) >= 12, [s.describe() for s in deck.slides]
     assert all(s.figure_scale >= 0.5 for s in deck.slides), [(s.number, s.figure_scale) for s in deck.slides]
