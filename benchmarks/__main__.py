@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("matmul", "vae", "bigan", "explorer", "scoring", "slides", "series")
+SECTIONS = ("matmul", "vae", "bigan", "explorer", "jsexplorer", "scoring", "slides", "series")
 
 
 class Results:
@@ -153,6 +153,33 @@ def bench_explorer(res: Results, ctx: dict) -> None:
     res.add("explorer slider latency, 95th percentile", lat["p95_ms"], "ms", "<= 50")
 
 
+def bench_jsexplorer(res: Results, ctx: dict) -> None:
+    """The explorer in the browser (issue 13): VAE-20d's decoder in the page, 200 slider moves in Chromium."""
+    from helpers import browser_explorer, latent, vae
+    from tools import explorer_latency, slide_fit
+
+    data = ctx["data"]
+    model, _ = vae.pretrained_vae(20, data, verbose=0)
+    space = latent.LatentSpace(model, data.x_train, data.y_train, name="VAE-20d")
+    digits = np.concatenate([np.flatnonzero(data.y_test == c)[:4] for c in range(10)])  # as notebook 05 shows
+    start = time.perf_counter()
+    block = browser_explorer.browser_explorer(space, data.x_test[digits], data.y_test[digits])
+    built = time.perf_counter() - start
+    size_note = f"VAE-20d and {len(digits)} test digits; built in {built:.1f} s"
+    try:
+        m = explorer_latency.measure(block, model.decode, moves=200)
+    except (ImportError, slide_fit.MeasureError) as err:  # no Playwright or Chromium
+        print(f"  JavaScript explorer not measured in a browser: {err}")
+        res.add("JavaScript explorer embedded size per model", block.size_bytes / 1e6, "MB", "<= 1", size_note)
+        return
+    res.add("JavaScript explorer p95 latency", m["p95_ms"], "ms", "<= 16",
+            f"decode + draw per slider move in Chromium, {m['moves']} moves")
+    res.add("JavaScript explorer median latency", m["median_ms"], "ms")
+    res.add("JavaScript explorer max pixel error vs Keras decoder", m["max_pixel_error"], "", "<= 0.02",
+            f"{m['states']} page states: digits x class pair x alpha")
+    res.add("JavaScript explorer embedded size per model", block.size_bytes / 1e6, "MB", "<= 1", size_note)
+
+
 def bench_scoring(res: Results, ctx: dict) -> None:
     """The judges, per-model transfer success and Frechet distances (notebook 06)."""
     from helpers import lineup
@@ -208,7 +235,8 @@ def bench_series(res: Results, ctx: dict) -> None:
 
 
 BENCHES = {"matmul": bench_matmul, "vae": bench_vae, "bigan": bench_bigan,
-           "explorer": bench_explorer, "scoring": bench_scoring, "slides": bench_slides, "series": bench_series}
+           "explorer": bench_explorer, "jsexplorer": bench_jsexplorer, "scoring": bench_scoring,
+           "slides": bench_slides, "series": bench_series}
 
 
 def main(argv: list[str] | None = None) -> int:

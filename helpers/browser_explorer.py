@@ -593,7 +593,7 @@ def browser_explorer(source, x, y, *, centroids=None, axes: Mapping[str, np.ndar
     report = {
         "max_pixel_error": error, "step_scales": best["scales"], "bytes": best["bytes"],
         "payload_bytes": best["payload_bytes"], "weights": int(sum(lay.q.size for lay in qlayers)),
-        "validation_codes": len(fit.validation), "tried": tried,
+        "validation_codes": len(fit.validation), "alpha_range": (lo, hi), "tried": tried,
     }
     element_id = _element_id(html)
     html = html.replace(_PLACEHOLDER_ID, element_id)

@@ -451,3 +451,16 @@ def test_works_in_the_deck_keeps_its_keys_and_fits_the_slide(browser, block, spa
     assert on_menu == here, f"arrow keys on a menu changed the slide: {here} -> {on_menu}"
     assert menu_state["axis"] != keyed["axis"], "the axis menu did not take the arrow key"
     assert released != here, "after Escape, ArrowRight should change slides again"
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+def test_the_benchmark_tool_measures_latency_and_accuracy(browser, block, space):
+    """tools.explorer_latency (the jsexplorer benchmark section) runs and reports what the page did."""
+    from tools import explorer_latency
+
+    sp, _, _ = space
+    m = explorer_latency.measure(block, sp.model.decode, moves=50, digits=3, alphas=5, browser=browser)
+    assert m["moves"] == 50 and m["states"] == 3 * (1 + len(block.axes)) * 5
+    assert 0 < m["median_ms"] <= m["p95_ms"] <= m["max_ms"]
+    assert m["max_pixel_error"] <= 0.02, m
