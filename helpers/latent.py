@@ -23,8 +23,8 @@ from typing import Iterable, Sequence
 import numpy as np
 from scipy.special import gammaln
 
-from .data import check_class, check_images
-from .interface import check_codes, check_model
+from .data import check_class, check_count, check_images, check_labels
+from .interface import check_codes, check_decoded, check_model
 
 N_CLASSES = 10
 
@@ -39,12 +39,21 @@ def ordered_pairs(n_classes: int = N_CLASSES) -> list[tuple[int, int]]:
     return list(itertools.permutations(range(n_classes), 2))
 
 
-def _as_alphas(alphas) -> np.ndarray:
-    a = np.atleast_1d(np.asarray(alphas, dtype=np.float32))
+def _as_alphas(alphas, name: str = "alphas") -> np.ndarray:
+    if alphas is None or isinstance(alphas, (str, bytes)):
+        raise TypeError(f"{name} must be a number or a 1-D sequence of numbers, got {alphas!r}.")
+    try:
+        a = np.atleast_1d(np.asarray(alphas, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number or a 1-D sequence of numbers, got {alphas!r}.") from None
+    with np.errstate(over="ignore"):
+        a = a.astype(np.float32)
     if a.ndim != 1:
-        raise ValueError(f"alphas must be a number or a 1-D sequence, got shape {a.shape}.")
+        raise ValueError(f"{name} must be a number or a 1-D sequence, got shape {a.shape}.")
     if not np.all(np.isfinite(a)):
-        raise ValueError("alphas must be finite numbers.")
+        raise ValueError(f"{name} must be finite numbers (within the float32 range).")
+    if a.size == 0:
+        raise ValueError(f"{name}: got an empty sequence; pass at least one value.")
     return a
 
 
@@ -52,16 +61,24 @@ def encode_images(model, x, batch_size: int = 4096) -> np.ndarray:
     """Validated images through ``model.encode``, in batches."""
     check_model(model)
     x = check_images(x)
+    batch_size = check_count(batch_size, name="batch_size", minimum=1)
     parts = [np.asarray(model.encode(x[i: i + batch_size]), dtype=np.float32) for i in range(0, len(x), batch_size)]
-    return np.concatenate(parts) if parts else np.zeros((0, model.latent_dim), np.float32)
+    codes = np.concatenate(parts) if parts else np.zeros((0, model.latent_dim), np.float32)
+    if codes.shape != (len(x), model.latent_dim) or not np.all(np.isfinite(codes)):
+        raise TypeError(f"{type(model).__name__}.encode returned {codes.shape} codes (or NaN) for {len(x)} images; "
+                        f"encode(x) must return finite codes (N, latent_dim={model.latent_dim}).")
+    return codes
 
 
 def class_centroids(codes: np.ndarray, labels: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
     """Mean code of each class, (n_classes, latent_dim). Pass *training* codes only."""
     codes = np.asarray(codes, dtype=np.float64)
-    labels = np.asarray(labels)
-    if codes.ndim != 2 or len(codes) != len(labels):
-        raise ValueError(f"codes (N, d) and labels (N,) must match, got {codes.shape} and {labels.shape}.")
+    if codes.ndim != 2:
+        raise ValueError(f"codes must have shape (N, d), got {codes.shape}.")
+    if not np.all(np.isfinite(codes)):
+        raise ValueError("codes contain NaN or infinite values.")
+    n_classes = check_count(n_classes, name="n_classes", minimum=1)
+    labels = check_labels(labels, len(codes), n_classes, name="labels")
     counts = np.bincount(labels, minlength=n_classes)
     missing = np.flatnonzero(counts == 0)
     if missing.size:
@@ -71,32 +88,77 @@ def class_centroids(codes: np.ndarray, labels: np.ndarray, n_classes: int = N_CL
     return (sums / counts[:, None]).astype(np.float32)
 
 
+def _path_ends(z0, z1) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The ends of one path (two codes (d,)) or of N paths (two batches (N, d)) as float64 (N, d), and
+    whether they were batches. One code against a batch is paired with every code of the batch."""
+    ends = []
+    for name, z in (("z0", z0), ("z1", z1)):
+        if z is None or isinstance(z, (str, bytes)):
+            raise TypeError(f"{name} must be a code (d,) or a batch of codes (N, d), got {z!r}.")
+        try:
+            z = np.asarray(z, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be a code (d,) or a batch of codes (N, d) of numbers.") from None
+        if z.ndim not in (1, 2) or z.shape[-1] == 0:
+            raise ValueError(f"{name} must be a code (d,) or a batch of codes (N, d), got shape {z.shape}.")
+        if not np.all(np.isfinite(z)):
+            raise ValueError(f"{name} contains NaN or infinite values.")
+        ends.append(z)
+    a, b = ends
+    batched = a.ndim == 2 or b.ndim == 2
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"z0 and z1 must have the same code size, got shapes {a.shape} and {b.shape}.")
+    a, b = np.atleast_2d(a), np.atleast_2d(b)
+    if len(a) != len(b) and 1 not in (len(a), len(b)):
+        raise ValueError(f"z0 and z1 hold {len(a)} and {len(b)} codes; pass one path's ends or equal batches.")
+    a, b = np.broadcast_arrays(a, b)
+    return a, b, batched
+
+
+def _finished_path(path: np.ndarray, batched: bool) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = path.astype(np.float32)
+    if not np.all(np.isfinite(out)):
+        raise ValueError("z0, z1 and t give points beyond the float32 range; use codes and t of ordinary size.")
+    return out if batched else out[0]
+
+
 def lerp(z0, z1, t) -> np.ndarray:
-    """Linear path z0 + t (z1 - z0); t may be an array, giving (len(t), d)."""
-    z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
-    t = _as_alphas(t).astype(np.float64)[:, None]
-    return (z0 + t * (z1 - z0)).astype(np.float32)
+    """Linear path z0 + t (z1 - z0) at every t (a number or a 1-D sequence).
+
+    Two codes (d,) give one path (len(t), d); two batches (N, d) give N paths
+    (N, len(t), d), pair i running from z0[i] to z1[i] (as :func:`slerp` does).
+    """
+    a, b, batched = _path_ends(z0, z1)
+    t = _as_alphas(t, "t").astype(np.float64)[None, :, None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        path = a[:, None, :] + t * (b - a)[:, None, :]
+    return _finished_path(path, batched)
 
 
 def slerp(z0, z1, t) -> np.ndarray:
-    """Spherical interpolation (Shoemake 1985; White 2016) between two codes.
+    """Spherical interpolation (Shoemake 1985; White 2016) between two codes, or between pairs of codes.
 
     Follows the great circle between the directions of z0 and z1 while the
     norm moves linearly from |z0| to |z1|, so a path between two codes of
     typical norm stays at typical norm instead of cutting through the
-    low-norm middle of the prior. Falls back to lerp for (anti)parallel codes.
+    low-norm middle of the prior. Falls back to lerp for (anti)parallel or
+    zero codes. Shapes as for :func:`lerp`: (len(t), d), or (N, len(t), d) for batches.
     """
-    z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
-    t = _as_alphas(t).astype(np.float64)[:, None]
-    n0, n1 = np.linalg.norm(z0), np.linalg.norm(z1)
-    if n0 == 0 or n1 == 0:
-        return lerp(z0, z1, t[:, 0])
-    u0, u1 = z0 / n0, z1 / n1
-    omega = math.acos(float(np.clip(np.dot(u0, u1), -1.0, 1.0)))
-    if omega < 1e-6 or abs(omega - math.pi) < 1e-6:
-        return lerp(z0, z1, t[:, 0])
-    direction = (np.sin((1 - t) * omega) * u0 + np.sin(t * omega) * u1) / math.sin(omega)
-    return ((n0 + t * (n1 - n0)) * direction).astype(np.float32)
+    a, b, batched = _path_ends(z0, z1)
+    t = _as_alphas(t, "t").astype(np.float64)[None, :, None]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        n0, n1 = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
+        safe0, safe1 = np.where(n0 > 0, n0, 1.0), np.where(n1 > 0, n1, 1.0)
+        u0, u1 = a / safe0[:, None], b / safe1[:, None]
+        omega = np.arccos(np.clip(np.sum(u0 * u1, axis=1), -1.0, 1.0))
+        straight = (n0 == 0) | (n1 == 0) | (omega < 1e-6) | (np.abs(omega - math.pi) < 1e-6) | ~np.isfinite(omega)
+        w = np.where(straight, 1.0, omega)[:, None, None]
+        direction = (np.sin((1 - t) * w) * u0[:, None, :] + np.sin(t * w) * u1[:, None, :]) / np.sin(w)
+        arc = (n0[:, None, None] + t * (n1 - n0)[:, None, None]) * direction
+        line = a[:, None, :] + t * (b - a)[:, None, :]
+        path = np.where(straight[:, None, None], line, arc)
+    return _finished_path(path, batched)
 
 
 def prior_typical_norm(latent_dim: int) -> float:
@@ -114,11 +176,14 @@ class LatentSpace:
 
     def __init__(self, model, x_train, y_train, n_classes: int = N_CLASSES, name: str | None = None):
         check_model(model)
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a string, got {name!r}.")
         self.model = model
         self.name = name or type(model).__name__
-        self.n_classes = n_classes
+        self.n_classes = check_count(n_classes, name="n_classes", minimum=2)
+        x_train = check_images(x_train, name="x_train")
+        self.train_labels = check_labels(y_train, len(x_train), self.n_classes, name="y_train")
         self.train_codes = encode_images(model, x_train)
-        self.train_labels = np.asarray(y_train)
         self.centroids = class_centroids(self.train_codes, self.train_labels, n_classes)
         self.counts = np.bincount(self.train_labels, minlength=n_classes)
 
@@ -167,14 +232,13 @@ class LatentSpace:
 
     def decode(self, z) -> np.ndarray:
         z = check_codes(z, self.latent_dim)
-        return np.asarray(self.model.decode(z), dtype=np.float32)
+        return check_decoded(self.model.decode(z), len(z), name=f"{self.name}.decode")
 
     def moved_codes(self, codes, vector, alphas) -> np.ndarray:
         """codes (N, d) + alphas (A,) x vector (d,) -> (N, A, d)."""
         codes = check_codes(codes, self.latent_dim)
-        vector = np.asarray(vector, np.float32).reshape(-1)
-        if vector.shape != (self.latent_dim,):
-            raise ValueError(f"vector must have shape ({self.latent_dim},), got {vector.shape}.")
+        vector = check_codes(np.reshape(vector, (1, -1)) if np.size(vector) == self.latent_dim else vector,
+                             self.latent_dim, name="vector")[0]
         return codes[:, None, :] + _as_alphas(alphas)[None, :, None] * vector[None, None, :]
 
     def move(self, x, a: int, b: int, alphas, method: str = "centroid") -> np.ndarray:
@@ -195,6 +259,8 @@ class LatentSpace:
         """Centroid paths for many pairs in one decode call: (len(pairs), A, 28, 28)."""
         pairs = list(pairs) if pairs is not None else digit_pairs(self.n_classes)
         alphas = _as_alphas(alphas)
+        if not pairs or not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in pairs):
+            raise ValueError(f"pairs must be a non-empty list of (b, a) class pairs such as [(0, 6)], got {pairs!r}.")
         for b, a in pairs:
             self._pair(a, b)
         codes = np.stack([lerp(self.centroids[b], self.centroids[a], alphas) for b, a in pairs])

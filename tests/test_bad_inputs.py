@@ -496,3 +496,156 @@ def test_classical_entry_points_check_their_arguments():
         nb.sample(2, seed="x")
     with refused(ValueError, "y", "labels for"):
         classical.neighbour_correlation(d.x_train, d.y_train[:3])
+
+
+# --- interface and latent ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def pnb():
+    """A PixelNaiveBayes on a tiny synthetic set: a real model of the interface, fitted in milliseconds."""
+    from helpers import classical
+
+    d = _tiny_dataset(60, 20)
+    return classical.PixelNaiveBayes().fit(d.x_train, d.y_train)
+
+
+def test_latent_space_of_a_model_class(pnb):
+    from helpers import classical, latent
+
+    d = _tiny_dataset()
+    with refused(TypeError, "PixelNaiveBayes", "class", "instance"):
+        latent.LatentSpace(classical.PixelNaiveBayes, d.x_train, d.y_train)
+
+
+@pytest.mark.parametrize(
+    "labels, error, words",
+    [
+        (lambda y: y.astype(float) + 0.5, ValueError, ["y_train", "fractional"]),
+        (lambda y: np.where(y == 3, np.nan, y), ValueError, ["y_train", "NaN"]),
+        (lambda y: np.where(y == 3, 12, y), ValueError, ["y_train", "0..9", "class 12"]),
+        (lambda y: np.where(y == 3, -1, y), ValueError, ["y_train", "class -1"]),
+        (lambda y: y.astype(str), TypeError, ["y_train", "dtype"]),
+        (lambda y: y[:-5], ValueError, ["y_train", "35 labels for 40 images"]),
+        (lambda y: np.eye(10)[y] * 0.5, ValueError, ["y_train", "not one-hot"]),
+    ],
+    ids=["fractions", "nan", "too-big", "negative", "strings", "too-few", "soft-one-hot"],
+)
+def test_latent_space_checks_its_labels(pnb, labels, error, words):
+    from helpers import latent
+
+    d = _tiny_dataset(40)
+    with refused(error, *words):
+        latent.LatentSpace(pnb, d.x_train, labels(d.y_train))
+
+
+def test_latent_space_reads_one_hot_and_float_labels(pnb):
+    from helpers import latent
+
+    d = _tiny_dataset(40)
+    plain = latent.LatentSpace(pnb, d.x_train, d.y_train)
+    for y in (np.eye(10)[d.y_train], d.y_train.astype(np.float32)):
+        np.testing.assert_array_equal(latent.LatentSpace(pnb, d.x_train, y).centroids, plain.centroids)
+
+
+def test_latent_space_arguments(pnb):
+    from helpers import latent
+
+    d = _tiny_dataset(40)
+    space = latent.LatentSpace(pnb, d.x_train, d.y_train)
+    with refused(TypeError, "alphas"):
+        space.move(d.x_test[:2], 1, 2, "0.5")
+    with refused(ValueError, "alphas", "empty"):
+        space.move(d.x_test[:2], 1, 2, [])
+    with refused(ValueError, "pairs"):
+        space.pair_grid([0.0, 1.0], pairs=[3])
+    with refused(ValueError, "vector", "784"):
+        space.moved_codes(space.encode(d.x_test[:2]), np.zeros(5), [1.0])
+    with refused(ValueError, "vector", "NaN"):
+        space.moved_codes(space.encode(d.x_test[:2]), np.full(784, np.nan), [1.0])
+    with refused(ValueError, "n_classes"):
+        latent.LatentSpace(pnb, d.x_train, d.y_train, n_classes=1)
+    with refused(TypeError, "name"):
+        latent.LatentSpace(pnb, d.x_train, d.y_train, name=3)
+    with refused(ValueError, "labels"):
+        latent.class_centroids(np.zeros((3, 2)), [0, 1, 2, 3])
+
+
+class _BrokenModel:
+    latent_dim = 2
+
+    def __init__(self, encode_out=None, decode_out=None):
+        self._encode_out, self._decode_out = encode_out, decode_out
+
+    def encode(self, x):
+        return self._encode_out(x) if self._encode_out else np.zeros((len(x), 2), np.float32)
+
+    def decode(self, z):
+        return self._decode_out(z) if self._decode_out else np.zeros((len(z), 28, 28), np.float32)
+
+    def sample(self, n, seed=None):
+        return np.zeros((n, 28, 28), np.float32)
+
+
+def test_a_model_that_breaks_the_contract_is_named():
+    from helpers import latent
+
+    d = _tiny_dataset(20)
+    with refused(TypeError, "_BrokenModel.encode", "latent_dim=2"):
+        latent.LatentSpace(_BrokenModel(encode_out=lambda x: np.zeros((len(x), 3))), d.x_train, d.y_train)
+    with refused(TypeError, "_BrokenModel.encode"):
+        latent.LatentSpace(_BrokenModel(encode_out=lambda x: np.full((len(x), 2), np.nan)), d.x_train, d.y_train)
+    space = latent.LatentSpace(_BrokenModel(decode_out=lambda z: np.full((len(z), 28, 28), np.nan)),
+                               d.x_train, d.y_train, name="broken")
+    with refused(TypeError, "broken.decode", "NaN"):
+        space.move(d.x_test[:1], 1, 2, [0.5])
+
+
+def test_check_model_refuses_a_boolean_latent_size():
+    from helpers import interface
+
+    class Odd(_BrokenModel):
+        latent_dim = True
+
+    with refused(TypeError, "latent_dim"):
+        interface.check_model(Odd())
+
+
+# --- lerp and slerp: one batched meaning for both ----------------------------------------------
+@pytest.mark.parametrize("path", ["lerp", "slerp"])
+def test_paths_of_one_pair_and_of_a_batch(path):
+    from helpers import latent
+
+    fn = getattr(latent, path)
+    rng = np.random.default_rng(0)
+    z0, z1 = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+    t = np.linspace(0, 1, 4)  # len(t) equal to the batch size: the case that used to go wrong
+    batched = fn(z0, z1, t)
+    assert batched.shape == (4, 4, 5)
+    for i in range(4):
+        np.testing.assert_allclose(batched[i], fn(z0[i], z1[i], t), atol=1e-6)
+    np.testing.assert_allclose(batched[:, 0], z0, atol=1e-5)
+    np.testing.assert_allclose(batched[:, -1], z1, atol=1e-5)
+    assert fn(z0[0], z1, t).shape == (4, 4, 5)  # one start against many ends
+    np.testing.assert_allclose(fn(z0[0], z1, t)[2], fn(z0[0], z1[2], t), atol=1e-6)
+
+
+@pytest.mark.parametrize("path", ["lerp", "slerp"])
+@pytest.mark.parametrize(
+    "z0, z1, t, error, name",
+    [
+        (np.zeros((3, 2)), np.zeros((4, 2)), [0.5], ValueError, "z1"),
+        (np.zeros(3), np.zeros(2), [0.5], ValueError, "code size"),
+        (np.zeros((2, 2, 2)), np.zeros((2, 2, 2)), [0.5], ValueError, "z0"),
+        (np.array([np.nan, 0.0]), np.zeros(2), [0.5], ValueError, "z0"),
+        (np.zeros(2), "abc", [0.5], TypeError, "z1"),
+        (np.zeros(2), np.ones(2), [[0.5]], ValueError, "t"),
+        (np.zeros(2), np.ones(2), [np.inf], ValueError, "t"),
+        (np.zeros(2), np.ones(2), ["x"], TypeError, "t"),
+        (np.full(2, 1e38), np.full(2, -1e38), [3.0], ValueError, "float32"),
+    ],
+    ids=["batch-sizes", "code-sizes", "3-d", "nan", "string", "2-d-t", "inf-t", "string-t", "overflow"],
+)
+def test_paths_refuse(path, z0, z1, t, error, name):
+    from helpers import latent
+
+    with refused(error, name):
+        getattr(latent, path)(z0, z1, t)
