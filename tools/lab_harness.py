@@ -1,0 +1,477 @@
+"""Drive a real JupyterLab in headless Chromium: the explorer of notebook 05, end to end.
+
+Used by tests/test_jupyterlab.py (does the live explorer work in JupyterLab?)
+and by ``python -m benchmarks --only jupyterlab`` (how long from a key press on
+the alpha slider until the new image is in the page?).
+
+- :class:`LabServer` starts ``jupyter lab`` on 127.0.0.1 (a free port, a token)
+  over a temporary root folder holding copies of the notebooks, so the
+  committed files are never saved over. Its config, data, runtime, IPython,
+  settings and workspace folders are temporary too, so no state leaks in or
+  out, and the news feed and update check are off, so the server makes no
+  request to the internet. The kernel inherits the server's environment:
+  ``TUTORIAL_QUICK`` and ``MNIST_NPZ`` reach the notebook that way.
+- :func:`open_notebook` opens a notebook in Chromium through Playwright and
+  records page errors; :func:`run_all_cells` runs it with the menu, as a reader
+  would, and waits until the kernel is idle.
+- :class:`Explorer` finds the kernel explorer's widget by its labelled
+  controls ("alpha", "model"), not by cell index, moves the slider with the
+  keyboard, switches the model, and times each move in the page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = REPO / "notebooks"
+EXPLORER_NOTEBOOK = "05_interpolation.ipynb"
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+#: Console errors JupyterLab itself prints in a healthy session; each one with the reason it is harmless.
+#: Anything else logged as an error fails the test.
+HARMLESS_CONSOLE_ERRORS: dict[str, str] = {}
+
+
+class LabError(RuntimeError):
+    """JupyterLab did not start, or the page did not reach the state we waited for."""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def jupyter_executable() -> Path:
+    """The ``jupyter`` next to this Python (the project's venv), else the one on PATH."""
+    here = Path(sys.executable).parent / "jupyter"
+    if here.is_file():
+        return here
+    found = shutil.which("jupyter")
+    if not found:
+        raise LabError("no `jupyter` executable: install requirements.txt into the venv")
+    return Path(found)
+
+
+# User settings written into the temporary settings folder: no news, no update check, no autosave.
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+        {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+}
+
+
+class LabServer:
+    """``jupyter lab`` on 127.0.0.1 over a temporary copy of NOTEBOOKS; a context manager.
+
+    ``env`` adds variables to the server's (and so the kernel's) environment.
+    """
+
+    def __init__(self, notebooks=(EXPLORER_NOTEBOOK,), env: dict[str, str] | None = None,
+                 start_timeout: float = 120.0):
+        self.notebooks = [NOTEBOOK_DIR / n if not Path(n).is_absolute() else Path(n) for n in notebooks]
+        self.extra_env = dict(env or {})
+        self.start_timeout = start_timeout
+        self.token = os.urandom(16).hex()
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+        self._tmp: tempfile.TemporaryDirectory | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def notebook_url(self, name: str) -> str:
+        return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
+
+    def log(self) -> str:
+        """The server's output so far (for error messages)."""
+        path = Path(self.tmp, "server.log")
+        return path.read_text(errors="replace") if path.is_file() else ""
+
+    @property
+    def root(self) -> Path:
+        """The server's root folder: the copies of the notebooks."""
+        return self.tmp / "root"
+
+    @property
+    def tmp(self) -> Path:
+        assert self._tmp is not None, "the server is not started"
+        return Path(self._tmp.name)
+
+    def __enter__(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="lab-harness-")
+        tmp = self.tmp
+        root = self.root
+        root.mkdir()
+        for nb in self.notebooks:
+            shutil.copy2(nb, root / nb.name)
+        dirs = {name: tmp / name for name in ("config", "data", "runtime", "ipython", "settings", "workspaces")}
+        for d in dirs.values():
+            d.mkdir()
+        for rel, values in LAB_SETTINGS.items():
+            path = dirs["settings"] / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
+        env = {**os.environ, **self.extra_env,
+               "JUPYTER_CONFIG_DIR": str(dirs["config"]), "JUPYTER_DATA_DIR": str(dirs["data"]),
+               "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]), "IPYTHONDIR": str(dirs["ipython"]),
+               "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
+               "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"])}
+        self.port = _free_port()
+        cmd = [str(jupyter_executable()), "lab", "--no-browser", f"--ServerApp.port={self.port}",
+               "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0",
+               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}",
+               "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+               f"--LabApp.user_settings_dir={dirs['settings']}",
+               f"--LabApp.workspaces_dir={dirs['workspaces']}",
+               "--LabApp.extension_manager=readonly"]  # the PyPI manager would query pypi.org
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.append("--allow-root")  # containers and CI machines often run as root
+        log = open(tmp / "server.log", "wb")
+        self.proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        log.close()
+        try:
+            self._wait_until_up()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _wait_until_up(self) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise LabError(f"jupyter lab exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=5) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.3)
+        raise LabError(f"jupyter lab did not answer within {self.start_timeout:.0f} s:\n{self.log()[-3000:]}")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            # the server's own shutdown stops its kernels too
+            with contextlib.suppress(OSError, urllib.error.URLError):
+                req = urllib.request.Request(f"{self.url}/api/shutdown?token={self.token}", method="POST")
+                urllib.request.urlopen(req, timeout=10).close()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGTERM)  # the session this server leads
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait(timeout=10)
+        self.proc = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+# --------------------------------------------------------------------------- the browser side
+
+def launch_chromium(playwright):
+    """Debian's headless Chromium (not a Playwright download), with the project's flags."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+@dataclass
+class PageMonitor:
+    """Uncaught exceptions, console errors and non-local requests of one page."""
+
+    errors: list[str] = field(default_factory=list)
+    harmless: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
+
+    def attach(self, context, page):
+        context.route("**/*", self._route)
+        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+        page.on("console", self._console)
+        return self
+
+    def _route(self, route):
+        url = urlsplit(route.request.url)
+        if url.scheme in {"http", "https", "ws", "wss"} and url.hostname not in LOCAL_HOSTS:
+            self.external.append(route.request.url)
+            route.abort("blockedbyclient")
+        else:
+            route.continue_()
+
+    def _console(self, msg):
+        if msg.type != "error":
+            return
+        text = msg.text
+        if "ERR_BLOCKED_BY_CLIENT" in text:
+            return  # reported in self.external
+        if any(pattern in text for pattern in HARMLESS_CONSOLE_ERRORS):
+            self.harmless.append(text)
+        else:
+            self.errors.append(f"console.error: {text[:500]} ({msg.location.get('url', '')[:100]})")
+
+
+def open_notebook(browser, server: LabServer, name: str = EXPLORER_NOTEBOOK, timeout_ms: float = 60_000):
+    """A new page with NAME open in JupyterLab and its kernel idle: (context, page, monitor)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    monitor = PageMonitor().attach(context, page)
+    page.goto(server.notebook_url(name), wait_until="load")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+    wait_for_kernel_idle(page, timeout_ms)
+    return context, page, monitor
+
+
+KERNEL_STATE = """() => {
+  const ind = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator')
+           || document.querySelector('.jp-Notebook-ExecutionIndicator');
+  const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim());
+  return {status: ind ? ind.dataset.status : null,
+          running: prompts.filter(p => p.includes('*')).length,
+          unrun: prompts.filter(p => p === '[ ]:' || p === '').length,
+          cells: prompts.length};
+}"""
+
+
+def kernel_state(page) -> dict:
+    return page.evaluate(KERNEL_STATE)
+
+
+def wait_for_kernel_idle(page, timeout_ms: float, settle_s: float = 1.0) -> dict:
+    """Wait until the kernel is idle and no cell is queued or running, for SETTLE_S in a row."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    calm_since = None
+    state = {}
+    while time.monotonic() < deadline:
+        state = kernel_state(page)
+        if state["status"] == "idle" and state["running"] == 0:
+            calm_since = calm_since or time.monotonic()
+            if time.monotonic() - calm_since >= settle_s:
+                return state
+        else:
+            calm_since = None
+        page.wait_for_timeout(200)
+    raise LabError(f"the kernel was not idle within {timeout_ms / 1000:.0f} s: {state}")
+
+
+def run_all_cells(page, timeout_ms: float = 900_000) -> dict:
+    """Run > Run All Cells from the menu bar, as a reader would; then wait for the kernel to finish."""
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.locator(".lm-Menu-item:visible", has_text="Run All Cells").first.click()
+    # the first cells are queued at once; wait until something is running before waiting for idle
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and kernel_state(page)["running"] == 0:
+        page.wait_for_timeout(100)
+    return wait_for_kernel_idle(page, timeout_ms, settle_s=2.0)
+
+
+CELL_ERRORS = """() => [...document.querySelectorAll(
+    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"], .jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]')]
+  .map(e => e.textContent.slice(0, 2000))"""
+
+
+def cell_errors(page) -> list[str]:
+    """The text of every error output (a traceback) in the open notebook."""
+    return page.evaluate(CELL_ERRORS)
+
+
+# --------------------------------------------------------------------------- the explorer in the page
+
+# Arm a one-move timer: the key press (capture phase, before any widget sees it) starts it; the
+# first change of the explorer image's src (a new blob: URL per update) stops it, and so does the
+# first change of the label text (the last part of a move to arrive in the old layout).
+ARM_TIMER = """([img, label]) => {
+  const t = {key: null, image: null, label: null, src: img.src, text: label ? label.textContent : null};
+  window.__labTimer = t;
+  const onKey = () => { if (t.key === null) t.key = performance.now(); };
+  window.addEventListener('keydown', onKey, {capture: true, once: true});
+  const imageObserver = new MutationObserver(() => {
+    if (t.image === null && img.src !== t.src) { t.image = performance.now(); imageObserver.disconnect(); }
+  });
+  imageObserver.observe(img, {attributes: true, attributeFilter: ['src']});
+  if (label) {
+    const labelObserver = new MutationObserver(() => {
+      if (t.label === null && label.textContent !== t.text) { t.label = performance.now(); labelObserver.disconnect(); }
+    });
+    labelObserver.observe(label, {childList: true, subtree: true, characterData: true});
+  }
+}"""
+
+# Resolves once the image (and the label, if any) changed, or after TIMEOUT ms with what was seen.
+WAIT_TIMER = """([timeout, wantLabel]) => new Promise(resolve => {
+  const t = window.__labTimer, start = performance.now();
+  const poll = () => {
+    const done = t.image !== null && (!wantLabel || t.label !== null);
+    if (done || performance.now() - start > timeout) {
+      resolve({key: t.key, image: t.image, label: t.label,
+               image_ms: t.key !== null && t.image !== null ? t.image - t.key : null,
+               label_ms: t.key !== null && t.label !== null ? t.label - t.key : null});
+    } else { requestAnimationFrame(poll); }
+  };
+  poll();
+})"""
+
+# The pixels of an <img>, drawn onto a canvas: a data URL that identifies what is shown.
+IMAGE_PIXELS = """img => new Promise(resolve => {
+  const draw = () => { const c = document.createElement('canvas');
+    c.width = img.naturalWidth; c.height = img.naturalHeight;
+    c.getContext('2d').drawImage(img, 0, 0); resolve(c.toDataURL()); };
+  img.complete && img.naturalWidth ? draw() : img.addEventListener('load', draw, {once: true});
+})"""
+
+
+def _exact(text: str):
+    import re
+
+    return re.compile(rf"^\s*{re.escape(text)}\s*$")
+
+
+class Explorer:
+    """The kernel explorer (helpers.widgets.InterpolationExplorer) as rendered in the page.
+
+    Found by its controls' labels, "alpha" (a slider) and "model" (a menu), so a
+    cell added or moved in the notebook does not change which widget this is.
+    """
+
+    def __init__(self, page, timeout_ms: float = 60_000):
+        self.page = page
+        outputs = page.locator(".jp-OutputArea-output")
+        slider = page.locator(".widget-hslider").filter(has=page.locator(":scope > label.widget-label", has_text=_exact("alpha")))
+        menu = page.locator(".widget-dropdown").filter(has=page.locator(":scope > label.widget-label", has_text=_exact("model")))
+        self.root = outputs.filter(has=slider).filter(has=menu)
+        try:
+            self.root.first.wait_for(state="attached", timeout=timeout_ms)
+        except Exception as err:  # Playwright's TimeoutError: say what the notebook showed instead
+            raise LabError(f"no explorer widget in the page after {timeout_ms / 1000:.0f} s; "
+                           f"kernel {kernel_state(page)}; cell errors: {cell_errors(page) or 'none'}") from err
+        count = self.root.count()
+        if count != 1:
+            raise LabError(f"expected one explorer widget (an 'alpha' slider and a 'model' menu), found {count}")
+        self.root = self.root.first
+        self.slider = self.root.locator(".widget-hslider").filter(
+            has=page.locator(":scope > label.widget-label", has_text=_exact("alpha")))
+        self.handle = self.slider.locator(".noUi-handle")
+        self.model_menu = self.root.locator(".widget-dropdown").filter(
+            has=page.locator(":scope > label.widget-label", has_text=_exact("model"))).locator("select")
+        self.image = self.root.locator("img.widget-image").first
+        self.image.wait_for(state="visible", timeout=timeout_ms)
+        self.root.scroll_into_view_if_needed()
+        # element handles, resolved once: the locators' label filters are slow on a notebook's DOM
+        self._img = self.image.element_handle()
+        self._handle = self.handle.element_handle()
+        self._select = self.model_menu.element_handle()
+        labels = self.root.locator(".widget-html")
+        self._label = labels.last.element_handle() if labels.count() else None
+
+    # what the page shows
+    def alpha(self) -> float:
+        """The slider's value as its readout shows it (aria-valuenow is rounded to one decimal)."""
+        readout = self.slider.locator(".widget-readout").text_content()
+        return float(readout.replace("\u2212", "-"))
+
+    def alpha_range(self) -> tuple[float, float]:
+        return (float(self._handle.get_attribute("aria-valuemin")), float(self._handle.get_attribute("aria-valuemax")))
+
+    def image_src(self) -> str:
+        return self._img.get_attribute("src") or ""
+
+    def image_pixels(self) -> str:
+        return self._img.evaluate(IMAGE_PIXELS)
+
+    def label_text(self) -> str:
+        return self._label.text_content() if self._label else ""
+
+    def models(self) -> list[str]:
+        return self._select.evaluate("s => [...s.options].map(o => o.value)")
+
+    def model(self) -> str:
+        return self._select.evaluate("s => s.value")
+
+    # what a reader does
+    def press(self, key: str = "ArrowRight", timeout_ms: float = 10_000, want_label: bool = True) -> dict:
+        """Press KEY on the slider handle; wait for the new image. Timings in ms (page clock)."""
+        label = self._label if want_label else None
+        self.page.evaluate(ARM_TIMER, [self._img, label])
+        self._handle.focus()
+        self.page.keyboard.press(key)
+        return self.page.evaluate(WAIT_TIMER, [timeout_ms, label is not None])
+
+    def select_model(self, name: str, timeout_ms: float = 10_000) -> dict:
+        """Choose NAME in the model menu; wait for the new image (timed from the menu's change)."""
+        self.page.evaluate(ARM_TIMER, [self._img, None])
+        self._select.evaluate("s => s.addEventListener('change', () => { window.__labTimer.key = performance.now(); }, "
+                              "{capture: true, once: true})")
+        self._select.select_option(value=name)
+        return self.page.evaluate(WAIT_TIMER, [timeout_ms, False])
+
+    def reset_alpha(self, key: str = "Home") -> None:
+        self._handle.focus()
+        self.page.keyboard.press(key)
+
+
+def slider_latency(explorer: Explorer, moves: int = 40, pause_ms: float = 150, warmup: int = 3) -> dict:
+    """Key press to new image, per ArrowRight on the alpha slider: median and p95 over MOVES.
+
+    Starts from the slider's minimum ("Home") and walks right; at the maximum it
+    walks back with ArrowLeft. Between moves it waits PAUSE_MS for the kernel to
+    settle, so each figure is one move's latency, not a queue's.
+    """
+    import numpy as np
+
+    explorer.reset_alpha("Home")
+    explorer.page.wait_for_timeout(500)
+    low, high = explorer.alpha_range()
+    image_ms, label_ms, missed = [], [], 0
+    key = "ArrowRight"
+    for i in range(moves + warmup):
+        alpha = explorer.alpha()
+        if key == "ArrowRight" and alpha >= high - 1e-6:
+            key = "ArrowLeft"  # at an end of the range: turn round
+        elif key == "ArrowLeft" and alpha <= low + 1e-6:
+            key = "ArrowRight"
+        t = explorer.press(key)
+        if i >= warmup:
+            if t["image_ms"] is None:
+                missed += 1
+            else:
+                image_ms.append(t["image_ms"])
+                if t["label_ms"] is not None:
+                    label_ms.append(t["label_ms"])
+        explorer.page.wait_for_timeout(pause_ms)
+    if not image_ms:
+        raise LabError("no slider move produced a new image")
+
+    def stats(v):
+        v = np.asarray(v, dtype=float)
+        return {"median_ms": float(np.median(v)), "p95_ms": float(np.percentile(v, 95)), "n": len(v)} if len(v) else {}
+
+    return {"image": stats(image_ms), "label": stats(label_ms), "missed": missed,
+            "image_ms": image_ms, "label_ms": label_ms}
