@@ -116,10 +116,15 @@ WALK_DECK = r"""async (reveal_js) => {
   const frame = () => new Promise(ok => requestAnimationFrame(() => requestAnimationFrame(ok)));
   const mathjaxIdle = () => (window.MathJax && MathJax.Hub && MathJax.Hub.Queue)
       ? Promise.race([new Promise(ok => MathJax.Hub.Queue(ok)), deadline(20000, "MathJax")]) : Promise.resolve();
+  // MathJax's first typesetting starts after its configuration loads: wait for its end first
+  const mathjaxStarted = () => (window.MathJax && MathJax.Hub && MathJax.Hub.Register)
+      ? Promise.race([new Promise(ok => MathJax.Hub.Register.StartupHook("End", () => { ok(); })),
+                      deadline(30000, "MathJax start-up")]) : Promise.resolve();
   const R = await Promise.race([new Promise((ok, no) => {
     if (!window.require) { no(new Error("no require.js")); return; }
     require([reveal_js], R => R.isReady() ? ok(R) : R.on("ready", () => ok(R)), no);
   }), deadline(30000, "Reveal")]);
+  await mathjaxStarted();
   await mathjaxIdle();
   R.configure({transition: "none", backgroundTransition: "none"});
   const cfg = R.getConfig();

@@ -238,11 +238,15 @@ def lead(blocks: list[tuple[str, str]]) -> list[str]:
                 sentence = _clause(sentence, ";")
             return [sentence] if sentence and words(sentence) <= LEAD_WORDS else []
     budget = LIST_WORDS - sum(words(x) for x in out)
-    for n, (marker, item) in enumerate(_list_items(body)):
+    shown = 0
+    for marker, item in _list_items(body):
         line = _item_lead(item)
-        if n >= LIST_ITEMS or (n and words(line) > budget):
+        if shown >= LIST_ITEMS:
             break
+        if shown and words(line) > budget:
+            continue  # an item whose lead is too long for what is left: the notes have it
         budget -= words(line)
+        shown += 1
         out.append(f"{marker if marker[0].isdigit() else '-'} {line}")
     return out
 
