@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("matmul", "vae", "bigan", "explorer", "jsexplorer", "scoring", "slides", "series")
+SECTIONS = ("matmul", "vae", "bigan", "explorer", "jsexplorer", "jupyterlab", "scoring", "slides", "series")
 
 
 class Results:
@@ -180,6 +180,27 @@ def bench_jsexplorer(res: Results, ctx: dict) -> None:
     res.add("JavaScript explorer embedded size per model", block.size_bytes / 1e6, "MB", "<= 1", size_note)
 
 
+def bench_jupyterlab(res: Results, ctx: dict) -> None:
+    """The kernel explorer end to end (issue 14): notebook 05 run in JupyterLab, slider moves timed in Chromium."""
+    from helpers import config
+    from tools import lab_harness
+
+    try:
+        m = lab_harness.measure_notebook_explorer(quick=config.QUICK, moves=60)
+    except (ImportError, lab_harness.LabError) as err:  # no Playwright, Chromium or JupyterLab
+        print(f"  JupyterLab explorer not measured: {err}")
+        return
+    note = (f"key press to new image (digit and bars) in the page, {m['model']}, {m['image']['n']} moves, "
+            f"{config.MODE} models")
+    res.add("JupyterLab slider p95 latency", m["image"]["p95_ms"], "ms", "<= 50", note)
+    res.add("JupyterLab slider median latency", m["image"]["median_ms"], "ms", "", note)
+    if m["label"]:
+        res.add("JupyterLab slider p95 latency, image and text line", m["label"]["p95_ms"], "ms", "",
+                "until the explorer's text line has changed too")
+    if m["page_errors"]:
+        print(f"  page errors during the measurement: {m['page_errors']}")
+
+
 def bench_scoring(res: Results, ctx: dict) -> None:
     """The judges, per-model transfer success and Frechet distances (notebook 06)."""
     from helpers import lineup
@@ -235,7 +256,8 @@ def bench_series(res: Results, ctx: dict) -> None:
 
 
 BENCHES = {"matmul": bench_matmul, "vae": bench_vae, "bigan": bench_bigan,
-           "explorer": bench_explorer, "jsexplorer": bench_jsexplorer, "scoring": bench_scoring,
+           "explorer": bench_explorer, "jsexplorer": bench_jsexplorer,
+           "jupyterlab": bench_jupyterlab, "scoring": bench_scoring,
            "slides": bench_slides, "series": bench_series}
 
 

@@ -475,3 +475,41 @@ def slider_latency(explorer: Explorer, moves: int = 40, pause_ms: float = 150, w
 
     return {"image": stats(image_ms), "label": stats(label_ms), "missed": missed,
             "image_ms": image_ms, "label_ms": label_ms}
+
+
+def measure_notebook_explorer(quick: bool, moves: int = 60, model: str | None = "VAE-20d",
+                              env: dict[str, str] | None = None, run_timeout_s: float = 1800) -> dict:
+    """Run notebook 05 in JupyterLab (quick or full mode) and time MOVES slider moves of its explorer.
+
+    The explorer is switched to MODEL first when its menu offers it. Returns the
+    :func:`slider_latency` figures plus the model, the Run All time and any page
+    errors. Raises ImportError without Playwright and LabError when JupyterLab,
+    Chromium or the notebook fails.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    server_env = {"TUTORIAL_QUICK": "1" if quick else "0", **(env or {})}
+    with LabServer(env=server_env) as server, sync_playwright() as pw:
+        try:
+            browser = launch_chromium(pw)
+        except PlaywrightError as err:
+            raise LabError(f"Chromium at {CHROMIUM} did not start: {err}") from err
+        try:
+            context, page, monitor = open_notebook(browser, server)
+            start = time.monotonic()
+            run_all_cells(page, timeout_ms=run_timeout_s * 1000)
+            run_seconds = time.monotonic() - start
+            errors = cell_errors(page)
+            if errors:
+                raise LabError(f"notebook 05 failed in JupyterLab: {errors}")
+            explorer = Explorer(page)
+            if model and model in explorer.models() and explorer.model() != model:
+                explorer.select_model(model)
+                page.wait_for_timeout(500)
+            figures = slider_latency(explorer, moves=moves)
+            figures.update(model=explorer.model(), run_all_seconds=run_seconds, page_errors=list(monitor.errors))
+            context.close()
+            return figures
+        finally:
+            browser.close()
