@@ -244,3 +244,20 @@ def test_tags_are_documented_for_authors(tag):
     from tools import export
 
     assert f"``{tag}``" in export.__doc__ and f"``{tag}``" in L.__doc__
+
+
+def test_the_talk_loses_nothing_every_block_of_prose_is_on_a_slide_or_in_the_notes():
+    from tools import repo
+
+    for path in repo.content_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        out = L.layout(nb)
+        by_id = {}
+        for cell in out.cells:
+            by_id.setdefault(cell.get("id", "").split("-")[0], []).append(cell)
+        for cell in nb.cells:
+            if cell.cell_type != "markdown" or L.slide_type(cell) in {"skip", "notes"}:
+                continue
+            derived = "\n\n".join(c.source for c in by_id[cell.id])
+            for kind, block in L._blocks(cell.source):
+                assert block in derived, f"{path.name} cell {cell.id}: {kind} left out of slide and notes: {block[:60]!r}"
