@@ -339,10 +339,20 @@ class BiGAN(keras.Model):
 
 # --- judging --------------------------------------------------------------------------
 def judged_labels(images: np.ndarray, judge) -> np.ndarray:
-    """The judge's label for each image (argmax of ``predict_proba`` on 784 pixels)."""
+    """The judge's label for each image: argmax of a scikit-learn ``predict_proba`` on 784 pixels,
+    or the ``predict`` of a helpers.judges Judge."""
     images = check_images(images)
-    proba = judge.predict_proba(images.reshape(len(images), -1))
-    return np.asarray(judge.classes_)[proba.argmax(axis=1)]
+    if callable(getattr(judge, "predict_proba", None)) and hasattr(judge, "classes_"):
+        classes = np.asarray(judge.classes_)
+        proba = np.asarray(judge.predict_proba(images.reshape(len(images), -1)), dtype=np.float64)
+        if proba.shape != (len(images), len(classes)) or not np.all(np.isfinite(proba)):
+            raise ValueError(f"judge returned shape {proba.shape} (or NaN) for {len(images)} images; "
+                             f"expected finite probabilities ({len(images)}, {len(classes)}).")
+        return classes[proba.argmax(axis=1)]
+    if callable(getattr(judge, "predict", None)):
+        return np.asarray(judge.predict(images))
+    raise TypeError(f"judge must be a fitted classifier (predict_proba and classes_) or a helpers.judges Judge, "
+                    f"got {type(judge).__name__}.")
 
 
 def class_counts(images: np.ndarray, judge, n_classes: int = 10) -> np.ndarray:

@@ -35,12 +35,18 @@ LR_NAME = "logistic regression"
 # --- judges --------------------------------------------------------------------------------
 def _as_image_batch(images, name: str) -> tuple[np.ndarray, tuple[int, ...]]:
     """Images (..., 28, 28) as a validated (N, 28, 28) batch, plus the leading shape."""
-    images = np.asarray(images)
+    try:
+        arr = np.asarray(images)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.dtype == object:
+        return check_images(images, name=name), None  # refuses None and what numpy cannot read, clearly
+    images = arr
     if images.ndim >= 4 and images.shape[-2:] == (28, 28):
         lead = images.shape[:-2]
         return check_images(images.reshape(-1, 28, 28), name=name), lead
     x = check_images(images, name=name)
-    return x, (len(x),)
+    return x, None
 
 
 class Judge:
@@ -57,10 +63,11 @@ class Judge:
         raise NotImplementedError
 
     def predict_proba(self, images) -> np.ndarray:
-        x, lead = _as_image_batch(images, f"{self.name} judge")
+        x, lead = _as_image_batch(images, f"images ({self.name} judge)")
+        lead = (len(x),) if lead is None else lead
         if len(x) == 0:
             return np.zeros((*lead, self.n_classes))
-        p = np.asarray(self._proba(x), dtype=np.float64)
+        p = check_probabilities(self._proba(x), len(x), self.n_classes, name=f"{self.name} judge")
         return p.reshape(*lead, self.n_classes)
 
     def predict(self, images) -> np.ndarray:
@@ -79,13 +86,55 @@ class Judge:
         return f"{type(self).__name__}({self.name!r})"
 
 
+#: How far probabilities may stray from [0, 1] and rows from summing to 1 (float32 rounding).
+PROBABILITY_TOLERANCE = 1e-3
+
+
+def check_probabilities(p, n: int, n_classes: int = N_CLASSES, *, name: str = "judge") -> np.ndarray:
+    """What a judge returned, as float64 (n, n_classes): finite, in [0, 1], each row summing to 1.
+
+    The explorer and the scores read these numbers as probabilities; log-probabilities,
+    logits or NaN would draw plausible-looking nonsense, so they are refused here.
+    """
+    try:
+        p = np.asarray(p, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} returned {type(p).__name__}, not an array of probabilities ({n}, {n_classes}).") \
+            from None
+    if p.shape != (n, n_classes):
+        raise ValueError(f"{name} returned shape {p.shape} for {n} images; a judge must return probabilities "
+                         f"({n}, {n_classes}), one row per image.")
+    if not np.all(np.isfinite(p)):
+        raise ValueError(f"{name} returned NaN or infinite values; a judge must return probabilities.")
+    tol = PROBABILITY_TOLERANCE
+    if p.min() < -tol:
+        raise ValueError(f"{name} returned negative values (min {p.min():.3g}): these look like log-probabilities "
+                         "or logits; return probabilities (np.exp of log-probabilities, softmax of logits).")
+    if p.max() > 1 + tol:
+        raise ValueError(f"{name} returned values above 1 (max {p.max():.3g}): these look like logits or scores; "
+                         "return probabilities (softmax of logits).")
+    sums = p.sum(axis=1)
+    worst = float(np.max(np.abs(sums - 1.0)))
+    if worst > tol:
+        raise ValueError(f"{name} returned rows that do not sum to 1 (off by up to {worst:.3g}); "
+                         "return one probability per class, normalised per image.")
+    return np.clip(p, 0.0, 1.0)
+
+
 class SklearnJudge(Judge):
     """A fitted scikit-learn classifier on flattened pixels (e.g. the logistic regression)."""
 
     def __init__(self, model, name: str = LR_NAME):
+        if isinstance(model, type):
+            raise TypeError(f"{name}: got the class {model.__name__}, not a fitted classifier; fit an instance first.")
+        if not hasattr(model, "classes_") and callable(getattr(model, "predict_proba", None)):
+            raise ValueError(f"{name}: this {type(model).__name__} is not fitted yet; call .fit(x, y) first.")
         classes = np.asarray(getattr(model, "classes_", []))
-        if classes.size == 0 or not np.all((classes >= 0) & (classes < N_CLASSES)):
+        if classes.size == 0 or classes.dtype.kind not in "iuf" or not np.all((classes >= 0) & (classes < N_CLASSES)):
             raise ValueError(f"{name}: expected a classifier fitted on digit labels 0-9, got classes {classes}.")
+        if not callable(getattr(model, "predict_proba", None)):
+            raise TypeError(f"{name}: expected a fitted scikit-learn classifier with predict_proba, "
+                            f"got {type(model).__name__}.")
         self.model = model
         self.name = name
         self._columns = classes.astype(np.int64)
@@ -95,6 +144,75 @@ class SklearnJudge(Judge):
         out = np.zeros((len(x), self.n_classes))
         out[:, self._columns] = p  # a class the model never saw gets probability 0
         return out
+
+
+class FunctionJudge(Judge):
+    """A plain function as a judge: ``fn(images (N, 28, 28)) -> probabilities (N, 10)``.
+
+    Rows (N, 784) are tried when the function refuses images; what it returns is
+    checked like every judge's output.
+    """
+
+    def __init__(self, fn, name: str | None = None):
+        if not callable(fn):
+            raise TypeError(f"a function judge must be callable, got {type(fn).__name__}.")
+        self.fn = fn
+        self.name = name or getattr(fn, "__name__", None) or "judge"
+
+    def _proba(self, x: np.ndarray) -> np.ndarray:
+        try:
+            return self.fn(x)
+        except Exception as err:  # some functions want flat rows; try those before giving up
+            try:
+                return self.fn(x.reshape(len(x), -1))
+            except Exception:
+                raise TypeError(f"{self.name} judge failed on images (N, 28, 28) and on rows (N, 784): "
+                                f"{type(err).__name__}: {err}") from err
+
+
+def as_judge(judge, *, name: str = "judge") -> Judge:
+    """``judge`` as a :class:`Judge`: a Judge as is, a fitted scikit-learn classifier (or its bound
+    ``predict_proba``) as a :class:`SklearnJudge`, a Keras classifier as a :class:`KerasJudge`, any
+    other callable as a :class:`FunctionJudge`; anything else is a TypeError naming ``name``."""
+    if isinstance(judge, Judge):
+        return judge
+    if isinstance(judge, type):
+        raise TypeError(f"{name}: got the class {judge.__name__}, not a judge; pass a fitted instance "
+                        "(e.g. judges.lr_judge()) or a function images -> probabilities.")
+    owner = getattr(judge, "__self__", None)
+    if owner is not None and getattr(judge, "__name__", "") == "predict_proba":
+        if isinstance(owner, Judge):
+            return owner
+        if hasattr(owner, "classes_") or hasattr(owner, "get_params"):  # a scikit-learn estimator
+            judge = owner
+    if hasattr(judge, "get_params") and hasattr(judge, "predict_proba"):  # scikit-learn, fitted or not
+        label = LR_NAME if type(judge).__name__ == "LogisticRegression" else type(judge).__name__
+        return SklearnJudge(judge, label)
+    try:
+        import keras
+
+        if isinstance(judge, keras.Model):
+            return KerasJudge(judge)
+    except ImportError:  # pragma: no cover - keras is a dependency
+        pass
+    if callable(judge):
+        return FunctionJudge(judge)
+    raise TypeError(f"{name}: expected a judge (judges.lr_judge(), judges.cnn_judge()[0]) or a function "
+                    f"images (N, 28, 28) -> probabilities (N, 10), got {type(judge).__name__}.")
+
+
+def as_judges(judges, *, name: str = "judges") -> list[Judge]:
+    """One judge or a list of them, each through :func:`as_judge`; names must be distinct."""
+    if judges is None:
+        raise TypeError(f"{name}: pass at least one judge.")
+    items = list(judges) if isinstance(judges, (list, tuple)) else [judges]
+    if not items:
+        raise ValueError(f"{name}: pass at least one judge.")
+    out = [as_judge(j, name=f"{name}[{i}]") for i, j in enumerate(items)]
+    names = [j.name for j in out]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{name} need distinct names, got {names}.")
+    return out
 
 
 def _forward(net, x):
@@ -109,6 +227,8 @@ class KerasJudge(Judge):
         import keras
         import tensorflow as tf
 
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"{name}: KerasJudge needs a Keras classifier model, got {type(model).__name__}.")
         self.model = model
         self.name = name
         self.batch_size = int(batch_size)

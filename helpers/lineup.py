@@ -18,8 +18,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import config
-from .data import Dataset, load_mnist
-from .judges import CNN_NAME, LR_NAME, Judge, KerasJudge, cnn_judge, lr_judge
+from .data import Dataset, as_dataset, load_mnist
+from .judges import CNN_NAME, LR_NAME, Judge, KerasJudge, as_judges, cnn_judge, lr_judge
 from .latent import LatentSpace
 from .scoring import (DEFAULT_ALPHAS, TransferResult, band_share, class_transfer, entropy_bits, failure_split,
                       frechet_floor, judge_agreement, prior_centers, prior_distance, sample_frechet)
@@ -65,6 +65,7 @@ def contenders(data: Dataset, *, include_bigan: bool = True, include_class_prior
     from . import vae
     from .classical import PixelNaiveBayes
 
+    data = as_dataset(data)
     out = [Contender(GNB_NAME, PixelNaiveBayes().fit(data.x_train, data.y_train), gaussian_prior=False)]
     for dim, name in ((2, VAE2_NAME), (20, VAE20_NAME)):
         model, record = vae.pretrained_vae(dim, data)
@@ -81,8 +82,28 @@ def contenders(data: Dataset, *, include_bigan: bool = True, include_class_prior
     return out
 
 
+def _check_contenders(models) -> list[Contender]:
+    """A list of :class:`Contender` (as :func:`contenders` returns), or a clear TypeError."""
+    if isinstance(models, Contender):
+        return [models]
+    if isinstance(models, (str, bytes, dict)) or not hasattr(models, "__iter__"):
+        raise TypeError(f"models must be a list of Contender (from lineup.contenders(data)), "
+                        f"got {type(models).__name__}.")
+    models = list(models)
+    wrong = [type(m).__name__ for m in models if not isinstance(m, Contender)]
+    if wrong or not models:
+        raise TypeError(f"models must be a non-empty list of Contender (from lineup.contenders(data)); got "
+                        f"{wrong or 'an empty list'}. Wrap a model as Contender(name, model, gaussian_prior=...).")
+    names = [m.name for m in models]
+    if len(set(names)) != len(names):
+        raise ValueError(f"models need distinct names, got {names}.")
+    return models
+
+
 def latent_spaces(models: Sequence[Contender], data: Dataset) -> dict[str, LatentSpace]:
     """Each model's latent space with class centroids from the training digits."""
+    models = _check_contenders(models)
+    data = as_dataset(data)
     return {m.name: LatentSpace(m.model, data.x_train, data.y_train, name=m.name) for m in models}
 
 
@@ -163,6 +184,11 @@ def score_contenders(
 
     ``spaces`` reuses latent spaces already built (see :func:`latent_spaces`).
     """
+    models = _check_contenders(models)
+    data = as_dataset(data)
+    judges = as_judges(judges)
+    if spaces is not None and not isinstance(spaces, dict):
+        raise TypeError(f"spaces must be a dict of model name -> LatentSpace, got {type(spaces).__name__}.")
     n = int(frechet_samples or min(len(data.x_test), config.SETTINGS.frechet_samples))
     real = cnn.features(data.x_test[:n])
     floor = frechet_floor(cnn, data, n, real_features=real)
@@ -267,6 +293,9 @@ def realism_reference(board: Scoreboard, models: Sequence[Contender], data: Data
     digits; ``distance[model]``: the q-quantile of | |z| - E|z| | for the
     encoded test digits (models with a Gaussian prior only).
     """
+    models = _check_contenders(models)
+    data = as_dataset(data)
+    judges = as_judges(judges)
     n = int(n or min(len(data.x_test), config.SETTINGS.frechet_samples))
     x = data.x_test[:n]
     entropy = {j.name: float(np.quantile(entropy_bits(j.predict_proba(x)), q)) for j in judges}

@@ -37,8 +37,8 @@ import numpy as np
 from scipy import linalg
 
 from . import config
-from .data import Dataset, check_class, check_images
-from .judges import Judge, KerasJudge
+from .data import Dataset, as_dataset, check_class, check_count, check_images, check_labels, random_generator
+from .judges import Judge, KerasJudge, as_judges
 from .latent import N_CLASSES, LatentSpace, class_centroids, ordered_pairs, path_norms, prior_typical_norm
 
 #: The alpha grid of the transfer experiment: from -0.5 (away from a) to 2
@@ -56,7 +56,10 @@ def entropy_bits(probs) -> np.ndarray:
 
 
 def _check_alphas(alphas) -> np.ndarray:
-    a = np.asarray(alphas, dtype=np.float64)
+    try:
+        a = np.asarray(alphas, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"alphas must be a 1-D grid of numbers, got {alphas!r}.") from None
     if a.ndim != 1 or len(a) < 2:
         raise ValueError(f"alphas must be a 1-D grid of at least two values, got shape {a.shape}.")
     if not np.all(np.isfinite(a)):
@@ -107,7 +110,9 @@ def prior_distance(codes, latent_dim: int | None = None, centers=None) -> np.nda
     VAE): the distance to the nearest component's typical set.
     """
     codes = np.asarray(codes, dtype=np.float64)
-    d = latent_dim or codes.shape[-1]
+    if codes.ndim == 0 or codes.shape[-1] == 0 or not np.all(np.isfinite(codes)):
+        raise ValueError(f"codes must be finite codes (..., d), got shape {codes.shape} (or NaN).")
+    d = codes.shape[-1] if latent_dim is None else check_count(latent_dim, name="latent_dim", minimum=1)
     typical = prior_typical_norm(int(d))
     if centers is None:
         return np.abs(path_norms(codes) - typical)
@@ -153,6 +158,8 @@ class TransferResult:
         return ~np.eye(self.n_classes, dtype=bool)
 
     def alpha_index(self, alpha: float) -> int:
+        if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)):
+            raise TypeError(f"alpha must be a number on the grid, got {alpha!r}.")
         hits = np.flatnonzero(np.isclose(self.alphas, alpha, atol=1e-6))
         if hits.size == 0:
             raise ValueError(f"alpha {alpha} is not on the grid {np.round(self.alphas, 3).tolist()}.")
@@ -258,7 +265,8 @@ class TransferResult:
 
 def test_digits_per_class(y_test, per_class: int, n_classes: int = N_CLASSES) -> np.ndarray:
     """Indices (n_classes, per_class) of the first ``per_class`` test digits of each class."""
-    y_test = np.asarray(y_test)
+    y_test = check_labels(y_test, n_classes=n_classes, name="y_test")
+    per_class = check_count(per_class, name="per_class", minimum=1)
     out = []
     for c in range(n_classes):
         idx = np.flatnonzero(y_test == c)[:per_class]
@@ -286,19 +294,14 @@ def class_transfer(
     (``LatentSpace.moved_codes``), one decode call and one call per judge.
     Returns ``{judge.name: TransferResult}``.
     """
-    if not judges:
-        raise ValueError("pass at least one judge.")
+    _check_space(space)
+    judges = as_judges(judges)
     names = [j.name for j in judges]
-    if len(set(names)) != len(names):
-        raise ValueError(f"judges need distinct names, got {names}.")
-    per_pair = int(per_pair or config.SETTINGS.transfer_per_pair)
-    if per_pair < 1:
-        raise ValueError(f"per_pair must be positive, got {per_pair}.")
+    per_pair = check_count(config.SETTINGS.transfer_per_pair if per_pair is None else per_pair,
+                           name="per_pair", minimum=1)
     alphas = _check_alphas(alphas)
     x_test = check_images(x_test, name="x_test")
-    y_test = np.asarray(y_test)
-    if y_test.shape != (len(x_test),):
-        raise ValueError(f"y_test has shape {y_test.shape}, expected ({len(x_test)},).")
+    y_test = check_labels(y_test, len(x_test), space.n_classes, name="y_test")
     c, k, d = space.n_classes, len(alphas), space.latent_dim
     chosen = test_digits_per_class(y_test, per_pair, c)
     probs = {n: np.full((c, c, per_pair, k, c), np.nan, np.float32) for n in names}
@@ -317,11 +320,19 @@ def class_transfer(
 
 def judged_path(space: LatentSpace, judges: Sequence[Judge], x, a: int, b: int, alphas=DEFAULT_ALPHAS):
     """One digit moved along z_a - z_b: frames (A, 28, 28) and {judge name: probabilities (A, 10)}."""
+    _check_space(space)
+    judges = as_judges(judges)
     x = check_images(x, name="x")
     if len(x) != 1:
         raise ValueError(f"judged_path moves one image; got {len(x)} (pass x[i:i + 1]).")
     frames = space.move(x, a, b, alphas)[0]
     return frames, {j.name: j.predict_proba(frames) for j in judges}
+
+
+def _check_space(space) -> None:
+    if not isinstance(space, LatentSpace):
+        raise TypeError(f"space must be a LatentSpace, got {type(space).__name__}; wrap a model as "
+                        "LatentSpace(model, data.x_train, data.y_train).")
 
 
 def typical_pair(result: TransferResult) -> tuple[int, int]:
@@ -427,6 +438,12 @@ def frechet_distance(features_a, features_b, eps: float = 1e-6) -> float:
                             fb.mean(0), np.cov(fb, rowvar=False).reshape(fb.shape[1], -1), eps)
 
 
+def _check_feature_judge(judge) -> None:
+    if not callable(getattr(judge, "features", None)):
+        raise TypeError(f"judge must have a features() layer (the CNN judge, judges.cnn_judge()[0]), "
+                        f"got {type(judge).__name__}.")
+
+
 def frechet_floor(judge: KerasJudge, data: Dataset, n: int | None = None, seed: int = 0,
                   real_features: np.ndarray | None = None) -> float:
     """Real vs real: n random training digits against the test digits, in the judge's features.
@@ -434,8 +451,10 @@ def frechet_floor(judge: KerasJudge, data: Dataset, n: int | None = None, seed: 
     The same sample size as the models' samples, so the floor carries the
     same small-sample bias; no model's samples can be expected to beat it.
     """
-    n = int(n or min(len(data.x_test), config.SETTINGS.frechet_samples))
-    rng = np.random.default_rng(seed)
+    _check_feature_judge(judge)
+    data = as_dataset(data)
+    n = check_count(n or min(len(data.x_test), config.SETTINGS.frechet_samples), name="n", minimum=2)
+    rng = random_generator(seed)
     idx = rng.choice(len(data.x_train), size=min(n, len(data.x_train)), replace=False)
     real = real_features if real_features is not None else judge.features(data.x_test[:n])
     return frechet_distance(judge.features(data.x_train[idx]), real)
@@ -443,8 +462,10 @@ def frechet_floor(judge: KerasJudge, data: Dataset, n: int | None = None, seed: 
 
 def sample_frechet(judge: KerasJudge, model, real_features: np.ndarray, n: int | None = None, seed: int = 0) -> float:
     """Frechet distance between ``n`` samples of ``model`` and the real test features."""
-    n = int(n or len(real_features))
-    samples = np.asarray(model.sample(n, seed=seed), dtype=np.float32)
+    _check_feature_judge(judge)
+    real_features = _check_features(real_features, "real_features")
+    n = check_count(n or len(real_features), name="n", minimum=2)
+    samples = check_images(model.sample(n, seed=seed), name=f"{type(model).__name__}.sample")
     return frechet_distance(judge.features(samples), real_features)
 
 
@@ -461,9 +482,11 @@ def class_shape_mismatch(codes, labels, n_classes: int = N_CLASSES) -> np.ndarra
     orthogonal directions.
     """
     codes = np.asarray(codes, dtype=np.float64)
-    labels = np.asarray(labels)
-    if codes.ndim != 2 or labels.shape != (len(codes),):
-        raise ValueError(f"codes (N, d) and labels (N,) expected, got {codes.shape} and {labels.shape}.")
+    if codes.ndim != 2 or np.shape(labels) != (len(codes),):
+        raise ValueError(f"codes (N, d) and labels (N,) expected, got {codes.shape} and {np.shape(labels)}.")
+    if not np.all(np.isfinite(codes)):
+        raise ValueError("codes contain NaN or infinite values.")
+    labels = check_labels(labels, len(codes), n_classes, name="labels")
     d = codes.shape[1]
     covs = []
     for c in range(n_classes):
@@ -497,7 +520,8 @@ def class_geometry(train_codes, train_labels, test_codes, test_labels, per_pair:
     """
     train_codes = np.asarray(train_codes, dtype=np.float64)
     test_codes = np.asarray(test_codes, dtype=np.float64)
-    train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
+    train_labels = check_labels(train_labels, len(train_codes), n_classes, name="train_labels")
+    test_labels = check_labels(test_labels, len(test_codes), n_classes, name="test_labels")
     if test_codes.ndim != 2 or test_codes.shape[1] != train_codes.shape[1] or test_labels.shape != (len(test_codes),):
         raise ValueError(f"test codes {test_codes.shape} and labels {test_labels.shape} do not match the training "
                          f"codes {train_codes.shape}.")

@@ -649,3 +649,160 @@ def test_paths_refuse(path, z0, z1, t, error, name):
 
     with refused(error, name):
         getattr(latent, path)(z0, z1, t)
+
+
+# --- judges: what they return, and what counts as a judge ----------------------------------------
+@pytest.fixture(scope="module")
+def fitted_lr():
+    from helpers import classical
+
+    d = _tiny_dataset(60)
+    return classical.fit_logistic_regression(d.x_train, d.y_train, max_iter=20)
+
+
+def _uniform(x):
+    return np.full((len(x), 10), 0.1)
+
+
+@pytest.mark.parametrize(
+    "output, words",
+    [
+        (lambda x: np.log(_uniform(x)), ["judge", "log-probabilities"]),
+        (lambda x: np.full((len(x), 10), np.nan), ["judge", "NaN"]),
+        (lambda x: np.full((len(x), 10), 0.5), ["judge", "sum to 1"]),
+        (lambda x: np.full((len(x), 10), 3.0), ["judge", "above 1"]),
+        (lambda x: np.full((len(x), 9), 1 / 9), ["judge", "shape", "(3, 10)"]),
+        (lambda x: _uniform(x)[:-1], ["judge", "shape"]),
+    ],
+    ids=["log-probs", "nan", "unnormalised", "logits", "nine-classes", "too-few-rows"],
+)
+def test_what_a_judge_returns_is_checked(output, words):
+    from helpers import judges
+
+    judge = judges.as_judge(output)
+    with refused(ValueError, *words):
+        judge.predict_proba(np.zeros((3, 28, 28), np.float32))
+
+
+def test_as_judge_reads_the_sensible_things(fitted_lr):
+    from helpers import judges
+
+    x = _tiny_dataset().x_test[:5]
+    lr = judges.SklearnJudge(fitted_lr)
+    for form in (fitted_lr, fitted_lr.predict_proba, lr, lr.predict_proba):
+        got = judges.as_judge(form)
+        np.testing.assert_allclose(got.predict_proba(x), lr.predict_proba(x))
+    fn = judges.as_judge(_uniform)
+    assert isinstance(fn, judges.FunctionJudge) and fn.name == "_uniform"
+    flat_only = judges.as_judge(lambda rows: fitted_lr.predict_proba(rows))  # a function that wants (N, 784)
+    np.testing.assert_allclose(flat_only.predict_proba(x), lr.predict_proba(x))
+
+
+def test_as_judge_refuses(fitted_lr):
+    from sklearn.linear_model import LogisticRegression
+
+    from helpers import judges
+
+    with refused(TypeError, "judge", "LogisticRegression", "class"):
+        judges.as_judge(LogisticRegression)
+    with refused(ValueError, "not fitted"):
+        judges.as_judge(LogisticRegression())
+    with refused(TypeError, "judge", "str"):
+        judges.as_judge("cnn")
+    with refused(ValueError, "judges", "distinct names"):
+        judges.as_judges([fitted_lr, fitted_lr])
+    with refused(ValueError, "judges"):
+        judges.as_judges([])
+    with refused(TypeError, "KerasJudge"):
+        judges.KerasJudge(fitted_lr)
+    with refused(TypeError, "images", "None"):
+        judges.as_judge(_uniform).predict_proba(None)
+
+
+def test_judge_accuracy_checks_labels(fitted_lr):
+    from helpers import judges
+
+    d = _tiny_dataset()
+    with refused(ValueError, "y", "NaN"):
+        judges.SklearnJudge(fitted_lr).accuracy(d.x_test, np.full(len(d.x_test), np.nan))
+
+
+# --- scoring and line-up ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def pixel_space(pnb):
+    from helpers import latent
+
+    d = _tiny_dataset(60, 20)
+    return latent.LatentSpace(pnb, d.x_train, d.y_train, name="pixels")
+
+
+def test_class_transfer_wraps_a_bare_function_judge(pixel_space):
+    from helpers import scoring
+
+    d = _tiny_dataset(60, 20)
+    out = scoring.class_transfer(pixel_space, d.x_test, d.y_test, _uniform, per_pair=1, alphas=[0.0, 1.0])
+    assert list(out) == ["_uniform"] and out["_uniform"].probs.shape == (10, 10, 1, 2, 10)
+
+
+def test_class_transfer_refuses(pixel_space, pnb):
+    from helpers import scoring
+
+    d = _tiny_dataset(60, 20)
+    x, y = d.x_test, d.y_test
+    with refused(TypeError, "space", "LatentSpace"):
+        scoring.class_transfer(pnb, x, y, [_uniform], per_pair=1)
+    with refused(ValueError, "log-probabilities"):
+        scoring.class_transfer(pixel_space, x, y, [lambda im: np.log(_uniform(im))], per_pair=1, alphas=[0.0, 1.0])
+    with refused(ValueError, "per_pair"):
+        scoring.class_transfer(pixel_space, x, y, [_uniform], per_pair=0)
+    with refused(ValueError, "y_test", "labels for"):
+        scoring.class_transfer(pixel_space, x, y[:-3], [_uniform], per_pair=1)
+    with refused(ValueError, "alphas", "increasing"):
+        scoring.class_transfer(pixel_space, x, y, [_uniform], per_pair=1, alphas=[1.0, 0.0])
+    with refused(TypeError, "alphas"):
+        scoring.class_transfer(pixel_space, x, y, [_uniform], per_pair=1, alphas="0 to 1")
+    with refused(TypeError, "judges"):
+        scoring.class_transfer(pixel_space, x, y, None, per_pair=1)
+    with refused(TypeError, "space"):
+        scoring.judged_path("pixels", [_uniform], x[:1], 1, 2)
+
+
+def test_scoring_helpers_refuse(pixel_space, fitted_lr):
+    from helpers import judges, scoring
+
+    d = _tiny_dataset(60, 20)
+    with refused(TypeError, "judge", "features"):
+        scoring.frechet_floor(judges.SklearnJudge(fitted_lr), d)
+    with refused(ValueError, "per_class"):
+        scoring.test_digits_per_class(d.y_test, 0)
+    with refused(ValueError, "codes"):
+        scoring.prior_distance(np.full((2, 3), np.nan))
+    with refused(ValueError, "labels"):
+        scoring.class_shape_mismatch(np.zeros((4, 2)), np.array([0, 1, 2, 11]), n_classes=3)
+    result = scoring.class_transfer(pixel_space, d.x_test, d.y_test, [_uniform], per_pair=1, alphas=[0.0, 1.0])
+    with refused(TypeError, "alpha"):
+        result["_uniform"].success_rate("1")
+
+
+def test_line_up_refuses_models_that_are_not_contenders(pnb, fitted_lr):
+    from helpers import lineup
+
+    d = _tiny_dataset(60, 20)
+    with refused(TypeError, "models", "Contender"):
+        lineup.latent_spaces([pnb], d)
+    with refused(TypeError, "models", "dict"):
+        lineup.latent_spaces({"pixels": pnb}, d)
+    contender = lineup.Contender("pixels", pnb, gaussian_prior=False)
+    with refused(ValueError, "distinct names"):
+        lineup.latent_spaces([contender, contender], d)
+    assert list(lineup.latent_spaces(contender, d)) == ["pixels"]
+
+
+def test_bigan_judged_labels_takes_either_kind_of_judge(fitted_lr):
+    from helpers import bigan, judges
+
+    x = _tiny_dataset().x_test
+    np.testing.assert_array_equal(bigan.judged_labels(x, fitted_lr),
+                                  bigan.judged_labels(x, judges.SklearnJudge(fitted_lr)))
+    with refused(TypeError, "judge"):
+        bigan.judged_labels(x, "lr")
