@@ -16,7 +16,7 @@ built as tools/export.py builds them (a small notebook made here). In the page:
   measures the goal).
 
 Chromium is found, skipped or required (CI=true) as in tests/test_browser.py,
-whose monitor and browser fixture these tests reuse.
+with its flags and its page monitor; it runs in a thread of its own (``ChromiumThread``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ import pytest
 
 from helpers import browser_explorer as bx
 from helpers import latent, vae
-from test_browser import REVEAL_STATE, SCREENSHOTS, Monitor, _QuietHandler, _unavailable, browser  # noqa: F401
+from test_browser import CHROMIUM, CHROMIUM_ARGS, REVEAL_STATE, SCREENSHOTS, Monitor, _QuietHandler, _unavailable, \
+    require_chromium
 from tools import export, vendor  # importable once test_browser has put the repository on sys.path
 
 N_DIGITS = 40
@@ -205,6 +206,63 @@ def test_budgets_that_cannot_be_met_are_refused(space):
 
 
 # --------------------------------------------------------------------------- in Chromium
+def BROWSER_TEST(test):  # noqa: N802 - a decorator that reads like the marks it applies
+    return pytest.mark.browser(pytest.mark.xdist_group("browser")(test))
+
+
+class ChromiumThread:
+    """A headless Chromium driven from a thread of its own.
+
+    Playwright's sync API runs one instance per thread, and tests/test_browser.py's
+    session-long browser may hold this thread's; so these tests submit their
+    browser work (plain functions of the browser) to this thread and wait.
+    """
+
+    def __init__(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="chromium")
+        self.pool.submit(self._start).result()
+
+    def _start(self):
+        from playwright.sync_api import sync_playwright
+
+        self.playwright = sync_playwright().start()
+        try:
+            self.browser = self.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        except Exception:
+            self.playwright.stop()
+            raise
+
+    def run(self, scenario, *args):
+        """scenario(browser, *args) in the browser's thread; its result, or its exception here."""
+        return self.pool.submit(scenario, self.browser, *args).result()
+
+    def close(self):
+        def stop():
+            self.browser.close()
+            self.playwright.stop()
+
+        self.pool.submit(stop).result()
+        self.pool.shutdown()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Skips (fails under CI) as tests/test_browser.py does when Playwright or Chromium is missing."""
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+    except ImportError:
+        _unavailable("Playwright is not installed: pip install -r requirements.txt")
+    require_chromium(CHROMIUM)
+    try:
+        thread = ChromiumThread()
+    except PlaywrightError as err:
+        _unavailable(f"Chromium at {CHROMIUM} did not start: {err}")
+    yield thread
+    thread.close()
+
+
 def _serve(folder):
     handler = functools.partial(_QuietHandler, directory=str(folder))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -289,9 +347,7 @@ def _check_against_keras(block, sp, state):
     return gap
 
 
-@pytest.mark.browser
-@pytest.mark.xdist_group("browser")
-def test_page_decodes_like_keras_and_every_control_changes_the_image(browser, block, space, pages):
+def _page_decodes_like_keras_and_every_control_changes_the_image(browser, block, space, pages):
     sp, _, _ = space
     context, page, monitor = _open_page(browser, f"{pages['url']}/standalone.html")
     try:
@@ -349,9 +405,7 @@ def test_page_decodes_like_keras_and_every_control_changes_the_image(browser, bl
     print(f"\nlargest page-vs-Keras pixel gap over {len(gaps)} states: {max(gaps):.4f}")
 
 
-@pytest.mark.browser
-@pytest.mark.xdist_group("browser")
-def test_latency_is_recorded_per_slider_move_and_only_one_global_is_added(browser, block, pages):
+def _latency_is_recorded_per_slider_move_and_only_one_global_is_added(browser, block, pages):
     context, page, monitor = _open_page(browser, f"{pages['url']}/standalone.html")
     try:
         timings = page.evaluate("id => window.latentExplorers.byId[id].benchmark(200)", block.element_id)
@@ -380,9 +434,7 @@ def _notebook(pages):
     return pages["notebook"]
 
 
-@pytest.mark.browser
-@pytest.mark.xdist_group("browser")
-def test_works_in_the_nbconvert_html_page(browser, block, space, pages):
+def _works_in_the_nbconvert_html_page(browser, block, space, pages):
     sp, _, _ = space
     site = _notebook(pages)
     context, page, monitor = _open_page(browser, f"{pages['url']}/{site['html']}")
@@ -402,9 +454,7 @@ def test_works_in_the_nbconvert_html_page(browser, block, space, pages):
     _check_against_keras(block, sp, after)
 
 
-@pytest.mark.browser
-@pytest.mark.xdist_group("browser")
-def test_works_in_the_deck_keeps_its_keys_and_fits_the_slide(browser, block, space, pages):
+def _works_in_the_deck_keeps_its_keys_and_fits_the_slide(browser, block, space, pages):
     sp, _, _ = space
     site = _notebook(pages)
     context, page, monitor = _open_page(browser, f"{pages['url']}/{site['slides']}", viewport=(1280, 720))
@@ -453,9 +503,7 @@ def test_works_in_the_deck_keeps_its_keys_and_fits_the_slide(browser, block, spa
     assert released != here, "after Escape, ArrowRight should change slides again"
 
 
-@pytest.mark.browser
-@pytest.mark.xdist_group("browser")
-def test_the_benchmark_tool_measures_latency_and_accuracy(browser, block, space):
+def _the_benchmark_tool_measures_latency_and_accuracy(browser, block, space):
     """tools.explorer_latency (the jsexplorer benchmark section) runs and reports what the page did."""
     from tools import explorer_latency
 
@@ -464,3 +512,31 @@ def test_the_benchmark_tool_measures_latency_and_accuracy(browser, block, space)
     assert m["moves"] == 50 and m["states"] == 3 * (1 + len(block.axes)) * 5
     assert 0 < m["median_ms"] <= m["p95_ms"] <= m["max_ms"]
     assert m["max_pixel_error"] <= 0.02, m
+
+
+# --------------------------------------------------------------------------- the Chromium tests
+
+
+@BROWSER_TEST
+def test_page_decodes_like_keras_and_every_control_changes_the_image(chromium, block, space, pages):
+    chromium.run(_page_decodes_like_keras_and_every_control_changes_the_image, block, space, pages)
+
+
+@BROWSER_TEST
+def test_latency_is_recorded_per_slider_move_and_only_one_global_is_added(chromium, block, pages):
+    chromium.run(_latency_is_recorded_per_slider_move_and_only_one_global_is_added, block, pages)
+
+
+@BROWSER_TEST
+def test_works_in_the_nbconvert_html_page(chromium, block, space, pages):
+    chromium.run(_works_in_the_nbconvert_html_page, block, space, pages)
+
+
+@BROWSER_TEST
+def test_works_in_the_deck_keeps_its_keys_and_fits_the_slide(chromium, block, space, pages):
+    chromium.run(_works_in_the_deck_keeps_its_keys_and_fits_the_slide, block, space, pages)
+
+
+@BROWSER_TEST
+def test_the_benchmark_tool_measures_latency_and_accuracy(chromium, block, space):
+    chromium.run(_the_benchmark_tool_measures_latency_and_accuracy, block, space)
