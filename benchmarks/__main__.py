@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("matmul", "vae", "bigan", "explorer", "jsexplorer", "jupyterlab", "scoring", "slides", "series")
+SECTIONS = ("matmul", "vae", "bigan", "explorer", "morphometry", "jsexplorer", "jupyterlab", "scoring", "slides", "series")
 
 
 class Results:
@@ -153,6 +153,28 @@ def bench_explorer(res: Results, ctx: dict) -> None:
     res.add("explorer slider latency, 95th percentile", lat["p95_ms"], "ms", "<= 50")
 
 
+def bench_morphometry(res: Results, ctx: dict) -> None:
+    """Notebook 07's measurements: Morpho-MNIST's six attributes of every test digit, timed."""
+    from helpers import morphometry
+
+    x = ctx["data"].x_test
+    morphometry.measure(x[:16])  # builds the upscaling operators once per process
+    rates = {}
+    for workers in (None, 1):
+        best = 0.0
+        for _ in range(3):
+            morphometry._permutation.cache_clear()  # each run as cold as a fresh process
+            start = time.perf_counter()
+            morphometry.measure(x, workers=workers)
+            best = max(best, len(x) / (time.perf_counter() - start))
+        rates[workers] = best
+    threads = morphometry._check_workers(None)
+    res.add("morphometry images per second", rates[None], "images/s", ">= 5000",
+            f"all six attributes of {len(x)} test digits, {threads} threads, best of 3")
+    res.add("morphometry images per second, one thread", rates[1], "images/s",
+            note="Morpho-MNIST's measure_image: 38 images/s on this machine (issue 12)")
+
+
 def bench_jsexplorer(res: Results, ctx: dict) -> None:
     """The explorer in the browser (issue 13): VAE-20d's decoder in the page, 200 slider moves in Chromium."""
     from helpers import browser_explorer, latent, vae
@@ -256,7 +278,7 @@ def bench_series(res: Results, ctx: dict) -> None:
 
 
 BENCHES = {"matmul": bench_matmul, "vae": bench_vae, "bigan": bench_bigan,
-           "explorer": bench_explorer, "jsexplorer": bench_jsexplorer,
+           "explorer": bench_explorer, "morphometry": bench_morphometry, "jsexplorer": bench_jsexplorer,
            "jupyterlab": bench_jupyterlab, "scoring": bench_scoring,
            "slides": bench_slides, "series": bench_series}
 
