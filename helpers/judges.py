@@ -103,7 +103,7 @@ def check_probabilities(p, n: int, n_classes: int = N_CLASSES, *, name: str = "j
             from None
     if p.shape != (n, n_classes):
         raise ValueError(f"{name} returned shape {p.shape} for {n} images; a judge must return probabilities "
-                         f"({n}, {n_classes}), one row per image.")
+                         f"(N, {n_classes}), one row per image.")
     if not np.all(np.isfinite(p)):
         raise ValueError(f"{name} returned NaN or infinite values; a judge must return probabilities.")
     tol = PROBABILITY_TOLERANCE
@@ -188,13 +188,11 @@ def as_judge(judge, *, name: str = "judge") -> Judge:
     if hasattr(judge, "get_params") and hasattr(judge, "predict_proba"):  # scikit-learn, fitted or not
         label = LR_NAME if type(judge).__name__ == "LogisticRegression" else type(judge).__name__
         return SklearnJudge(judge, label)
-    try:
+    if hasattr(judge, "get_layer"):  # looks like Keras: import it only then (a function judge needs no TensorFlow)
         import keras
 
         if isinstance(judge, keras.Model):
             return KerasJudge(judge)
-    except ImportError:  # pragma: no cover - keras is a dependency
-        pass
     if callable(judge):
         return FunctionJudge(judge)
     raise TypeError(f"{name}: expected a judge (judges.lr_judge(), judges.cnn_judge()[0]) or a function "

@@ -22,7 +22,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import animation
 
-from .data import check_class, check_images
+from .data import check_class, check_images, check_labels
+from .judges import as_judge
 from .latent import LatentSpace
 
 #: A judge: images (N, 28, 28) in [0, 1] -> class probabilities (N, 10).
@@ -30,10 +31,34 @@ ProbaFn = Callable[[np.ndarray], np.ndarray]
 
 
 def _probabilities(judge: ProbaFn, images: np.ndarray) -> np.ndarray:
-    p = np.asarray(judge(images), dtype=np.float64)
-    if p.ndim != 2 or p.shape != (len(images), 10):
-        raise ValueError(f"the judge must return (N, 10) probabilities, got {p.shape}.")
-    return p
+    """The judge's probabilities (N, 10), checked (helpers.judges.check_probabilities): log-probabilities
+    or NaN would draw plausible-looking bars. A Judge, a fitted classifier or a function all work."""
+    return as_judge(judge).predict_proba(images)
+
+
+def _check_range(values, name: str) -> tuple[float, float]:
+    """A slider range (low, high) of two finite numbers with low < high."""
+    try:
+        low, high = (float(v) for v in values)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be two numbers (low, high), got {values!r}.") from None
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(f"{name} must be (low, high) with finite low < high, got {values!r}.")
+    return low, high
+
+
+def _check_spaces(spaces) -> dict[str, LatentSpace]:
+    """The explorer's ``spaces``: a non-empty dict of model name -> LatentSpace."""
+    if not isinstance(spaces, Mapping):
+        raise TypeError(f"spaces must be a dict of model name -> LatentSpace, e.g. {{'VAE-20d': space}}, "
+                        f"got {type(spaces).__name__}.")
+    if not spaces:
+        raise ValueError("the explorer needs at least one model's LatentSpace.")
+    for name, space in spaces.items():
+        if not isinstance(space, LatentSpace):
+            raise TypeError(f"spaces[{name!r}] is a {type(space).__name__}, not a LatentSpace; wrap the model as "
+                            "LatentSpace(model, data.x_train, data.y_train).")
+    return dict(spaces)
 
 
 #: Bar colours: the target class a, the start class b (in attribute mode the digit's own class,
@@ -298,15 +323,22 @@ class InterpolationExplorer:
                  alpha_range: tuple[float, float] = (-1.0, 2.0), start: tuple[int, int] = (6, 0),
                  sample_class: int = 7, axes: Axes | None = None,
                  attribute_range: tuple[float, float] = (-2.0, 2.0)):
-        if not spaces:
-            raise ValueError("the explorer needs at least one model's LatentSpace.")
-        self.spaces = dict(spaces)
+        self.spaces = _check_spaces(spaces)
         self.axes = check_axes(axes, self.spaces)
         self.x_test = check_images(x_test, name="x_test")
-        self.y_test = np.asarray(y_test)
-        self.judge = judge
-        self.alpha_range = tuple(float(v) for v in alpha_range)
-        self.attribute_range = tuple(float(v) for v in attribute_range)
+        if len(self.x_test) == 0:
+            raise ValueError("x_test: the explorer needs at least one test digit.")
+        self.y_test = check_labels(y_test, len(self.x_test), name="y_test")
+        self.judge = as_judge(judge, name="judge")
+        self.alpha_range = _check_range(alpha_range, "alpha_range")
+        self.attribute_range = _check_range(attribute_range, "attribute_range")
+        if not (isinstance(start, (tuple, list)) and len(start) == 2):
+            raise TypeError(f"start must be a class pair (b, a) such as (6, 0), got {start!r}.")
+        start = (check_class(start[0], name="start class b"), check_class(start[1], name="start class a"))
+        sample_class = check_class(sample_class, name="sample_class")
+        if not np.any(self.y_test == sample_class):
+            raise ValueError(f"sample_class: no test digit of class {sample_class} in y_test; pass sample_class= one "
+                             f"of {np.unique(self.y_test).tolist()}.")
         self._code_cache: dict[tuple[str, int], np.ndarray] = {}
         self._quiet = False  # set while one change adjusts other controls: update once, at the end
         self.timings: list[float] = []
@@ -315,7 +347,7 @@ class InterpolationExplorer:
         import ipywidgets as w
 
         b, a = start
-        first = int(np.flatnonzero(self.y_test == check_class(sample_class))[0])
+        first = int(np.flatnonzero(self.y_test == sample_class)[0])
         self.model_menu = w.Dropdown(options=list(self.spaces), description="model")
         self.axis_menu = w.Dropdown(options=self._axis_options(self.model_menu.value), value=CLASS_PAIR,
                                     description="axis")

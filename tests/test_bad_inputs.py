@@ -671,7 +671,7 @@ def _uniform(x):
         (lambda x: np.full((len(x), 10), np.nan), ["judge", "NaN"]),
         (lambda x: np.full((len(x), 10), 0.5), ["judge", "sum to 1"]),
         (lambda x: np.full((len(x), 10), 3.0), ["judge", "above 1"]),
-        (lambda x: np.full((len(x), 9), 1 / 9), ["judge", "shape", "(3, 10)"]),
+        (lambda x: np.full((len(x), 9), 1 / 9), ["judge", "shape (3, 9)", "(N, 10)"]),
         (lambda x: _uniform(x)[:-1], ["judge", "shape"]),
     ],
     ids=["log-probs", "nan", "unnormalised", "logits", "nine-classes", "too-few-rows"],
@@ -806,3 +806,61 @@ def test_bigan_judged_labels_takes_either_kind_of_judge(fitted_lr):
                                   bigan.judged_labels(x, judges.SklearnJudge(fitted_lr)))
     with refused(TypeError, "judge"):
         bigan.judged_labels(x, "lr")
+
+
+# --- the interactive explorer ----------------------------------------------------------------------
+def _explorer(pixel_space, **overrides):
+    from helpers import widgets
+
+    d = _tiny_dataset(60, 20)
+    args = dict(spaces={"pixels": pixel_space}, x_test=d.x_test, y_test=d.y_test, judge=_uniform)
+    args.update(overrides)
+    return widgets.InterpolationExplorer(**args)
+
+
+def test_explorer_accepts_a_fitted_classifier_or_its_predict_proba(pixel_space, fitted_lr):
+    from helpers import judges
+
+    lr = judges.SklearnJudge(fitted_lr)
+    for judge in (fitted_lr, fitted_lr.predict_proba, lr, lr.predict_proba):
+        image, probs = _explorer(pixel_space, judge=judge).frame()
+        np.testing.assert_allclose(probs, lr.predict_proba(image[None])[0])
+
+
+@pytest.mark.parametrize(
+    "overrides, error, words",
+    [
+        ({"judge": lambda x: np.log(_uniform(x))}, ValueError, ["judge", "log-probabilities"]),
+        ({"judge": lambda x: np.full((len(x), 10), np.nan)}, ValueError, ["judge", "NaN"]),
+        ({"judge": "LogisticRegression"}, TypeError, ["judge"]),
+        ({"spaces": "list"}, TypeError, ["spaces", "dict"]),
+        ({"spaces": {}}, ValueError, ["LatentSpace"]),
+        ({"start": (10, 0)}, ValueError, ["start class b", "10"]),
+        ({"start": 6}, TypeError, ["start"]),
+        ({"sample_class": 10}, ValueError, ["sample_class"]),
+        ({"alpha_range": (2.0, -1.0)}, ValueError, ["alpha_range"]),
+        ({"alpha_range": (0.0, np.inf)}, ValueError, ["alpha_range"]),
+        ({"alpha_range": 2.0}, TypeError, ["alpha_range"]),
+        ({"y_test": np.arange(5)}, ValueError, ["y_test", "5 labels for 20 images"]),
+    ],
+    ids=["log-probs", "nan", "string-judge", "string-spaces", "empty-spaces", "start-10", "start-int",
+         "sample-class-10", "reversed-range", "infinite-range", "number-range", "few-labels"],
+)
+def test_explorer_refuses(pixel_space, overrides, error, words):
+    with refused(error, *words):
+        _explorer(pixel_space, **overrides)
+
+
+def test_explorer_refuses_a_list_and_models(pixel_space, pnb):
+    with refused(TypeError, "spaces", "dict"):
+        _explorer(pixel_space, spaces=[pixel_space])
+    with refused(TypeError, "spaces['pixels']", "PixelNaiveBayes", "LatentSpace("):
+        _explorer(pixel_space, spaces={"pixels": pnb})
+
+
+def test_explorer_refuses_a_sample_class_missing_from_the_test_digits(pixel_space):
+    d = _tiny_dataset(60, 20)
+    keep = d.y_test != 7
+    with refused(ValueError, "sample_class", "class 7"):
+        _explorer(pixel_space, x_test=d.x_test[keep], y_test=d.y_test[keep])
+    _explorer(pixel_space, x_test=d.x_test[keep], y_test=d.y_test[keep], sample_class=3)  # another class works
