@@ -60,8 +60,8 @@ import itertools
 import json
 import math
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 
@@ -125,7 +125,7 @@ def dense_layers(model) -> tuple[list[DenseLayer], bool]:
     if not layers:
         raise TypeError("the decoder has no Dense layers; the browser explorer needs a Dense decoder.")
     sizes = [layers[0].kernel.shape[0]] + [lay.kernel.shape[1] for lay in layers]
-    if any(a.kernel.shape[1] != b.kernel.shape[0] for a, b in zip(layers, layers[1:])):
+    if any(a.kernel.shape[1] != b.kernel.shape[0] for a, b in itertools.pairwise(layers)):
         raise TypeError(f"the decoder's Dense layers do not form a chain (widths {sizes}).")
     if sizes[0] != model.latent_dim or sizes[-1] != 784:
         raise TypeError(f"the decoder maps {sizes[0]} to {sizes[-1]} values; the explorer needs "
@@ -304,9 +304,12 @@ def _check_labels(y, n: int, n_classes: int) -> np.ndarray:
     y = np.asarray(y)
     if y.shape != (n,):
         raise ValueError(f"y must hold one label per digit in x, shape ({n},); got shape {y.shape}.")
-    if not np.issubdtype(y.dtype, np.integer):
-        if not np.all(np.isfinite(y.astype(np.float64))) or not np.all(y == np.round(y)):
-            raise ValueError("y must hold integer class labels.")
+    try:
+        whole = np.issubdtype(y.dtype, np.integer) or bool(np.all(np.isfinite(y.astype(np.float64)) & (y == np.round(y))))
+    except (TypeError, ValueError):
+        whole = False
+    if not whole:
+        raise ValueError(f"y must hold integer class labels, got {y.dtype} values.")
     y = y.astype(np.int64)
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(f"y must hold class labels 0..{n_classes - 1}; got {y.min()}..{y.max()}.")

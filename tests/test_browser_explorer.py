@@ -28,11 +28,19 @@ import threading
 import nbformat
 import numpy as np
 import pytest
+from test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REVEAL_STATE,
+    SCREENSHOTS,
+    Monitor,
+    _QuietHandler,
+    _unavailable,
+    require_chromium,
+)
 
 from helpers import browser_explorer as bx
 from helpers import latent, vae
-from test_browser import CHROMIUM, CHROMIUM_ARGS, REVEAL_STATE, SCREENSHOTS, Monitor, _QuietHandler, _unavailable, \
-    require_chromium
 from tools import export, vendor  # importable once test_browser has put the repository on sys.path
 
 N_DIGITS = 40
@@ -65,8 +73,7 @@ def space():
 
 
 @pytest.fixture(scope="module")
-def axes(space):
-    sp, _, _ = space
+def axes():
     rng = np.random.default_rng(1)
     return {"thickness": rng.standard_normal(20).astype(np.float32),
             "slant": rng.standard_normal(20).astype(np.float32)}
@@ -170,6 +177,7 @@ def test_a_bare_model_needs_centroids(space):
     ({"y": [0, 1]}, ValueError, r"y must hold one label per digit"),
     ({"y": [0, 1, 10]}, ValueError, r"y must hold class labels 0..9"),
     ({"y": [0.5, 1, 2]}, ValueError, "integer class labels"),
+    ({"y": ["a", "b", "c"]}, ValueError, "integer class labels"),
     ({"axes": [1, 2]}, TypeError, "axes must be a mapping"),
     ({"axes": {"": np.ones(20)}}, ValueError, "non-empty string"),
     ({"axes": {"thick": np.ones(3)}}, ValueError, r"axes\['thick'\] must have shape \(20,\)"),
@@ -206,7 +214,7 @@ def test_budgets_that_cannot_be_met_are_refused(space):
 
 
 # --------------------------------------------------------------------------- in Chromium
-def BROWSER_TEST(test):  # noqa: N802 - a decorator that reads like the marks it applies
+def BROWSER_TEST(test):  # a decorator that reads like the marks it applies
     return pytest.mark.browser(pytest.mark.xdist_group("browser")(test))
 
 
@@ -343,7 +351,7 @@ def _check_against_keras(block, sp, state):
     assert np.allclose(state["code"], code, atol=1e-5), "the page moved the code differently"
     keras_image = sp.model.decode(code[None].astype(np.float32))[0].ravel()
     gap = float(np.abs(np.asarray(state["image"]) - keras_image).max())
-    assert gap <= 0.02, f"page image {gap:.4f} from model.decode at {dict((k, state[k]) for k in ('digit', 'axis', 'b', 'a', 'alpha'))}"
+    assert gap <= 0.02, f"page image {gap:.4f} from model.decode at {({k: state[k] for k in ('digit', 'axis', 'b', 'a', 'alpha')})}"
     return gap
 
 

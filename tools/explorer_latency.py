@@ -101,5 +101,5 @@ def measure(block, decode, moves: int = 200, digits: int = 8, alphas: int = 7, b
     images = np.asarray([i for _, i in sweep], np.float64)
     reference = np.asarray(decode(codes), np.float64).reshape(len(codes), -1)
     return {"median_ms": float(np.median(timings)), "p95_ms": float(np.percentile(timings, 95)),
-            "max_ms": float(timings.max()), "moves": int(len(timings)),
-            "max_pixel_error": float(np.abs(images - reference).max()), "states": int(len(codes))}
+            "max_ms": float(timings.max()), "moves": len(timings),
+            "max_pixel_error": float(np.abs(images - reference).max()), "states": len(codes)}
