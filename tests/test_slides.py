@@ -186,12 +186,8 @@ def unfitted_cells():
 
 
 @pytest.fixture(scope="session")
-def measured(tmp_path_factory):
-    """{deck name: DeckFit} for every chapter and the two synthetic decks, built as `make slides` builds."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        _unavailable("Playwright is not installed: pip install -r requirements.txt")
+def site(tmp_path_factory):
+    """SITE/slides: every chapter's deck and the two synthetic ones, built as `make slides` builds them."""
     try:
         vendor.ensure()
     except vendor.VendorError as err:
@@ -200,20 +196,45 @@ def measured(tmp_path_factory):
     notebooks = {p.stem: p for p in repo.content_notebooks()}
     notebooks[SYNTHETIC] = make_notebook(site, SYNTHETIC, synthetic_cells())
     notebooks[UNFITTED] = make_notebook(site, UNFITTED, unfitted_cells())
-    names = [*DECKS, UNFITTED]
-    export.build("slides", [notebooks[n] for n in names], site)
+    export.build("slides", [notebooks[n] for n in [*DECKS, UNFITTED]], site)
+    return site
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's, not a Playwright download) for the session."""
     try:
-        with slide_fit.serve(site) as base, slide_fit.chromium() as browser:
-            decks = slide_fit.measure_site(browser, base, names)
-    except slide_fit.MeasureError as err:
-        if "no Chromium" in str(err):
-            _unavailable(f"{err}")
-        raise
-    except Exception as err:  # Playwright's own errors: Chromium did not start
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("Playwright is not installed: pip install -r requirements.txt")
+    try:
+        with slide_fit.chromium() as chromium:
+            yield chromium
+    except slide_fit.MeasureError as err:  # no Chromium there
+        _unavailable(str(err))
+    except Exception as err:  # Playwright's own error: Chromium did not start
         if type(err).__module__.startswith("playwright"):
             _unavailable(f"Chromium at {slide_fit.CHROMIUM} did not start: {err}")
         raise
-    return {d.name: d for d in decks}
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    with slide_fit.serve(site) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def measured(site, browser, server):
+    """{deck name: DeckFit} for every chapter and the two synthetic decks."""
+    return {d.name: d for d in slide_fit.measure_site(browser, server, [*DECKS, UNFITTED])}
+
+
+WAIT_FOR_MATHJAX = """() => new Promise(resolve => {
+  setTimeout(() => resolve("timeout"), 20000);
+  if (!window.MathJax || !MathJax.Hub) { resolve("no MathJax"); return; }
+  MathJax.Hub.Register.StartupHook("End", () => { MathJax.Hub.Queue(() => resolve("typeset")); });
+})"""
 
 
 # --------------------------------------------------------------------------- tests
@@ -272,3 +293,39 @@ def test_the_measurement_catches_overflow_and_counts_only_visible_words(measured
     # heading 1 + "One two three" + a formula + "four" = 6; then "alpha beta" (hidden source, notes left out)
     assert by_title["Words"].words == 6 + 2, by_title["Words"]
     assert by_title["Words"].fragments == 1
+
+
+def test_speaker_notes_show_the_prose_offline(browser, server):
+    """Press s: the speaker view holds what the slide left out, its formulas as MathML, from 127.0.0.1 only."""
+    context = browser.new_context(viewport=slide_fit.VIEWPORT)
+    external = []
+
+    def route(r):
+        host = r.request.url.split("/")[2] if "://" in r.request.url else ""
+        if r.request.url.startswith(("http://", "https://")) and not host.startswith("127.0.0.1"):
+            external.append(r.request.url)
+            r.abort()
+        else:
+            r.continue_()
+
+    context.route("**/*", route)
+    try:
+        page = context.new_page()
+        page.goto(f"{server}/slides/{SYNTHETIC}.slides.html", wait_until="load")
+        page.evaluate(WAIT_FOR_MATHJAX)
+        page.locator("body").focus()
+        with context.expect_page(timeout=20_000) as opened:
+            page.keyboard.press("s")
+        speaker = opened.value
+        speaker.wait_for_selector(".speaker-controls-notes", timeout=20_000)
+        speaker.wait_for_function(
+            "() => document.querySelector('.speaker-controls-notes').innerText.includes('Sentence 5')", timeout=20_000)
+        notes = speaker.evaluate("""() => { const n = document.querySelector('.speaker-controls-notes');
+            return {text: n.innerText, math: n.querySelectorAll('math').length,
+                    typeset: n.querySelectorAll('.mjx-chtml, .MathJax_Preview').length}; }""")
+        on_slide = page.evaluate("() => document.querySelector('.reveal .slides section.present').innerText")
+    finally:
+        context.close()
+    assert "Sentence 5 of the explanation" in notes["text"] and "Sentence 5" not in on_slide, notes["text"][:300]
+    assert notes["math"] > 0 and notes["typeset"] == 0, notes
+    assert not external, f"the speaker view requested non-local hosts: {external}"

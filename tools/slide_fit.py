@@ -127,6 +127,10 @@ WALK_DECK = r"""async (reveal_js) => {
   await mathjaxStarted();
   await mathjaxIdle();
   R.configure({transition: "none", backgroundTransition: "none"});
+  // a fragment fades in over 0.2 s and counts as hidden until then: no transitions while measuring
+  const still = document.createElement("style");
+  still.textContent = ".reveal .fragment, .reveal .slides section { transition: none !important; }";
+  document.head.appendChild(still);
   const cfg = R.getConfig();
   const W = cfg.width, H = cfg.height;
   // a typeset formula (MathJax 2 CommonHTML / HTML-CSS / SVG, MathJax 3), and what MathJax keeps beside it
