@@ -75,7 +75,7 @@ class Settings:
     #: Notebook 07: measured training digits behind each attribute probe, perturbed training digits
     #: behind each counterfactual direction, and held-out test digits per class moved along each axis.
     style_probe_digits: int = 10000
-    style_counterfactual_digits: int = 2000
+    style_counterfactual_digits: int = 1000
     style_test_per_class: int = 20
 
 
@@ -107,7 +107,7 @@ QUICK_SETTINGS = Settings(
     elbo_importance_samples=10,
     frechet_samples=1000,
     style_probe_digits=1000,
-    style_counterfactual_digits=300,
+    style_counterfactual_digits=200,
     style_test_per_class=4,
 )
 

@@ -1,0 +1,563 @@
+"""Moving real digits along style axes, measured: dose-response, class kept, entanglement, ground truth.
+
+Introduced in notebook 07 ("Any axis"). The series' source claims that a
+generative model can move a real sample along *any* axis (for faces: age,
+hair colour). For digits the axes are style attributes measured from the
+pixels (``helpers.morphometry``: thickness, slant, width, ...). No model was
+trained with them, so each attribute direction is found after training
+(``helpers.latent.attribute_directions``: four recipes), and this module
+measures what moving along it does:
+
+- **dose-response**: the change of the attribute on decode(z + alpha v) against
+  decode(z), in standard deviations of the attribute over real training digits,
+  for alpha from -2 to 2: slope, linearity (R^2) and the alpha that reaches +1 SD;
+- **class kept**: the share of moved digits the judge still names as their class;
+- **entanglement**: how much every *other* attribute moves meanwhile, next to
+  the side effects of real thickening, shearing and stretching (the floor);
+- **ground truth**: the cosine between each learned direction and the
+  counterfactual one (where real perturbed digits land in code space), and the
+  pixel distance between a moved digit and the real perturbed digit.
+
+:func:`evaluate` runs all of it for a line-up of models and returns a
+:class:`StyleBoard`; notebook 07 and ``python -m benchmarks`` both call it.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from . import config, morphometry
+from .data import Dataset, check_images
+from .judges import Judge
+from .latent import DIRECTION_METHODS, AttributeDirections, LatentSpace
+
+#: The attributes moved in notebook 07.
+MOVED = ("thickness", "slant", "width")
+#: The attributes whose side effects count as entanglement. Area follows from length x thickness,
+#: so it is reported but left out of the count.
+COUNTED = ("thickness", "slant", "width", "height", "length")
+#: The alpha grid of the dose-response curves (alpha = 1 is +1 SD as predicted by the probe).
+DOSE_ALPHAS = np.array([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0])
+#: Where the judge is asked whether the class survived.
+JUDGED_ALPHAS = (0.0, 1.0, 2.0)
+
+#: The real perturbations behind the counterfactual directions: attribute -> (name, down, up).
+#: Thickening/thinning are Morpho-MNIST's global perturbations; a shear moves slant; a
+#: horizontal stretch moves width. Each pair is symmetric, so up(x) - down(x) is a central difference.
+PERTURBATION_SIZES = {"thickness": 0.7, "slant": 12.0, "width": 1.15}
+
+
+def _perturb(attribute: str, images: np.ndarray, sign: int) -> np.ndarray:
+    if attribute not in PERTURBATION_SIZES:
+        raise ValueError(f"attribute: no real perturbation for {attribute!r}; use one of {sorted(PERTURBATION_SIZES)}.")
+    size = PERTURBATION_SIZES[attribute]
+    if attribute == "thickness":
+        return morphometry.thicken(images, size) if sign > 0 else morphometry.thin(images, size)
+    if attribute == "slant":
+        return morphometry.shear(images, sign * size)
+    if attribute == "width":
+        return morphometry.stretch(images, size if sign > 0 else 1.0 / size)
+    raise AssertionError(f"PERTURBATION_SIZES names {attribute!r} but _perturb does not handle it")
+
+
+def perturb(attribute: str, images, sign: int = 1) -> np.ndarray:
+    """Real digits changed along one attribute: thickened/thinned, sheared, stretched/squeezed (sign +1/-1)."""
+    if sign not in (1, -1):
+        raise ValueError(f"sign must be +1 (more) or -1 (less), got {sign!r}.")
+    return _perturb(attribute, check_images(images, name="images"), sign)
+
+
+def measure_table(images, names: Sequence[str] = morphometry.ATTRIBUTES) -> np.ndarray:
+    """Attributes of many images as one float64 array (..., len(names)); NaN for blank images.
+
+    Images may have any leading shape (..., 28, 28). Blank images are expected
+    here (a digit thinned away at alpha = -2), so their warning is not repeated:
+    count the NaN rows instead.
+    """
+    images = np.asarray(images)
+    if images.ndim < 3 or images.shape[-2:] != (28, 28):
+        raise ValueError(f"images: expected shape (..., 28, 28), got {images.shape}.")
+    lead = images.shape[:-2]
+    flat = check_images(images.reshape(-1, 28, 28), name="images")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = morphometry.measure(flat).table(tuple(names))
+    return table.reshape(*lead, len(names))
+
+
+@dataclass(frozen=True)
+class StyleScale:
+    """Mean and standard deviation of each attribute over real training digits: the unit of every change."""
+
+    names: tuple[str, ...]
+    mean: np.ndarray
+    sd: np.ndarray
+
+    @classmethod
+    def from_table(cls, table: np.ndarray, names: Sequence[str] = morphometry.ATTRIBUTES) -> "StyleScale":
+        return cls(tuple(names), np.nanmean(table, axis=0), np.nanstd(table, axis=0))
+
+    def index(self, name: str) -> int:
+        if name not in self.names:
+            raise ValueError(f"unknown attribute {name!r}; measured are {list(self.names)}.")
+        return self.names.index(name)
+
+    def in_sd(self, change: np.ndarray) -> np.ndarray:
+        """A change of every attribute (..., len(names)) in units of that attribute's SD."""
+        return np.asarray(change) / self.sd
+
+
+def counterfactual_pairs(x, attributes: Sequence[str] = MOVED) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Real digits perturbed down and up along each attribute: {attribute: (less, more)}.
+
+    Computed once and shared by every model: where each model encodes these
+    pairs is its counterfactual direction.
+    """
+    x = check_images(x, name="x")
+    return {attr: (perturb(attr, x, -1), perturb(attr, x, +1)) for attr in attributes}
+
+
+def style_directions(space: LatentSpace, train_values: np.ndarray, index: np.ndarray,
+                     pairs: Mapping[str, tuple[np.ndarray, np.ndarray]], scale: StyleScale
+                     ) -> dict[str, AttributeDirections]:
+    """The four directions of each attribute in ``pairs`` in one model's code space.
+
+    ``train_values`` (n, len(scale.names)) are the attributes of the training
+    digits ``space.train_codes[index]``; ``pairs`` (:func:`counterfactual_pairs`)
+    are real training digits perturbed both ways, for the counterfactual direction.
+    """
+    out = {}
+    for attr, (less, more) in pairs.items():
+        out[attr] = space.attribute_directions(attr, train_values[:, scale.index(attr)], index=index,
+                                               counterfactual=space.code_shift(less, more))
+    return out
+
+
+@dataclass
+class DoseResponse:
+    """What moving held-out digits along each direction of each attribute did, for one model.
+
+    ``change[i, j]`` is (n, A, k): for attribute ``moved[i]`` and method
+    ``methods[j]``, the n digits at each alpha, the change of all k measured
+    attributes against the alpha = 0 reconstruction, in SDs (NaN where the
+    direction is missing or the image came out blank). ``judged[i, j]`` is
+    (n, len(judged_alphas)) judged classes; ``kept0`` the share of
+    reconstructions judged as their label (the ceiling).
+    """
+
+    model: str
+    moved: tuple[str, ...]
+    methods: tuple[str, ...]
+    names: tuple[str, ...]
+    alphas: np.ndarray
+    change: np.ndarray
+    judged: np.ndarray
+    judged_alphas: tuple[float, ...]
+    labels: np.ndarray
+    kept0: float
+    blank: float
+
+    def _ij(self, attribute: str, method: str) -> tuple[int, int]:
+        if attribute not in self.moved:
+            raise ValueError(f"attribute {attribute!r} was not moved; moved were {list(self.moved)}.")
+        if method not in self.methods:
+            raise ValueError(f"unknown method {method!r}; use one of {list(self.methods)}.")
+        return self.moved.index(attribute), self.methods.index(method)
+
+    def available(self, attribute: str, method: str) -> bool:
+        i, j = self._ij(attribute, method)
+        return bool(np.isfinite(self.change[i, j]).any())
+
+    def curve(self, attribute: str, method: str, of: str | None = None) -> np.ndarray:
+        """Mean change of attribute ``of`` (default: the moved one) at each alpha, in SDs: (A,)."""
+        i, j = self._ij(attribute, method)
+        k = self.names.index(of or attribute)
+        values = self.change[i, j, :, :, k]
+        if not np.isfinite(values).any():
+            return np.full(len(self.alphas), np.nan)
+        return np.nanmean(values, axis=0)
+
+    def slope(self, attribute: str, method: str) -> float:
+        """Least-squares slope of the mean curve, in SDs per unit alpha (1 is what the probe promised)."""
+        c = self.curve(attribute, method)
+        if not np.all(np.isfinite(c)):
+            return float("nan")
+        return float(np.polyfit(self.alphas, c, 1)[0])
+
+    def linearity(self, attribute: str, method: str) -> float:
+        """R^2 of a straight line through the mean curve."""
+        c = self.curve(attribute, method)
+        if not np.all(np.isfinite(c)) or np.var(c) == 0:
+            return float("nan")
+        fit = np.polyval(np.polyfit(self.alphas, c, 1), self.alphas)
+        return float(1.0 - np.sum((c - fit) ** 2) / np.sum((c - c.mean()) ** 2))
+
+    def change_at(self, attribute: str, method: str, alpha: float = 1.0, of: str | None = None) -> float:
+        c = self.curve(attribute, method, of)
+        return float(c[self.alpha_index(alpha)])
+
+    def alpha_index(self, alpha: float) -> int:
+        hits = np.flatnonzero(np.isclose(self.alphas, alpha))
+        if hits.size == 0:
+            raise ValueError(f"alpha {alpha} is not on the grid {self.alphas.tolist()}.")
+        return int(hits[0])
+
+    def alpha_reaching(self, attribute: str, method: str, target: float = 1.0) -> float:
+        """The alpha >= 0 where the mean change first reaches ``target`` SDs (linear between grid points; inf if never)."""
+        c = self.curve(attribute, method)
+        keep = self.alphas >= 0
+        a, c = self.alphas[keep], c[keep]
+        if not np.all(np.isfinite(c)):
+            return float("nan")
+        above = np.flatnonzero(c >= target)
+        if above.size == 0:
+            return float("inf")
+        k = int(above[0])
+        if k == 0:
+            return float(a[0])
+        return float(a[k - 1] + (target - c[k - 1]) / (c[k] - c[k - 1]) * (a[k] - a[k - 1]))
+
+    def class_kept(self, attribute: str, method: str, alpha: float = 1.0) -> float:
+        """Share of moved digits the judge names as their own class at ``alpha``."""
+        i, j = self._ij(attribute, method)
+        if not self.available(attribute, method):
+            return float("nan")
+        col = list(np.isclose(self.judged_alphas, alpha)).index(True)
+        return float(np.mean(self.judged[i, j, :, col] == self.labels))
+
+    def side_effects(self, method: str, alpha: float = 1.0, counted: Sequence[str] = COUNTED) -> np.ndarray:
+        """Entanglement matrix (len(moved), len(counted)): mean |change| of each counted attribute, in SDs."""
+        a = self.alpha_index(alpha)
+        out = np.full((len(self.moved), len(counted)), np.nan)
+        for i, attr in enumerate(self.moved):
+            j = self.methods.index(method)
+            if not self.available(attr, method):
+                continue
+            for k, other in enumerate(counted):
+                out[i, k] = np.nanmean(np.abs(self.change[i, j, :, a, self.names.index(other)]))
+        return out
+
+    def side_effect(self, attribute: str, method: str, alpha: float = 1.0, counted: Sequence[str] = COUNTED) -> float:
+        """Mean |change| of the *other* counted attributes when ``attribute`` is moved, in SDs."""
+        row = self.side_effects(method, alpha, counted)[self.moved.index(attribute)]
+        others = [k for k, n in enumerate(counted) if n != attribute]
+        return float(np.mean(row[others]))
+
+
+def entanglement_summary(matrix: np.ndarray, moved: Sequence[str] = MOVED, counted: Sequence[str] = COUNTED) -> float:
+    """One number per matrix: the mean off-diagonal entry over the mean diagonal entry."""
+    diag = [matrix[i, list(counted).index(a)] for i, a in enumerate(moved) if a in counted]
+    off = [matrix[i, k] for i, a in enumerate(moved) for k, c in enumerate(counted) if c != a]
+    return float(np.nanmean(off) / np.nanmean(diag))
+
+
+def dose_response(space: LatentSpace, directions: dict[str, AttributeDirections], x, y, judge: Judge,
+                  scale: StyleScale, alphas=DOSE_ALPHAS, methods: Sequence[str] = DIRECTION_METHODS,
+                  judged_alphas: Sequence[float] = JUDGED_ALPHAS) -> DoseResponse:
+    """Move every digit along every direction of every attribute; measure and judge the results.
+
+    One encode, one decode of all moved codes and one measurement call for the
+    whole model (``helpers.morphometry`` tiles them), and one judge call on the
+    alphas in ``judged_alphas``.
+    """
+    x = check_images(x, name="x")
+    y = np.asarray(y)
+    if y.shape != (len(x),):
+        raise ValueError(f"y: expected one label per digit, shape ({len(x)},), got {y.shape}.")
+    alphas = np.asarray(alphas, dtype=np.float64)
+    if alphas.ndim != 1 or not np.any(np.isclose(alphas, 0.0)):
+        raise ValueError(f"alphas must be a 1-D grid containing 0, got {alphas}.")
+    judged_alphas = tuple(float(a) for a in judged_alphas)
+    if not all(np.any(np.isclose(alphas, a)) for a in judged_alphas):
+        raise ValueError(f"judged_alphas {judged_alphas} must lie on the alpha grid {alphas.tolist()}.")
+    moved, methods = tuple(directions), tuple(methods)
+    z = space.encode(x).astype(np.float64)
+    n, d, A = len(x), z.shape[1], len(alphas)
+    vectors = np.stack([[directions[a].vector(m) for m in methods] for a in moved])  # (P, M, d)
+    ok = np.all(np.isfinite(vectors), axis=-1)
+    nonzero = ~np.isclose(alphas, 0.0)
+    codes = z[None, None, :, None, :] + alphas[None, None, None, nonzero, None] * vectors[:, :, None, None, :]
+    picked = codes[ok]  # (P_ok, n, A-1, d)
+    base = space.decode(z.astype(np.float32))
+    moved_images = space.decode(picked.reshape(-1, d).astype(np.float32)).reshape(*picked.shape[:-1], 28, 28)
+    base_table = measure_table(base, scale.names)
+    table = measure_table(moved_images, scale.names)  # (P_ok, n, A-1, k)
+    k = len(scale.names)
+    change = np.full((len(moved), len(methods), n, A, k), np.nan)
+    full = np.zeros((len(picked), n, A, k))
+    full[:, :, nonzero] = scale.in_sd(table - base_table[None, :, None, :])
+    change[ok] = full
+    blank = float(np.mean(np.isnan(table).any(axis=-1))) if table.size else 0.0
+    # The judge: reconstructions once, moved digits at the judged alphas.
+    judged = np.full((len(moved), len(methods), n, len(judged_alphas)), -1, dtype=np.int64)
+    base_class = judge.predict(base)
+    cols = [int(np.flatnonzero(np.isclose(alphas[nonzero], a))[0]) if not np.isclose(a, 0.0) else None
+            for a in judged_alphas]
+    wanted = [c for c in cols if c is not None]
+    if wanted and len(picked):
+        verdicts = judge.predict(moved_images[:, :, wanted])  # (P_ok, n, W)
+    out = np.empty((len(picked), n, len(judged_alphas)), dtype=np.int64)
+    w = 0
+    for col_index, c in enumerate(cols):
+        if c is None:
+            out[:, :, col_index] = base_class[None]
+        else:
+            out[:, :, col_index] = verdicts[:, :, w]
+            w += 1
+    judged[ok] = out
+    return DoseResponse(space.name, moved, methods, tuple(scale.names), alphas, change, judged, judged_alphas,
+                        y, float(np.mean(base_class == y)), blank)
+
+
+@dataclass
+class RealChange:
+    """Real digits perturbed along each attribute: the change of every attribute per 1 SD of the moved one.
+
+    ``per_sd[i]`` is (k,): mean |change| of each measured attribute when
+    attribute ``moved[i]`` is perturbed, divided by the mean change of the
+    moved attribute itself (both in SDs), so the moved entry is 1 and the rest
+    are the perturbation's own side effects at a +1 SD change: the floor for
+    the models' entanglement. ``main[i]`` is the mean change of the moved
+    attribute itself, in SDs.
+    """
+
+    moved: tuple[str, ...]
+    names: tuple[str, ...]
+    main: np.ndarray
+    per_sd: np.ndarray
+
+    def side_effects(self, counted: Sequence[str] = COUNTED) -> np.ndarray:
+        return np.stack([[self.per_sd[i, self.names.index(c)] for c in counted] for i in range(len(self.moved))])
+
+    def side_effect(self, attribute: str, counted: Sequence[str] = COUNTED) -> float:
+        row = self.side_effects(counted)[self.moved.index(attribute)]
+        return float(np.mean([v for v, c in zip(row, counted) if c != attribute]))
+
+
+def real_changes(x, scale: StyleScale, moved: Sequence[str] = MOVED) -> tuple[RealChange, dict[str, np.ndarray]]:
+    """Perturb real digits up along each attribute and measure every attribute; also returns the perturbed digits."""
+    x = check_images(x, name="x")
+    before = measure_table(x, scale.names)
+    mains, rows, perturbed = [], [], {}
+    for attr in moved:
+        up = perturb(attr, x, +1)
+        perturbed[attr] = up
+        delta = scale.in_sd(measure_table(up, scale.names) - before)
+        main = float(np.nanmean(delta[:, scale.index(attr)]))
+        mains.append(main)
+        rows.append(np.nanmean(np.abs(delta), axis=0) / abs(main))
+    return RealChange(tuple(moved), tuple(scale.names), np.array(mains), np.stack(rows)), perturbed
+
+
+def ground_truth(space: LatentSpace, directions: dict[str, AttributeDirections], dose: DoseResponse, x,
+                 real: RealChange, perturbed: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """Per attribute and learned method: cosine with the counterfactual direction, and pixel distances.
+
+    The moved digit is decode(z + alpha* v) with alpha* the alpha at which the
+    model's dose-response predicts the real perturbation's mean change; it is
+    compared (mean absolute pixel difference) with the real perturbed digit,
+    next to two references: not moving at all (the plain reconstruction
+    against the perturbed digit) and the model's reconstruction error of the
+    perturbed digit itself (the best a code can do).
+    """
+    x = check_images(x, name="x")
+    z = space.encode(x).astype(np.float64)
+    rows = []
+    for i, attr in enumerate(dose.moved):
+        target = perturbed[attr]
+        recon = space.decode(z.astype(np.float32))
+        floor = float(np.abs(space.decode(space.encode(target)) - target).mean())
+        still = float(np.abs(recon - target).mean())
+        for method in dose.methods:
+            slope = dose.slope(attr, method)
+            row = {"model": space.name, "attribute": attr, "method": method,
+                   "cosine with counterfactual": directions[attr].cosine(method, "counterfactual")}
+            if np.isfinite(slope) and slope > 0:
+                alpha_star = float(real.main[i] / slope)
+                moved = space.decode((z + alpha_star * directions[attr].vector(method)).astype(np.float32))
+                row.update({"alpha*": alpha_star, "pixel distance to real": float(np.abs(moved - target).mean())})
+            else:
+                row.update({"alpha*": float("nan"), "pixel distance to real": float("nan")})
+            row.update({"not moving": still, "reconstruction of real": floor})
+            rows.append(row)
+    return rows
+
+
+@dataclass
+class StyleBoard:
+    """Everything notebook 07 measures for a line-up of models."""
+
+    scale: StyleScale
+    directions: dict[str, dict[str, AttributeDirections]]
+    doses: dict[str, DoseResponse]
+    real: RealChange
+    truth: list[dict[str, Any]]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def models(self) -> list[str]:
+        return list(self.doses)
+
+    def rows(self, attributes: Sequence[str] = MOVED) -> list[dict[str, Any]]:
+        """One row per model, attribute and method: every figure the goals ask for."""
+        rows = []
+        for name, dose in self.doses.items():
+            for attr in attributes:
+                for method in dose.methods:
+                    if not dose.available(attr, method):
+                        reason = self.directions[name][attr].missing.get(method, "missing")
+                        rows.append({"model": name, "attribute": attr, "method": method, "change at alpha=1 (SD)":
+                                     "n/a", "note": reason})
+                        continue
+                    rows.append({
+                        "model": name, "attribute": attr, "method": method,
+                        "change at alpha=1 (SD)": dose.change_at(attr, method, 1.0),
+                        "slope (SD per alpha)": dose.slope(attr, method),
+                        "linearity R^2": dose.linearity(attr, method),
+                        "alpha for +1 SD": dose.alpha_reaching(attr, method, 1.0),
+                        "class kept, alpha=1": dose.class_kept(attr, method, 1.0),
+                        "class kept, alpha=2": dose.class_kept(attr, method, 2.0),
+                        "others move (SD)": dose.side_effect(attr, method, 1.0),
+                        "cosine with counterfactual": self.directions[name][attr].cosine(method, "counterfactual"),
+                    })
+        return rows
+
+    def meets(self, model: str, method: str, attributes: Sequence[str] = ("thickness", "slant"),
+              change: float = 0.8, kept: float = 0.95, side: float = 0.25) -> dict[str, dict[str, bool]]:
+        """The issue's three goals for one model and recipe, per attribute.
+
+        A direction that moves nothing keeps the class and has no side effects
+        for free, so those two goals count only where the change goal is met.
+        """
+        dose = self.doses[model]
+        out = {}
+        for attr in attributes:
+            if not dose.available(attr, method):
+                out[attr] = {"change": False, "class kept": False, "side effects": False}
+                continue
+            moved = dose.change_at(attr, method, 1.0) >= change
+            limit = max(side, self.real.side_effect(attr))
+            out[attr] = {"change": moved,
+                         "class kept": moved and dose.class_kept(attr, method, 1.0) >= kept,
+                         "side effects": moved and dose.side_effect(attr, method, 1.0) <= limit}
+        return out
+
+    def ranking(self, attributes: Sequence[str] = ("thickness", "slant")) -> list[tuple[str, str, int, float]]:
+        """(model, method, goals met, mean side effect) for every pair with a direction, best first.
+
+        Order: goals met; then how close the change at alpha = 1 comes to one SD
+        (capped at 1, so overshooting earns nothing); then smaller side effects.
+        """
+        out = []
+        for name, dose in self.doses.items():
+            for method in dose.methods:
+                if not all(dose.available(a, method) for a in attributes):
+                    continue
+                met = sum(sum(v.values()) for v in self.meets(name, method, attributes).values())
+                reach = float(np.mean([min(dose.change_at(a, method, 1.0), 1.0) for a in attributes]))
+                side = float(np.mean([dose.side_effect(a, method) for a in attributes]))
+                out.append((name, method, met, reach, side))
+        out.sort(key=lambda r: (-r[2], -round(r[3], 2), r[4]))
+        return [(m, meth, met, side) for m, meth, met, _, side in out]
+
+    def best(self) -> tuple[str, str]:
+        model, method, _, _ = self.ranking()[0]
+        return model, method
+
+    def best_cosine(self, model: str, attribute: str) -> tuple[str, float]:
+        """The learned method (not the counterfactual itself) closest to the counterfactual direction."""
+        dirs = self.directions[model][attribute]
+        cos = {m: dirs.cosine(m, "counterfactual") for m in DIRECTION_METHODS if m != "counterfactual"}
+        cos = {m: c for m, c in cos.items() if np.isfinite(c)}
+        if not cos:
+            return "none", float("nan")
+        m = max(cos, key=cos.get)
+        return m, cos[m]
+
+    def verdict(self) -> list[str]:
+        """Which recipe and which model move style best, as sentences written from the numbers."""
+        model, method = self.best()
+        dose = self.doses[model]
+        lines = []
+        for name, meth, met, side in self.ranking()[:3]:
+            lines.append(f"{name}, {meth} direction: {met} of 6 goals met (thickness and slant), "
+                         f"other attributes move {side:.2f} SD on average at alpha = 1.")
+        parts = []
+        for attr in ("thickness", "slant"):
+            parts.append(f"{attr} {dose.change_at(attr, method):+.2f} SD with the class kept for "
+                         f"{dose.class_kept(attr, method):.0%} (reconstructions: {dose.kept0:.0%}), others moving "
+                         f"{dose.side_effect(attr, method):.2f} SD (real perturbation: "
+                         f"{self.real.side_effect(attr):.2f})")
+        lines.append(f"Verdict: {model} with the {method} direction moves style best: at alpha = 1, "
+                     + "; ".join(parts) + ".")
+        cos_parts = []
+        for attr in MOVED:
+            m, c = self.best_cosine(model, attr)
+            cos_parts.append(f"{attr} {c:.2f} ({m})")
+        lines.append(f"Closest learned direction to the counterfactual in {model}: " + ", ".join(cos_parts) + ".")
+        return lines
+
+
+def _stratified(y, per_class: int, n_classes: int = 10) -> np.ndarray:
+    y = np.asarray(y)
+    idx = [np.flatnonzero(y == c)[:per_class] for c in range(n_classes)]
+    if any(len(i) < per_class for i in idx):
+        raise ValueError(f"fewer than {per_class} digits in some class; pass a smaller per_class.")
+    return np.sort(np.concatenate(idx))
+
+
+def evaluate(spaces: Mapping[str, LatentSpace], data: Dataset, judge: Judge, *, probe_digits: int | None = None,
+             counterfactual_digits: int | None = None, test_per_class: int | None = None,
+             alphas=DOSE_ALPHAS, verbose: bool = True) -> StyleBoard:
+    """Directions, dose-response, class kept, entanglement and ground truth for every model in ``spaces``.
+
+    Sizes default to this mode's settings: the probes see ``probe_digits``
+    measured training digits, the counterfactual directions
+    ``counterfactual_digits`` perturbed training digits, and every measurement
+    moves ``test_per_class`` held-out test digits of each class.
+    """
+    s = config.SETTINGS
+    probe_digits = int(probe_digits or s.style_probe_digits)
+    counterfactual_digits = int(counterfactual_digits or s.style_counterfactual_digits)
+    test_per_class = int(test_per_class or s.style_test_per_class)
+    start = time.perf_counter()
+    probe_index = np.arange(min(probe_digits, len(data.x_train)))
+    train_values = measure_table(data.x_train[probe_index])
+    scale = StyleScale.from_table(train_values)
+    pairs = counterfactual_pairs(data.x_train[len(data.x_train) - min(counterfactual_digits, len(data.x_train)):])
+    test_index = _stratified(data.y_test, test_per_class)
+    x_test, y_test = data.x_test[test_index], data.y_test[test_index]
+    real, perturbed = real_changes(x_test, scale)
+    seconds = {"measure and perturb real digits": time.perf_counter() - start}
+    directions, doses, truth = {}, {}, []
+    for name, space in spaces.items():
+        t = time.perf_counter()
+        directions[name] = style_directions(space, train_values, probe_index, pairs, scale)
+        doses[name] = dose_response(space, directions[name], x_test, y_test, judge, scale, alphas)
+        truth += ground_truth(space, directions[name], doses[name], x_test, real, perturbed)
+        seconds[name] = time.perf_counter() - t
+        if verbose:
+            print(f"{name}: directions, dose-response and ground truth in {seconds[name]:.1f} s")
+    return StyleBoard(scale, directions, doses, real, truth, seconds)
+
+
+def benchmark_figures(board: StyleBoard) -> dict[str, Any]:
+    """The goals' figures from a board: the best model and recipe on thickness and slant, and the cosines."""
+    model, method = board.best()
+    dose = board.doses[model]
+    out: dict[str, Any] = {"best model": model, "best method": method}
+    for attr in ("thickness", "slant"):
+        out[f"{attr} change at alpha=1"] = dose.change_at(attr, method)
+        out[f"{attr} class kept at alpha=1"] = dose.class_kept(attr, method)
+        out[f"{attr} other attributes move"] = dose.side_effect(attr, method)
+        out[f"{attr} real perturbation side effects"] = board.real.side_effect(attr)
+    for attr in MOVED:
+        m, c = board.best_cosine(model, attr)
+        out[f"{attr} best cosine with counterfactual"] = c
+        out[f"{attr} best cosine method"] = m
+    return out
