@@ -20,13 +20,18 @@ fail at all.
 
 Without Chromium (or npm) the tests skip, saying how to install it; under CI
 (CI=true) that is a failure, as in tests/test_browser.py, whose xdist group
-these tests share.
+these tests share. The decks are measured once per run, even when xdist
+workers split the group (see the ``measured`` fixture).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import dataclasses
+import fcntl
 import io
+import json
 import os
 import statistics
 import sys
@@ -224,10 +229,38 @@ def server(site):
         yield base
 
 
+@contextlib.contextmanager
+def _exclusive(lock_path):
+    with open(lock_path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
-def measured(site, browser, server):
-    """{deck name: DeckFit} for every chapter and the two synthetic decks."""
-    return {d.name: d for d in slide_fit.measure_site(browser, server, [*DECKS, UNFITTED])}
+def measured(tmp_path_factory, request):
+    """{deck name: DeckFit} for every chapter and the two synthetic decks.
+
+    Measured once per test run: under xdist the workers share the result (in the
+    run's common temporary folder), whichever gets there first measuring.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    cache = shared / "slide-fit.json"
+    with _exclusive(shared / "slide-fit.lock"):
+        if not cache.is_file():
+            server = request.getfixturevalue("server")
+            decks = slide_fit.measure_site(request.getfixturevalue("browser"), server, [*DECKS, UNFITTED])
+            cache.write_text(json.dumps([dataclasses.asdict(d) for d in decks]))
+        stored = json.loads(cache.read_text())
+    decks = {}
+    for d in stored:
+        canvas = tuple(d["canvas"])
+        slides = [slide_fit.SlideFit(**{**s, "canvas": canvas}) for s in d["slides"]]
+        decks[d["name"]] = slide_fit.DeckFit(name=d["name"], canvas=canvas, slides=slides)
+    return decks
 
 
 WAIT_FOR_MATHJAX = """() => new Promise(resolve => {
