@@ -6,14 +6,17 @@ Layers, lowest first (each module imports only those above it in this list):
 1. ``config``   quick mode, paths, seeding, versions          (notebook 01)
 2. ``data``     MNIST / Fashion-MNIST loading and checks       (notebook 01)
 3. ``plots``    image grids, canvases, ellipses, curves        (notebook 01)
+   ``morphometry`` thickness, slant, width... from the pixels   (notebook 07)
 4. ``cache``    atomic model cache                             (notebook 03)
 5. ``interface`` the encode/decode/sample contract             (notebook 03)
 6. models: ``classical`` (01, 02), ``vae`` (03), ``bigan`` (04)
-7. ``latent``   centroids, class vectors, lerp/slerp           (notebook 05)
+7. ``latent``   centroids, class and attribute vectors, paths  (notebooks 05, 07)
 8. ``judges``   the classifiers that score images (LR, CNN)   (notebook 06)
 9. ``scoring``  transfer matrices, realism, Frechet distance   (notebook 06)
 10. ``lineup``  the models compared, scoreboard, tables       (notebook 06)
-11. ``widgets`` the interactive explorer and static stand-ins (notebook 05)
+11. ``style``   moving digits along style axes, measured      (notebook 07)
+12. ``widgets`` the interactive explorer and static stand-ins (notebooks 05, 07)
+13. ``browser_explorer`` the explorer as a page-only HTML/JS block (notebooks 05, 07)
 """
 
 from helpers import tensorflow_log as _tensorflow_log
