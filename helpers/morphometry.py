@@ -78,7 +78,7 @@ UNITS = {"thickness": "px", "length": "px", "slant": "degrees", "width": "px", "
 SCALE = 4  # upscaling factor for sub-pixel measurement (Morpho-MNIST's default)
 THRESHOLD = 0.5  # binarise at this fraction of each digit's intensity range
 BOUND_FRAC = 0.02  # share of the ink left out of the bounding parallelogram, per direction
-CHUNK = 128  # digits per pass: the upscaled chunk (6 MB) stays in cache
+CHUNK = 64  # digits per pass: a chunk's arrays (about 8 MB) stay in a core's caches
 _SEED = 42  # Morpho-MNIST's seed for the medial axis' random tie-break
 
 _H, _W = (SCALE * s for s in IMAGE_SHAPE)
@@ -156,22 +156,25 @@ def _operators(dtype=np.float32):
 
 
 @lru_cache(maxsize=None)
-def _blur_bands(dtype=np.float32, block: int = 28):
-    """The Gaussian in blocks of output rows, each with the band of input rows it reads."""
+def _blur_bands(dtype=np.float32, gain: float = 1.0, block: int = 28):
+    """The Gaussian in blocks of output rows, each with the band of input rows it reads.
+
+    The horizontal blocks are multiplied by ``gain`` (255 for the grey levels of _hires).
+    """
     g = _operators(dtype)[2]
     bands = []
     for a in range(0, _H, block):
         used = np.flatnonzero(np.any(g[a:a + block] != 0, axis=0))
         lo, hi = int(used[0]), int(used[-1]) + 1
         part = np.ascontiguousarray(g[a:a + block, lo:hi])
-        bands.append((a, a + block, lo, hi, part, np.ascontiguousarray(part.T)))
+        bands.append((a, a + block, lo, hi, part, np.ascontiguousarray(part.T * dtype(gain))))
     return bands
 
 
-def _blur(v: np.ndarray) -> np.ndarray:
-    """The Gaussian of pyramid_expand / pyramid_reduce on (n, 112, 112), as banded matrix products."""
+def _blur(v: np.ndarray, gain: float = 1.0) -> np.ndarray:
+    """``gain`` x the Gaussian of pyramid_expand / pyramid_reduce on (n, 112, 112), as banded products."""
     n = len(v)
-    bands = _blur_bands(v.dtype.type)
+    bands = _blur_bands(v.dtype.type, gain)
     tall = np.empty_like(v)
     for a, b, lo, hi, part, _ in bands:
         tall[:, a:b] = np.matmul(part, v[:, lo:hi])  # vertical
@@ -190,12 +193,14 @@ def _hires(x: np.ndarray, quantized: np.ndarray) -> np.ndarray:
     # resize clips to each image's own range before the smoothing
     np.maximum(v, x.min(axis=(1, 2))[:, None, None], out=v)
     np.minimum(v, x.max(axis=(1, 2))[:, None, None], out=v)
-    up = _blur(v)
-    up *= 255.0
-    if quantized.any():
-        # Morpho-MNIST casts the upscaled uint8 digit back to uint8. The offset absorbs
-        # float32 rounding (chosen on 1,000 test digits: no difference from float64 left)
-        up[quantized] = np.floor(up[quantized] + 3e-5)
+    up = _blur(v, 255.0)
+    # Morpho-MNIST casts the upscaled uint8 digit back to uint8. The offset absorbs
+    # float32 rounding (chosen on 1,000 test digits: no difference from float64 left)
+    if quantized.all():
+        up += np.float32(3e-5)
+        np.floor(up, out=up)
+    elif quantized.any():
+        up[quantized] = np.floor(up[quantized] + np.float32(3e-5))
     return up
 
 
@@ -289,8 +294,9 @@ def _ink_distances(flat: np.ndarray, n: int) -> np.ndarray:
     run_len = np.diff(np.append(start_at, n_ink))
     first = col[start_at]
     last = first + run_len - 1
-    first = np.where(first > 0, first - 1, -_FAR)  # the background pixel left of the run
-    last = np.where(last < _W - 1, last + 1, _FAR)  # and right of it
+    nowhere = 1 << 20  # a run that touches the image's edge has no background on that side
+    first = np.where(first > 0, first - 1, -nowhere)  # the background pixel left of the run
+    last = np.where(last < _W - 1, last + 1, nowhere)  # and right of it
     across = np.minimum(col - np.repeat(first, run_len), np.repeat(last, run_len) - col)
     np.minimum(across, _FAR, out=across)
     # squared horizontal distances, with sentinel rows above and below each digit (and a

@@ -33,12 +33,19 @@ def render_bar(width: float, height: float, degrees: float, size: int = 28, supe
 
 
 def synthetic_digits() -> np.ndarray:
-    """Digit-like glyphs (a 7, a 1, a 4, an L) on the 1/255 grid, like MNIST files."""
+    """Eight digit-like glyphs (7, 1, 4, L, 0, 2, a slanted 1, a bold 7) on the 1/255 grid, like MNIST files."""
+    angles = np.linspace(0, 2 * np.pi, 25)
+    ring = [(14 + 5 * np.cos(a), 14 + 8 * np.sin(a), 14 + 5 * np.cos(b), 14 + 8 * np.sin(b))
+            for a, b in zip(angles[:-1], angles[1:])]
     glyphs = [
         render_strokes([(8, 6, 20, 6), (20, 6, 12, 23)], 2.5),
         render_strokes([(15, 5, 13, 23)], 2.5),
         render_strokes([(17, 5, 8, 17), (8, 17, 21, 17), (17, 5, 17, 23)], 2.5),
         render_strokes([(10, 5, 10, 22), (10, 22, 20, 22)], 3.0),
+        render_strokes(ring, 2.2),
+        render_strokes([(9, 8, 14, 5), (14, 5, 19, 9), (19, 9, 9, 22), (9, 22, 20, 22)], 2.5),
+        render_strokes([(18, 5, 10, 23)], 3.0),
+        render_strokes([(8, 6, 20, 6), (20, 6, 12, 23)], 4.0),
     ]
     return np.round(np.stack(glyphs) * 255) / 255
 
@@ -159,8 +166,22 @@ def test_upscaling_is_pyramid_expand(digits):
         np.testing.assert_allclose(hires[i], expected, atol=2e-3)
 
 
-def test_skeleton_and_distances_are_medial_axis_per_digit(digits):
-    tiles, ink = _binary(digits[:12])
+def awkward_shapes() -> np.ndarray:
+    """A disc 18 px across (distances far beyond the tiles' margins), ink cut by the image border,
+    and a page of ink with a hole: the cases where a distance search could leave its digit."""
+    yy, xx = np.mgrid[:28, :28]
+    disc = ((yy - 14) ** 2 + (xx - 13) ** 2 <= 81).astype(np.float32)
+    border = np.zeros((28, 28), np.float32)
+    border[:, :4] = 1
+    border[0, :] = 1
+    page = np.ones((28, 28), np.float32)
+    page[20:23, 5:8] = 0
+    return np.stack([disc, border, page])
+
+
+@pytest.mark.parametrize("kind", ["digits", "awkward shapes"])
+def test_skeleton_and_distances_are_medial_axis_per_digit(digits, kind):
+    tiles, ink = _binary(digits[:12] if kind == "digits" else awkward_shapes())
     flat, dist2, on_skel, counts = mm._skeletons(tiles)
     grid_rows = (flat >> mm._TILE_BITS) & (mm._TILE - 1)
     digit, row, col = flat >> (2 * mm._TILE_BITS), grid_rows - mm._TOP, flat & (mm._TILE - 1)
@@ -182,7 +203,7 @@ def test_the_compiled_thinning_loop_is_found_and_the_fallback_agrees(digits, mon
 
 
 def test_dilation_and_erosion_are_scikit_image_morphology(digits):
-    _, ink = _binary(digits[:4])
+    _, ink = _binary(np.concatenate([digits[:4], awkward_shapes()]))
     for r in (2, 5):
         disk = morphology.disk(r)
         dilated, eroded = mm._within(ink, r), ~mm._within(~ink, r)
