@@ -29,29 +29,42 @@ area       px^2     number of ink pixels of the binary image (the ink), in origi
 ========== ======== =====================================================================
 
 :func:`measure` returns :class:`Morphometrics` (one float64 array per
-attribute; ``.table()`` stacks them into an (N, 6) array in
-:data:`ATTRIBUTES` order). A blank image (no contrast at all) gets NaN
-everywhere and one warning counts them.
+attribute; ``.table()`` or ``np.asarray`` stacks them into an (N, 6) array
+in :data:`ATTRIBUTES` order). A blank image (no contrast at all) gets NaN
+everywhere and one warning counts them; Morpho-MNIST would binarise it to a
+page of ink.
 
-Agreement with Morpho-MNIST. The skeleton is scikit-image's medial axis,
-including its random tie-break (seed 42) replayed per digit, so the results
-are those of Morpho-MNIST's ``measure_image`` up to floating-point rounding.
-Like Morpho-MNIST, the upscaled image is rounded down to whole grey levels
-for digits stored as uint8 (MNIST files) and left in floating point for
-model samples: here, images whose pixels are all multiples of 1/255 take the
-first path (pass ``quantized`` to choose). Against Morpho-MNIST's own code
-run on this machine, on the first 1,000 MNIST test digits (uint8, as
-Morpho-MNIST reads them): area, length and thickness identical (to 1e-12),
-slant within 0.001 degrees, width and height within 0.001 px. Digits are
-measured in chunks tiled into one image with blank borders, on up to 4
-threads; the result of each digit does not depend on the rest of its batch.
+Speed. Digits are measured in chunks of 64, tiled into one image with
+blank margins, so that one distance search, one sort and one pass of
+scikit-image's compiled thinning loop serve the whole chunk; chunks run on
+up to 4 threads. On this 2-core machine: about 4,400 digits per second per
+thread (CPU time), 5,000 to 7,000 with both cores, against 38 for
+Morpho-MNIST's ``measure_image``. The result of a digit does not depend on
+the rest of its batch.
+
+Agreement with Morpho-MNIST, whose code was run beside this one on the
+same machine. The skeleton is scikit-image's medial axis with its random
+tie-break (seed 42) replayed digit by digit, so the results are Morpho-MNIST's
+up to floating-point rounding. Like Morpho-MNIST, the upscaled image is
+rounded down to whole grey levels for digits stored as uint8 (MNIST files)
+and kept in floating point for model samples; here images whose pixels are
+all multiples of 1/255 take the first path (``quantized`` chooses). On the
+first 3,000 MNIST test digits (uint8, as Morpho-MNIST reads them): length
+and thickness identical (to 1e-12), area identical for 2,999 (one differs
+by one upscaled pixel, 1/16 px^2, that float32 puts 3e-5 grey levels across
+the threshold), slant within 0.001 degrees, width and height within 0.001
+px (float32 moment sums); correlation 1.000000 for every attribute. On float images (test digits as floats, smoothed digits) the
+largest difference is 1e-5. The perturbations agree to one grey level:
+thinning identical on 300 test digits, thickening 0.7% of pixels one level
+apart (Morpho-MNIST's float64 rounding leaves some saturated pixels at 254).
 
 Counterfactuals with known answers, Morpho-MNIST's global perturbations:
 :func:`thicken` and :func:`thin` dilate or erode the upscaled binary digit
 with a disc whose radius is ``amount`` times half its own measured
-thickness, :func:`shear` slants it by a given angle, :func:`stretch` and
-:func:`scale` change its width or its size; each is then downscaled back to
-28 x 28 grey levels (Gaussian, bicubic) as Morpho-MNIST does.
+thickness; :func:`shear` slants it by a given angle (Morpho-MNIST's SetSlant
+aimed at arctan(tan(binary slant) + tan(angle))), :func:`stretch` changes its
+width along its slant (SetWidth), :func:`scale` its size. Each is then
+downscaled back to 28 x 28 grey levels as Morpho-MNIST does.
 """
 
 from __future__ import annotations
@@ -113,6 +126,10 @@ class Morphometrics:
 
     def __len__(self) -> int:
         return len(self.thickness)
+
+    def __array__(self, dtype=None, copy=None):
+        table = self.table()
+        return table if dtype is None else table.astype(dtype)
 
     def __getitem__(self, key):
         if isinstance(key, str):
@@ -555,7 +572,8 @@ def measure(images, *, quantized: bool | None = None, workers: int | None = None
     and keeps other images in floating point, as it does for model samples;
     True or False forces one path for all. ``workers``: threads (default:
     the machine's cores, up to 4); the results do not depend on it. Blank
-    images (no contrast) get NaN and one warning with their count.
+    images (no contrast) get NaN and one warning with their count; an empty
+    batch gives empty arrays.
     """
     x = check_images(images, name="images")
     q = _quantized(x, quantized)

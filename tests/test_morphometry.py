@@ -261,6 +261,7 @@ def test_result_type(digits):
         np.testing.assert_array_equal(m[name], getattr(m, name))
         assert name in mm.UNITS
     assert m.table(("slant", "area")).shape == (5, 2)
+    np.testing.assert_array_equal(np.asarray(m), m.table())
     np.testing.assert_array_equal(m[[0, 2]].table(), m.table()[[0, 2]])
     np.testing.assert_array_equal(mm.Morphometrics.from_table(m.table()).table(), m.table())
     assert m.as_dict().keys() == set(mm.ATTRIBUTES)
