@@ -316,7 +316,11 @@ class BiGAN(keras.Model):
     def decode(self, z: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """G(z): codes (N, latent_dim) -> images (N, 28, 28) in [0, 1]."""
         z = check_codes(z, self.latent_dim)
-        return np.clip(self._batched(self.generator, z, batch_size, (28, 28)), 0.0, 1.0)
+        images = self._batched(self.generator, z, batch_size, (28, 28))
+        if not np.all(np.isfinite(images)):
+            raise ValueError(f"decode: codes as large as {np.abs(z).max():.3g} overflow the generator; "
+                             "pass codes of ordinary size (the prior N(0, I) puts almost all within a few units of 0).")
+        return np.clip(images, 0.0, 1.0)
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """n images G(z) with z drawn from the prior N(0, I) (numpy generator ``seed``)."""

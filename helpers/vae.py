@@ -58,6 +58,14 @@ def dense_forward_flops(units: list[int]) -> int:
     return sum(2 * a * b for a, b in zip(units[:-1], units[1:]))
 
 
+def check_decoder_output(images: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Decoded images, or a ValueError when finite but huge codes overflowed the network into NaN."""
+    if not np.all(np.isfinite(images)):
+        raise ValueError(f"decode: codes as large as {np.abs(z).max():.3g} overflow the decoder; "
+                         "pass codes of ordinary size (the prior puts almost all of them within a few units of 0).")
+    return images
+
+
 # --- the model --------------------------------------------------------------------
 def _inference_call(net, t):
     """``net(t)`` in inference mode; wrapped in a tf.function by :meth:`VAE._graph`."""
@@ -216,7 +224,8 @@ class VAE(keras.Model):
         z = check_codes(z, self.latent_dim, name="decode")
         run = self._graph("decoder")
         out = [ops.convert_to_numpy(ops.sigmoid(run(z[i: i + batch_size]))) for i in range(0, len(z), batch_size)]
-        return np.concatenate(out) if out else np.zeros((0, 28, 28), np.float32)
+        images = np.concatenate(out) if out else np.zeros((0, 28, 28), np.float32)
+        return check_decoder_output(images, z)
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """Decode n codes drawn from the prior N(0, I)."""
