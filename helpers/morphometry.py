@@ -479,12 +479,17 @@ def _shape_moments(hires: np.ndarray):
 
 # --- the public functions ---------------------------------------------------------------------------
 
+def _check_quantized(quantized):
+    if quantized is not None and not isinstance(quantized, (bool, np.bool_)):
+        raise TypeError(f"quantized must be True, False or None (decide per image), got {quantized!r}.")
+    return quantized
+
+
 def _quantized(x: np.ndarray, quantized) -> np.ndarray:
-    if quantized is None:
+    """Per image: take Morpho-MNIST's uint8 path? (None: when every pixel is a multiple of 1/255.)"""
+    if _check_quantized(quantized) is None:
         levels = x * np.float32(255)
         return np.all(np.abs(levels - np.rint(levels)) < 1e-3, axis=(1, 2))
-    if not isinstance(quantized, (bool, np.bool_)):
-        raise TypeError(f"quantized must be True, False or None (decide per image), got {quantized!r}.")
     return np.full(len(x), bool(quantized))
 
 
@@ -577,9 +582,9 @@ def measure(images, *, quantized: bool | None = None, workers: int | None = None
     batch gives empty arrays.
     """
     x = check_images(images, name="images")
-    q = _quantized(x, quantized)
+    _check_quantized(quantized)
     workers = _check_workers(workers)
-    parts = _in_chunks(_measure_chunk, len(x), workers, x, q)
+    parts = _in_chunks(lambda chunk: _measure_chunk(chunk, _quantized(chunk, quantized)), len(x), workers, x)
     table = np.concatenate(parts) if parts else np.zeros((0, len(ATTRIBUTES)))
     n_blank = int(np.isnan(table[:, 0]).sum())
     if n_blank:
@@ -668,8 +673,8 @@ def _perturb_chunk(x: np.ndarray, quantized: np.ndarray, change) -> np.ndarray:
 
 def _perturb(images, change) -> np.ndarray:
     x = check_images(images, name="images")
-    q = _quantized(x, None)
-    parts = _in_chunks(lambda xc, qc: _perturb_chunk(xc, qc, change), len(x), _check_workers(None), x, q)
+    work = lambda chunk: _perturb_chunk(chunk, _quantized(chunk, None), change)  # noqa: E731
+    parts = _in_chunks(work, len(x), _check_workers(None), x)
     return np.concatenate(parts) if parts else np.zeros((0, *IMAGE_SHAPE), np.float32)
 
 
