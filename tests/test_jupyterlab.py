@@ -12,8 +12,8 @@ explorer (found by its "alpha" slider and "model" menu, not by cell index):
   of them change both the digit and the judged bars drawn in it;
 - choosing another model in the menu changes the image;
 - no cell shows an error, the page throws nothing and logs no console error
-  (bar the ones listed in ``lab_harness.HARMLESS_CONSOLE_ERRORS``), and the
-  only request off this machine is the one listed in ``KNOWN_EXTERNAL``.
+  (bar any listed in ``lab_harness.HARMLESS_CONSOLE_ERRORS``), and it makes
+  no request off this machine (bar any listed in ``KNOWN_EXTERNAL``).
 
 Nothing here is timed: the latency per slider move is measured by
 ``python -m benchmarks --only jupyterlab`` with the same harness. Without
@@ -42,13 +42,10 @@ from tools import lab_harness  # noqa: E402
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
 SCREENSHOTS = REPO / "test-artifacts" / "browser"
 
-#: Requests off this machine that the page makes and that are expected, each with its reason.
-#: They are blocked (the test runs offline), and the page works without them.
-KNOWN_EXTERNAL = {
-    "https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css":
-        "matplotlib's to_jshtml player (the explorer's stand-ins) links its button icons from a CDN; "
-        "the player works without them, and the offline HTML pages (tools.export) use a local copy",
-}
+#: Requests off this machine that the page may make, each (a URL) with the reason it is harmless.
+#: They are blocked (the test runs offline). None since notebook 05 dropped its to_jshtml players,
+#: whose HTML linked Font Awesome from a CDN.
+KNOWN_EXTERNAL: dict[str, str] = {}
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

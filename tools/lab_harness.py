@@ -48,8 +48,10 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
-#: Console errors JupyterLab itself prints in a healthy session; each one with the reason it is harmless.
-#: Anything else logged as an error fails the test.
+#: Console errors JupyterLab itself prints in a healthy session, each (a substring) with the reason it
+#: is harmless; anything else logged as an error fails the test. None so far: JupyterLab 4.6 with
+#: ipywidgets 8.1 logs warnings only (a shared-module version notice from jupyterlab-rise, deprecated
+#: shortcut selectors), and warnings are not errors.
 HARMLESS_CONSOLE_ERRORS: dict[str, str] = {}
 
 
@@ -160,6 +162,16 @@ class LabServer:
             raise
         return self
 
+    def api(self, path: str):
+        """GET /api/PATH from the server, as JSON."""
+        with urllib.request.urlopen(f"{self.url}/api/{path}?token={self.token}", timeout=10) as r:
+            return json.load(r)
+
+    def kernel_of(self, name: str) -> dict | None:
+        """The kernel model (id, execution_state...) of notebook NAME's session, or None."""
+        sessions = [s for s in self.api("sessions") if s.get("path", "").endswith(name)]
+        return sessions[0]["kernel"] if sessions else None
+
     def _wait_until_up(self) -> None:
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
@@ -246,6 +258,17 @@ def open_notebook(browser, server: LabServer, name: str = EXPLORER_NOTEBOOK, tim
     monitor = PageMonitor().attach(context, page)
     page.goto(server.notebook_url(name), wait_until="load")
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+    # the server must have started the notebook's kernel: the page's indicator says "idle" before that.
+    # Wait with page.wait_for_timeout, not time.sleep: the monitor's request routing runs in this
+    # thread, so a sleeping thread would hold up the page's own requests (the one starting the kernel).
+    deadline = time.monotonic() + timeout_ms / 1000
+    kernel = server.kernel_of(name)
+    while not (kernel and kernel.get("execution_state") == "idle"):
+        if time.monotonic() > deadline:
+            raise LabError(f"no idle kernel for {name} within {timeout_ms / 1000:.0f} s (kernel: {kernel}):\n"
+                           f"{server.log()[-2000:]}")
+        page.wait_for_timeout(300)
+        kernel = server.kernel_of(name)
     wait_for_kernel_idle(page, timeout_ms)
     return context, page, monitor
 
@@ -282,15 +305,24 @@ def wait_for_kernel_idle(page, timeout_ms: float, settle_s: float = 1.0) -> dict
     raise LabError(f"the kernel was not idle within {timeout_ms / 1000:.0f} s: {state}")
 
 
-def run_all_cells(page, timeout_ms: float = 900_000) -> dict:
-    """Run > Run All Cells from the menu bar, as a reader would; then wait for the kernel to finish."""
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.locator(".lm-Menu-item:visible", has_text="Run All Cells").first.click()
-    # the first cells are queued at once; wait until something is running before waiting for idle
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and kernel_state(page)["running"] == 0:
-        page.wait_for_timeout(100)
-    return wait_for_kernel_idle(page, timeout_ms, settle_s=2.0)
+def run_all_cells(page, timeout_ms: float = 900_000, attempts: int = 3) -> dict:
+    """Run > Run All Cells from the menu bar, as a reader would; then wait for the kernel to finish.
+
+    The menu is tried again (up to ATTEMPTS times) when no cell starts: a click
+    that lands while JupyterLab is still wiring the kernel can be lost.
+    """
+    before = kernel_state(page)
+    for _ in range(attempts):
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.locator(".lm-Menu-item:visible", has_text="Run All Cells").first.click()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            state = kernel_state(page)
+            if state["running"] or state["unrun"] < before["unrun"] or state["status"] == "busy":
+                return wait_for_kernel_idle(page, timeout_ms, settle_s=2.0)
+            page.wait_for_timeout(100)
+        page.keyboard.press("Escape")  # close the menu if it is still open
+    raise LabError(f"Run > Run All Cells started no cell after {attempts} tries: {kernel_state(page)}")
 
 
 CELL_ERRORS = """() => [...document.querySelectorAll(
