@@ -508,6 +508,45 @@ class StyleBoard:
         return lines
 
 
+    def findings(self) -> list[str]:
+        """The notebook's lessons as sentences written from the numbers of this run."""
+        out = []
+        slopes = {m: [d.slope(a, m) for d in self.doses.values() for a in d.moved] for m in DIRECTION_METHODS}
+        mean = {m: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan") for m, v in slopes.items()}
+        out.append("Averaged over the models and the three attributes, one unit of alpha moves the attribute by "
+                   + ", ".join(f"{mean[m]:.2f} SD along the {m} direction" for m in DIRECTION_METHODS)
+                   + " (the probe promised 1).")
+        model, method = self.best()
+        dirs, dose = self.directions[model], self.doses[model]
+        attr = max(MOVED, key=lambda a: dirs[a].probe_r2)
+        out.append(f"A good probe is not a good direction: in {model} the probe predicts {attr} from the code with "
+                   f"R^2 = {dirs[attr].probe_r2:.2f}, yet moving along it changes {attr} by "
+                   f"{dose.slope(attr, 'probe'):.2f} SD per alpha, against {dose.slope(attr, 'quantile'):.2f} along the "
+                   "within-class quantile direction.")
+        summary = {n: min((entanglement_summary(d.side_effects(m)) for m in d.methods if d.available(MOVED[0], m)),
+                          default=float("nan")) for n, d in self.doses.items()}
+        ok = {n: v for n, v in summary.items() if np.isfinite(v)}
+        if ok:
+            low, high = min(ok, key=ok.get), max(ok, key=ok.get)
+            out.append(f"Least entangled: {low} (side effects {ok[low]:.2f} of the intended change, best recipe); most: "
+                       f"{high} ({ok[high]:.2f}); real perturbations of the pixels: "
+                       f"{entanglement_summary(self.real.side_effects()):.2f}.")
+        best_met = {}
+        for name, meth, met, _ in self.ranking():
+            best_met.setdefault(name, (meth, met))
+        full = [f"{n} ({m})" for n, (m, met) in best_met.items() if met == 6]
+        out.append("All six goals (thickness and slant) are met by " + (", ".join(full) if full else "no model")
+                   + "; the others' best: " + ", ".join(f"{n} {met} of 6 ({m})" for n, (m, met) in best_met.items()
+                                                   if met < 6) + ".")
+        kept = {n: d.kept0 for n, d in self.doses.items()}
+        worst = min(kept, key=kept.get)
+        out.append(f"The class survives a style move about as often as it survives reconstruction: the ceiling runs from "
+                   f"{kept[worst]:.0%} ({worst}) to {max(kept.values()):.0%}, and {model}'s {method} direction keeps "
+                   f"{dose.class_kept('thickness', method):.0%} (thickness) and {dose.class_kept('slant', method):.0%} "
+                   "(slant) at +1 SD.")
+        return out
+
+
 def _stratified(y, per_class: int, n_classes: int = 10) -> np.ndarray:
     y = np.asarray(y)
     idx = [np.flatnonzero(y == c)[:per_class] for c in range(n_classes)]

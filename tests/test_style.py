@@ -195,3 +195,14 @@ def test_bad_inputs_are_refused(world):
     x, y = bars(1, 3)
     with pytest.raises(ValueError, match="y"):
         style.dose_response(space, board.directions["bars"], x, y[:3], PositionJudge(), board.scale)
+
+
+def test_findings_quote_the_board(world):
+    _, board = world
+    lines = board.findings()
+    dose = board.doses["bars"]
+    mean_probe = np.nanmean([dose.slope(a, "probe") for a in dose.moved])
+    assert f"{mean_probe:.2f} SD along the probe direction" in lines[0]
+    assert any("bars" in line and "R^2" in line for line in lines)
+    assert any(line.startswith("All six goals") for line in lines)
+    assert any(f"{dose.kept0:.0%}" in line for line in lines)
