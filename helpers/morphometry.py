@@ -586,7 +586,7 @@ def measure(images, *, quantized: bool | None = None, workers: int | None = None
     workers = _check_workers(workers)
     parts = _in_chunks(lambda chunk: _measure_chunk(chunk, _quantized(chunk, quantized)), len(x), workers, x)
     table = np.concatenate(parts) if parts else np.zeros((0, len(ATTRIBUTES)))
-    n_blank = int(np.isnan(table[:, 0]).sum())
+    n_blank = int(np.isnan(table).all(axis=1).sum())
     if n_blank:
         warnings.warn(f"{n_blank} of {len(x)} images are blank (no contrast): their attributes are NaN.",
                       stacklevel=2)
@@ -693,7 +693,7 @@ def _check_amount(amount) -> float:
 
 
 def thicken(images, amount: float = 1.0) -> np.ndarray:
-    """Digits thickened by about ``amount`` times their own thickness (1.0: about twice as thick).
+    """Digits thickened by about ``amount`` times their own thickness (1.0: 1.93 times as thick, median).
 
     Morpho-MNIST's Thickening: the upscaled binary digit dilated with a disc
     of radius floor(amount * 4 * thickness / 2) upscaled pixels, then
@@ -713,12 +713,14 @@ def thicken(images, amount: float = 1.0) -> np.ndarray:
 
 
 def thin(images, amount: float = 0.7) -> np.ndarray:
-    """Digits thinned by about ``amount`` of their own thickness (0.7: to about 30-40% of it).
+    """Digits thinned by about ``amount`` of their own thickness (0.7: to about half, measured).
 
     Morpho-MNIST's Thinning: the upscaled binary digit eroded with a disc of
     radius floor(amount * 4 * thickness / 2) upscaled pixels, then
-    downscaled. Too much thinning can erase a digit (then ``measure`` gives
-    NaN). Returns float32 (N, 28, 28).
+    downscaled (which blurs the stroke back a little: thin(x, 0.7) measures
+    0.55 of the original thickness on test digits, median). Too much
+    thinning can erase a digit (then ``measure`` gives NaN). Returns float32
+    (N, 28, 28).
     """
     amount = _check_amount(amount)
 
