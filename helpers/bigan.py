@@ -532,9 +532,10 @@ def pretrained_bigan(
     """The notebook's BiGAN, loaded from the cache or trained: ``(model, record)``.
 
     ``pure=True`` gives the pure BiGAN (cycle weights 0), cached separately, for
-    comparison. ``overrides`` change single settings of :func:`model_config`
-    (tests use them to train a tiny model). The record holds the per-epoch history, seconds per epoch, train
-    seconds and the mode-collapse check (classes the judge finds per epoch);
+    comparison; it trains for ``config.SETTINGS.pure_bigan_epochs`` unless ``epochs`` is given.
+    ``overrides`` change single settings of :func:`model_config` (tests use them to train a tiny model).
+    The record holds the per-epoch history, seconds per epoch, train seconds and the mode-collapse check
+    (classes the judge finds per epoch);
     ``record["snapshots"]`` holds the fixed-noise samples per epoch, stored in
     ``artifacts/NAME-snapshots-MODE.npz``. The model also carries the record as
     ``model.training_record`` (read by :func:`quality_figures`). The cache
@@ -544,8 +545,9 @@ def pretrained_bigan(
     from .classical import mnist_logistic_regression
 
     name = PURE_NAME if pure else NAME
-    if pure:
-        overrides = dict(overrides, cycle_x_weight=0.0, cycle_z_weight=0.0)
+    if pure:  # the comparison run: shorter unless told otherwise (config.Settings.pure_bigan_epochs)
+        overrides = {"epochs": config.SETTINGS.pure_bigan_epochs, **overrides, "cycle_x_weight": 0.0,
+                     "cycle_z_weight": 0.0}
     cfg = model_config(**overrides)
     snap_path = cache.artifact_path(f"{name}-snapshots", ".npz")
     holder: dict[str, np.ndarray] = {}

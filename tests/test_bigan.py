@@ -366,3 +366,14 @@ def test_quality_figures_reports_every_figure_in_range(tiny_data):
     assert 0.0 <= figures["class_kept"] <= 1.0
     assert 1 <= figures["classes_found"] <= 10 and sum(figures["class_counts"]) == 100
     assert figures["seconds_per_epoch"] == 1.5 and figures["train_seconds"] == 3.0
+
+
+def test_the_pure_bigan_trains_for_the_comparison_run_epochs(tiny_data, isolated_artifacts, monkeypatch):
+    monkeypatch.setattr("helpers.classical.mnist_logistic_regression", lambda data=None: _StubJudge())
+    run = {k: v for k, v in TINY_RUN.items() if k != "epochs"}
+    monkeypatch.setattr(cache.config, "SETTINGS", cache.config.SETTINGS.__class__(
+        **{**cache.config.SETTINGS.__dict__, "pure_bigan_epochs": 2}))
+    pure, record = bigan.pretrained_bigan(tiny_data, pure=True, verbose=False, **run)
+    assert len(record["epoch_seconds"]) == 2
+    _, explicit = bigan.pretrained_bigan(tiny_data, pure=True, verbose=False, retrain=True, **TINY_RUN)
+    assert len(explicit["epoch_seconds"]) == TINY_RUN["epochs"]
