@@ -42,7 +42,7 @@ MOVED = ("thickness", "slant", "width")
 #: so it is reported but left out of the count.
 COUNTED = ("thickness", "slant", "width", "height", "length")
 #: The alpha grid of the dose-response curves (alpha = 1 is +1 SD as predicted by the probe).
-DOSE_ALPHAS = np.array([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0])
+DOSE_ALPHAS = np.array([-2.0, -1.0, 0.0, 0.5, 1.0, 2.0])
 #: Where the judge is asked whether the class survived.
 JUDGED_ALPHAS = (0.0, 1.0, 2.0)
 
@@ -557,13 +557,15 @@ def _stratified(y, per_class: int, n_classes: int = 10) -> np.ndarray:
 
 def evaluate(spaces: Mapping[str, LatentSpace], data: Dataset, judge: Judge, *, probe_digits: int | None = None,
              counterfactual_digits: int | None = None, test_per_class: int | None = None,
-             alphas=DOSE_ALPHAS, verbose: bool = True) -> StyleBoard:
+             alphas=DOSE_ALPHAS, train_values: np.ndarray | None = None, verbose: bool = True) -> StyleBoard:
     """Directions, dose-response, class kept, entanglement and ground truth for every model in ``spaces``.
 
     Sizes default to this mode's settings: the probes see ``probe_digits``
     measured training digits, the counterfactual directions
     ``counterfactual_digits`` perturbed training digits, and every measurement
-    moves ``test_per_class`` held-out test digits of each class.
+    moves ``test_per_class`` held-out test digits of each class. ``train_values``
+    passes the attributes of the first ``probe_digits`` training digits when
+    they are already measured (:func:`measure_table`).
     """
     s = config.SETTINGS
     probe_digits = int(probe_digits or s.style_probe_digits)
@@ -571,7 +573,12 @@ def evaluate(spaces: Mapping[str, LatentSpace], data: Dataset, judge: Judge, *, 
     test_per_class = int(test_per_class or s.style_test_per_class)
     start = time.perf_counter()
     probe_index = np.arange(min(probe_digits, len(data.x_train)))
-    train_values = measure_table(data.x_train[probe_index])
+    if train_values is None:
+        train_values = measure_table(data.x_train[probe_index])
+    train_values = np.asarray(train_values, dtype=np.float64)
+    if train_values.shape != (len(probe_index), len(morphometry.ATTRIBUTES)):
+        raise ValueError(f"train_values: expected the attributes of the first {len(probe_index)} training digits, "
+                         f"shape ({len(probe_index)}, {len(morphometry.ATTRIBUTES)}), got {train_values.shape}.")
     scale = StyleScale.from_table(train_values)
     pairs = counterfactual_pairs(data.x_train[len(data.x_train) - min(counterfactual_digits, len(data.x_train)):])
     test_index = _stratified(data.y_test, test_per_class)
