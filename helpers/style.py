@@ -519,10 +519,12 @@ class StyleBoard:
         model, method = self.best()
         dirs, dose = self.directions[model], self.doses[model]
         attr = max(MOVED, key=lambda a: dirs[a].probe_r2)
-        out.append(f"A good probe is not a good direction: in {model} the probe predicts {attr} from the code with "
-                   f"R^2 = {dirs[attr].probe_r2:.2f}, yet moving along it changes {attr} by "
-                   f"{dose.slope(attr, 'probe'):.2f} SD per alpha, against {dose.slope(attr, 'quantile'):.2f} along the "
-                   "within-class quantile direction.")
+        probe, quantile = dose.slope(attr, "probe"), dose.slope(attr, "quantile")
+        lead = ("A good probe is not a good direction" if probe < quantile - 0.05 else
+                "Here the probe's direction moves about as much as the quantile direction")
+        out.append(f"{lead}: in {model} the probe predicts {attr} from the code with R^2 = "
+                   f"{dirs[attr].probe_r2:.2f}, and moving along it changes {attr} by {probe:.2f} SD per alpha, "
+                   f"against {quantile:.2f} along the within-class quantile direction.")
         summary = {n: min((entanglement_summary(d.side_effects(m)) for m in d.methods if d.available(MOVED[0], m)),
                           default=float("nan")) for n, d in self.doses.items()}
         ok = {n: v for n, v in summary.items() if np.isfinite(v)}
@@ -540,10 +542,10 @@ class StyleBoard:
                                                    if met < 6) + ".")
         kept = {n: d.kept0 for n, d in self.doses.items()}
         worst = min(kept, key=kept.get)
-        out.append(f"The class survives a style move about as often as it survives reconstruction: the ceiling runs from "
-                   f"{kept[worst]:.0%} ({worst}) to {max(kept.values()):.0%}, and {model}'s {method} direction keeps "
-                   f"{dose.class_kept('thickness', method):.0%} (thickness) and {dose.class_kept('slant', method):.0%} "
-                   "(slant) at +1 SD.")
+        out.append(f"Reconstruction alone keeps the class for {kept[worst]:.0%} ({worst}) to {max(kept.values()):.0%} "
+                   f"of the test digits; {model}'s {method} direction keeps {dose.class_kept('thickness', method):.0%} "
+                   f"(thickness) and {dose.class_kept('slant', method):.0%} (slant) at +1 SD, against its ceiling of "
+                   f"{dose.kept0:.0%}.")
         return out
 
 
