@@ -517,3 +517,20 @@ def attribute_directions(
             u = u / n
             vectors[method] = u * sd / float(u @ w)
     return AttributeDirections(attribute, sd, w, r2, vectors, missing)
+
+
+def principal_directions(codes, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """The codes' top ``k`` principal directions (GANSpace, Harkonen et al. 2020): (k, d) unit rows and their SDs.
+
+    Introduced in notebook 07: directions found without any attribute at all,
+    which the notebook then labels by the attribute each one moves most.
+    The sign of each direction is arbitrary (that of the SVD).
+    """
+    codes = np.asarray(codes, dtype=np.float64)
+    if codes.ndim != 2 or len(codes) < 2:
+        raise ValueError(f"codes: expected shape (N >= 2, d), got {codes.shape}.")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= codes.shape[1]:
+        raise ValueError(f"k must be an integer from 1 to the code size {codes.shape[1]}, got {k!r}.")
+    centred = codes - codes.mean(axis=0)
+    _, sv, vt = np.linalg.svd(centred, full_matrices=False)
+    return vt[:k], sv[:k] / np.sqrt(len(codes) - 1)

@@ -179,3 +179,15 @@ def test_latent_space_code_shift_and_directions():
     assert cos(sub.vector("probe"), dirs.vector("probe")) > 0.999
     with pytest.raises(ValueError, match="x_changed"):
         space.code_shift(x, x[:3])
+
+
+def test_principal_directions_find_the_widest_axes():
+    rng = np.random.default_rng(0)
+    codes = rng.standard_normal((5000, 4)) * np.array([5.0, 0.5, 2.0, 1.0])
+    axes, sds = latent.principal_directions(codes, k=2)
+    assert abs(axes[0] @ np.eye(4)[0]) > 0.999 and abs(axes[1] @ np.eye(4)[2]) > 0.99
+    assert sds == pytest.approx([5.0, 2.0], rel=0.05)
+    with pytest.raises(ValueError, match="k must"):
+        latent.principal_directions(codes, k=5)
+    with pytest.raises(ValueError, match="codes"):
+        latent.principal_directions(codes[0])

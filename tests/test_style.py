@@ -206,3 +206,16 @@ def test_findings_quote_the_board(world):
     assert any("bars" in line and "R^2" in line for line in lines)
     assert any(line.startswith("All six goals") for line in lines)
     assert any(f"{dose.kept0:.0%}" in line for line in lines)
+
+
+def test_principal_axes_are_labelled_by_what_they_move(world):
+    space, board = world
+    x, _ = bars(2, 5)
+    rows = style.principal_axes(space, x, board.scale, k=3)
+    assert [r["component"] for r in rows] == [1, 2, 3]
+    # The widest code axis is the class position (7 to 20.5 px), which moves no counted attribute much;
+    # the next two are slant (+-12 degrees = 1.2 code units) and thickness: each is named for its own attribute.
+    labels = {r["moves most"] for r in rows[1:]}
+    assert "slant" in labels
+    for r in rows:
+        assert abs(r["by (SD per component SD)"]) >= abs(r["by"])
