@@ -340,6 +340,7 @@ class InterpolationExplorer:
             raise ValueError(f"sample_class: no test digit of class {sample_class} in y_test; pass sample_class= one "
                              f"of {np.unique(self.y_test).tolist()}.")
         self._code_cache: dict[tuple[str, int], np.ndarray] = {}
+        self._tracks: dict[tuple, dict] = {}  # slider steps decoded per settings: see _track
         self._quiet = False  # set while one change adjusts other controls: update once, at the end
         self.timings: list[float] = []
         self.probabilities = np.zeros(10)
@@ -403,6 +404,36 @@ class InterpolationExplorer:
         image = space.decode(z)
         return image[0], _probabilities(self.judge, image)[0]
 
+    def _step_index(self, alpha: float) -> int | None:
+        """Which of the slider's steps ALPHA is (a reader can only reach those), or None if it is none."""
+        slider = self.alpha_slider
+        k = round((alpha - slider.min) / slider.step)
+        return k if abs(slider.min + k * slider.step - alpha) < 1e-9 else None
+
+    def _track(self) -> dict:
+        """Every slider step of the current settings, decoded and judged in one batch.
+
+        A move then costs a lookup and one small PNG (drawn once per step and
+        kept), not a decode and a judge call: the kernel gives the browser its
+        image sooner, and competes less for the CPU with the server and the
+        browser while it does. Built when model, sample, axis or classes change;
+        the last few are kept.
+        """
+        slider = self.alpha_slider
+        settings = (self.model_menu.value, self.sample_box.value, self.attribute or (self.a_menu.value, self.b_menu.value),
+                    slider.min, slider.max, slider.step)
+        track = self._tracks.pop(settings, None)
+        if track is None:
+            steps = round((slider.max - slider.min) / slider.step)
+            alphas = (slider.min + slider.step * np.arange(steps + 1)).astype(np.float32)
+            code = self._code(self.model_menu.value, self.sample_box.value)
+            images = self.spaces[self.model_menu.value].decode(code[None] + alphas[:, None] * self.direction()[None])
+            track = {"images": images, "probs": _probabilities(self.judge, images), "pngs": {}}
+        self._tracks[settings] = track  # most recent last
+        while len(self._tracks) > 8:
+            self._tracks.pop(next(iter(self._tracks)))
+        return track
+
     # --- reacting to the controls
     def _on_model(self, change=None) -> None:
         """A model has its own attribute axes: offer them, keep the axis when the new model has it."""
@@ -457,12 +488,20 @@ class InterpolationExplorer:
         if attribute is None and a == b:
             self.message.value = "<b>Pick two different classes</b>: the vector z_a - z_b is zero when a = b."
             return 0.0
-        image, probs = self.frame()
+        alpha = self.alpha_slider.value
+        step = self._step_index(alpha)
         highlight, caption = self._highlight()
-        png = frame_png(image, probs, highlight, caption)
+        if step is None:  # set from code between two steps: computed on its own
+            image, probs = self.frame()
+            png = frame_png(image, probs, highlight, caption)
+        else:
+            track = self._track()
+            image, probs = track["images"][step], track["probs"][step]
+            png = track["pngs"].get(step)
+            if png is None:
+                png = track["pngs"][step] = frame_png(image, probs, highlight, caption)
         idx = self.sample_box.value
         own = int(self.y_test[idx])
-        alpha = self.alpha_slider.value
         if attribute is None:
             text = (f"test #{idx} (a {own}) moved {b} &rarr; {a}, alpha {alpha:+.2f}: "
                     f"p({a}) = {probs[a]:.2f}, p({b}) = {probs[b]:.2f}, judged {int(np.argmax(probs))}")

@@ -343,3 +343,26 @@ def test_stand_ins_keep_their_positional_signature(toy):
     assert len(fig.axes) == 6
     with pytest.raises(TypeError, match="alphas is required"):
         widgets.small_multiples(space, x[:1], a=1, b=2, judge=toy_judge)
+
+
+def test_slider_steps_are_decoded_in_one_batch_and_match_the_direct_frame(toy, monkeypatch):
+    """A slider move looks its frame up; model, sample or classes changing decodes all steps again, once."""
+    space, x, y = toy
+    calls = []
+    decode = space.decode
+    monkeypatch.setattr(space, "decode", lambda z: calls.append(len(z)) or decode(z))
+    explorer = widgets.InterpolationExplorer({"linear": space}, x, y, toy_judge, alpha_range=(-1.0, 2.0))
+    assert calls == [61]  # -1 to 2 in steps of 0.05, in one call
+    for alpha in (0.5, 1.25, -0.35, 0.5):
+        explorer.alpha_slider.value = alpha
+    assert calls == [61]
+    image, probs = explorer.frame()  # the direct computation, for comparison
+    assert calls == [61, 1]
+    cached = explorer._track()
+    step = explorer._step_index(0.5)
+    np.testing.assert_allclose(cached["images"][step], image, atol=1e-6)
+    np.testing.assert_allclose(explorer.probabilities, probs, atol=1e-9)
+    explorer.sample_box.value = explorer.sample_box.value + 1
+    assert calls == [61, 1, 61]
+    explorer.alpha_slider.value = 0.123  # between steps (set from code): computed on its own
+    assert calls == [61, 1, 61, 1]
