@@ -28,6 +28,7 @@ import hashlib
 import io
 import os
 import sys
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -199,3 +200,26 @@ def test_monitor_catches_page_errors_and_unknown_console_errors(browser, tmp_pat
         context.close()
     assert any("undefinedFunction" in e for e in monitor.errors), monitor.errors
     assert any("something broke" in e for e in monitor.errors), monitor.errors
+
+
+def test_nodelay_config_installs_a_kernel_connection_without_nagle():
+    """The server config the benchmark's TCP_NODELAY row uses is valid jupyter_server configuration."""
+    from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
+    from traitlets.config import Config
+
+    c = Config()
+    exec(compile(lab_harness.NODELAY_CONFIG, "jupyter_server_config.py", "exec"), {"c": c})
+    cls = c.ServerApp.kernel_websocket_connection_class
+    assert issubclass(cls, ZMQChannelsWebsocketConnection)
+
+    class Handler:
+        nodelay = None
+
+        def set_nodelay(self, value):
+            self.nodelay = value
+
+    handler = Handler()
+    with mock.patch.object(ZMQChannelsWebsocketConnection, "connect", return_value="connected"), \
+            mock.patch.object(cls, "websocket_handler", handler):
+        assert cls.__new__(cls).connect() == "connected"  # the parent's connect still runs
+    assert handler.nodelay is True
