@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("matmul", "vae", "bigan", "explorer", "jsexplorer", "jupyterlab", "scoring", "slides", "series")
+SECTIONS = ("matmul", "vae", "bigan", "explorer", "morphometry", "jsexplorer", "jupyterlab", "scoring", "style", "slides", "series")
 
 
 class Results:
@@ -153,6 +153,28 @@ def bench_explorer(res: Results, ctx: dict) -> None:
     res.add("explorer slider latency, 95th percentile", lat["p95_ms"], "ms", "<= 50")
 
 
+def bench_morphometry(res: Results, ctx: dict) -> None:
+    """Notebook 07's measurements: Morpho-MNIST's six attributes of every test digit, timed."""
+    from helpers import morphometry
+
+    x = ctx["data"].x_test
+    morphometry.measure(x[:16])  # builds the upscaling operators once per process
+    rates = {}
+    for workers in (None, 1):
+        best = 0.0
+        for _ in range(3):
+            morphometry._permutation.cache_clear()  # each run as cold as a fresh process
+            start = time.perf_counter()
+            morphometry.measure(x, workers=workers)
+            best = max(best, len(x) / (time.perf_counter() - start))
+        rates[workers] = best
+    threads = morphometry._check_workers(None)
+    res.add("morphometry images per second", rates[None], "images/s", ">= 5000",
+            f"all six attributes of {len(x)} test digits, {threads} threads, best of 3")
+    res.add("morphometry images per second, one thread", rates[1], "images/s",
+            note="Morpho-MNIST's measure_image: 38 images/s on this machine (issue 12)")
+
+
 def bench_jsexplorer(res: Results, ctx: dict) -> None:
     """The explorer in the browser (issue 13): VAE-20d's decoder in the page, 200 slider moves in Chromium."""
     from helpers import browser_explorer, latent, vae
@@ -231,6 +253,44 @@ def bench_scoring(res: Results, ctx: dict) -> None:
     res.add("Frechet distance floor (real train vs real test)", f["frechet_floor"], "")
 
 
+def bench_style(res: Results, ctx: dict) -> None:
+    """Notebook 07: moving held-out digits along style axes, for every model and recipe."""
+    from helpers import judges, lineup, style
+
+    data = ctx["data"]
+    cnn, _ = judges.cnn_judge(data, verbose=0)
+    spaces = lineup.latent_spaces(lineup.contenders(data), data)
+    start = time.perf_counter()
+    board = style.evaluate(spaces, data, cnn, verbose=False)
+    seconds = time.perf_counter() - start
+    f = style.benchmark_figures(board)
+    best = f"{f['best model']}, {f['best method']} direction"
+    res.add("style: best model and recipe", best, "", note="most goals met on thickness and slant, then least entangled")
+    for attr in ("thickness", "slant"):
+        res.add(f"style: {attr} change at alpha = 1 (best)", f[f"{attr} change at alpha=1"], "SD", ">= 0.8", best)
+        res.add(f"style: {attr} class kept at alpha = 1 (best, CNN)", f[f"{attr} class kept at alpha=1"], "",
+                ">= 0.95", best)
+        floor = f[f"{attr} real perturbation side effects"]
+        res.add(f"style: {attr} other attributes move (best)", f[f"{attr} other attributes move"], "SD",
+                f"<= {max(0.25, floor):.2f}", f"real perturbation: {floor:.2f} SD per SD")
+    for attr in style.MOVED:
+        res.add(f"style: {attr} best cosine with the counterfactual direction", f[f"{attr} best cosine with counterfactual"],
+                "", ">= 0.8", f"{f['best model']}, {f[f'{attr} best cosine method']} direction")
+    for name, dose in board.doses.items():
+        for method in dose.methods:
+            for attr in style.MOVED:
+                if not dose.available(attr, method):
+                    res.add(f"  {name}, {method}, {attr}", "n/a", "",
+                            note=board.directions[name][attr].missing.get(method, ""))
+                    continue
+                cos = board.directions[name][attr].cosine(method, "counterfactual")
+                res.add(f"  {name}, {method}, {attr}",
+                        f"{dose.change_at(attr, method):+.2f} SD; kept {dose.class_kept(attr, method):.2f}; "
+                        f"others {dose.side_effect(attr, method):.2f} SD; cos {cos:.2f}", "",
+                        note="change at alpha = 1; class kept (CNN); other attributes; cosine with counterfactual")
+    res.add("style: measurement seconds (models loaded)", seconds, "s")
+
+
 def bench_slides(res: Results, ctx: dict) -> None:
     """Decks a presenter can use (issue 13): every slide of every `make slides` deck, measured in Chromium."""
     from tools import slide_fit
@@ -263,8 +323,9 @@ def bench_series(res: Results, ctx: dict) -> None:
 
 
 BENCHES = {"matmul": bench_matmul, "vae": bench_vae, "bigan": bench_bigan,
-           "explorer": bench_explorer, "jsexplorer": bench_jsexplorer,
+           "explorer": bench_explorer, "morphometry": bench_morphometry, "jsexplorer": bench_jsexplorer,
            "jupyterlab": bench_jupyterlab, "scoring": bench_scoring,
+           "style": bench_style,
            "slides": bench_slides, "series": bench_series}
 
 
