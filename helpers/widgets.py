@@ -314,9 +314,10 @@ class InterpolationExplorer:
 
     Each move draws the digit and the ten bars into one PNG (:func:`frame_png`)
     and sends it with the text line: two widget messages instead of a dozen,
-    which is what the browser's latency is made of. Codes of the chosen sample
-    are cached per model: a slider move costs one decode, one judge call and
-    the image.
+    which is what the browser's latency is made of. All slider steps of the
+    current settings are decoded and judged in one batch when the settings
+    change (:meth:`_track`), so a slider move costs a lookup and, the first
+    time a step is shown, one small PNG.
     """
 
     def __init__(self, spaces: Mapping[str, LatentSpace], x_test, y_test, judge: ProbaFn,
