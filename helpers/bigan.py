@@ -30,9 +30,9 @@ import tensorflow as tf
 from keras import layers, ops
 
 from . import cache, config
-from .data import (Dataset, as_dataset, check_count, check_images, check_labels, check_positive, check_settings,
-                   load_mnist, random_generator, shuffled_batches)
-from .interface import check_codes
+from .data import (Dataset, as_dataset, check_count, check_images, check_labels, check_memory, check_number,
+                   check_numbers, check_positive, check_settings, load_mnist, random_generator, shuffled_batches)
+from .interface import check_codes, check_model
 
 #: Cache stem of the final model, and of the pure-BiGAN comparison model.
 NAME = "bigan"
@@ -69,6 +69,18 @@ JUDGED_SAMPLES = 1000
 MIN_CLASS_SHARE = 0.01
 
 
+def _check_layers(latent_dim, hidden) -> tuple[int, tuple[int, ...]]:
+    """A positive latent size and a list of positive layer widths, or a clear error."""
+    latent_dim = check_count(latent_dim, name="latent_dim", minimum=1)
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, (list, tuple)):
+        raise TypeError(f"hidden must be a list of layer widths such as (256, 256), got {hidden!r}.")
+    hidden = tuple(check_count(u, name="hidden entry", minimum=1) for u in hidden)
+    widths = [784 + latent_dim, *hidden, 784 + latent_dim]
+    check_memory(4.0 * 4 * sum(a * b for a, b in zip(widths[:-1], widths[1:])), name="latent_dim and hidden",
+                 what="a network of these sizes")
+    return latent_dim, hidden
+
+
 def _mlp(inputs, hidden, name, activation_out=None, units_out=None, dropout=0.0, batchnorm=False):
     h = inputs
     for i, units in enumerate(hidden):
@@ -85,6 +97,9 @@ def _mlp(inputs, hidden, name, activation_out=None, units_out=None, dropout=0.0,
 
 def build_generator(latent_dim: int, hidden=(256, 256), batchnorm: bool = True) -> keras.Model:
     """G: z (latent_dim) -> image (28, 28) in [0, 1] (sigmoid, matching the data)."""
+    latent_dim, hidden = _check_layers(latent_dim, hidden)
+    if not isinstance(batchnorm, (bool, np.bool_)):
+        raise TypeError(f"batchnorm must be True or False, got {batchnorm!r}.")
     z = keras.Input((latent_dim,), name="z")
     h = _mlp(z, hidden, "g", activation_out="sigmoid", units_out=28 * 28, batchnorm=batchnorm)
     x = layers.Reshape((28, 28), name="g_image")(h)
@@ -93,6 +108,7 @@ def build_generator(latent_dim: int, hidden=(256, 256), batchnorm: bool = True) 
 
 def build_encoder(latent_dim: int, hidden=(256, 256)) -> keras.Model:
     """E: image (28, 28) -> code (latent_dim), linear output (the prior is N(0, I))."""
+    latent_dim, hidden = _check_layers(latent_dim, hidden)
     x = keras.Input((28, 28), name="x")
     h = layers.Flatten(name="e_flat")(x)
     z = _mlp(h, hidden, "e", units_out=latent_dim)
@@ -101,6 +117,10 @@ def build_encoder(latent_dim: int, hidden=(256, 256)) -> keras.Model:
 
 def build_discriminator(latent_dim: int, hidden=(256, 256), dropout: float = 0.5) -> keras.Model:
     """D: (image, code) -> one logit. Each input gets its own first layer, then a joint MLP."""
+    latent_dim, hidden = _check_layers(latent_dim, hidden)
+    if not hidden:
+        raise ValueError("hidden needs at least one layer size for the discriminator.")
+    _check_fraction(dropout, "dropout", 1.0)
     x = keras.Input((28, 28), name="x")
     z = keras.Input((latent_dim,), name="z")
     hx = layers.Flatten(name="d_flat")(x)
@@ -154,6 +174,7 @@ class BiGAN(keras.Model):
                 raise TypeError(f"{key} must be a list of layer widths such as (256, 256), got {hidden!r}.")
             for units in hidden:
                 check_count(units, name=f"{key} entry", minimum=1)
+            _check_layers(latent_dim, hidden)
         _check_fraction(label_smoothing, "label_smoothing", 0.5)
         _check_fraction(d_dropout, "d_dropout", 1.0)
         for key, value in (("instance_noise", instance_noise), ("cycle_x_weight", cycle_x_weight),
@@ -311,11 +332,13 @@ class BiGAN(keras.Model):
     def encode(self, x: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """E(x): images (N, 28, 28) or (N, 784) in [0, 1] -> codes (N, latent_dim)."""
         x = check_images(x)
+        batch_size = check_count(batch_size, name="batch_size", minimum=1)
         return self._batched(self.encoder, x, batch_size, (self.latent_dim,))
 
     def decode(self, z: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """G(z): codes (N, latent_dim) -> images (N, 28, 28) in [0, 1]."""
         z = check_codes(z, self.latent_dim)
+        batch_size = check_count(batch_size, name="batch_size", minimum=1)
         images = self._batched(self.generator, z, batch_size, (28, 28))
         if not np.all(np.isfinite(images)):
             raise ValueError(f"decode: codes as large as {np.abs(z).max():.3g} overflow the generator; "
@@ -330,6 +353,7 @@ class BiGAN(keras.Model):
         """n codes from the prior N(0, I), float32 (n, latent_dim)."""
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n must be a positive int, got {n!r}.")
+        check_memory(4.0 * n * (self.latent_dim + 2 * 784), name="n", what=f"{n:,} samples")
         rng = random_generator(seed)
         return rng.standard_normal((int(n), self.latent_dim)).astype(np.float32)
 
@@ -361,12 +385,18 @@ def judged_labels(images: np.ndarray, judge) -> np.ndarray:
 
 def class_counts(images: np.ndarray, judge, n_classes: int = 10) -> np.ndarray:
     """How many images the judge gives to each class."""
-    return np.bincount(judged_labels(images, judge).astype(np.int64), minlength=n_classes)
+    n_classes = check_count(n_classes, name="n_classes", minimum=1)
+    check_memory(8.0 * n_classes, name="n_classes", what=f"{n_classes:,} class counts")
+    labels = check_labels(judged_labels(images, judge), n_classes=n_classes, name="judged labels")
+    return np.bincount(labels, minlength=n_classes)
 
 
 def classes_found(counts: np.ndarray, min_share: float = MIN_CLASS_SHARE) -> int:
     """Classes given to at least ``min_share`` of the samples (the mode-collapse check)."""
-    counts = np.asarray(counts)
+    counts = check_numbers(counts, name="counts", ndim=1, what="class counts (n_classes,)")
+    if np.any(counts < 0) or np.any(counts != np.round(counts)):
+        raise ValueError(f"counts must be non-negative whole numbers (from class_counts), got {counts.tolist()}.")
+    min_share = check_number(min_share, name="min_share", low=0.0, high=1.0)
     return int((counts >= max(1, math.ceil(min_share * counts.sum()))).sum())
 
 
@@ -381,7 +411,7 @@ def knn_accuracy(
     """
     checked = []
     for name, codes in (("train_codes", train_codes), ("test_codes", test_codes)):
-        codes = np.asarray(codes, np.float32)
+        codes = check_numbers(codes, name=name, finite=False, what="codes (N, d) or images").astype(np.float32)
         if codes.ndim < 2 or len(codes) == 0:
             raise ValueError(f"{name}: expected a non-empty (N, d) array of codes (or images), got shape {codes.shape}.")
         if not np.all(np.isfinite(codes)):
@@ -469,7 +499,20 @@ def model_config(settings=None, **overrides) -> dict[str, Any]:
             raise TypeError(f"unknown BiGAN setting {k!r}; known settings: {known}.")
     train.setdefault("epochs", settings.bigan_epochs)
     train.setdefault("seed", 0)
+    _check_training(train, "")
     return dict(architecture=arch, training=train)
+
+
+def _check_training(train: dict[str, Any], prefix: str) -> None:
+    """The BiGAN's training settings, each named as ``prefix['key']`` (or plainly) when wrong."""
+    def name(key):
+        return f"{prefix}['{key}']" if prefix else key
+
+    for key in ("batch_size", "epochs"):
+        check_count(train[key], name=name(key), minimum=1)
+    check_count(train["seed"], name=name("seed"))
+    check_positive(train["learning_rate"], name=name("learning_rate"))
+    _check_fraction(train["beta_1"], name("beta_1"), 1.0)
 
 
 def train_bigan(
@@ -489,11 +532,7 @@ def train_bigan(
     unknown = sorted(set(arch) - set(ARCHITECTURE))
     if unknown:
         raise ValueError(f"cfg['architecture']: unknown settings {unknown}; known: {sorted(ARCHITECTURE)}.")
-    for key in ("batch_size", "epochs"):
-        check_count(train[key], name=f"cfg['training']['{key}']", minimum=1)
-    check_count(train["seed"], name="cfg['training']['seed']")
-    check_positive(train["learning_rate"], name="cfg['training']['learning_rate']")
-    _check_fraction(train["beta_1"], "cfg['training']['beta_1']", 1.0)
+    _check_training(train, "cfg['training']")
     if isinstance(x_train, Dataset) or (isinstance(x_train, tuple) and len(x_train) == 2):
         x_train = as_dataset(x_train, name="x_train").x_train  # a whole data set: train on its training images
     x_train = check_images(x_train, name="x_train")
@@ -585,7 +624,9 @@ def quality_figures(
     - ``classes_found``: classes the judge finds among ``n_samples`` samples (>= 1 % each);
     - ``seconds_per_epoch`` / ``train_seconds``: from the training record (NaN if unknown).
     """
+    check_model(model)
     data = as_dataset(data)
+    n_samples = check_count(n_samples, name="n_samples", minimum=1)
     codes_train = model.encode(data.x_train)
     codes_test = model.encode(data.x_test)
     recon = model.decode(codes_test)

@@ -39,8 +39,12 @@ from . import config
 def artifact_path(name: str, suffix: str, mode: str | None = None) -> Path:
     """``artifacts/NAME-MODE.SUFFIX``: quick and full runs never share a file."""
     mode = mode or config.MODE
-    if not name or "/" in name or os.sep in name:
+    if not isinstance(name, str) or not name or "/" in name or os.sep in name:
         raise ValueError(f"artifact name must be a plain file stem, got {name!r}.")
+    if not isinstance(suffix, str) or not suffix.startswith(".") or "/" in suffix or os.sep in suffix:
+        raise ValueError(f"suffix must be a file extension such as '.json', got {suffix!r}.")
+    if mode not in ("quick", "full"):
+        raise ValueError(f"mode must be 'quick' or 'full', got {mode!r}.")
     return config.artifacts_dir() / f"{name}-{mode}{suffix}"
 
 

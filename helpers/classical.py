@@ -26,8 +26,8 @@ from sklearn.naive_bayes import GaussianNB
 from threadpoolctl import threadpool_limits
 
 from . import cache, config
-from .data import (Dataset, as_dataset, check_class, check_count, check_images, check_labels, load_mnist,
-                   random_generator)
+from .data import (Dataset, as_dataset, check_class, check_count, check_images, check_labels, check_memory,
+                   check_number, check_numbers, load_mnist, random_generator)
 from .interface import check_codes
 
 
@@ -58,7 +58,9 @@ def _sample_classes(rng: np.random.Generator, n: int, known: np.ndarray, prior: 
         raise ValueError(f"n must be a non-negative integer number of samples, got {n!r}.")
     if classes is None:
         return rng.choice(known, size=n, p=prior)
-    classes = np.asarray(classes)
+    classes = np.asarray(classes) if not isinstance(classes, (dict, set, str, bytes)) else np.asarray(None)
+    if classes.dtype.kind not in "iuf" or classes.dtype == bool:
+        raise TypeError(f"classes must be one class id or one per sample ({n}), got {classes!r}.")
     try:
         classes = np.broadcast_to(classes, (n,))
     except ValueError:
@@ -76,7 +78,19 @@ def gaussian_nb_log_px(nb: GaussianNB, x: np.ndarray) -> np.ndarray:
     The discriminative model has no such number: this is what a generative
     model adds on top of classification.
     """
-    return logsumexp(nb.predict_joint_log_proba(np.asarray(x)), axis=1)
+    _check_fitted_nb(nb)
+    x = check_numbers(x, name="x", ndim=2, what=f"points (N, {nb.n_features_in_})")
+    if x.shape[1] != nb.n_features_in_:
+        raise ValueError(f"x: the model was fitted on {nb.n_features_in_} features, got points of shape {x.shape}.")
+    return logsumexp(nb.predict_joint_log_proba(x), axis=1)
+
+
+def _check_fitted_nb(nb) -> None:
+    """A fitted scikit-learn GaussianNB, or a clear error."""
+    if not isinstance(nb, GaussianNB):
+        raise TypeError(f"nb must be a fitted sklearn.naive_bayes.GaussianNB (for pixels: PixelNaiveBayes().nb), "
+                        f"got {type(nb).__name__}.")
+    _check_fitted(nb, "theta_")
 
 
 def sample_gaussian_nb(nb: GaussianNB, n: int, seed: int | None = None, classes=None) -> tuple[np.ndarray, np.ndarray]:
@@ -86,6 +100,9 @@ def sample_gaussian_nb(nb: GaussianNB, n: int, seed: int | None = None, classes=
     independently from its class Gaussian - the Naive Bayes assumption made
     visible. No clipping: ``PixelNaiveBayes.sample`` clips pixels itself.
     """
+    _check_fitted_nb(nb)
+    if isinstance(n, (int, np.integer)) and not isinstance(n, bool):
+        check_memory(4 * 8.0 * n * nb.theta_.shape[1], name="n", what=f"{n:,} samples")
     rng = random_generator(seed)
     classes = _sample_classes(rng, n, nb.classes_, nb.class_prior_, classes)
     idx = np.searchsorted(nb.classes_, classes)
@@ -105,7 +122,7 @@ class PixelNaiveBayes:
     latent_dim = 28 * 28
 
     def __init__(self, var_smoothing: float = 1e-9):
-        self.nb = GaussianNB(var_smoothing=var_smoothing)
+        self.nb = GaussianNB(var_smoothing=check_number(var_smoothing, name="var_smoothing", low=0.0))
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> "PixelNaiveBayes":
         self.nb.fit(*_training_set(x, y))
@@ -174,7 +191,7 @@ class ClassPCAGaussian:
         if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or not 1 <= n_components <= 784:
             raise ValueError(f"n_components must be an integer in 1-784, got {n_components!r}.")
         self.latent_dim = int(n_components)
-        self.ridge = float(ridge)  # keeps a covariance of a rare class positive definite
+        self.ridge = check_number(ridge, name="ridge", low=0.0)  # keeps a covariance of a rare class positive definite
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> "ClassPCAGaussian":
         flat, y = _training_set(x, y)
@@ -227,6 +244,8 @@ class ClassPCAGaussian:
     def sample(self, n: int, seed: int | None = None, classes=None) -> np.ndarray:
         """Draw n images: z ~ N(mean_y, cov_y) in the subspace, then decode and clip to [0, 1]."""
         _check_fitted(self, "components_")
+        if isinstance(n, (int, np.integer)) and not isinstance(n, bool):
+            check_memory(4 * 8.0 * n * (784 + self.latent_dim ** 2), name="n", what=f"{n:,} samples")
         rng = random_generator(seed)
         classes = _sample_classes(rng, n, self.classes_, self.class_prior_, classes)
         idx = np.searchsorted(self.classes_, classes)
@@ -245,6 +264,7 @@ def make_2d_classes(n_per_class: int = 150, seed: int = 0) -> tuple[np.ndarray, 
     """
     if isinstance(n_per_class, bool) or not isinstance(n_per_class, (int, np.integer)) or n_per_class < 2:
         raise ValueError(f"n_per_class must be an integer >= 2, got {n_per_class!r}.")
+    check_memory(3 * 2 * 8.0 * n_per_class * 4, name="n_per_class", what=f"{n_per_class:,} points per class")
     rng = random_generator(seed)
     tilted = rng.multivariate_normal([-2.0, -0.5], [[1.0, 0.8], [0.8, 1.0]], n_per_class)
     half = n_per_class // 2
@@ -271,6 +291,7 @@ def neighbour_correlation(x: np.ndarray, y: np.ndarray, min_std: float = 0.05) -
     """
     x = check_images(x, name="x")
     y = check_labels(y, len(x), name="y")
+    min_std = check_number(min_std, name="min_std", low=0.0)
     corrs = []
     for c in np.unique(y):
         xc = x[y == c].astype(np.float64)
@@ -309,7 +330,8 @@ def fit_logistic_regression(x: np.ndarray, y: np.ndarray, max_iter: int | None =
     ``tol=1e-3`` stops early, which is plenty for the learning curve's many fits;
     the judge below fits once with scikit-learn's default 1e-4.
     """
-    max_iter = check_count(max_iter or config.SETTINGS.lr_max_iter, name="max_iter", minimum=1)
+    max_iter = check_count(config.SETTINGS.lr_max_iter if max_iter is None else max_iter, name="max_iter", minimum=1)
+    tol = check_number(tol, name="tol", low=0.0, low_open=True)
     rows, labels = _training_set(x, y)
     if len(np.unique(labels)) < 2:
         raise ValueError(f"y: logistic regression needs at least two classes, got only {np.unique(labels).tolist()}.")
@@ -357,6 +379,9 @@ def draws_per_size(n: int, n_train: int, repeats: int = 5) -> int:
     percent while each fit costs the most, so they get one; the whole
     training set is a single "draw" anyway.
     """
+    n = check_count(n, name="n", minimum=1)
+    n_train = check_count(n_train, name="n_train", minimum=1)
+    repeats = check_count(repeats, name="repeats", minimum=1)
     if n >= n_train:
         return 1
     if n <= 1000:
@@ -366,7 +391,11 @@ def draws_per_size(n: int, n_train: int, repeats: int = 5) -> int:
 
 def stratified_indices(y: np.ndarray, n: int, seed: int) -> np.ndarray:
     """Indices of a random training subset of size n with every class present in proportion."""
-    y = np.asarray(y)
+    y = check_labels(y, name="y")
+    n = check_count(n, name="n", minimum=1)
+    seed = check_count(seed, name="seed")
+    if seed >= 2**32:
+        raise ValueError(f"seed must be below 2**32, got {seed}.")
     n_classes = len(np.unique(y))
     if not n_classes <= n <= len(y):
         raise ValueError(f"subset size {n} must lie between the number of classes ({n_classes}) and {len(y)}.")
@@ -395,6 +424,10 @@ def learning_curve(
     ``{"model", "n", "draw", "error", "seconds"}``.
     """
     data = as_dataset(data)
+    repeats = check_count(repeats, name="repeats", minimum=1)
+    if repeats > 1000:
+        raise ValueError(f"repeats must be at most 1000 draws per size (5 is plenty), got {repeats}.")
+    seed = check_count(seed, name="seed")
     n_train = len(data.y_train)
     if isinstance(sizes, (int, np.integer)) or not hasattr(sizes, "__iter__"):
         raise TypeError(f"sizes must be a list of training-set sizes such as [100, 1000], got {sizes!r}.")
@@ -423,6 +456,12 @@ def learning_curve(
 
 def summarize_curve(rows: Sequence[dict]) -> list[dict]:
     """Mean, min and max test error per (size, model), for the notebook's table."""
+    if isinstance(rows, (str, bytes, dict)) or not hasattr(rows, "__iter__"):
+        raise TypeError(f"rows must be the list of dicts learning_curve returns, got {type(rows).__name__}.")
+    rows = list(rows)
+    for row in rows:
+        if not (isinstance(row, dict) and {"model", "n", "error"} <= row.keys()):
+            raise ValueError(f"rows must be dicts with 'model', 'n' and 'error' (from learning_curve), got {row!r}.")
     out = []
     for n in sorted({r["n"] for r in rows}):
         row = {"training images": n}
@@ -503,6 +542,8 @@ def unseen_class_experiment(
     LR's max softmax probability, NB's max posterior, NB's log p(x).
     """
     data = as_dataset(data)
+    if isinstance(seen_classes, (str, bytes)) or not hasattr(seen_classes, "__iter__"):
+        raise TypeError(f"seen_classes must be a list of digit classes such as (0, 1, 2, 3, 4), got {seen_classes!r}.")
     seen_classes = tuple(int(check_class(c, 10, name="seen class")) for c in seen_classes)
     if len(set(seen_classes)) < 2:
         raise ValueError(f"need at least two distinct seen classes to train a classifier, got {seen_classes}.")

@@ -93,6 +93,8 @@ def read_mnist_npz(path: str | os.PathLike) -> Dataset:
     A missing, truncated or wrong-layout file raises :class:`DataError` naming
     the file, never a bare numpy traceback.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or pathlib.Path) to a mnist.npz, got {type(path).__name__}.")
     path = Path(path).expanduser()
     if path.is_dir():
         raise DataError(
@@ -163,12 +165,16 @@ def load_mnist(path: str | os.PathLike | None = None, *, quick: bool | None = No
     through Keras (hash-checked and cached). ``quick`` (default: the quick-mode
     setting) trims to the quick-mode subset sizes.
     """
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or pathlib.Path) to a mnist.npz, got {type(path).__name__}.")
     source = path if path is not None else os.environ.get(MNIST_ENV)
     data = read_mnist_npz(source) if source else _download_mnist()
     return _trim(data, quick)
 
 
 def _trim(data: Dataset, quick: bool | None) -> Dataset:
+    if quick is not None and not isinstance(quick, (bool, np.bool_)):
+        raise TypeError(f"quick must be True, False or None (the quick-mode setting), got {quick!r}.")
     quick = config.QUICK if quick is None else quick
     if not quick:
         return data
@@ -210,6 +216,8 @@ def load_fashion_mnist(folder: str | os.PathLike | None = None, *, quick: bool |
     ``/usr/share/datasets/fashion-mnist`` (``apt-get install dataset-fashion-mnist``),
     else downloads through Keras.
     """
+    if folder is not None and not isinstance(folder, (str, os.PathLike)):
+        raise TypeError(f"folder must be a folder path (str or pathlib.Path), got {type(folder).__name__}.")
     folder = Path(folder) if folder is not None else _fashion_dir()
     if folder is not None:
         names = {
@@ -335,6 +343,25 @@ def check_count(n, *, name: str = "n", minimum: int = 0, allow_none: bool = Fals
     return int(n)
 
 
+def _physical_memory() -> int | None:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # not POSIX: no limit known
+        return None
+
+
+def check_memory(n_bytes: float, *, name: str, what: str) -> None:
+    """Refuse a request that could not fit in this machine's memory, naming the argument behind it.
+
+    Without it, a count such as 10**12 surfaces as numpy's bare MemoryError or TensorFlow's
+    ResourceExhaustedError after a long wait.
+    """
+    limit = _physical_memory()
+    if limit is not None and n_bytes > limit:
+        raise ValueError(f"{name}: {what} would need {n_bytes / 1e9:,.1f} GB, more than this machine's "
+                         f"{limit / 1e9:,.1f} GB of memory; pass a smaller {name}.")
+
+
 def random_generator(seed=None, *, name: str = "seed") -> np.random.Generator:
     """``np.random.default_rng(seed)`` for None, a non-negative integer or a Generator; else a clear error."""
     if seed is None or isinstance(seed, np.random.Generator):
@@ -366,6 +393,45 @@ def check_positive(value, *, name: str) -> float:
     if not (np.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
     return float(value)
+
+
+def check_number(value, *, name: str, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, high_open: bool = False) -> float:
+    """A finite number within [low, high] (an end is excluded when ``low_open`` / ``high_open``)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
+    value = float(value)
+    below = low is not None and (value < low or (low_open and value == low))
+    above = high is not None and (value > high or (high_open and value == high))
+    if not np.isfinite(value) or below or above:
+        left, right = ("(" if low_open else "[", ")" if high_open else "]")
+        span = f" in {left}{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}{right}"
+        raise ValueError(f"{name} must be a finite number{span if low is not None or high is not None else ''}, "
+                         f"got {value!r}.")
+    return value
+
+
+def check_numbers(x, *, name: str, ndim=None, finite: bool = True, what: str | None = None) -> np.ndarray:
+    """``x`` as a float64 array (of ``ndim`` dimensions: an int or a tuple of allowed ones), or a clear error.
+
+    ``what`` describes what to pass (e.g. "codes (N, d)"); NaN and infinities are refused when ``finite``.
+    """
+    what = what or "an array of numbers"
+    if x is None or isinstance(x, (str, bytes)):
+        raise TypeError(f"{name}: expected {what}, got {x!r}.")
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: expected {what}, got a {type(x).__name__} that is not an array of numbers.") \
+            from None
+    allowed = (ndim,) if isinstance(ndim, int) else ndim
+    if allowed is not None and arr.ndim not in allowed:
+        raise ValueError(f"{name}: expected {what}, got shape {arr.shape}.")
+    if finite and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: contains NaN or infinite values; pass {what} of finite numbers.")
+    return arr
 
 
 def check_labels(y, n_images: int | None = None, n_classes: int = 10, *, name: str = "labels") -> np.ndarray:

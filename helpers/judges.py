@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from . import cache, config
-from .data import (Dataset, as_dataset, check_count, check_images, check_labels, check_positive, check_settings,
-                   load_mnist, shuffled_batches)
+from .data import (Dataset, as_dataset, check_count, check_images, check_labels, check_numbers, check_positive,
+                   check_settings, load_mnist, shuffled_batches)
 from .latent import N_CLASSES
 
 CNN_NAME = "CNN"
@@ -125,6 +125,8 @@ class SklearnJudge(Judge):
     """A fitted scikit-learn classifier on flattened pixels (e.g. the logistic regression)."""
 
     def __init__(self, model, name: str = LR_NAME):
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"name must be a non-empty string (it labels the judge's results), got {name!r}.")
         if isinstance(model, type):
             raise TypeError(f"{name}: got the class {model.__name__}, not a fitted classifier; fit an instance first.")
         if not hasattr(model, "classes_") and callable(getattr(model, "predict_proba", None)):
@@ -156,6 +158,8 @@ class FunctionJudge(Judge):
     def __init__(self, fn, name: str | None = None):
         if not callable(fn):
             raise TypeError(f"a function judge must be callable, got {type(fn).__name__}.")
+        if name is not None and (not isinstance(name, str) or not name):
+            raise TypeError(f"name must be a non-empty string, got {name!r}.")
         self.fn = fn
         self.name = name or getattr(fn, "__name__", None) or "judge"
 
@@ -227,6 +231,8 @@ class KerasJudge(Judge):
 
         if not isinstance(model, keras.Model):
             raise TypeError(f"{name}: KerasJudge needs a Keras classifier model, got {type(model).__name__}.")
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"name must be a non-empty string, got {name!r}.")
         self.model = model
         self.name = name
         self.batch_size = int(batch_size)
@@ -265,7 +271,9 @@ class KerasJudge(Judge):
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax in float64, shifted by the row maximum so no exp overflows."""
-    z = np.asarray(logits, dtype=np.float64)
+    z = check_numbers(logits, name="logits", what="logits (..., n_classes)")
+    if z.ndim == 0 or z.shape[-1] == 0:
+        raise ValueError(f"logits: expected logits (..., n_classes), got shape {z.shape}.")
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
@@ -308,7 +316,19 @@ def cnn_config(settings: config.Settings | None = None, **overrides) -> dict[str
     if unknown:
         raise TypeError(f"unknown CNN setting(s) {sorted(unknown)}; known: {sorted(cfg)}.")
     cfg.update(overrides)
+    _check_cnn_training(cfg, "")
     return cfg
+
+
+def _check_cnn_training(cfg: dict[str, Any], prefix: str) -> None:
+    """The CNN's training settings, each named as ``prefix['key']`` (or plainly) when wrong."""
+    def name(key):
+        return f"{prefix}['{key}']" if prefix else key
+
+    for key in ("epochs", "batch_size", "train_images"):
+        check_count(cfg[key], name=name(key), minimum=1)
+    check_count(cfg["seed"], name=name("seed"))
+    check_positive(cfg["learning_rate"], name=name("learning_rate"))
 
 
 def build_cnn(cfg: dict[str, Any]):
@@ -345,10 +365,7 @@ def train_cnn(data: Dataset, cfg: dict[str, Any], verbose: int = 2):
     import keras
 
     cfg = check_settings(cfg, CNN_SETTINGS, name="cfg", example="judges.cnn_config()")
-    for key in ("epochs", "batch_size", "train_images"):
-        check_count(cfg[key], name=f"cfg['{key}']", minimum=1)
-    check_count(cfg["seed"], name="cfg['seed']")
-    check_positive(cfg["learning_rate"], name="cfg['learning_rate']")
+    _check_cnn_training(cfg, "cfg")
     data = as_dataset(data)
     config.seed_everything(int(cfg["seed"]))
     model = build_cnn(cfg)

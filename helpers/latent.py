@@ -23,7 +23,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from scipy.special import gammaln
 
-from .data import check_class, check_count, check_images, check_labels
+from .data import check_class, check_count, check_images, check_labels, check_memory, check_numbers
 from .interface import check_codes, check_decoded, check_model
 
 N_CLASSES = 10
@@ -31,16 +31,20 @@ N_CLASSES = 10
 
 def digit_pairs(n_classes: int = N_CLASSES) -> list[tuple[int, int]]:
     """All unordered pairs (b, a) with b < a: 45 for ten digits."""
+    n_classes = check_count(n_classes, name="n_classes", minimum=2)
+    check_memory(64.0 * n_classes ** 2, name="n_classes", what=f"all pairs of {n_classes:,} classes")
     return list(itertools.combinations(range(n_classes), 2))
 
 
 def ordered_pairs(n_classes: int = N_CLASSES) -> list[tuple[int, int]]:
     """All ordered pairs (b, a) with b != a: 90 for ten digits (notebook 06)."""
+    n_classes = check_count(n_classes, name="n_classes", minimum=2)
+    check_memory(64.0 * n_classes ** 2, name="n_classes", what=f"all pairs of {n_classes:,} classes")
     return list(itertools.permutations(range(n_classes), 2))
 
 
 def _as_alphas(alphas, name: str = "alphas") -> np.ndarray:
-    if alphas is None or isinstance(alphas, (str, bytes)):
+    if alphas is None or isinstance(alphas, (str, bytes, bool, np.bool_)) or getattr(alphas, "dtype", None) == bool:
         raise TypeError(f"{name} must be a number or a 1-D sequence of numbers, got {alphas!r}.")
     try:
         a = np.atleast_1d(np.asarray(alphas, dtype=np.float64))
@@ -72,13 +76,11 @@ def encode_images(model, x, batch_size: int = 4096) -> np.ndarray:
 
 def class_centroids(codes: np.ndarray, labels: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
     """Mean code of each class, (n_classes, latent_dim). Pass *training* codes only."""
-    codes = np.asarray(codes, dtype=np.float64)
-    if codes.ndim != 2:
-        raise ValueError(f"codes must have shape (N, d), got {codes.shape}.")
-    if not np.all(np.isfinite(codes)):
-        raise ValueError("codes contain NaN or infinite values.")
+    codes = check_numbers(codes, name="codes", ndim=2, what="codes (N, d)")
     n_classes = check_count(n_classes, name="n_classes", minimum=1)
     labels = check_labels(labels, len(codes), n_classes, name="labels")
+    if n_classes > len(codes):
+        raise ValueError(f"n_classes={n_classes} but only {len(codes)} codes: every class needs at least one.")
     counts = np.bincount(labels, minlength=n_classes)
     missing = np.flatnonzero(counts == 0)
     if missing.size:
@@ -163,7 +165,7 @@ def slerp(z0, z1, t) -> np.ndarray:
 
 def prior_typical_norm(latent_dim: int) -> float:
     """E|z| for z ~ N(0, I_d): the radius of the prior's typical set (about sqrt(d))."""
-    d = latent_dim
+    d = check_count(latent_dim, name="latent_dim", minimum=1)
     return float(math.sqrt(2.0) * math.exp(gammaln((d + 1) / 2) - gammaln(d / 2)))
 
 
@@ -219,6 +221,8 @@ class LatentSpace:
     def attribute_vector(self, c: int, balanced: bool = True) -> np.ndarray:
         """One-vs-rest vector of class c: its centroid minus the centroid of all other samples."""
         c = check_class(c, self.n_classes)
+        if not isinstance(balanced, (bool, np.bool_)):
+            raise TypeError(f"balanced must be True or False, got {balanced!r}.")
         others = [k for k in range(self.n_classes) if k != c]
         if balanced:
             rest = self.centroids[others].mean(axis=0)
@@ -257,6 +261,8 @@ class LatentSpace:
 
     def pair_grid(self, alphas, pairs: Sequence[tuple[int, int]] | None = None) -> np.ndarray:
         """Centroid paths for many pairs in one decode call: (len(pairs), A, 28, 28)."""
+        if pairs is not None and (isinstance(pairs, (str, bytes)) or not hasattr(pairs, "__iter__")):
+            raise ValueError(f"pairs must be a list of (b, a) class pairs such as [(0, 6)], got {pairs!r}.")
         pairs = list(pairs) if pairs is not None else digit_pairs(self.n_classes)
         alphas = _as_alphas(alphas)
         if not pairs or not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in pairs):
@@ -299,7 +305,10 @@ class LatentSpace:
 
 def path_norms(path: np.ndarray) -> np.ndarray:
     """Euclidean norm of each code along a path (..., d)."""
-    return np.linalg.norm(np.asarray(path, np.float64), axis=-1)
+    path = check_numbers(path, name="path", finite=False, what="codes along a path (..., d)")
+    if path.ndim == 0:
+        raise ValueError("path: expected codes along a path (..., d), got a single number.")
+    return np.linalg.norm(path, axis=-1)
 
 
 def looped_move(space: LatentSpace, x, a: int, b: int, alphas: Iterable[float]) -> np.ndarray:
@@ -308,7 +317,10 @@ def looped_move(space: LatentSpace, x, a: int, b: int, alphas: Iterable[float]) 
     Kept as the readable definition that the test of the vectorised version
     compares against.
     """
+    if not isinstance(space, LatentSpace):
+        raise TypeError(f"space must be a LatentSpace, got {type(space).__name__}.")
     v = space.vector(a, b)
+    alphas = _as_alphas(alphas)
     out = []
     for img in check_images(x):
         z = space.encode(img[None])[0]
@@ -322,7 +334,8 @@ def interpolation_norms(z0: np.ndarray, z1: np.ndarray, t) -> dict[str, np.ndarr
     Used in notebook 05 to show that a straight line between two codes of
     typical norm passes through codes the prior almost never produces.
     """
-    z0, z1 = np.asarray(z0), np.asarray(z1)
+    z0 = check_numbers(z0, name="z0", what="codes (n_pairs, d)")
+    z1 = check_numbers(z1, name="z1", what="codes (n_pairs, d)")
     if z0.shape != z1.shape or z0.ndim != 2:
         raise ValueError(f"z0 and z1 must both be (n_pairs, d), got {z0.shape} and {z1.shape}.")
     return {

@@ -18,10 +18,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import config
-from .data import Dataset, as_dataset, load_mnist
+from .data import Dataset, as_dataset, check_numbers, load_mnist
 from .judges import CNN_NAME, LR_NAME, Judge, KerasJudge, as_judges, cnn_judge, lr_judge
 from .latent import LatentSpace
-from .scoring import (DEFAULT_ALPHAS, TransferResult, band_share, class_transfer, entropy_bits, failure_split,
+from .scoring import (DEFAULT_ALPHAS, TransferResult, _check_alphas, band_share, class_transfer, entropy_bits, failure_split,
                       frechet_floor, judge_agreement, prior_centers, prior_distance, sample_frechet)
 
 #: Display names of the models compared in notebook 06, in table order.
@@ -245,6 +245,8 @@ def benchmark_figures(data: Dataset | None = None) -> dict[str, Any]:
 # --- tables for notebook 06 ---------------------------------------------------------------------------
 def layer_rows(model) -> list[dict[str, Any]]:
     """One row per layer of a Keras model: name, output shape, parameters."""
+    if not hasattr(model, "layers") or not hasattr(model, "count_params"):
+        raise TypeError(f"model must be a Keras model (e.g. the VAE's encoder), got {type(model).__name__}.")
     return [{"layer": layer.name, "output shape": str(tuple(layer.output.shape[1:])),
              "parameters": int(layer.count_params())} for layer in model.layers]
 
@@ -254,10 +256,20 @@ def path_rows(paths: dict, alphas=DEFAULT_ALPHAS, at: Sequence[float] = (0.0, 1.
 
     ``paths`` is ``{model: (frames, {judge: probs (A, 10)})}`` as built from :func:`judged_path`.
     """
-    alphas = np.asarray(alphas, dtype=float)
+    if not isinstance(paths, dict):
+        raise TypeError(f"paths must be a dict model -> (frames, {{judge: probabilities}}) from judged_path, "
+                        f"got {type(paths).__name__}.")
+    alphas = _check_alphas(alphas)
     rows = []
-    for model, (_, by_judge) in paths.items():
+    for model, entry in paths.items():
+        if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], dict)):
+            raise TypeError(f"paths[{model!r}] must be (frames, {{judge: probabilities}}) as judged_path returns.")
+        by_judge = entry[1]
         for judge, p in by_judge.items():
+            p = check_numbers(p, name=f"paths[{model!r}][{judge!r}]", ndim=2,
+                              what=f"probabilities ({len(alphas)}, 10) along the path")
+            if len(p) != len(alphas):
+                raise ValueError(f"paths[{model!r}][{judge!r}] has {len(p)} rows for {len(alphas)} alphas.")
             row: dict[str, Any] = {"model": model, "judge": judge}
             for alpha in at:
                 i = int(np.argmin(np.abs(alphas - alpha)))

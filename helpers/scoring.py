@@ -37,7 +37,8 @@ import numpy as np
 from scipy import linalg
 
 from . import config
-from .data import Dataset, as_dataset, check_class, check_count, check_images, check_labels, random_generator
+from .data import (Dataset, as_dataset, check_class, check_count, check_images, check_labels, check_number,
+                   check_numbers, random_generator)
 from .judges import Judge, KerasJudge, as_judges
 from .latent import N_CLASSES, LatentSpace, class_centroids, ordered_pairs, path_norms, prior_typical_norm
 
@@ -49,7 +50,10 @@ DEFAULT_ALPHAS = np.round(np.arange(-0.5, 2.0 + 1e-9, 0.125), 6).astype(np.float
 # --- measurements on probability curves ------------------------------------------------------------
 def entropy_bits(probs) -> np.ndarray:
     """Entropy of each probability vector (last axis) in bits: 0 = certain, log2(10) = 3.32 = clueless."""
-    p = np.asarray(probs, dtype=np.float64)
+    p = check_numbers(probs, name="probs", what="probabilities (..., n_classes) in [0, 1]")
+    if p.ndim == 0 or (p.size and (p.min() < -1e-6 or p.max() > 1 + 1e-6)):
+        raise ValueError(f"probs: expected probabilities (..., n_classes) in [0, 1], got shape {p.shape}"
+                         + (f" with values in [{p.min():.3g}, {p.max():.3g}]." if p.size else "."))
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
     return -terms.sum(axis=-1)
@@ -82,8 +86,8 @@ def crossover_alpha(alphas, p_target, p_start) -> np.ndarray:
       a median of inf means more than half never crossed).
     """
     alphas = _check_alphas(alphas)
-    pt = np.asarray(p_target, dtype=np.float64)
-    ps = np.asarray(p_start, dtype=np.float64)
+    pt = check_numbers(p_target, name="p_target", finite=False, what="probabilities (..., A)")
+    ps = check_numbers(p_start, name="p_start", finite=False, what="probabilities (..., A)")
     if pt.shape != ps.shape or pt.ndim == 0 or pt.shape[-1] != len(alphas):
         raise ValueError(
             f"p_target {pt.shape} and p_start {ps.shape} must have the same shape (..., {len(alphas)})."
@@ -109,14 +113,16 @@ def prior_distance(codes, latent_dim: int | None = None, centers=None) -> np.nda
     With ``centers`` (K, d), the prior is a mixture of N(c_k, I) (the class-prior
     VAE): the distance to the nearest component's typical set.
     """
-    codes = np.asarray(codes, dtype=np.float64)
-    if codes.ndim == 0 or codes.shape[-1] == 0 or not np.all(np.isfinite(codes)):
-        raise ValueError(f"codes must be finite codes (..., d), got shape {codes.shape} (or NaN).")
+    codes = check_numbers(codes, name="codes", what="codes (..., d)")
+    if codes.ndim == 0 or codes.shape[-1] == 0:
+        raise ValueError(f"codes must be finite codes (..., d), got shape {codes.shape}.")
     d = codes.shape[-1] if latent_dim is None else check_count(latent_dim, name="latent_dim", minimum=1)
+    if d != codes.shape[-1]:
+        raise ValueError(f"latent_dim={d} but the codes have {codes.shape[-1]} dimensions; leave latent_dim out.")
     typical = prior_typical_norm(int(d))
     if centers is None:
         return np.abs(path_norms(codes) - typical)
-    centers = np.asarray(centers, dtype=np.float64)
+    centers = check_numbers(centers, name="centers", what=f"prior means (K, {codes.shape[-1]})")
     if centers.ndim != 2 or centers.shape[1] != codes.shape[-1]:
         raise ValueError(f"centers must have shape (K, {codes.shape[-1]}), got {centers.shape}.")
     norms = np.linalg.norm(codes[..., None, :] - centers, axis=-1)  # (..., K)
@@ -225,6 +231,7 @@ class TransferResult:
 
     def alpha_reaching(self, level: float) -> float:
         """The smallest grid alpha >= 0 at which the success over the pairs reaches ``level`` (inf if none)."""
+        level = check_number(level, name="level")  # above 1: never reached, inf
         curve = self.success_curve()
         ok = (self.alphas >= 0) & (curve >= level)
         return float(self.alphas[ok][0]) if ok.any() else float("inf")
@@ -265,6 +272,7 @@ class TransferResult:
 
 def test_digits_per_class(y_test, per_class: int, n_classes: int = N_CLASSES) -> np.ndarray:
     """Indices (n_classes, per_class) of the first ``per_class`` test digits of each class."""
+    n_classes = check_count(n_classes, name="n_classes", minimum=1)
     y_test = check_labels(y_test, n_classes=n_classes, name="y_test")
     per_class = check_count(per_class, name="per_class", minimum=1)
     out = []
@@ -335,8 +343,15 @@ def _check_space(space) -> None:
                         "LatentSpace(model, data.x_train, data.y_train).")
 
 
+def _check_result(result, name: str = "result") -> None:
+    if not isinstance(result, TransferResult):
+        raise TypeError(f"{name} must be a TransferResult (one value of what class_transfer returns), "
+                        f"got {type(result).__name__}.")
+
+
 def typical_pair(result: TransferResult) -> tuple[int, int]:
     """The ordered pair (b, a) whose median crossover is the median over the pairs (ties: first)."""
+    _check_result(result)
     m = result.crossover_matrix()
     pairs = ordered_pairs(result.n_classes)
     values = np.array([m[b, a] for b, a in pairs])
@@ -351,6 +366,11 @@ def typical_pair(result: TransferResult) -> tuple[int, int]:
 
 def judge_agreement(results: dict[str, TransferResult]) -> float:
     """Share of moved frames (all pairs, digits, alphas) on which every judge names the same class."""
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be the dict class_transfer returns (judge name -> TransferResult), "
+                        f"got {type(results).__name__}.")
+    for r in results.values():
+        _check_result(r, "results values")
     judged = [np.nan_to_num(r.probs[r._off_diagonal()], nan=-1).argmax(axis=-1) for r in results.values()]
     if len(judged) < 2:
         raise ValueError("need at least two judges to compare.")
@@ -363,6 +383,7 @@ def failure_split(result: TransferResult, alpha: float = 1.0) -> dict[str, float
 
     Shares of the failures (they add up to 1; NaN when nothing failed).
     """
+    _check_result(result)
     judged = result.judged(alpha)
     c = result.n_classes
     b = np.arange(c)[:, None, None]
@@ -378,12 +399,16 @@ def failure_split(result: TransferResult, alpha: float = 1.0) -> dict[str, float
 
 def band_share(values: np.ndarray, threshold: float) -> np.ndarray:
     """Share of rows above ``threshold`` at each alpha: values (M, A) -> (A,)."""
-    return np.mean(np.asarray(values) > threshold, axis=0)
+    values = check_numbers(values, name="values", ndim=2, finite=False, what="values (M, A)")
+    if len(values) == 0:
+        raise ValueError("values: no rows to take a share of.")
+    threshold = check_number(threshold, name="threshold")
+    return np.mean(values > threshold, axis=0)
 
 
 # --- the Frechet distance -------------------------------------------------------------------------
 def _check_features(f, name: str) -> np.ndarray:
-    f = np.asarray(f, dtype=np.float64)
+    f = check_numbers(f, name=name, finite=False, what="features (N, k)")
     if f.ndim != 2:
         raise ValueError(f"{name}: expected features of shape (N, k), got {f.shape}.")
     if len(f) < 2:
@@ -403,8 +428,9 @@ def gaussian_frechet(mu1, cov1, mu2, cov2, eps: float = 1e-6) -> float:
     imaginary part is rounding noise, a large one raises) and the result is
     clipped at 0.
     """
-    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
-    cov1, cov2 = np.asarray(cov1, np.float64), np.asarray(cov2, np.float64)
+    mu1, mu2 = (check_numbers(m, name=n, ndim=1, what="a mean vector (k,)") for n, m in (("mu1", mu1), ("mu2", mu2)))
+    cov1, cov2 = (check_numbers(c, name=n, ndim=2, what="a covariance (k, k)") for n, c in (("cov1", cov1), ("cov2", cov2)))
+    eps = check_number(eps, name="eps", low=0.0)
     k = mu1.shape[0]
     if mu1.shape != (k,) or mu2.shape != (k,) or cov1.shape != (k, k) or cov2.shape != (k, k):
         raise ValueError(f"shapes do not match: means {mu1.shape}, {mu2.shape}; covariances {cov1.shape}, {cov2.shape}.")
@@ -481,7 +507,8 @@ def class_shape_mismatch(codes, labels, n_classes: int = N_CLASSES) -> np.ndarra
     when all codes are scaled, and reaches 2 when the classes vary in
     orthogonal directions.
     """
-    codes = np.asarray(codes, dtype=np.float64)
+    codes = check_numbers(codes, name="codes", finite=False, what="codes (N, d)")
+    n_classes = check_count(n_classes, name="n_classes", minimum=1)
     if codes.ndim != 2 or np.shape(labels) != (len(codes),):
         raise ValueError(f"codes (N, d) and labels (N,) expected, got {codes.shape} and {np.shape(labels)}.")
     if not np.all(np.isfinite(codes)):
@@ -518,8 +545,9 @@ def class_geometry(train_codes, train_labels, test_codes, test_labels, per_pair:
       z_a - z_b for every a (alpha = 1), and the share that land nearest to centroid a;
     - ``shape mismatch``: :func:`class_shape_mismatch` averaged over the 45 pairs.
     """
-    train_codes = np.asarray(train_codes, dtype=np.float64)
-    test_codes = np.asarray(test_codes, dtype=np.float64)
+    train_codes = check_numbers(train_codes, name="train_codes", ndim=2, what="codes (N, d)")
+    test_codes = check_numbers(test_codes, name="test_codes", ndim=2, what="codes (N, d)")
+    n_classes = check_count(n_classes, name="n_classes", minimum=1)
     train_labels = check_labels(train_labels, len(train_codes), n_classes, name="train_labels")
     test_labels = check_labels(test_labels, len(test_codes), n_classes, name="test_labels")
     if test_codes.ndim != 2 or test_codes.shape[1] != train_codes.shape[1] or test_labels.shape != (len(test_codes),):
@@ -533,7 +561,9 @@ def class_geometry(train_codes, train_labels, test_codes, test_labels, per_pair:
     def nearest(codes):
         return np.linalg.norm(codes[..., None, :] - centroids, axis=-1).argmin(axis=-1)
 
-    chosen = test_digits_per_class(test_labels, int(per_pair or config.SETTINGS.transfer_per_pair), n_classes)
+    per_pair = check_count(config.SETTINGS.transfer_per_pair if per_pair is None else per_pair, name="per_pair",
+                           minimum=1)
+    chosen = test_digits_per_class(test_labels, per_pair, n_classes)
     moved = test_codes[chosen][:, None] + (centroids[None, :, None] - centroids[:, None, None])  # (b, a, n, d)
     landed = nearest(moved) == np.arange(n_classes)[None, :, None]
     mismatch = class_shape_mismatch(train_codes, train_labels, n_classes)

@@ -25,8 +25,15 @@ import numpy as np
 from keras import layers, ops
 
 from . import cache, config
-from .data import (Dataset, as_dataset, check_count, check_images, check_labels, check_positive, check_settings,
-                   load_mnist, random_generator, shuffled_batches)
+from .data import (Dataset, as_dataset, check_count, check_images, check_labels, check_memory, check_positive,
+                   check_settings, load_mnist, random_generator, shuffled_batches)
+
+
+def _check_units(units, name: str) -> tuple[int, ...]:
+    """Hidden-layer widths: a list or tuple of positive integers (may be empty: no hidden layer)."""
+    if isinstance(units, (str, bytes)) or not isinstance(units, (list, tuple)):
+        raise TypeError(f"{name} must be a list of layer widths such as [512, 512], got {units!r}.")
+    return tuple(check_count(u, name=f"{name} entry", minimum=1) for u in units)
 from .interface import check_codes
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -91,11 +98,20 @@ class VAE(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if latent_dim < 1:
+        if isinstance(latent_dim, (int, np.integer)) and not isinstance(latent_dim, bool) and latent_dim < 1:
             raise ValueError(f"latent_dim must be positive, got {latent_dim}.")
-        self.latent_dim = int(latent_dim)
-        self.encoder_units = tuple(int(u) for u in encoder_units)
-        self.decoder_units = tuple(int(u) for u in decoder_units)
+        self.latent_dim = check_count(latent_dim, name="latent_dim", minimum=1)
+        self.encoder_units = _check_units(encoder_units, "encoder_units")
+        self.decoder_units = _check_units(decoder_units, "decoder_units")
+        seed = check_count(seed, name="seed")
+        widths = [784, *self.encoder_units, 2 * self.latent_dim, *self.decoder_units, 784]
+        check_memory(4.0 * 4 * sum(a * b for a, b in zip(widths[:-1], widths[1:])), name="latent_dim and units",
+                     what="a VAE of these sizes")
+        if activation is not None and not callable(activation):
+            try:
+                keras.activations.get(activation)
+            except (ValueError, TypeError):
+                raise ValueError(f"activation: unknown activation {activation!r}; use e.g. 'silu' or 'relu'.") from None
         self.activation = activation
         self.seed = int(seed)
         self.noise = keras.random.SeedGenerator(seed)
@@ -208,6 +224,7 @@ class VAE(keras.Model):
     def encode(self, x, batch_size: int = 2048) -> np.ndarray:
         """Mean codes mu(x), (N, latent_dim)."""
         x = check_images(x, name="encode")
+        batch_size = check_count(batch_size, name="batch_size", minimum=1)
         run = self._graph("encoder")
         out = [ops.convert_to_numpy(run(x[i: i + batch_size])[0]) for i in range(0, len(x), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, self.latent_dim), np.float32)
@@ -215,6 +232,7 @@ class VAE(keras.Model):
     def encode_distribution(self, x, batch_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:
         """Mean and log-variance of q(z|x)."""
         x = check_images(x, name="encode_distribution")
+        batch_size = check_count(batch_size, name="batch_size", minimum=1)
         parts = [self.encoder(x[i: i + batch_size]) for i in range(0, len(x), batch_size)]
         return (np.concatenate([ops.convert_to_numpy(p[0]) for p in parts]),
                 np.concatenate([ops.convert_to_numpy(p[1]) for p in parts]))
@@ -222,6 +240,7 @@ class VAE(keras.Model):
     def decode(self, z, batch_size: int = 4096) -> np.ndarray:
         """Pixel means sigmoid(logits), (N, 28, 28) in [0, 1]."""
         z = check_codes(z, self.latent_dim, name="decode")
+        batch_size = check_count(batch_size, name="batch_size", minimum=1)
         run = self._graph("decoder")
         out = [ops.convert_to_numpy(ops.sigmoid(run(z[i: i + batch_size]))) for i in range(0, len(z), batch_size)]
         images = np.concatenate(out) if out else np.zeros((0, 28, 28), np.float32)
@@ -230,6 +249,7 @@ class VAE(keras.Model):
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """Decode n codes drawn from the prior N(0, I)."""
         n = check_count(n, name="n", minimum=1)
+        check_memory(4.0 * n * (self.latent_dim + 2 * 784), name="n", what=f"{n:,} samples")
         z = random_generator(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
         return self.decode(z)
 
@@ -260,9 +280,10 @@ class ClassPriorVAE(VAE):
 
     def __init__(self, *args, n_classes: int = 10, **kwargs):
         super().__init__(*args, **kwargs)
-        if n_classes < 2:
+        if isinstance(n_classes, (int, np.integer)) and not isinstance(n_classes, bool) and n_classes < 2:
             raise ValueError(f"a class prior needs at least 2 classes, got {n_classes}.")
-        self.n_classes = int(n_classes)
+        self.n_classes = check_count(n_classes, name="n_classes", minimum=2)
+        check_memory(4.0 * 4 * self.n_classes * self.latent_dim, name="n_classes", what="the class means")
         # Unit-scale random starts: all-zero means would start every class on the same spot.
         self.class_means = self.add_weight(
             shape=(self.n_classes, self.latent_dim), name="class_means",
@@ -333,6 +354,7 @@ class ClassPriorVAE(VAE):
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """Decode n codes from the mixture prior: y ~ p(y), then z ~ N(m_y, I)."""
         n = check_count(n, name="n", minimum=1)
+        check_memory(4.0 * n * (self.latent_dim + 2 * 784), name="n", what=f"{n:,} samples")
         rng = random_generator(seed)
         p = np.exp(ops.convert_to_numpy(self.log_class_prior).astype(np.float64))
         y = rng.choice(self.n_classes, size=n, p=p / p.sum())
@@ -355,6 +377,7 @@ def negative_elbo(model: VAE, x, batch_size: int = 2000, seed: int = 0) -> dict[
     The KL part comes from ``model.kl_estimate``: exact for the N(0, I)
     prior, a one-sample estimate for the class-prior mixture.
     """
+    _check_vae(model)
     x = check_images(x, name="negative_elbo")
     batch_size = check_count(batch_size, name="batch_size", minimum=1)
     if len(x) == 0:
@@ -370,6 +393,11 @@ def negative_elbo(model: VAE, x, batch_size: int = 2000, seed: int = 0) -> dict[
         kl_all.append(ops.convert_to_numpy(model.kl_estimate(z, mean, log_var)))
     rec, kl = np.concatenate(rec_all), np.concatenate(kl_all)
     return {"neg_elbo": float(np.mean(rec + kl)), "reconstruction": float(np.mean(rec)), "kl": float(np.mean(kl))}
+
+
+def _check_vae(model) -> None:
+    if not isinstance(model, VAE):
+        raise TypeError(f"model must be a VAE (e.g. from pretrained_vae()), got {type(model).__name__}.")
 
 
 def importance_log_weights(model: VAE, x, eps):
@@ -398,11 +426,14 @@ def importance_weighted_nll(model: VAE, x, k: int = 200, chunk: int = 50, seed: 
     import tensorflow as tf
     from scipy.special import logsumexp
 
+    _check_vae(model)
     x = check_images(x, name="importance_weighted_nll")
     if len(x) == 0:
         raise ValueError("importance_weighted_nll: no images; pass at least one test image.")
     k = check_count(k, name="k", minimum=1)
     chunk = check_count(chunk, name="chunk", minimum=1)
+    check_memory(4.0 * 4 * k * min(chunk, max(len(x), 1)) * (model.latent_dim + 784), name="k",
+                 what=f"{k:,} importance samples per image")
     run = tf.function(functools.partial(importance_log_weights, model), jit_compile=True, reduce_retracing=True)
     rng = random_generator(seed)
     out = []
@@ -450,6 +481,7 @@ def training_config(latent_dim: int) -> dict:
       (15 epochs instead of 8 lowered its final training loss by about 5 nats;
       going from 2 to 20 dimensions is worth about 50).
     """
+    latent_dim = check_count(latent_dim, name="latent_dim", minimum=1)
     s = config.SETTINGS
     return {
         "latent_dim": latent_dim,
@@ -482,6 +514,9 @@ def class_prior_config(latent_dim: int = 20) -> dict:
 
 def warmup_cosine(cfg: dict, steps: int):
     """Linear warm-up over ``cfg["warmup_fraction"]`` of the steps to the peak rate, then cosine decay to zero."""
+    cfg = check_settings(cfg, ("learning_rate",), name="cfg", example="vae.training_config(20)")
+    check_positive(cfg["learning_rate"], name="cfg['learning_rate']")
+    steps = check_count(steps, name="steps", minimum=1)
     warmup = int(cfg.get("warmup_fraction", 0.0) * steps)
     if warmup == 0:
         return keras.optimizers.schedules.CosineDecay(cfg["learning_rate"], decay_steps=max(1, steps))
@@ -610,5 +645,9 @@ def achieved_gflops(record: dict) -> float:
 
     The median skips the first epoch's XLA compilation.
     """
+    record = check_settings(record, ("epoch_seconds", "train_flops_per_image", "train_images"), name="record",
+                            example="the record pretrained_vae returns")
+    if len(record["epoch_seconds"]) == 0:
+        raise ValueError("record['epoch_seconds'] is empty: the record holds no timed epoch.")
     seconds = float(np.median(record["epoch_seconds"]))
     return record["train_flops_per_image"] * record["train_images"] / seconds / 1e9

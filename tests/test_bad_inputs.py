@@ -374,7 +374,10 @@ def test_train_bigan_checks_its_config_and_images():
     del cfg["training"]["batch_size"]
     with refused(ValueError, "cfg['training']", "batch_size"):
         bigan.train_bigan(x, cfg, verbose=False)
-    cfg = bigan.model_config(epochs=0)
+    with refused(ValueError, "epochs"):
+        bigan.model_config(epochs=0)
+    cfg = bigan.model_config()
+    cfg["training"]["epochs"] = 0
     with refused(ValueError, "cfg['training']['epochs']"):
         bigan.train_bigan(x, cfg, verbose=False)
     with refused(ValueError, "x_train", "NaN"):
@@ -421,8 +424,10 @@ def test_cnn_config_dicts_are_checked():
         judges.build_cnn(dict(judges.cnn_config(), filters="32"))
     with refused(ValueError, "cfg['dropout']"):
         judges.build_cnn(dict(judges.cnn_config(), dropout=1.0))
+    with refused(ValueError, "epochs"):
+        judges.cnn_config(epochs=0)
     with refused(ValueError, "cfg['epochs']"):
-        judges.train_cnn(_tiny_dataset(), judges.cnn_config(epochs=0), verbose=0)
+        judges.train_cnn(_tiny_dataset(), dict(judges.cnn_config(), epochs=0), verbose=0)
     with refused(TypeError, "cfg"):
         judges.cnn_judge(_tiny_dataset(), cfg=[1, 2])
 
@@ -864,3 +869,115 @@ def test_explorer_refuses_a_sample_class_missing_from_the_test_digits(pixel_spac
     with refused(ValueError, "sample_class", "class 7"):
         _explorer(pixel_space, x_test=d.x_test[keep], y_test=d.y_test[keep])
     _explorer(pixel_space, x_test=d.x_test[keep], y_test=d.y_test[keep], sample_class=3)  # another class works
+
+
+# --- beyond the issue's list: every public function taking arrays, counts, seeds, models, paths --------
+def _cases():
+    """(id, call(fixtures) -> None, error, words): one careless call each, from a survey of the whole API."""
+    from helpers import bigan, cache, classical, judges, latent, lineup, scoring, vae
+
+    x = _tiny_dataset().x_test
+    codes = np.random.default_rng(0).standard_normal((30, 4))
+    y30 = np.arange(30) % 10
+    return [
+        # data
+        ("read_mnist_npz-int", lambda f: data.read_mnist_npz(3), TypeError, ["path"]),
+        ("fashion-folder-int", lambda f: data.load_fashion_mnist(3), TypeError, ["folder"]),
+        ("load_mnist-quick-str", lambda f: data.load_mnist("/work/shared/data/mnist.npz", quick="no"), TypeError,
+         ["quick"]),
+        # classical
+        ("nb_log_px-model", lambda f: classical.gaussian_nb_log_px("nb", x), TypeError, ["nb", "GaussianNB"]),
+        ("nb_log_px-width", lambda f: classical.gaussian_nb_log_px(f["pnb"].nb, np.zeros((2, 3))), ValueError,
+         ["x", "784"]),
+        ("sample_nb-classes-dict", lambda f: classical.sample_gaussian_nb(f["pnb"].nb, 3, classes={}), TypeError,
+         ["classes"]),
+        ("var_smoothing", lambda f: classical.PixelNaiveBayes(var_smoothing=-1), ValueError, ["var_smoothing"]),
+        ("ridge", lambda f: classical.ClassPCAGaussian(4, ridge="x"), TypeError, ["ridge"]),
+        ("min_std", lambda f: classical.neighbour_correlation(x, np.arange(20) % 10, None), TypeError, ["min_std"]),
+        ("lr-tol", lambda f: classical.fit_logistic_regression(x, np.arange(20) % 10, tol=-1), ValueError, ["tol"]),
+        ("lr-max_iter-0", lambda f: classical.fit_logistic_regression(x, np.arange(20) % 10, max_iter=0),
+         ValueError, ["max_iter"]),
+        ("draws_per_size", lambda f: classical.draws_per_size(None, 100), TypeError, ["n"]),
+        ("stratified-seed", lambda f: classical.stratified_indices(np.arange(20) % 10, 10, -1), ValueError,
+         ["seed"]),
+        ("learning_curve-repeats", lambda f: classical.learning_curve(_tiny_dataset(), [20], repeats=0),
+         ValueError, ["repeats"]),
+        ("learning_curve-repeats-huge", lambda f: classical.learning_curve(_tiny_dataset(), [20], repeats=10**12),
+         ValueError, ["repeats"]),
+        ("summarize-none", lambda f: classical.summarize_curve(None), TypeError, ["rows"]),
+        ("summarize-keys", lambda f: classical.summarize_curve([{}]), ValueError, ["rows"]),
+        ("unseen-classes-int", lambda f: classical.unseen_class_experiment(_tiny_dataset(), seen_classes=3),
+         TypeError, ["seen_classes"]),
+        # vae
+        ("VAE-latent-str", lambda f: vae.VAE("2"), TypeError, ["latent_dim"]),
+        ("VAE-units-str", lambda f: vae.VAE(2, "512"), TypeError, ["encoder_units"]),
+        ("VAE-activation", lambda f: vae.VAE(2, (8,), (8,), "swishy"), ValueError, ["activation", "swishy"]),
+        ("VAE-too-big", lambda f: vae.VAE(10**9, (8,), (8,)), ValueError, ["latent_dim", "GB"]),
+        ("encode-batch", lambda f: vae.VAE(2, (8,), (8,)).encode(x, batch_size=-1), ValueError, ["batch_size"]),
+        ("elbo-model", lambda f: vae.negative_elbo("vae", x), TypeError, ["model", "VAE"]),
+        ("training_config", lambda f: vae.training_config("20"), TypeError, ["latent_dim"]),
+        ("warmup_cosine", lambda f: vae.warmup_cosine({}, 10), ValueError, ["cfg", "learning_rate"]),
+        ("gflops-record", lambda f: vae.achieved_gflops({}), ValueError, ["record"]),
+        ("vae-sample-huge", lambda f: vae.VAE(2, (8,), (8,)).sample(10**12), ValueError, ["n", "GB"]),
+        # bigan
+        ("generator-latent", lambda f: bigan.build_generator(0), ValueError, ["latent_dim"]),
+        ("generator-batchnorm", lambda f: bigan.build_generator(2, (8,), "yes"), TypeError, ["batchnorm"]),
+        ("classes_found-negative", lambda f: bigan.classes_found([-1, 2]), ValueError, ["counts"]),
+        ("classes_found-share", lambda f: bigan.classes_found([1, 2], min_share=2.0), ValueError, ["min_share"]),
+        ("knn-strings", lambda f: bigan.knn_accuracy("a", y30, codes, y30), TypeError, ["train_codes"]),
+        ("quality-model", lambda f: bigan.quality_figures("bigan", _tiny_dataset(), f["pnb"]), TypeError, ["str"]),
+        ("bigan-prior-huge", lambda f: f["bigan"].prior(10**12), ValueError, ["n", "GB"]),
+        ("bigan-decode-batch", lambda f: f["bigan"].decode(np.zeros((1, 2)), batch_size=0), ValueError,
+         ["batch_size"]),
+        # latent
+        ("digit_pairs", lambda f: latent.digit_pairs(1), ValueError, ["n_classes"]),
+        ("typical_norm", lambda f: latent.prior_typical_norm(-1), ValueError, ["latent_dim"]),
+        ("path_norms", lambda f: latent.path_norms(None), TypeError, ["path"]),
+        ("looped_move", lambda f: latent.looped_move("space", x[:1], 1, 2, [0.5]), TypeError, ["space"]),
+        ("interpolation_norms", lambda f: latent.interpolation_norms("a", codes, [0, 1]), TypeError, ["z0"]),
+        ("attribute_vector-balanced", lambda f: f["space"].attribute_vector(1, balanced="yes"), TypeError,
+         ["balanced"]),
+        ("lerp-bool-t", lambda f: latent.lerp(codes[0], codes[1], True), TypeError, ["t"]),
+        ("centroids-n_classes", lambda f: latent.class_centroids(codes, y30, 10**12), ValueError, ["n_classes"]),
+        # judges
+        ("softmax-str", lambda f: judges.softmax("x"), TypeError, ["logits"]),
+        ("softmax-empty", lambda f: judges.softmax([]), ValueError, ["logits"]),
+        ("judge-name", lambda f: judges.SklearnJudge(f["lr"], name=3), TypeError, ["name"]),
+        ("cnn_config-lr", lambda f: judges.cnn_config(learning_rate=-1.0), ValueError, ["learning_rate"]),
+        # scoring
+        ("entropy-str", lambda f: scoring.entropy_bits("x"), TypeError, ["probs"]),
+        ("entropy-range", lambda f: scoring.entropy_bits([[2.0, -1.0]]), ValueError, ["probs"]),
+        ("crossover-str", lambda f: scoring.crossover_alpha([0, 1], "a", "b"), TypeError, ["p_target"]),
+        ("prior_distance-dim", lambda f: scoring.prior_distance(codes, 3), ValueError, ["latent_dim"]),
+        ("typical_pair", lambda f: scoring.typical_pair(None), TypeError, ["result"]),
+        ("judge_agreement", lambda f: scoring.judge_agreement([f["result"]]), TypeError, ["results"]),
+        ("failure_split", lambda f: scoring.failure_split("x"), TypeError, ["result"]),
+        ("band_share-nan", lambda f: scoring.band_share(codes, float("nan")), ValueError, ["threshold"]),
+        ("frechet-means", lambda f: scoring.gaussian_frechet("a", np.eye(2), np.zeros(2), np.eye(2)), TypeError,
+         ["mu1"]),
+        ("frechet-features", lambda f: scoring.frechet_distance("a", codes), TypeError, ["features_a"]),
+        ("geometry-per_pair", lambda f: scoring.class_geometry(codes, y30, codes, y30, per_pair=0), ValueError,
+         ["per_pair"]),
+        # lineup and cache
+        ("layer_rows", lambda f: lineup.layer_rows("m"), TypeError, ["model"]),
+        ("path_rows", lambda f: lineup.path_rows([1]), TypeError, ["paths"]),
+        ("artifact-suffix", lambda f: cache.artifact_path("x", "json"), ValueError, ["suffix"]),
+        ("artifact-mode", lambda f: cache.artifact_path("x", ".json", "fast"), ValueError, ["mode"]),
+    ]
+
+
+@pytest.fixture(scope="module")
+def survey_fixtures(pnb, pixel_space, fitted_lr):
+    from helpers import bigan, scoring
+
+    d = _tiny_dataset(60, 20)
+    result = scoring.class_transfer(pixel_space, d.x_test, d.y_test, [_uniform], per_pair=1, alphas=[0.0, 1.0])
+    return {"pnb": pnb, "space": pixel_space, "lr": fitted_lr, "result": result["_uniform"],
+            "bigan": bigan.BiGAN(latent_dim=2, g_hidden=(8,), e_hidden=(8,), d_hidden=(8, 4))}
+
+
+@pytest.mark.parametrize("case", _cases(), ids=lambda c: c[0])
+def test_the_rest_of_the_api(survey_fixtures, case):
+    _, call, error, words = case
+    with refused(error, *words):
+        call(survey_fixtures)
