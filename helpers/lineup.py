@@ -220,7 +220,7 @@ def benchmark_figures(data: Dataset | None = None) -> dict[str, Any]:
     each model's sample Frechet distance, the real-vs-real floor, and the
     seconds the scoring itself took (models already loaded).
     """
-    data = data if data is not None else load_mnist()
+    data = as_dataset(data) if data is not None else load_mnist()
     cnn, record = cnn_judge(data)
     lr = lr_judge(data)
     models = contenders(data)

@@ -981,3 +981,11 @@ def test_the_rest_of_the_api(survey_fixtures, case):
     _, call, error, words = case
     with refused(error, *words):
         call(survey_fixtures)
+
+
+def test_artifacts_pointing_at_a_file(tmp_path, monkeypatch):
+    target = tmp_path / "not-a-folder"
+    target.write_text("x")
+    monkeypatch.setenv("TUTORIAL_ARTIFACTS", str(target))
+    with refused(ValueError, "TUTORIAL_ARTIFACTS", str(target), "folder"):
+        config.artifacts_dir()
