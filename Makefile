@@ -1,6 +1,6 @@
 # make test  - unit tests + every notebook in quick mode (what CI runs)
 # make run   - execute every notebook in full mode, in place (what nbviewer shows)
-# make lab   - JupyterLab on notebooks/
+# make lab   - JupyterLab on notebooks/ (kernel websockets without Nagle: tools/jupyter_server_config.py)
 # make bench - the benchmark table (benchmarks/RESULTS.md, results.json)
 # make slides - reveal.js decks of the notebooks, working offline (build/slides/)
 # make html  - offline HTML pages of the notebooks (build/html/00_index.html)
@@ -35,7 +35,7 @@ run: $(STAMP)
 	$(PY) -m tools.run_notebooks
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab --config=tools/jupyter_server_config.py notebooks/
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
