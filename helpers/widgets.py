@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import animation
 
-from .data import check_class, check_images, check_labels
+from .data import check_class, check_count, check_images, check_labels, check_numbers
 from .judges import as_judge
 from .latent import LatentSpace
 
@@ -112,6 +112,10 @@ def image_png(image: np.ndarray, scale: int = 6) -> bytes:
     """
     from PIL import Image
 
+    image = check_numbers(image, name="image", what="one image (28, 28) in [0, 1]")
+    if image.shape != (28, 28):
+        raise ValueError(f"image: expected one image (28, 28), got shape {image.shape}.")
+    scale = check_count(scale, name="scale", minimum=1)
     grey = (255 * (1.0 - np.clip(image, 0, 1))).astype(np.uint8)  # dark ink on white, like gray_r
     img = Image.fromarray(grey, mode="L").resize((28 * scale, 28 * scale), Image.NEAREST)
     buf = io.BytesIO()
@@ -529,6 +533,9 @@ class InterpolationExplorer:
 # --- static stand-ins (no kernel needed) --------------------------------------------------
 def _stand_in_axis(space: LatentSpace, a, b, vector, axis) -> tuple[np.ndarray, str | None]:
     """The direction of a stand-in: z_a - z_b for a class pair, or VECTOR for the attribute AXIS."""
+    if not isinstance(space, LatentSpace):
+        raise TypeError(f"space must be a LatentSpace, got {type(space).__name__}; wrap the model as "
+                        "LatentSpace(model, data.x_train, data.y_train).")
     if vector is None:
         if a is None or b is None:
             raise TypeError("pass a and b (a class pair, e.g. a=0, b=6) or vector and axis "
@@ -549,7 +556,10 @@ def _stand_in_frames(space: LatentSpace, x, vector: np.ndarray, alphas, judge: P
     if judge is None:
         raise TypeError("judge is required: a function from images (N, 28, 28) to probabilities (N, 10).")
     x = check_images(x)[:1]
-    alphas = np.asarray(alphas, dtype=np.float32).reshape(-1)
+    alphas = check_numbers(alphas, name="alphas", what="the values of alpha, e.g. np.linspace(-1, 2, 13)")
+    alphas = alphas.astype(np.float32).reshape(-1)
+    if alphas.size == 0:
+        raise ValueError("alphas: got none; pass the values of alpha to show, e.g. np.linspace(-1, 2, 13).")
     codes = space.moved_codes(space.encode(x), vector, alphas)[0]
     images = space.decode(codes)
     probs = _probabilities(judge, images)
