@@ -54,3 +54,25 @@ def mnist():
     if path is None and not os.environ.get("CI"):
         pytest.skip("no offline MNIST: set MNIST_NPZ=/path/to/mnist.npz")
     return load_mnist(path, quick=True)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    """The test session's one Playwright (sync API), shared by every browser test module.
+
+    Playwright's sync API allows one running instance per thread: a second
+    ``sync_playwright().start()`` in the same worker fails ("using Playwright
+    Sync API inside the asyncio loop"). Modules launch their own Chromium from
+    this one. None when Playwright is not installed (each module then skips,
+    or fails under CI, with its own message).
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        yield None
+        return
+    pw = sync_playwright().start()
+    try:
+        yield pw
+    finally:
+        pw.stop()

@@ -157,23 +157,19 @@ def require_chromium(path: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(playwright_instance):
     """One headless Chromium for the session (Debian's, not a Playwright download)."""
-    try:
-        from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import sync_playwright
-    except ImportError:
+    if playwright_instance is None:
         _unavailable("Playwright is not installed: pip install -r requirements.txt")
+    from playwright.sync_api import Error as PlaywrightError
+
     require_chromium(CHROMIUM)
-    pw = sync_playwright().start()
     try:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     except PlaywrightError as err:
-        pw.stop()
         _unavailable(f"Chromium at {CHROMIUM} did not start: {err}")
     yield chromium
     chromium.close()
-    pw.stop()
 
 
 def make_synthetic_notebook(folder: Path) -> Path:

@@ -58,25 +58,21 @@ def _unavailable(message: str):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import sync_playwright
-    except ImportError:
+def browser(playwright_instance):
+    if playwright_instance is None:
         _unavailable("Playwright is not installed: pip install -r requirements.txt")
+    from playwright.sync_api import Error as PlaywrightError
+
     chromium = lab_harness.CHROMIUM
     if not (os.path.isfile(chromium) and os.access(chromium, os.X_OK)):
         _unavailable(f"no Chromium at {chromium}: install it with `sudo apt-get install chromium` "
                      "(Debian/Ubuntu), or set CHROMIUM=/path/to/chromium")
-    pw = sync_playwright().start()
     try:
-        launched = lab_harness.launch_chromium(pw)
+        launched = lab_harness.launch_chromium(playwright_instance)
     except PlaywrightError as err:
-        pw.stop()
         _unavailable(f"Chromium at {chromium} did not start: {err}")
     yield launched
     launched.close()
-    pw.stop()
 
 
 @pytest.fixture(scope="module")

@@ -206,14 +206,12 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(playwright_instance):
     """One headless Chromium (Debian's, not a Playwright download) for the session."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
+    if playwright_instance is None:
         _unavailable("Playwright is not installed: pip install -r requirements.txt")
     try:
-        with slide_fit.chromium() as chromium:
+        with slide_fit.chromium(playwright=playwright_instance) as chromium:
             yield chromium
     except slide_fit.MeasureError as err:  # no Chromium there
         _unavailable(str(err))

@@ -266,14 +266,19 @@ def serve(folder: Path):
 
 
 @contextlib.contextmanager
-def chromium(path: str = CHROMIUM):
-    """A headless Chromium (Debian's, not a Playwright download) through Playwright."""
+def chromium(path: str = CHROMIUM, playwright=None):
+    """A headless Chromium (Debian's, not a Playwright download) through Playwright.
+
+    ``playwright``: an already started sync Playwright to launch it from (its
+    sync API allows one instance per thread, so tests share theirs); by
+    default one is started and stopped here.
+    """
     from playwright.sync_api import sync_playwright
 
     if not (Path(path).is_file() and os.access(path, os.X_OK)):
         raise MeasureError(f"no Chromium at {path}: install it (Debian/Ubuntu: apt-get install chromium) "
                            "or set CHROMIUM=/path/to/chromium")
-    pw = sync_playwright().start()
+    pw = playwright or sync_playwright().start()
     try:
         browser = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         try:
@@ -281,7 +286,8 @@ def chromium(path: str = CHROMIUM):
         finally:
             browser.close()
     finally:
-        pw.stop()
+        if playwright is None:
+            pw.stop()
 
 
 def measure_site(browser, base_url: str, names: list[str]) -> list[DeckFit]:
