@@ -262,7 +262,6 @@ def split_markdown(source: str, *, whole: bool = False, notes_only: bool = False
     if whole:
         return source, ""
     blocks = _blocks(source)
-    headings = [t for k, t in blocks if k == "heading"]
     prose = "\n\n".join(t for k, t in blocks if k != "heading")
     if not notes_only and words("\n".join(t for k, t in blocks if k not in {"heading", "math", "image"})) <= SHORT_WORDS:
         return source, ""
