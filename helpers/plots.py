@@ -9,24 +9,128 @@ matplotlib Figure so a notebook can tweak or save it.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.patches import Ellipse
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+from .data import check_count, check_labels, check_number, check_numbers
 
 #: One colour per digit, used for every scatter in the series.
 DIGIT_COLORS = plt.get_cmap("tab10")(np.arange(10))
 
 
+# --- checks of what a figure is asked to draw (issue 15): a clear error, never a blank or wrong panel ---------
+
+
+def _check_ax(ax, name: str = "ax") -> Axes:
+    if not isinstance(ax, Axes):
+        raise TypeError(f"{name}: expected a matplotlib Axes (e.g. from plt.subplots()), got {type(ax).__name__}.")
+    return ax
+
+
+def _check_mapping(value, name: str, what: str) -> Mapping:
+    """A non-empty dict, or a clear error: an empty one would draw an empty figure."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name}: expected a dict of {what}, got {type(value).__name__}.")
+    if not value:
+        raise ValueError(f"{name}: the dict is empty; pass at least one entry of {what}.")
+    return value
+
+
+def _check_names(names, n: int | None, name: str, unit: str) -> list | None:
+    """Tick labels or titles: None, or a list of exactly ``n``, one per ``unit`` (row, column, image)."""
+    if names is None:
+        return None
+    if isinstance(names, (str, bytes)) or not isinstance(names, (Sequence, np.ndarray)):
+        raise TypeError(f"{name}: expected a list of labels, one per {unit}, got {type(names).__name__}.")
+    names = list(names)
+    if n is not None and len(names) != n:
+        raise ValueError(f"{name}: {len(names)} labels for {n} {unit}s; pass one label per {unit}.")
+    return names
+
+
+def _check_pictures(images, name: str, ndim: int, what: str, vmin: float = 0.0, vmax: float = 1.0) -> np.ndarray:
+    """Images to draw: ``ndim`` dimensions, at least one pixel, finite, on the colour scale [vmin, vmax].
+
+    NaN pixels would be drawn blank and 0-255 grey levels as solid black, both without a word.
+    Values a little off the scale are allowed (imshow saturates them); far off means a wrong scale.
+    Returns the array, float as given (other dtypes as float64).
+    """
+    arr = check_numbers(images, name=name, ndim=ndim, what=what)
+    if arr.size == 0:
+        raise ValueError(f"{name}: nothing to draw (shape {arr.shape}); pass {what} holding at least one image.")
+    span = vmax - vmin
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < vmin - span / 2 or hi > vmax + span / 2:
+        hint = "; divide grey levels 0-255 by 255" if (vmin, vmax) == (0.0, 1.0) and lo >= 0 and hi <= 255 else ""
+        raise ValueError(f"{name}: values span [{lo:.3g}, {hi:.3g}], far outside the colour scale "
+                         f"[{vmin:g}, {vmax:g}]{hint}.")
+    given = np.asarray(images)
+    return given if given.dtype.kind == "f" else arr
+
+
+def _check_alphas(alphas, name: str = "alphas") -> np.ndarray:
+    alphas = check_numbers(alphas, name=name, ndim=1, what="a 1-D grid of alpha values")
+    if len(alphas) == 0:
+        raise ValueError(f"{name}: the grid is empty; pass at least one alpha value.")
+    return alphas
+
+
+def _check_limits(lim, name: str) -> tuple[float, float]:
+    """An axis range (low, high) of two different finite numbers (high < low flips the axis)."""
+    lim = check_numbers(lim, name=name, ndim=1, what="a (low, high) pair of numbers")
+    if lim.shape != (2,) or lim[0] == lim[1]:
+        raise ValueError(f"{name}: expected a (low, high) pair of two different numbers, got {lim.tolist()}.")
+    return float(lim[0]), float(lim[1])
+
+
+def _check_probabilities(probs, name: str, what: str) -> np.ndarray:
+    """Judged probabilities: finite and in [0, 1] (log-probabilities or scores would be drawn off the axis)."""
+    probs = check_numbers(probs, name=name, what=what)
+    if probs.size and (probs.min() < -1e-6 or probs.max() > 1 + 1e-6):
+        raise ValueError(f"{name}: values span [{probs.min():.3g}, {probs.max():.3g}]; pass {what} in [0, 1], "
+                         "not log-probabilities or scores.")
+    return probs
+
+
+def _check_classes(classes, n_classes: int, name: str) -> tuple[int, ...]:
+    """A collection of class indices in [0, n_classes)."""
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, (Sequence, np.ndarray, set, frozenset)):
+        raise TypeError(f"{name}: expected a list of class indices 0-{n_classes - 1}, got {type(classes).__name__}.")
+    out = []
+    for c in classes:
+        if isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, np.integer)) or not 0 <= c < n_classes:
+            raise ValueError(f"{name}: {c!r} is not a class index 0-{n_classes - 1}.")
+        out.append(int(c))
+    return tuple(out)
+
+
+def _check_class(c, n_classes: int, name: str) -> int:
+    return _check_classes([c], n_classes, name)[0]
+
+
+def _check_scale(vmin, vmax, name: str = "vmin, vmax") -> tuple[float, float]:
+    vmin, vmax = check_number(vmin, name="vmin"), check_number(vmax, name="vmax")
+    if not vmin < vmax:
+        raise ValueError(f"{name}: the colour scale needs vmin < vmax, got vmin={vmin:g}, vmax={vmax:g}.")
+    return vmin, vmax
+
+
 def tile(images: np.ndarray, pad: int = 1, pad_value: float = 1.0) -> np.ndarray:
     """Tile a (rows, cols, H, W) array of images into one (rows*H, cols*W) canvas."""
-    images = np.asarray(images, dtype=np.float32)
+    images = check_numbers(images, name="images", ndim=None, what="(rows, cols, H, W) images").astype(np.float32)
     if images.ndim == 3:
         images = images[None]
     if images.ndim != 4:
         raise ValueError(f"tile expects (rows, cols, H, W) images, got shape {images.shape}.")
+    if images.size == 0:
+        raise ValueError(f"images: nothing to tile (shape {images.shape}); pass at least one image.")
+    pad = check_count(pad, name="pad")
+    pad_value = check_number(pad_value, name="pad_value")
     rows, cols, h, w = images.shape
     canvas = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), pad_value, np.float32)
     for r in range(rows):
@@ -46,11 +150,15 @@ def image_grid(
     vmax: float = 1.0,
 ):
     """Show a flat batch of images (N, 28, 28) in a grid, with optional titles."""
-    images = np.asarray(images)
-    if images.ndim == 2 and images.shape[1] == 784:
-        images = images.reshape(-1, 28, 28)
+    vmin, vmax = _check_scale(vmin, vmax)
+    flat = check_numbers(images, name="images", finite=False, what="a batch of images (N, 28, 28) or (N, 784)")
+    if flat.ndim == 2 and flat.shape[1] == 784:
+        images = np.asarray(images).reshape(-1, 28, 28)
+    images = _check_pictures(images, "images", 3, "a batch of images (N, 28, 28) or (N, 784)", vmin, vmax)
     n = len(images)
-    ncols = max(1, min(ncols, n))
+    titles = _check_names(titles, n, "titles", "image")
+    ncols = max(1, min(check_count(ncols, name="ncols", minimum=1), n))
+    cell_size = check_number(cell_size, name="cell_size", low=0, low_open=True)
     nrows = int(np.ceil(n / ncols))
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(cell_size * ncols, cell_size * nrows + (0.35 if titles else 0)),
@@ -82,12 +190,15 @@ def show_canvas(
     One ``imshow`` instead of rows*cols axes keeps large grids (the 45 digit
     pairs) light enough for nbviewer.
     """
-    grid = np.asarray(grid)
+    grid = _check_pictures(grid, "grid", 4, "a (rows, cols, 28, 28) grid of images")
     rows, cols, h, w = grid.shape
+    row_labels = _check_names(row_labels, rows, "row_labels", "row")
+    col_labels = _check_names(col_labels, cols, "col_labels", "column")
     if ax is None:
+        cell_size = check_number(cell_size, name="cell_size", low=0, low_open=True)
         fig, ax = plt.subplots(figsize=(cell_size * cols + 1.2, cell_size * rows + 0.6))
     else:
-        fig = ax.figure
+        fig = _check_ax(ax).figure
     ax.imshow(tile(grid, pad=1), cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     ax.set_xticks([c * (w + 1) + w / 2 for c in range(cols)] if col_labels is not None else [])
     ax.set_yticks([r * (h + 1) + h / 2 for r in range(rows)] if row_labels is not None else [])
@@ -105,7 +216,16 @@ def show_canvas(
 
 def gaussian_ellipse(ax, mean, variances, n_sigma: float = 1.0, **kwargs) -> Ellipse:
     """Draw the n-sigma contour of an axis-aligned 2-D Gaussian (a Naive Bayes class)."""
-    sd = np.sqrt(np.asarray(variances, dtype=float))
+    _check_ax(ax)
+    mean = check_numbers(mean, name="mean", ndim=1, what="a 2-D point (x, y)")
+    variances = check_numbers(variances, name="variances", ndim=1, what="two variances (var_x, var_y)")
+    if mean.shape != (2,) or variances.shape != (2,):
+        raise ValueError(f"mean and variances: expected two numbers each, got shapes {mean.shape} and "
+                         f"{variances.shape}.")
+    if np.any(variances < 0):
+        raise ValueError(f"variances: must be non-negative, got {variances.tolist()}.")
+    n_sigma = check_number(n_sigma, name="n_sigma", low=0, low_open=True)
+    sd = np.sqrt(variances)
     patch = Ellipse(tuple(mean), 2 * n_sigma * sd[0], 2 * n_sigma * sd[1], fill=False, **kwargs)
     ax.add_patch(patch)
     return patch
@@ -113,9 +233,11 @@ def gaussian_ellipse(ax, mean, variances, n_sigma: float = 1.0, **kwargs) -> Ell
 
 def latent_scatter(ax, codes: np.ndarray, labels: np.ndarray, title: str | None = None, s: float = 2.0):
     """Scatter 2-D codes coloured by digit, with a legend (notebooks 03 and 04)."""
-    codes = np.asarray(codes)
+    _check_ax(ax)
+    codes = check_numbers(codes, name="codes", what="(N, 2) codes")
     if codes.ndim != 2 or codes.shape[1] != 2:
         raise ValueError(f"latent_scatter needs (N, 2) codes, got {codes.shape}; project them first.")
+    labels = check_labels(labels, len(codes), name="labels")
     for d in range(10):
         m = labels == d
         ax.scatter(codes[m, 0], codes[m, 1], s=s, color=DIGIT_COLORS[d], label=str(d), alpha=0.6, linewidths=0)
@@ -128,7 +250,15 @@ def latent_scatter(ax, codes: np.ndarray, labels: np.ndarray, title: str | None 
 
 def training_curves(history: dict[str, list[float]], keys: Sequence[str] | None = None, title: str | None = None):
     """Plot per-epoch training metrics side by side (one panel per key)."""
-    keys = list(keys or history.keys())
+    history = _check_mapping(history, "history", "per-epoch values, such as {'loss': [...]}")
+    keys = _check_names(keys, None, "keys", "panel") or list(history.keys())
+    unknown = [k for k in keys if k not in history]
+    if unknown:
+        raise ValueError(f"keys: {unknown} not in history; it holds {list(history)}.")
+    for key in keys:
+        values = check_numbers(history[key], name=f"history[{key!r}]", ndim=1, what="one number per epoch")
+        if len(values) == 0:
+            raise ValueError(f"history[{key!r}]: no epochs to plot; pass one number per epoch.")
     fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 2.8), squeeze=False)
     for ax, key in zip(axes[0], keys):
         values = history[key]
@@ -143,9 +273,18 @@ def training_curves(history: dict[str, list[float]], keys: Sequence[str] | None 
 
 def table(rows: Sequence[dict], columns: Sequence[str] | None = None, floatfmt: str = ".3f") -> str:
     """A markdown table from dicts; notebooks print it with IPython's Markdown."""
+    if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, (Sequence, np.ndarray)):
+        raise TypeError(f"rows: expected a list of dicts (one per table row), got {type(rows).__name__}.")
     if not rows:
         return ""
-    columns = list(columns or rows[0].keys())
+    bad = [i for i, r in enumerate(rows) if not isinstance(r, Mapping)]
+    if bad:
+        raise TypeError(f"rows: row {bad[0]} is a {type(rows[bad[0]]).__name__}; pass a list of dicts "
+                        "(one per table row).")
+    columns = _check_names(columns, None, "columns", "column") or list(rows[0].keys())
+    unknown = [c for c in columns if not any(c in r for r in rows)]
+    if unknown:
+        raise ValueError(f"columns: no row has {unknown}; the rows' keys are {list(rows[0].keys())}.")
 
     def fmt(v):
         if isinstance(v, (float, np.floating)):
@@ -163,9 +302,16 @@ def table(rows: Sequence[dict], columns: Sequence[str] | None = None, floatfmt: 
 def class_scatter(ax, x: np.ndarray, y: np.ndarray, *, marker: str = "o", s: float = 12.0, alpha: float = 0.5,
                   label: str | None = "class {}", colors=None):
     """Scatter 2-D points coloured by class (notebook 01); ``label`` formats the legend entry."""
-    x, y = np.asarray(x), np.asarray(y)
-    if x.ndim != 2 or x.shape[1] != 2 or y.shape != (len(x),):
-        raise ValueError(f"class_scatter needs points (N, 2) and labels (N,), got {x.shape} and {y.shape}.")
+    _check_ax(ax)
+    if label is not None and not isinstance(label, str):
+        raise TypeError(f"label: expected a legend format such as 'class {{}}', or None, got {type(label).__name__}.")
+    x = check_numbers(x, name="x", what="points (N, 2)")
+    ids = check_numbers(y, name="y", what="integer class labels (N,)")
+    if x.ndim != 2 or x.shape[1] != 2 or ids.shape != (len(x),):
+        raise ValueError(f"class_scatter needs points (N, 2) and labels (N,), got {x.shape} and {ids.shape}.")
+    if np.any(ids != np.round(ids)):
+        raise ValueError("y: contains fractional values; pass integer class labels (N,).")
+    y = np.asarray(y)
     colors = DIGIT_COLORS if colors is None else colors
     for c in np.unique(y):
         m = y == c
@@ -176,9 +322,17 @@ def class_scatter(ax, x: np.ndarray, y: np.ndarray, *, marker: str = "o", s: flo
 
 def nb_ellipses(ax, means: np.ndarray, variances: np.ndarray, n_sigmas: Sequence[float] = (1.0, 2.0), colors=None):
     """Each class's axis-aligned Gaussian as n-sigma ellipses plus its mean (notebook 01)."""
-    means, variances = np.atleast_2d(means), np.atleast_2d(variances)
-    if means.shape != variances.shape or means.shape[1] != 2:
+    _check_ax(ax)
+    means = np.atleast_2d(check_numbers(means, name="means", what="(K, 2) class means"))
+    variances = np.atleast_2d(check_numbers(variances, name="variances", what="(K, 2) class variances"))
+    if means.shape != variances.shape or means.ndim != 2 or means.shape[1] != 2:
         raise ValueError(f"nb_ellipses needs (K, 2) means and variances, got {means.shape} and {variances.shape}.")
+    if np.any(variances < 0):
+        raise ValueError("variances: must be non-negative (they are the classes' variances).")
+    n_sigmas = check_numbers(n_sigmas, name="n_sigmas", ndim=(0, 1), what="positive numbers of SDs, e.g. (1, 2)")
+    if np.any(n_sigmas <= 0):
+        raise ValueError(f"n_sigmas: must be positive numbers of SDs, got {n_sigmas.tolist()}.")
+    n_sigmas = np.atleast_1d(n_sigmas).tolist()
     colors = DIGIT_COLORS if colors is None else colors
     for k, (mu, var) in enumerate(zip(means, variances)):
         for n_sigma in n_sigmas:
@@ -196,11 +350,25 @@ def probability_map(ax, predict_proba, xlim: tuple[float, float], ylim: tuple[fl
     ``predict_proba`` maps (N, 2) points to (N, K) class probabilities (notebook 01).
     Returns the contour set so a caller can label it.
     """
+    _check_ax(ax)
+    if not callable(predict_proba):
+        raise TypeError(f"predict_proba: expected a function from (N, 2) points to (N, K) probabilities, such as "
+                        f"model.predict_proba, got {type(predict_proba).__name__}.")
+    xlim, ylim = _check_limits(xlim, "xlim"), _check_limits(ylim, "ylim")
+    resolution = check_count(resolution, name="resolution", minimum=2)
+    levels = check_numbers(levels, name="levels", ndim=1, what="increasing probability levels in (0, 1)")
+    if levels.size and (levels.min() <= 0 or levels.max() >= 1 or np.any(np.diff(levels) <= 0)):
+        raise ValueError(f"levels: expected increasing probability levels in (0, 1), got {levels.tolist()}.")
     colors = DIGIT_COLORS if colors is None else colors
     gx, gy = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
-    proba = np.asarray(predict_proba(np.c_[gx.ravel(), gy.ravel()]))
-    if proba.ndim != 2 or proba.shape[0] != gx.size:
+    proba = check_numbers(predict_proba(np.c_[gx.ravel(), gy.ravel()]), name="predict_proba", finite=False,
+                          what="(N, K) class probabilities")
+    if proba.ndim != 2 or proba.shape[0] != gx.size or proba.shape[1] < 1:
         raise ValueError(f"predict_proba returned shape {proba.shape}, expected ({gx.size}, K).")
+    if not np.all(np.isfinite(proba)) or proba.min() < -1e-6 or proba.max() > 1 + 1e-6 \
+            or not np.allclose(proba.sum(axis=1), 1.0, atol=1e-3):
+        raise ValueError("predict_proba: returned values that are not probabilities (finite, in [0, 1], each row "
+                         "summing to 1); pass the model's predict_proba, not log-probabilities or scores.")
     winner = proba.argmax(axis=1).reshape(gx.shape)
     top = proba.max(axis=1).reshape(gx.shape)
     k = proba.shape[1]
@@ -225,8 +393,18 @@ def learning_curves(rows: Sequence[dict], ax=None, title: str | None = None):
     size was drawn more than once: each draw is a dot, the line joins the
     means and the band spans min to max, so the spread is visible.
     """
+    if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, (Sequence, np.ndarray)):
+        raise TypeError(f"rows: expected a list of {{'model', 'n', 'error'}} dicts, got {type(rows).__name__}.")
     if not rows:
         raise ValueError("learning_curves needs at least one row.")
+    for i, r in enumerate(rows):
+        if not isinstance(r, Mapping) or not {"model", "n", "error"} <= set(r):
+            raise ValueError(f"rows[{i}]: expected a dict with keys 'model', 'n' and 'error', got {r!r}.")
+        # both axes are logarithmic: a zero or negative value would silently vanish from the figure
+        check_number(r["n"], name=f"rows[{i}]['n']", low=0, low_open=True)
+        check_number(r["error"], name=f"rows[{i}]['error']", low=0, high=1, low_open=True)
+    if ax is not None:
+        _check_ax(ax)
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.5, 4.0))
@@ -262,10 +440,12 @@ def symlog_bins(values: np.ndarray, linthresh: float, n_bins: int = 40) -> np.nd
     """Bin edges evenly spaced on a symlog axis, so histograms spanning many decades look even."""
     from matplotlib.scale import SymmetricalLogTransform
 
-    values = np.asarray(values, dtype=float)
+    values = check_numbers(values, name="values", finite=False, what="scores (N,)")
     values = values[np.isfinite(values)]
     if values.size == 0:
         raise ValueError("symlog_bins needs at least one finite value.")
+    linthresh = check_number(linthresh, name="linthresh", low=0, low_open=True)
+    n_bins = check_count(n_bins, name="n_bins", minimum=1)
     transform = SymmetricalLogTransform(10, linthresh, 1.0)
     lo, hi = transform.transform(np.array([values.min(), values.max()]))
     if hi == lo:
@@ -300,9 +480,17 @@ def score_histograms(ax, groups: dict[str, np.ndarray], *, bins: int = 40, symlo
     ``symlog`` (a linear threshold) switches the x axis to symlog for scores
     such as log p(x) that span many orders of magnitude.
     """
+    _check_ax(ax)
+    if not isinstance(groups, Mapping):
+        raise TypeError(f"groups: expected a dict of name -> scores (N,), got {type(groups).__name__}.")
     if not groups:
         raise ValueError("score_histograms needs at least one group.")
-    values = np.concatenate([np.asarray(v, dtype=float) for v in groups.values()])
+    checked = {name: check_numbers(v, name=f"groups[{name!r}]", ndim=(0, 1), finite=False, what="scores (N,)")
+               for name, v in groups.items()}
+    values = np.concatenate([np.atleast_1d(v) for v in checked.values()])
+    if not np.isfinite(values).any():
+        raise ValueError("groups: no finite score to draw; pass scores with at least one finite value.")
+    bins = check_count(bins, name="bins", minimum=1)
     if symlog is not None:
         edges = symlog_bins(values, symlog, bins)
     else:
@@ -342,16 +530,27 @@ def pixel_pair_hist(axes, image_sets: dict[str, np.ndarray], pixel: tuple[int, i
     """
     from matplotlib.colors import LogNorm
 
-    axes = np.atleast_1d(axes)
+    from .data import check_images
+
+    axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
+    for ax in axes:
+        _check_ax(ax, "axes")
+    image_sets = _check_mapping(image_sets, "image_sets", "name -> images (N, 28, 28)")
     if len(axes) != len(image_sets):
         raise ValueError(f"pixel_pair_hist got {len(axes)} axes for {len(image_sets)} image sets.")
-    r, c = pixel
+    if (isinstance(pixel, (str, bytes)) or not isinstance(pixel, (Sequence, np.ndarray)) or len(pixel) != 2
+            or any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) for v in pixel)):
+        raise TypeError(f"pixel: expected a (row, column) pair of integers, got {pixel!r}.")
+    r, c = (int(v) for v in pixel)
     if not (0 <= r < 28 and 0 <= c < 27):
         raise ValueError(f"pixel {pixel} has no right-hand neighbour inside a 28 x 28 image.")
+    bins = check_count(bins, name="bins", minimum=1)
     edges = np.linspace(0.0, 1.0, bins + 1)
     shares = []
-    for images in image_sets.values():
-        images = np.asarray(images)
+    for name, images in image_sets.items():
+        images = check_images(images, name=f"image_sets[{name!r}]")
+        if len(images) == 0:
+            raise ValueError(f"image_sets[{name!r}]: no images; pass at least one image per set.")
         counts, _, _ = np.histogram2d(images[:, r, c], images[:, r, c + 1], bins=[edges, edges])
         shares.append(counts / max(len(images), 1))
     positive = [s[s > 0] for s in shares if (s > 0).any()]
@@ -371,15 +570,21 @@ def pixel_pair_hist(axes, image_sets: dict[str, np.ndarray], pixel: tuple[int, i
 def per_class_bars(ax, values: dict[str, np.ndarray], class_names: Sequence[str] | None = None,
                    ylabel: str | None = None, title: str | None = None):
     """Grouped bars: one group per class, one bar per series (notebook 02's judge shares)."""
+    _check_ax(ax)
+    if not isinstance(values, Mapping):
+        raise TypeError(f"values: expected a dict of series name -> one value per class, got {type(values).__name__}.")
     if not values:
         raise ValueError("per_class_bars needs at least one series.")
+    values = {label: check_numbers(v, name=f"values[{label!r}]", ndim=1, what="one value per class")
+              for label, v in values.items()}
     lengths = {len(v) for v in values.values()}
     if len(lengths) != 1:
         raise ValueError(f"every series needs one value per class; got lengths {sorted(lengths)}.")
     k = lengths.pop()
-    names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
+    names = _check_names(class_names, None, "class_names", "class") if class_names is not None \
+        else [str(i) for i in range(k)]
     if len(names) != k:
-        raise ValueError(f"{len(names)} class names for {k} classes.")
+        raise ValueError(f"class_names: {len(names)} class names for {k} classes.")
     width = 0.8 / len(values)
     for i, (label, v) in enumerate(values.items()):
         ax.bar(np.arange(k) + (i - (len(values) - 1) / 2) * width, v, width, label=label,
@@ -395,8 +600,14 @@ def per_class_bars(ax, values: dict[str, np.ndarray], class_names: Sequence[str]
 
 def model_grids(grids: dict, row_labels=None, col_labels=None, title: str | None = None, cell_size: float = 0.32):
     """Several (rows, cols, 28, 28) grids side by side, one panel per model (notebook 05)."""
+    grids = _check_mapping(grids, "grids", "model name -> (rows, cols, 28, 28) grid")
+    grids = {name: _check_pictures(g, f"grids[{name!r}]", 4, "a (rows, cols, 28, 28) grid of images")
+             for name, g in grids.items()}
     names = list(grids)
     rows, cols = next(iter(grids.values())).shape[:2]
+    if any(g.shape[:2] != (rows, cols) for g in grids.values()):
+        raise ValueError(f"grids: every grid must have the same rows and columns, got "
+                         f"{ {n: g.shape[:2] for n, g in grids.items()} }.")
     fig, axes = plt.subplots(1, len(names), figsize=(len(names) * (cols * cell_size + 0.5) + 0.6,
                                                      rows * cell_size + 0.8), squeeze=False)
     for i, (ax, name) in enumerate(zip(axes[0], names)):
@@ -415,6 +626,17 @@ def mode_collapse_panel(classes_per_epoch: dict[str, Sequence[int]], final_count
     Left: classes the judge finds among the samples after each epoch. Right: how the
     final samples split over the classes, as shares, beside the uniform 1/n_classes line.
     """
+    n_classes = check_count(n_classes, name="n_classes", minimum=1)
+    classes_per_epoch = _check_mapping(classes_per_epoch, "classes_per_epoch", "model name -> classes found per epoch")
+    final_counts = _check_mapping(final_counts, "final_counts", "model name -> sample count per class")
+    for name, found in classes_per_epoch.items():
+        check_numbers(found, name=f"classes_per_epoch[{name!r}]", ndim=1, what="classes found, one per epoch")
+    for name, counts in final_counts.items():
+        counts = check_numbers(counts, name=f"final_counts[{name!r}]", ndim=1,
+                               what=f"one sample count per class ({n_classes})")
+        if counts.shape != (n_classes,) or np.any(counts < 0):
+            raise ValueError(f"final_counts[{name!r}]: expected {n_classes} non-negative counts (one per class), "
+                             f"got {counts.tolist()}.")
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.2))
     for i, (name, found) in enumerate(classes_per_epoch.items()):
         left.plot(np.arange(1, len(found) + 1), found, marker="o", ms=3, label=name, color=plt.get_cmap("tab10")(i))
@@ -451,8 +673,11 @@ def normal_quantile_grid(n: int = 20, tail: float = 0.05) -> np.ndarray:
     """
     from scipy.stats import norm
 
-    if int(n) < 2:
-        raise ValueError(f"a quantile grid needs at least 2 points per axis, got {n}.")
+    n = check_count(n, name="n")
+    if n < 2:
+        raise ValueError(f"a quantile grid needs at least 2 points per axis, got n={n}.")
+    if isinstance(tail, (bool, np.bool_)) or not isinstance(tail, (int, float, np.integer, np.floating)):
+        raise TypeError(f"tail must be a number in (0, 0.5), got {tail!r}.")
     if not 0.0 < tail < 0.5:
         raise ValueError(f"tail must lie in (0, 0.5), got {tail}; 0 would put a code at infinity.")
     return norm.ppf(np.linspace(tail, 1.0 - tail, int(n)))
@@ -467,12 +692,18 @@ def latent_manifold(decode, n: int = 20, tail: float = 0.05, ax=None, title: str
     (increasing upwards), so the canvas lines up with a scatter of the codes.
     Every ``label_every``-th tick is labelled with its z value.
     """
+    if not callable(decode):
+        raise TypeError(f"decode: expected a function from (N, 2) codes to images, such as model.decode, "
+                        f"got {type(decode).__name__}.")
     q = normal_quantile_grid(n, tail)
+    n = len(q)
     z1, z2 = np.meshgrid(q, q[::-1])  # top row = largest z2, as in a scatter plot
     codes = np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32)
     images = np.asarray(decode(codes))
     if images.shape != (n * n, 28, 28):
         raise ValueError(f"decode returned shape {images.shape} for {n * n} codes; expected ({n * n}, 28, 28).")
+    _check_pictures(images, "decode", 3, "images (N, 28, 28) in [0, 1]")
+    label_every = check_count(label_every, name="label_every", minimum=1)
     if ax is None:
         fig, ax = plt.subplots(figsize=(cell_size * n + 0.8, cell_size * n + 0.6))
     else:
@@ -495,6 +726,7 @@ def latent_manifold(decode, n: int = 20, tail: float = 0.05, ax=None, title: str
 
 def mark_quantile_grid(ax, n: int = 20, tail: float = 0.05, **kwargs):
     """Draw the codes of :func:`latent_manifold`'s grid as small crosses on a 2-D scatter."""
+    _check_ax(ax)
     q = normal_quantile_grid(n, tail)
     z1, z2 = np.meshgrid(q, q)
     style = {"marker": "+", "s": 10, "color": "k", "alpha": 0.45, "linewidths": 0.6} | kwargs
@@ -510,6 +742,10 @@ def shade_extrapolation(ax, lo: float = 0.0, hi: float = 1.0, color: str = "0.93
 
     Call after plotting, so the x-limits are known.
     """
+    _check_ax(ax)
+    lo, hi = check_number(lo, name="lo"), check_number(hi, name="hi")
+    if lo > hi:
+        raise ValueError(f"lo and hi: the interpolation range needs lo <= hi, got lo={lo:g}, hi={hi:g}.")
     x0, x1 = ax.get_xlim()
     if x0 < lo:
         ax.axvspan(x0, lo, color=color, lw=0, zorder=0)
@@ -524,9 +760,14 @@ def shade_extrapolation(ax, lo: float = 0.0, hi: float = 1.0, color: str = "0.93
 def probability_along_alpha(ax, alphas, probs, highlight: Sequence[int] = (), linestyle: str = "-",
                             title: str | None = None, ylabel: str = "p(class)", xlim=None):
     """Judged probability of every class, probs (A, 10), against alpha; ``highlight`` classes bold and labelled."""
-    probs = np.asarray(probs)
+    _check_ax(ax)
+    alphas = _check_alphas(alphas)
+    probs = _check_probabilities(probs, "probs", "(len(alphas), n_classes) probabilities")
     if probs.ndim != 2 or probs.shape[0] != len(alphas):
         raise ValueError(f"probs must be (len(alphas), n_classes) = ({len(alphas)}, 10), got {probs.shape}.")
+    highlight = _check_classes(highlight, probs.shape[1], "highlight")
+    if xlim is not None:
+        xlim = _check_limits(xlim, "xlim")
     for c in range(probs.shape[1]):
         bold = c in highlight
         ax.plot(alphas, probs[:, c], ls=linestyle, color=DIGIT_COLORS[c], lw=2.2 if bold else 0.8,
@@ -542,11 +783,12 @@ def probability_along_alpha(ax, alphas, probs, highlight: Sequence[int] = (), li
 
 def frame_strip(ax, alphas, frames, every: int = 2):
     """Frames (A, 28, 28) as one strip whose x-axis is alpha, so it lines up with a plot below it."""
-    frames = np.asarray(frames)
-    alphas = np.asarray(alphas, dtype=float)
+    _check_ax(ax)
+    frames = _check_pictures(frames, "frames", 3, "frames (A, 28, 28), one per alpha")
+    alphas = _check_alphas(alphas)
     if len(frames) != len(alphas):
         raise ValueError(f"{len(frames)} frames for {len(alphas)} alphas.")
-    idx = np.arange(0, len(alphas), max(1, int(every)))
+    idx = np.arange(0, len(alphas), check_count(every, name="every", minimum=1))
     step = float(alphas[idx[1]] - alphas[idx[0]]) if len(idx) > 1 else 1.0
     canvas = tile(frames[idx][None], pad=1)
     ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest", aspect="auto",
@@ -567,9 +809,20 @@ def judged_paths_figure(paths: dict, alphas, highlight: Sequence[int] = (), ncol
     ``paths`` maps a model name to ``(frames (A, 28, 28), {judge name: probs (A, 10)})``. Each model
     gets its own sub-figure, so titles and tick labels of neighbouring models never collide.
     """
+    paths = _check_mapping(paths, "paths", "model name -> (frames (A, 28, 28), {judge name: probs (A, 10)})")
+    for name, entry in paths.items():
+        if not (isinstance(entry, (tuple, list)) and len(entry) == 2 and isinstance(entry[1], Mapping) and entry[1]):
+            raise TypeError(f"paths[{name!r}]: expected a (frames, {{judge name: probs}}) pair, got "
+                            f"{type(entry).__name__}.")
     names = list(paths)
     judges = list(next(iter(paths.values()))[1])
-    alphas = np.asarray(alphas, dtype=float)
+    for name, (_, probs) in paths.items():
+        if list(probs) != judges:
+            raise ValueError(f"paths[{name!r}]: judges {list(probs)} differ from the first model's {judges}; "
+                             "pass the same judges for every model.")
+    alphas = _check_alphas(alphas)
+    ncols = check_count(ncols, name="ncols", minimum=1)
+    every = check_count(every, name="every", minimum=1)
     nrows = int(np.ceil(len(names) / ncols))
     fig = plt.figure(figsize=(6.0 * ncols, (1.0 + 1.8 * len(judges)) * nrows + 0.4), layout="constrained")
     subfigs = np.atleast_1d(fig.subfigures(nrows, ncols, wspace=0.04, hspace=0.06)).ravel()
@@ -602,9 +855,14 @@ def judged_paths_figure(paths: dict, alphas, highlight: Sequence[int] = (), ncol
 def band_along_alpha(ax, alphas, values, color=None, label: str | None = None, quantiles=(0.25, 0.75),
                      linestyle: str = "-", band: bool = True):
     """Median of values (M, A) against alpha, with a quantile band (default: the middle half)."""
-    values = np.asarray(values, dtype=float)
-    if values.ndim != 2 or values.shape[1] != len(alphas):
-        raise ValueError(f"values must be (M, {len(alphas)}), got {values.shape}.")
+    _check_ax(ax)
+    alphas = _check_alphas(alphas)
+    values = check_numbers(values, name="values", what=f"values (M, {len(alphas)}), one column per alpha")
+    if values.ndim != 2 or values.shape[1] != len(alphas) or len(values) == 0:
+        raise ValueError(f"values must be (M, {len(alphas)}) with M >= 1, got {values.shape}.")
+    quantiles = check_numbers(quantiles, name="quantiles", ndim=1, what="a (low, high) pair of quantiles in [0, 1]")
+    if quantiles.shape != (2,) or quantiles.min() < 0 or quantiles.max() > 1:
+        raise ValueError(f"quantiles: expected a (low, high) pair in [0, 1], got {quantiles.tolist()}.")
     mid = np.median(values, axis=0)
     line, = ax.plot(alphas, mid, color=color, ls=linestyle, lw=1.8, label=label)
     if band:
@@ -623,9 +881,14 @@ def class_heatmap(ax, matrix, title: str | None = None, vmin: float = 0.0, vmax:
     """
     import matplotlib as mpl
 
-    m = np.asarray(matrix, dtype=float)
-    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+    _check_ax(ax)
+    # NaN (no value, e.g. the diagonal) and +inf ("never") are drawn on purpose; -inf has no meaning here
+    m = check_numbers(matrix, name="matrix", finite=False, what="a square matrix [start class, target class]")
+    if m.ndim != 2 or m.shape[0] != m.shape[1] or m.size == 0:
         raise ValueError(f"class_heatmap needs a square matrix, got {m.shape}.")
+    if np.isneginf(m).any():
+        raise ValueError("matrix: contains -inf; pass finite values, NaN for no value or +inf for never.")
+    vmin, vmax = _check_scale(vmin, vmax)
     colours = mpl.colormaps[cmap].copy()
     colours.set_bad("0.88")
     colours.set_over("0.25")
@@ -659,6 +922,14 @@ def heatmap_grid(matrices: dict, row_names: Sequence[str], col_names: Sequence[s
                  vmax: float = 1.0, cmap: str = "viridis", fmt=lambda v: f"{100 * v:.0f}", colorbar_label: str = "",
                  title: str | None = None, cell: float = 3.1):
     """Heatmaps ``matrices[(row, col)]`` in a grid (e.g. judges x models) with one shared colour bar."""
+    matrices = _check_mapping(matrices, "matrices", "(row name, column name) -> square matrix")
+    row_names = _check_names(row_names, None, "row_names", "row")
+    col_names = _check_names(col_names, None, "col_names", "column")
+    if not row_names or not col_names:
+        raise ValueError("row_names and col_names: pass at least one name each.")
+    if not any((r, c) in matrices for r in row_names for c in col_names):
+        raise ValueError(f"matrices: no key (row, col) matches row_names x col_names; its keys are "
+                         f"{list(matrices)[:4]}..., the grid asks for e.g. {(row_names[0], col_names[0])!r}.")
     fig, axes = plt.subplots(len(row_names), len(col_names), figsize=(cell * len(col_names) + 0.8,
                                                                       cell * len(row_names) + 0.4), squeeze=False)
     im = None
@@ -683,8 +954,12 @@ def heatmap_grid(matrices: dict, row_names: Sequence[str], col_names: Sequence[s
 
 def judge_scatter(ax, x_values, y_values, xlabel: str, ylabel: str, title: str | None = None, lim=(0.0, 1.0)):
     """One point per ordered pair: a figure under one judge against the same figure under another."""
-    x = np.asarray(x_values, dtype=float).ravel()
-    y = np.asarray(y_values, dtype=float).ravel()
+    _check_ax(ax)
+    x = check_numbers(x_values, name="x_values", finite=False, what="one figure per pair").ravel()
+    y = check_numbers(y_values, name="y_values", finite=False, what="one figure per pair").ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"x_values and y_values: {x.size} and {y.size} values; pass one of each per pair.")
+    lim = _check_limits(lim, "lim")
     ok = np.isfinite(x) & np.isfinite(y)
     ax.scatter(x[ok], y[ok], s=10, alpha=0.6, linewidths=0)
     ax.plot(lim, lim, color="0.6", lw=0.8, ls="--")
@@ -704,9 +979,18 @@ def pair_bands(ax, alphas, probs: dict, a: int, b: int, title: str | None = None
     ``probs`` maps a judge name to probabilities (n, A, 10). The first judge
     gets the median and the middle-half band; the others their median only.
     """
+    _check_ax(ax)
+    alphas = _check_alphas(alphas)
+    probs = _check_mapping(probs, "probs", "judge name -> probabilities (n, A, 10)")
+    checked = {}
+    for judge, p in probs.items():
+        p = _check_probabilities(p, f"probs[{judge!r}]", f"probabilities (n, {len(alphas)}, n_classes)")
+        if p.ndim != 3 or p.shape[1] != len(alphas) or len(p) == 0:
+            raise ValueError(f"probs[{judge!r}]: expected (n >= 1, {len(alphas)}, n_classes), got {p.shape}.")
+        checked[judge] = p
+    a, b = _check_class(a, p.shape[2], "a"), _check_class(b, p.shape[2], "b")
     styles = ["-", "--", ":", "-."]
-    for k, (judge, p) in enumerate(probs.items()):
-        p = np.asarray(p)
+    for k, (judge, p) in enumerate(checked.items()):
         for c in (a, b):
             band_along_alpha(ax, alphas, p[..., c], color=DIGIT_COLORS[c], label=f"p({c}), {judge}",
                              linestyle=styles[k % len(styles)], band=k == 0)
@@ -727,6 +1011,16 @@ def realism_figure(alphas, entropy: dict, distance: dict, entropy_ref: dict, dis
     ``entropy[model][judge]`` and ``distance[model]`` are (M, A) arrays (``distance[model]`` may be None);
     ``entropy_ref[judge]`` and ``distance_ref[model]`` are the real-data levels.
     """
+    alphas = _check_alphas(alphas)
+    entropy = _check_mapping(entropy, "entropy", "model name -> {judge name: (M, A) entropies}")
+    for name, value in (("distance", distance), ("entropy_ref", entropy_ref), ("distance_ref", distance_ref)):
+        if not isinstance(value, Mapping):
+            raise TypeError(f"{name}: expected a dict, got {type(value).__name__}.")
+    for model, per_judge in entropy.items():
+        _check_mapping(per_judge, f"entropy[{model!r}]", "judge name -> (M, A) entropies")
+    for name, refs in (("entropy_ref", entropy_ref), ("distance_ref", distance_ref)):
+        for key, level in refs.items():
+            check_number(level, name=f"{name}[{key!r}]")
     models = list(entropy)
     fig, axes = plt.subplots(2, len(models), figsize=(3.3 * len(models), 5.4), squeeze=False, sharex=True)
     styles = ["-", "--", ":"]
@@ -771,8 +1065,16 @@ def pair_figure(alphas, frames: dict, probs: dict, a: int, b: int, every: int = 
 
     ``frames[model]`` is (A, 28, 28); ``probs[model]`` maps a judge name to (n, A, 10).
     """
+    frames = _check_mapping(frames, "frames", "model name -> frames (A, 28, 28)")
+    if not isinstance(probs, Mapping):
+        raise TypeError(f"probs: expected a dict of model name -> {{judge name: (n, A, 10)}}, got "
+                        f"{type(probs).__name__}.")
+    missing = [name for name in frames if name not in probs]
+    if missing:
+        raise ValueError(f"probs: no probabilities for {missing}; pass one entry per model in frames.")
     names = list(frames)
-    alphas = np.asarray(alphas, dtype=float)
+    alphas = _check_alphas(alphas)
+    every = check_count(every, name="every", minimum=1)
     fig = plt.figure(figsize=(3.4 * len(names), 3.9), layout="constrained")
     subfigs = np.atleast_1d(fig.subfigures(1, len(names), wspace=0.02))
     shown = np.arange(0, len(alphas), max(1, int(every)))
@@ -797,6 +1099,17 @@ def pair_figure(alphas, frames: dict, probs: dict, a: int, b: int, every: int = 
 
 def success_along_alpha(ax, alphas, curves: dict, level: float | None = None, title: str | None = None):
     """Success rate against alpha, one line per model (``curves[model]`` is (A,)), with an optional target level."""
+    _check_ax(ax)
+    alphas = _check_alphas(alphas)
+    curves = _check_mapping(curves, "curves", f"model name -> success rates ({len(alphas)},)")
+    curves = {name: _check_probabilities(c, f"curves[{name!r}]", f"success rates ({len(alphas)},), one per alpha")
+              for name, c in curves.items()}
+    for name, c in curves.items():
+        if c.shape != alphas.shape:
+            raise ValueError(f"curves[{name!r}]: expected {len(alphas)} success rates (one per alpha), got shape "
+                             f"{c.shape}.")
+    if level is not None:
+        level = check_number(level, name="level", low=0, high=1)
     for name, curve in curves.items():
         ax.plot(alphas, curve, marker="o", ms=2.5, lw=1.6, label=name)
     if level is not None:
@@ -818,7 +1131,16 @@ METHOD_STYLES = {"quantile": ("tab:orange", "-"), "probe": ("tab:blue", "-"),
 
 def per_class_distributions(values: dict, labels, units: dict | None = None, ncols: int = 3, cell=(3.4, 2.3)):
     """One box plot per class for each attribute: ``values[name]`` (N,) measured on digits with ``labels`` (N,)."""
-    labels = np.asarray(labels)
+    values = _check_mapping(values, "values", "attribute name -> values (N,)")
+    labels = check_labels(labels, name="labels")
+    for name, v in values.items():
+        # NaN is expected here (a blank image has no slant) and left out of the boxes
+        v = check_numbers(v, name=f"values[{name!r}]", finite=False, what=f"one value per digit ({len(labels)},)")
+        if v.shape != labels.shape:
+            raise ValueError(f"values[{name!r}]: {v.size} values for {len(labels)} labels; pass one per digit.")
+    if units is not None and not isinstance(units, Mapping):
+        raise TypeError(f"units: expected a dict of attribute name -> unit, got {type(units).__name__}.")
+    ncols = check_count(ncols, name="ncols", minimum=1)
     names = list(values)
     nrows = int(np.ceil(len(names) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(cell[0] * ncols, cell[1] * nrows), squeeze=False)
@@ -846,6 +1168,25 @@ def dose_curves(curves: dict, alphas, methods: Sequence[str], attributes: Sequen
     ``curves[(model, attribute, method)]`` is (A,) or missing. The dashed
     diagonal is what the probe predicted (one SD per unit alpha).
     """
+    if not isinstance(curves, Mapping):
+        raise TypeError(f"curves: expected a dict of (model, attribute, method) -> (A,) curve, got "
+                        f"{type(curves).__name__}.")
+    alphas = _check_alphas(alphas)
+    methods = _check_names(methods, None, "methods", "method")
+    attributes = _check_names(attributes, None, "attributes", "attribute")
+    models = _check_names(models, None, "models", "model")
+    if not (methods and attributes and models):
+        raise ValueError("methods, attributes and models: pass at least one name each.")
+    for key, c in curves.items():
+        if c is not None:
+            # NaN marks a missing direction, left out of the panel
+            c = check_numbers(c, name=f"curves[{key!r}]", finite=False, what=f"a curve ({len(alphas)},), one per alpha")
+            if c.shape != alphas.shape:
+                raise ValueError(f"curves[{key!r}]: expected {len(alphas)} values (one per alpha), got {c.shape}.")
+    if not any((m, a, meth) in curves for m in models for a in attributes for meth in methods):
+        raise ValueError("curves: no (model, attribute, method) key matches models x attributes x methods; the "
+                         "figure would be empty.")
+    ylim = _check_limits(ylim, "ylim")
     fig, axes = plt.subplots(len(attributes), len(models), figsize=(cell[0] * len(models), cell[1] * len(attributes)),
                              sharex=True, sharey=True, squeeze=False)
     for i, attr in enumerate(attributes):
@@ -879,6 +1220,21 @@ def matrix_heatmaps(matrices: dict, row_names: Sequence[str], col_names: Sequenc
     """Small annotated heatmaps side by side, one per entry of ``matrices`` (title -> (rows, cols) array)."""
     import matplotlib as mpl
 
+    matrices = _check_mapping(matrices, "matrices", "title -> (rows, cols) matrix")
+    row_names = _check_names(row_names, None, "row_names", "row")
+    col_names = _check_names(col_names, None, "col_names", "column")
+    vmax = check_number(vmax, name="vmax", low=0, low_open=True)
+    checked = {}
+    for title, m in matrices.items():
+        # NaN marks a missing entry, drawn grey
+        m = check_numbers(m, name=f"matrices[{title!r}]", finite=False, what="a (rows, cols) matrix")
+        if m.shape != (len(row_names), len(col_names)):
+            raise ValueError(f"matrices[{title!r}]: expected shape ({len(row_names)}, {len(col_names)}) to match "
+                             f"row_names and col_names, got {m.shape}.")
+        if np.isinf(m).any():
+            raise ValueError(f"matrices[{title!r}]: contains infinite values; pass finite numbers (NaN for none).")
+        checked[title] = m
+    matrices = checked
     n = len(matrices)
     fig, axes = plt.subplots(1, n, figsize=(cell[0] * n + 0.8, cell[1] + 0.6), squeeze=False)
     colours = mpl.colormaps[cmap].copy()
