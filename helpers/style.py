@@ -32,8 +32,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from . import config, morphometry
-from .data import Dataset, check_images
-from .judges import Judge
+from .data import Dataset, as_dataset, check_count, check_images, check_labels, check_number, check_numbers
+from .judges import Judge, as_judge
 from .latent import DIRECTION_METHODS, AttributeDirections, LatentSpace
 
 #: The attributes moved in notebook 07.
@@ -55,8 +55,65 @@ JUDGED_ALPHAS = (0.0, 1.0, 2.0)
 PERTURBATION_SIZES = {"thickness": 0.4, "slant": 16.0, "width": 1.35}
 
 
+# --- checks of the arguments (issue 15): each names the argument and what to pass ----------------------------
+
+
+def _check_instance(value, cls, name: str, example: str):
+    if not isinstance(value, cls):
+        raise TypeError(f"{name}: expected a {cls.__name__} ({example}), got {type(value).__name__}.")
+    return value
+
+
+def _check_space(space, name: str = "space") -> LatentSpace:
+    return _check_instance(space, LatentSpace, name, "helpers.latent.LatentSpace(model, x_train, y_train)")
+
+
+def _check_scale(scale, name: str = "scale") -> "StyleScale":
+    return _check_instance(scale, StyleScale, name, "style.StyleScale.from_table(style.measure_table(x_train))")
+
+
+def _check_attributes(names, name: str, known: Sequence[str] = morphometry.ATTRIBUTES) -> tuple[str, ...]:
+    """A non-empty list of attribute names, each one of ``known``."""
+    if isinstance(names, str) or not isinstance(names, (Sequence, np.ndarray)):
+        raise TypeError(f"{name}: expected a list of attribute names such as {list(known[:2])}, got {names!r}.")
+    names = tuple(names)
+    if not names:
+        raise ValueError(f"{name}: pass at least one attribute name, from {list(known)}.")
+    unknown = [n for n in names if not isinstance(n, str) or n not in known]
+    if unknown:
+        raise ValueError(f"{name}: unknown attribute {unknown[0]!r}; use names from {list(known)}.")
+    return names
+
+
+def _check_directions(directions, name: str = "directions") -> dict[str, AttributeDirections]:
+    """{attribute: AttributeDirections}, non-empty, as :func:`style_directions` returns."""
+    if not isinstance(directions, Mapping):
+        raise TypeError(f"{name}: expected a dict of attribute -> AttributeDirections (style.style_directions), "
+                        f"got {type(directions).__name__}.")
+    if not directions:
+        raise ValueError(f"{name}: the dict is empty; pass the directions of at least one attribute.")
+    for attr, dirs in directions.items():
+        _check_instance(dirs, AttributeDirections, f"{name}[{attr!r}]", "latent.attribute_directions(...)")
+    return dict(directions)
+
+
+def _check_index(index, n: int, name: str = "index") -> np.ndarray:
+    """Integer positions into ``n`` training codes (a boolean mask of length n also works)."""
+    arr = np.asarray(index) if not isinstance(index, (str, bytes)) else np.asarray([index])
+    if arr.dtype == bool and arr.shape == (n,):
+        return np.flatnonzero(arr)
+    if arr.ndim != 1 or arr.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected integer positions of training codes (1-D), got {index!r:.60}.")
+    if arr.size == 0:
+        raise ValueError(f"{name}: no training codes picked; pass at least one position.")
+    if arr.min() < -n or arr.max() >= n:
+        raise ValueError(f"{name}: positions must lie in 0..{n - 1} (there are {n} training codes), got "
+                         f"{int(arr.min())}..{int(arr.max())}.")
+    return arr
+
+
 def _perturb(attribute: str, images: np.ndarray, sign: int) -> np.ndarray:
-    if attribute not in PERTURBATION_SIZES:
+    if not isinstance(attribute, str) or attribute not in PERTURBATION_SIZES:
         raise ValueError(f"attribute: no real perturbation for {attribute!r}; use one of {sorted(PERTURBATION_SIZES)}.")
     size = PERTURBATION_SIZES[attribute]
     if attribute == "thickness":
@@ -70,7 +127,7 @@ def _perturb(attribute: str, images: np.ndarray, sign: int) -> np.ndarray:
 
 def perturb(attribute: str, images, sign: int = 1) -> np.ndarray:
     """Real digits changed along one attribute: thickened/thinned, sheared, stretched/squeezed (sign +1/-1)."""
-    if sign not in (1, -1):
+    if isinstance(sign, (bool, np.bool_)) or sign not in (1, -1):
         raise ValueError(f"sign must be +1 (more) or -1 (less), got {sign!r}.")
     return _perturb(attribute, check_images(images, name="images"), sign)
 
@@ -82,9 +139,17 @@ def measure_table(images, names: Sequence[str] = morphometry.ATTRIBUTES) -> np.n
     here (a digit thinned away at alpha = -2), so their warning is not repeated:
     count the NaN rows instead.
     """
+    names = _check_attributes(names, "names")
+    if isinstance(images, (str, bytes)) or images is None:
+        raise TypeError(f"images: expected float images in [0, 1] of shape (..., 28, 28), got {images!r}.")
+    try:
+        shape = np.shape(images)
+    except ValueError:  # a ragged list
+        raise ValueError("images: expected float images in [0, 1] of shape (..., 28, 28), got a ragged list.") \
+            from None
+    if len(shape) < 3 or shape[-2:] != (28, 28):
+        raise ValueError(f"images: expected shape (..., 28, 28), got {shape}.")
     images = np.asarray(images)
-    if images.ndim < 3 or images.shape[-2:] != (28, 28):
-        raise ValueError(f"images: expected shape (..., 28, 28), got {images.shape}.")
     lead = images.shape[:-2]
     flat = check_images(images.reshape(-1, 28, 28), name="images")
     with warnings.catch_warnings():
@@ -103,16 +168,39 @@ class StyleScale:
 
     @classmethod
     def from_table(cls, table: np.ndarray, names: Sequence[str] = morphometry.ATTRIBUTES) -> "StyleScale":
-        return cls(tuple(names), np.nanmean(table, axis=0), np.nanstd(table, axis=0))
+        """From :func:`measure_table` of real training digits: (N, len(names)), NaN rows for blank images."""
+        names = _check_attributes(names, "names")
+        table = check_numbers(table, name="table", ndim=2, finite=False,
+                              what=f"attributes of real digits (N, {len(names)}) from style.measure_table")
+        if table.shape[1] != len(names):
+            raise ValueError(f"table: {table.shape[1]} columns for {len(names)} names; pass "
+                             f"style.measure_table(x, names) for the same names.")
+        if np.isinf(table).any():
+            raise ValueError("table: contains infinite values; measured attributes are finite (NaN for blank images).")
+        finite_rows = np.isfinite(table).all(axis=1).sum()
+        if finite_rows < 2:
+            raise ValueError(f"table: {finite_rows} fully measured digits; the scale needs at least 2 (pass more "
+                             "real digits).")
+        sd = np.nanstd(table, axis=0)
+        if not np.all(sd > 0):
+            flat = [n for n, v in zip(names, sd) if not v > 0]
+            raise ValueError(f"table: attribute(s) {flat} do not vary over these digits, so they have no SD to "
+                             "measure changes in; pass more varied real digits.")
+        return cls(names, np.nanmean(table, axis=0), sd)
 
     def index(self, name: str) -> int:
-        if name not in self.names:
+        if not isinstance(name, str) or name not in self.names:
             raise ValueError(f"unknown attribute {name!r}; measured are {list(self.names)}.")
         return self.names.index(name)
 
     def in_sd(self, change: np.ndarray) -> np.ndarray:
         """A change of every attribute (..., len(names)) in units of that attribute's SD."""
-        return np.asarray(change) / self.sd
+        change = check_numbers(change, name="change", finite=False,
+                               what=f"changes of every attribute (..., {len(self.names)})")
+        if change.ndim == 0 or change.shape[-1] != len(self.names):
+            raise ValueError(f"change: expected a last axis of {len(self.names)} attributes {list(self.names)}, "
+                             f"got shape {change.shape}.")
+        return change / self.sd
 
 
 def counterfactual_pairs(x, attributes: Sequence[str] = MOVED) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -122,6 +210,9 @@ def counterfactual_pairs(x, attributes: Sequence[str] = MOVED) -> dict[str, tupl
     pairs is its counterfactual direction.
     """
     x = check_images(x, name="x")
+    attributes = _check_attributes(attributes, "attributes", tuple(PERTURBATION_SIZES))
+    if len(x) == 0:
+        raise ValueError("x: no digits to perturb; pass at least one image.")
     return {attr: (perturb(attr, x, -1), perturb(attr, x, +1)) for attr in attributes}
 
 
@@ -134,6 +225,21 @@ def style_directions(space: LatentSpace, train_values: np.ndarray, index: np.nda
     digits ``space.train_codes[index]``; ``pairs`` (:func:`counterfactual_pairs`)
     are real training digits perturbed both ways, for the counterfactual direction.
     """
+    space, scale = _check_space(space), _check_scale(scale)
+    index = _check_index(index, len(space.train_codes))
+    train_values = check_numbers(train_values, name="train_values", ndim=2, finite=False,
+                                 what=f"attributes of the training digits (len(index), {len(scale.names)})")
+    if train_values.shape != (len(index), len(scale.names)):
+        raise ValueError(f"train_values: expected the attributes of the {len(index)} indexed training digits, shape "
+                         f"({len(index)}, {len(scale.names)}), got {train_values.shape}.")
+    if not isinstance(pairs, Mapping) or not pairs:
+        raise TypeError(f"pairs: expected a non-empty dict of attribute -> (less, more) images, as "
+                        f"style.counterfactual_pairs returns, got {pairs!r:.60}.")
+    for attr, pair in pairs.items():
+        scale.index(attr)
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise TypeError(f"pairs[{attr!r}]: expected a (less, more) pair of image batches, got "
+                            f"{type(pair).__name__}.")
     out = {}
     for attr, (less, more) in pairs.items():
         out[attr] = space.attribute_directions(attr, train_values[:, scale.index(attr)], index=index,
@@ -166,11 +272,16 @@ class DoseResponse:
     blank: float
 
     def _ij(self, attribute: str, method: str) -> tuple[int, int]:
-        if attribute not in self.moved:
+        if not isinstance(attribute, str) or attribute not in self.moved:
             raise ValueError(f"attribute {attribute!r} was not moved; moved were {list(self.moved)}.")
-        if method not in self.methods:
+        if not isinstance(method, str) or method not in self.methods:
             raise ValueError(f"unknown method {method!r}; use one of {list(self.methods)}.")
         return self.moved.index(attribute), self.methods.index(method)
+
+    def _measured(self, of: str, name: str = "of") -> int:
+        if not isinstance(of, str) or of not in self.names:
+            raise ValueError(f"{name}: unknown attribute {of!r}; measured are {list(self.names)}.")
+        return self.names.index(of)
 
     def available(self, attribute: str, method: str) -> bool:
         i, j = self._ij(attribute, method)
@@ -179,7 +290,7 @@ class DoseResponse:
     def curve(self, attribute: str, method: str, of: str | None = None) -> np.ndarray:
         """Mean change of attribute ``of`` (default: the moved one) at each alpha, in SDs: (A,)."""
         i, j = self._ij(attribute, method)
-        k = self.names.index(of or attribute)
+        k = self._measured(attribute if of is None else of)
         values = self.change[i, j, :, :, k]
         if not np.isfinite(values).any():
             return np.full(len(self.alphas), np.nan)
@@ -205,6 +316,7 @@ class DoseResponse:
         return float(c[self.alpha_index(alpha)])
 
     def alpha_index(self, alpha: float) -> int:
+        alpha = check_number(alpha, name="alpha")
         hits = np.flatnonzero(np.isclose(self.alphas, alpha))
         if hits.size == 0:
             raise ValueError(f"alpha {alpha} is not on the grid {self.alphas.tolist()}.")
@@ -212,6 +324,7 @@ class DoseResponse:
 
     def alpha_reaching(self, attribute: str, method: str, target: float = 1.0) -> float:
         """The alpha >= 0 where the mean change first reaches ``target`` SDs (linear between grid points; inf if never)."""
+        target = check_number(target, name="target")
         c = self.curve(attribute, method)
         keep = self.alphas >= 0
         a, c = self.alphas[keep], c[keep]
@@ -228,6 +341,9 @@ class DoseResponse:
     def class_kept(self, attribute: str, method: str, alpha: float = 1.0) -> float:
         """Share of moved digits the judge names as their own class at ``alpha``."""
         i, j = self._ij(attribute, method)
+        alpha = check_number(alpha, name="alpha")
+        if not np.any(np.isclose(self.judged_alphas, alpha)):
+            raise ValueError(f"alpha {alpha} was not judged; the judged alphas are {list(self.judged_alphas)}.")
         if not self.available(attribute, method):
             return float("nan")
         col = list(np.isclose(self.judged_alphas, alpha)).index(True)
@@ -236,6 +352,9 @@ class DoseResponse:
     def side_effects(self, method: str, alpha: float = 1.0, counted: Sequence[str] = COUNTED) -> np.ndarray:
         """Entanglement matrix (len(moved), len(counted)): mean |change| of each counted attribute, in SDs."""
         a = self.alpha_index(alpha)
+        if not isinstance(method, str) or method not in self.methods:
+            raise ValueError(f"unknown method {method!r}; use one of {list(self.methods)}.")
+        counted = _check_attributes(counted, "counted", self.names)
         out = np.full((len(self.moved), len(counted)), np.nan)
         for i, attr in enumerate(self.moved):
             j = self.methods.index(method)
@@ -247,6 +366,7 @@ class DoseResponse:
 
     def side_effect(self, attribute: str, method: str, alpha: float = 1.0, counted: Sequence[str] = COUNTED) -> float:
         """Mean |change| of the *other* counted attributes when ``attribute`` is moved, in SDs."""
+        self._ij(attribute, method)
         row = self.side_effects(method, alpha, counted)[self.moved.index(attribute)]
         others = [k for k, n in enumerate(counted) if n != attribute]
         return float(np.mean(row[others]))
@@ -254,6 +374,12 @@ class DoseResponse:
 
 def entanglement_summary(matrix: np.ndarray, moved: Sequence[str] = MOVED, counted: Sequence[str] = COUNTED) -> float:
     """One number per matrix: the mean off-diagonal entry over the mean diagonal entry."""
+    moved, counted = _check_attributes(moved, "moved"), _check_attributes(counted, "counted")
+    matrix = check_numbers(matrix, name="matrix", ndim=2, finite=False,
+                           what=f"an entanglement matrix ({len(moved)}, {len(counted)}) from DoseResponse.side_effects")
+    if matrix.shape != (len(moved), len(counted)):
+        raise ValueError(f"matrix: expected shape ({len(moved)}, {len(counted)}) for moved {list(moved)} and counted "
+                         f"{list(counted)}, got {matrix.shape}.")
     diag = np.array([matrix[i, list(counted).index(a)] for i, a in enumerate(moved) if a in counted])
     off = np.array([matrix[i, k] for i, a in enumerate(moved) for k, c in enumerate(counted) if c != a])
     if not (np.isfinite(diag).any() and np.isfinite(off).any()):
@@ -270,14 +396,28 @@ def dose_response(space: LatentSpace, directions: dict[str, AttributeDirections]
     whole model (``helpers.morphometry`` tiles them), and one judge call on the
     alphas in ``judged_alphas``.
     """
+    space, scale = _check_space(space), _check_scale(scale)
+    directions = _check_directions(directions)
+    judge = as_judge(judge)
     x = check_images(x, name="x")
-    y = np.asarray(y)
-    if y.shape != (len(x),):
-        raise ValueError(f"y: expected one label per digit, shape ({len(x)},), got {y.shape}.")
-    alphas = np.asarray(alphas, dtype=np.float64)
+    if len(x) == 0:
+        raise ValueError("x: no digits to move; pass at least one image.")
+    y = check_labels(y, len(x), name="y")
+    alphas = check_numbers(alphas, name="alphas", what="a 1-D grid of alphas containing 0")
     if alphas.ndim != 1 or not np.any(np.isclose(alphas, 0.0)):
         raise ValueError(f"alphas must be a 1-D grid containing 0, got {alphas}.")
-    judged_alphas = tuple(float(a) for a in judged_alphas)
+    if isinstance(methods, str) or not isinstance(methods, (Sequence, np.ndarray)) or not len(methods):
+        raise TypeError(f"methods: expected a non-empty list of direction methods from {list(DIRECTION_METHODS)}, "
+                        f"got {methods!r}.")
+    for attr, dirs in directions.items():
+        scale.index(attr)
+        for m in methods:
+            dirs.vector(m)
+            if dirs.vector(m).shape != (space.latent_dim,):
+                raise ValueError(f"directions[{attr!r}]: {m} vector has shape {dirs.vector(m).shape}, not the "
+                                 f"code size ({space.latent_dim},) of {space.name}; find them in this space.")
+    judged_alphas = tuple(float(a) for a in np.atleast_1d(
+        check_numbers(judged_alphas, name="judged_alphas", ndim=(0, 1), what="alphas on the alpha grid")))
     if not all(np.any(np.isclose(alphas, a)) for a in judged_alphas):
         raise ValueError(f"judged_alphas {judged_alphas} must lie on the alpha grid {alphas.tolist()}.")
     moved, methods = tuple(directions), tuple(methods)
@@ -332,9 +472,16 @@ def principal_axes(space: LatentSpace, x, scale: StyleScale, k: int = 5, counted
     """
     from .latent import principal_directions
 
-    codes = space.train_codes if index is None else space.train_codes[np.asarray(index)]
+    space, scale = _check_space(space), _check_scale(scale)
+    counted = _check_attributes(counted, "counted", scale.names)
+    if len(counted) < 2:
+        raise ValueError(f"counted: each direction is labelled by its two largest effects; pass at least two "
+                         f"attributes, got {list(counted)}.")
+    codes = space.train_codes if index is None else space.train_codes[_check_index(index, len(space.train_codes))]
     axes, sds = principal_directions(codes, k)
     x = check_images(x, name="x")
+    if len(x) == 0:
+        raise ValueError("x: no digits to move; pass at least one image.")
     z = space.encode(x).astype(np.float64)
     moved = z[None, None] + np.array([-1.0, 1.0])[None, :, None, None] * (sds[:, None] * axes)[:, None, None, :]
     images = space.decode(moved.reshape(-1, z.shape[1]).astype(np.float32)).reshape(k, 2, len(x), 28, 28)
@@ -368,9 +515,12 @@ class RealChange:
     per_sd: np.ndarray
 
     def side_effects(self, counted: Sequence[str] = COUNTED) -> np.ndarray:
+        counted = _check_attributes(counted, "counted", self.names)
         return np.stack([[self.per_sd[i, self.names.index(c)] for c in counted] for i in range(len(self.moved))])
 
     def side_effect(self, attribute: str, counted: Sequence[str] = COUNTED) -> float:
+        if not isinstance(attribute, str) or attribute not in self.moved:
+            raise ValueError(f"attribute {attribute!r} was not perturbed; perturbed were {list(self.moved)}.")
         row = self.side_effects(counted)[self.moved.index(attribute)]
         return float(np.mean([v for v, c in zip(row, counted) if c != attribute]))
 
@@ -378,6 +528,10 @@ class RealChange:
 def real_changes(x, scale: StyleScale, moved: Sequence[str] = MOVED) -> tuple[RealChange, dict[str, np.ndarray]]:
     """Perturb real digits up along each attribute and measure every attribute; also returns the perturbed digits."""
     x = check_images(x, name="x")
+    scale = _check_scale(scale)
+    moved = _check_attributes(moved, "moved", tuple(PERTURBATION_SIZES))
+    if len(x) == 0:
+        raise ValueError("x: no digits to perturb; pass at least one image.")
     before = measure_table(x, scale.names)
     mains, rows, perturbed = [], [], {}
     for attr in moved:
@@ -401,7 +555,25 @@ def ground_truth(space: LatentSpace, directions: dict[str, AttributeDirections],
     against the perturbed digit) and the model's reconstruction error of the
     perturbed digit itself (the best a code can do).
     """
+    space = _check_space(space)
+    directions = _check_directions(directions)
+    _check_instance(dose, DoseResponse, "dose", "style.dose_response(...)")
+    _check_instance(real, RealChange, "real", "the first result of style.real_changes(x, scale)")
+    if not isinstance(perturbed, Mapping):
+        raise TypeError(f"perturbed: expected a dict of attribute -> perturbed digits (the second result of "
+                        f"style.real_changes), got {type(perturbed).__name__}.")
     x = check_images(x, name="x")
+    for attr in dose.moved:
+        for name, known in (("directions", directions), ("perturbed", perturbed), ("real.moved", real.moved)):
+            if attr not in known:
+                raise ValueError(f"{name}: no entry for {attr!r}, which dose moved; pass the directions, dose and "
+                                 "real changes of the same attributes.")
+        if np.shape(perturbed[attr]) != x.shape:
+            raise ValueError(f"perturbed[{attr!r}]: shape {np.shape(perturbed[attr])}, expected {x.shape}: one "
+                             "perturbed digit per digit in x (style.real_changes(x, scale)).")
+    if real.moved != dose.moved:
+        raise ValueError(f"real: perturbed {list(real.moved)}, but dose moved {list(dose.moved)}; pass "
+                         "style.real_changes(x, scale, dose.moved).")
     z = space.encode(x).astype(np.float64)
     rows = []
     for i, attr in enumerate(dose.moved):
@@ -439,8 +611,14 @@ class StyleBoard:
     def models(self) -> list[str]:
         return list(self.doses)
 
+    def _model(self, model: str) -> str:
+        if not isinstance(model, str) or model not in self.doses:
+            raise ValueError(f"model: unknown model {model!r}; the board holds {self.models}.")
+        return model
+
     def rows(self, attributes: Sequence[str] = MOVED) -> list[dict[str, Any]]:
         """One row per model, attribute and method: every figure the goals ask for."""
+        attributes = _check_attributes(attributes, "attributes", MOVED)
         rows = []
         for name, dose in self.doses.items():
             for attr in attributes:
@@ -470,7 +648,10 @@ class StyleBoard:
         A direction that moves nothing keeps the class and has no side effects
         for free, so those two goals count only where the change goal is met.
         """
-        dose = self.doses[model]
+        dose = self.doses[self._model(model)]
+        attributes = _check_attributes(attributes, "attributes", dose.moved)
+        change, kept, side = (check_number(change, name="change"), check_number(kept, name="kept"),
+                              check_number(side, name="side"))
         out = {}
         for attr in attributes:
             if not dose.available(attr, method):
@@ -489,6 +670,7 @@ class StyleBoard:
         Order: goals met; then how close the change at alpha = 1 comes to one SD
         (capped at 1, so overshooting earns nothing); then smaller side effects.
         """
+        attributes = _check_attributes(attributes, "attributes", MOVED)
         out = []
         for name, dose in self.doses.items():
             for method in dose.methods:
@@ -502,11 +684,19 @@ class StyleBoard:
         return [(m, meth, met, side) for m, meth, met, _, side in out]
 
     def best(self) -> tuple[str, str]:
-        model, method, _, _ = self.ranking()[0]
+        ranking = self.ranking()
+        if not ranking:
+            raise ValueError("board: no model has a thickness and a slant direction of any method, so there is no "
+                             "best one; evaluate a space where those directions exist.")
+        model, method, _, _ = ranking[0]
         return model, method
 
     def best_cosine(self, model: str, attribute: str) -> tuple[str, float]:
         """The learned method (not the counterfactual itself) closest to the counterfactual direction."""
+        self._model(model)
+        if not isinstance(attribute, str) or attribute not in self.directions.get(model, {}):
+            raise ValueError(f"attribute: {attribute!r} has no directions in {model}; it has "
+                             f"{list(self.directions.get(model, {}))}.")
         dirs = self.directions[model][attribute]
         cos = {m: dirs.cosine(m, "counterfactual") for m in DIRECTION_METHODS if m != "counterfactual"}
         cos = {m: c for m, c in cos.items() if np.isfinite(c)}
@@ -600,7 +790,17 @@ def evaluate(spaces: Mapping[str, LatentSpace], data: Dataset, judge: Judge, *, 
     passes the attributes of the first ``probe_digits`` training digits when
     they are already measured (:func:`measure_table`).
     """
+    if not isinstance(spaces, Mapping) or not spaces:
+        raise TypeError(f"spaces: expected a non-empty dict of name -> LatentSpace, got {spaces!r:.60}.")
+    for name, space in spaces.items():
+        _check_space(space, f"spaces[{name!r}]")
+    data = as_dataset(data)
+    judge = as_judge(judge)
     s = config.SETTINGS
+    probe_digits = check_count(probe_digits, name="probe_digits", minimum=3, allow_none=True)
+    counterfactual_digits = check_count(counterfactual_digits, name="counterfactual_digits", minimum=1,
+                                        allow_none=True)
+    test_per_class = check_count(test_per_class, name="test_per_class", minimum=1, allow_none=True)
     probe_digits = int(probe_digits or s.style_probe_digits)
     counterfactual_digits = int(counterfactual_digits or s.style_counterfactual_digits)
     test_per_class = int(test_per_class or s.style_test_per_class)
@@ -608,7 +808,8 @@ def evaluate(spaces: Mapping[str, LatentSpace], data: Dataset, judge: Judge, *, 
     probe_index = np.arange(min(probe_digits, len(data.x_train)))
     if train_values is None:
         train_values = measure_table(data.x_train[probe_index])
-    train_values = np.asarray(train_values, dtype=np.float64)
+    train_values = check_numbers(train_values, name="train_values", finite=False,
+                                 what="the attributes of the first probe_digits training digits (style.measure_table)")
     if train_values.shape != (len(probe_index), len(morphometry.ATTRIBUTES)):
         raise ValueError(f"train_values: expected the attributes of the first {len(probe_index)} training digits, "
                          f"shape ({len(probe_index)}, {len(morphometry.ATTRIBUTES)}), got {train_values.shape}.")
@@ -632,6 +833,7 @@ def evaluate(spaces: Mapping[str, LatentSpace], data: Dataset, judge: Judge, *, 
 
 def benchmark_figures(board: StyleBoard) -> dict[str, Any]:
     """The goals' figures from a board: the best model and recipe on thickness and slant, and the cosines."""
+    _check_instance(board, StyleBoard, "board", "style.evaluate(...)")
     model, method = board.best()
     dose = board.doses[model]
     out: dict[str, Any] = {"best model": model, "best method": method}
