@@ -23,7 +23,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from scipy.special import gammaln
 
-from .data import check_class, check_count, check_images, check_labels, check_memory, check_numbers
+from .data import check_class, check_count, check_images, check_labels, check_memory, check_number, check_numbers
 from .interface import check_codes, check_decoded, check_model
 
 N_CLASSES = 10
@@ -297,7 +297,13 @@ class LatentSpace:
         """
         codes, labels = self.train_codes, self.train_labels
         if index is not None:
-            index = np.asarray(index)
+            index = np.asarray(index) if not isinstance(index, (str, bytes)) else np.asarray([index])
+            n = len(codes)
+            if not ((index.dtype == bool and index.shape == (n,)) or (index.ndim == 1 and index.dtype.kind in "iu")):
+                raise TypeError(f"index: expected integer positions of training codes (1-D) or a boolean mask of "
+                                f"length {n}, got {index.dtype} of shape {index.shape}.")
+            if index.dtype != bool and index.size and (index.min() < -n or index.max() >= n):
+                raise ValueError(f"index: positions must lie in 0..{n - 1} (there are {n} training codes).")
             codes, labels = codes[index], labels[index]
         return attribute_directions(codes, values, labels, self.centroids, attribute=attribute,
                                     counterfactual=counterfactual, **options)
@@ -375,7 +381,7 @@ class AttributeDirections:
         return v / np.linalg.norm(v) if np.all(np.isfinite(v)) else v
 
     def vector(self, method: str) -> np.ndarray:
-        if method not in self.vectors:
+        if not isinstance(method, str) or method not in self.vectors:
             raise ValueError(f"unknown direction method {method!r}; use one of {list(self.vectors)}.")
         return self.vectors[method]
 
@@ -390,10 +396,24 @@ class AttributeDirections:
 
 
 def _check_attribute_values(values, n: int, name: str) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float64)
+    """One measured value per code, NaN allowed (a blank image has no slant), infinities not."""
+    values = check_numbers(values, name=name, finite=False, what=f"one attribute value per code, shape ({n},)")
+    if np.isinf(values).any():
+        raise ValueError(f"{name}: contains infinite values; pass finite measurements (NaN for a blank image).")
     if values.shape != (n,):
         raise ValueError(f"{name}: expected one value per code, shape ({n},), got {values.shape}.")
     return values
+
+
+def _check_direction_codes(codes, name: str = "codes") -> np.ndarray:
+    """Codes (N, d) of finite numbers, small enough that their squares do not overflow float64."""
+    codes = check_numbers(codes, name=name, what="codes (N, d)")
+    if codes.ndim != 2:
+        raise ValueError(f"{name}: expected shape (N, d), got {codes.shape}.")
+    if codes.size and np.abs(codes).max() > 1e100:
+        raise ValueError(f"{name}: values up to {np.abs(codes).max():.3g}; pass codes of ordinary size (a model's "
+                         "encode gives values of order 1).")
+    return codes
 
 
 def ridge_probe(codes, values, ridge: float = 1e-3) -> tuple[np.ndarray, float, float]:
@@ -404,13 +424,15 @@ def ridge_probe(codes, values, ridge: float = 1e-3) -> tuple[np.ndarray, float, 
     collinear (pixels that are always blank). Rows with a NaN value (blank
     images, see helpers.morphometry) are left out.
     """
-    codes = np.asarray(codes, dtype=np.float64)
-    if codes.ndim != 2:
-        raise ValueError(f"codes: expected shape (N, d), got {codes.shape}.")
+    codes = _check_direction_codes(codes)
     values = _check_attribute_values(values, len(codes), "values")
-    keep = np.isfinite(values) & np.all(np.isfinite(codes), axis=1)
+    ridge = check_number(ridge, name="ridge", low=0)
+    keep = np.isfinite(values)
     if keep.sum() < 3:
         raise ValueError(f"values: only {int(keep.sum())} finite values; the probe needs at least 3.")
+    if np.ptp(values[keep]) == 0:
+        raise ValueError(f"values: the attribute does not vary (every value is {values[keep][0]:g}); a probe needs "
+                         "digits that differ in it.")
     z, s = codes[keep], values[keep]
     z_mean, s_mean = z.mean(axis=0), s.mean()
     zc, sc = z - z_mean, s - s_mean
@@ -425,8 +447,8 @@ def ridge_probe(codes, values, ridge: float = 1e-3) -> tuple[np.ndarray, float, 
 
 def class_span(centroids) -> np.ndarray:
     """Orthonormal basis (k, d) of the span of the class-centroid differences (k <= n_classes - 1)."""
-    c = np.asarray(centroids, dtype=np.float64)
-    if c.ndim != 2 or len(c) < 2:
+    c = _check_direction_codes(centroids, "centroids")
+    if len(c) < 2:
         raise ValueError(f"centroids: expected shape (n_classes >= 2, d), got {c.shape}.")
     _, sv, vt = np.linalg.svd(c - c.mean(axis=0), full_matrices=False)
     return vt[sv > 1e-8 * max(sv.max(), 1e-300)]
@@ -440,11 +462,11 @@ def quantile_direction(codes, values, labels, quantile: float = 0.25, n_classes:
     the class out of the vector (thick 0s and thin 1s would otherwise make
     "thickness" point from 1 to 0). Every class weighs the same.
     """
-    codes = np.asarray(codes, dtype=np.float64)
+    codes = _check_direction_codes(codes)
     values = _check_attribute_values(values, len(codes), "values")
-    labels = np.asarray(labels)
-    if labels.shape != (len(codes),):
-        raise ValueError(f"labels: expected one label per code, shape ({len(codes)},), got {labels.shape}.")
+    n_classes = check_count(n_classes, name="n_classes", minimum=1)
+    labels = check_labels(labels, len(codes), n_classes, name="labels")
+    quantile = check_number(quantile, name="quantile")
     if not 0 < quantile <= 0.5:
         raise ValueError(f"quantile must be in (0, 0.5], got {quantile}.")
     diffs = []
@@ -490,7 +512,13 @@ def attribute_directions(
     says barely moves s (cosine with w below ``min_cosine``), or one pointing
     against it, has no meaningful scale and is reported missing.
     """
-    codes = np.asarray(codes, dtype=np.float64)
+    if not isinstance(attribute, str):
+        raise TypeError(f"attribute: expected the attribute's name (a str such as 'thickness'), got {attribute!r}.")
+    min_cosine = check_number(min_cosine, name="min_cosine", low=-1, high=1)
+    codes = _check_direction_codes(codes)
+    sd = float(np.nanstd(_check_attribute_values(values, len(codes), "values")))
+    if not sd > 0:
+        raise ValueError(f"values: the attribute {attribute!r} does not vary (SD {sd}); no direction to find.")
     w, _, r2 = ridge_probe(codes, values, ridge)
     sd = float(np.nanstd(_check_attribute_values(values, len(codes), "values")))
     if not sd > 0:
@@ -539,8 +567,8 @@ def principal_directions(codes, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
     which the notebook then labels by the attribute each one moves most.
     The sign of each direction is arbitrary (that of the SVD).
     """
-    codes = np.asarray(codes, dtype=np.float64)
-    if codes.ndim != 2 or len(codes) < 2:
+    codes = _check_direction_codes(codes)
+    if len(codes) < 2:
         raise ValueError(f"codes: expected shape (N >= 2, d), got {codes.shape}.")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= codes.shape[1]:
         raise ValueError(f"k must be an integer from 1 to the code size {codes.shape[1]}, got {k!r}.")
