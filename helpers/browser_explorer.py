@@ -320,7 +320,7 @@ def _check_class_pair(pair, n_classes: int) -> tuple[int, int]:
     try:
         b, a = (int(c) for c in pair)
         ok = all(float(c) == int(c) for c in pair)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite class
         raise TypeError(f"pair must be two class labels (b, a), got {pair!r}.") from None
     if not ok or not (0 <= b < n_classes and 0 <= a < n_classes):
         raise ValueError(f"pair must be two class labels in 0..{n_classes - 1}, got {pair!r}.")
