@@ -400,6 +400,8 @@ def _check_attribute_values(values, n: int, name: str) -> np.ndarray:
     values = check_numbers(values, name=name, finite=False, what=f"one attribute value per code, shape ({n},)")
     if np.isinf(values).any():
         raise ValueError(f"{name}: contains infinite values; pass finite measurements (NaN for a blank image).")
+    if np.isfinite(values).any() and np.nanmax(np.abs(values)) > 1e100:  # its square would overflow
+        raise ValueError(f"{name}: values up to {np.nanmax(np.abs(values)):.3g}; pass measurements of ordinary size.")
     if values.shape != (n,):
         raise ValueError(f"{name}: expected one value per code, shape ({n},), got {values.shape}.")
     return values
@@ -438,7 +440,11 @@ def ridge_probe(codes, values, ridge: float = 1e-3) -> tuple[np.ndarray, float, 
     zc, sc = z - z_mean, s - s_mean
     gram = zc.T @ zc / len(zc)
     penalty = float(ridge) * max(float(np.trace(gram)) / gram.shape[0], 1e-12)
-    w = np.linalg.solve(gram + penalty * np.eye(gram.shape[0]), zc.T @ sc / len(zc))
+    try:
+        w = np.linalg.solve(gram + penalty * np.eye(gram.shape[0]), zc.T @ sc / len(zc))
+    except np.linalg.LinAlgError:
+        raise ValueError(f"ridge: the codes are collinear (some code dimension never varies or repeats another), so "
+                         f"ridge={ridge:g} leaves the probe undetermined; pass a positive ridge such as 1e-3.") from None
     residual = sc - zc @ w
     total = float(sc @ sc)
     r2 = 1.0 - float(residual @ residual) / total if total > 0 else float("nan")
@@ -572,6 +578,10 @@ def principal_directions(codes, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"codes: expected shape (N >= 2, d), got {codes.shape}.")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= codes.shape[1]:
         raise ValueError(f"k must be an integer from 1 to the code size {codes.shape[1]}, got {k!r}.")
+    if k > len(codes) - 1:
+        # N centred codes span at most N - 1 directions: more would be arbitrary (or missing) rows
+        raise ValueError(f"k must be at most the number of codes minus one ({len(codes) - 1}) for {len(codes)} "
+                         f"codes, got {k}; pass more codes or a smaller k.")
     centred = codes - codes.mean(axis=0)
     _, sv, vt = np.linalg.svd(centred, full_matrices=False)
     return vt[:k], sv[:k] / np.sqrt(len(codes) - 1)

@@ -380,6 +380,12 @@ LATENT_CASES = {
                                                                                np.full((10, 3), np.nan)), ValueError,
                                            ["centroids"]),
     "principal_directions NaN": (lambda: latent.principal_directions(np.full((5, 3), np.nan)), ValueError, ["codes"]),
+    # found by tests/test_properties.py: 2 codes span one direction, not 3 (the result had 2 rows for k = 3)
+    "principal_directions k over the codes": (lambda: latent.principal_directions(CODES[:2], k=3), ValueError, ["k"]),
+    # ... and ridge = 0 on collinear codes was numpy's LinAlgError; values near 1e154 overflowed to NaN
+    "ridge_probe ridge 0 collinear": (lambda: latent.ridge_probe(np.zeros((5, 1)), np.arange(5.0), 0.0), ValueError,
+                                      ["ridge"]),
+    "ridge_probe huge values": (lambda: latent.ridge_probe(CODES, VALUES * 1e154), ValueError, ["values"]),
     "directions vector method": (lambda: latent.attribute_directions(CODES, VALUES, LABELS, CENTROIDS).vector(["probe"]),
                                  ValueError, ["method"]),
 }

@@ -1,7 +1,9 @@
 """Property-based checks (hypothesis) of the public functions that take arrays (issue 15).
 
 Random shapes, dtypes and values go into check_images, lerp / slerp, decode,
-LatentSpace.move / vector / pair_grid, the judges and morphometry.measure. Each
+LatentSpace.move / vector / pair_grid, the judges, morphometry.measure, notebook 07's
+ridge_probe / attribute_directions / principal_directions / style.measure_table, and
+the image figures (plots.image_grid / tile / show_canvas). Each
 call must give either a valid result (right shape, finite wherever the input was
 finite) or a helpers error: ValueError, TypeError or helpers.data.DataError with a
 message, raised by helpers code, never a raw numpy or TensorFlow error and never
@@ -305,3 +307,95 @@ def test_morphometry_measure(x):
         said = [str(w.message) for w in caught if "blank" in str(w.message)]
         assert said and said[0].startswith(f"{int(blank.sum())} of {len(x)}"), said
     assert finite(table[~blank])
+
+
+# --- notebook 07: attribute directions, measured style, figures ------------------------------------
+@st.composite
+def direction_world(draw):
+    """Codes (N, d), one value per code and labels: mostly ordinary, sometimes extreme or of the wrong shape."""
+    n, d = draw(st.integers(0, 12)), draw(st.integers(1, 4))
+    wide = st.floats(-1e6, 1e6, allow_subnormal=False) | st.floats(allow_nan=True, allow_infinity=True)
+    elements = mostly(st.floats(-5, 5), wide)
+    codes_ = draw(mostly(hnp.arrays(np.float64, (n, d), elements=elements), any_array()))
+    values = draw(mostly(hnp.arrays(np.float64, (n,), elements=elements), any_array()))
+    labels = draw(mostly(hnp.arrays(np.int64, (n,), elements=st.integers(0, 9)), any_array()))
+    return codes_, values, labels, d
+
+
+@PROPERTY
+@given(world=direction_world(), ridge=mostly(st.just(1e-3), st.floats(allow_nan=True), st.text(max_size=2)))
+def test_ridge_probe(world, ridge):
+    from helpers import latent
+
+    codes_, values, _, _ = world
+    out = outcome(latent.ridge_probe, codes_, values, ridge)
+    if out is not None:
+        w, b, r2 = out
+        assert w.shape == (np.shape(codes_)[1],)
+        assert finite(w, b, r2), "NaN or inf out of finite input"
+
+
+@PROPERTY
+@given(world=direction_world(), counterfactual=st.booleans())
+def test_attribute_directions(world, counterfactual):
+    from helpers import latent
+
+    codes_, values, labels, d = world
+    centroids = np.random.default_rng(0).normal(size=(10, d))
+    cf = np.ones(d) if counterfactual else None
+    out = outcome(latent.attribute_directions, codes_, values, labels, centroids, counterfactual=cf)
+    if out is not None:
+        assert finite(out.sd, out.probe_weights, out.probe_r2) and out.sd > 0
+        for method, v in out.vectors.items():
+            assert v.shape == (d,)
+            # a direction is either a finite vector or missing, with the reason said
+            assert finite(v) or (np.all(np.isnan(v)) and method in out.missing), (method, v)
+
+
+@PROPERTY
+@given(world=direction_world(), k=mostly(st.integers(1, 4), st.integers(-1, 6), st.floats(0, 3), st.none()))
+def test_principal_directions(world, k):
+    from helpers import latent
+
+    codes_ = world[0]
+    out = outcome(latent.principal_directions, codes_, k)
+    if out is not None:
+        axes, sds = out
+        assert axes.shape == (k, np.shape(codes_)[1]) and sds.shape == (k,)
+        assert finite(axes, sds) and np.all(sds >= 0)
+        assert np.allclose(np.linalg.norm(axes, axis=1), 1.0, atol=1e-6)
+
+
+@settings(max_examples=max(10, EXAMPLES // 3), deadline=None)
+@given(x=mostly(unit_images(max_n=2), unit_images(max_n=2).map(lambda x: x[None]), any_array()))
+def test_style_measure_table(x):
+    from helpers import morphometry, style
+
+    out = outcome(style.measure_table, x)
+    if out is not None:
+        assert out.shape == np.shape(x)[:-2] + (len(morphometry.ATTRIBUTES),)
+        rows = out.reshape(-1, out.shape[-1])
+        blank = np.isnan(rows).all(axis=1)  # NaN only as whole rows: the blank images
+        assert finite(rows[~blank])
+
+
+@PROPERTY
+@given(images=mostly(unit_images(), any_array()), which=st.sampled_from(["image_grid", "tile", "show_canvas"]))
+def test_image_figures(images, which):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers import plots
+
+    arg = images[None] if which == "show_canvas" and np.ndim(images) == 3 else images
+    out = outcome(getattr(plots, which), arg)
+    try:
+        if out is not None and which == "tile":
+            assert finite(out), "NaN or inf drawn"
+        elif out is not None:
+            drawn = out.axes[0].images[0].get_array()
+            assert finite(np.ma.filled(drawn, np.nan)), "NaN or inf drawn"
+    finally:
+        plt.close("all")
