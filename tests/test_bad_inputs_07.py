@@ -8,9 +8,7 @@ blank, 0-255 grey levels drawn black).
 
 from __future__ import annotations
 
-import re
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -24,20 +22,8 @@ import pytest  # noqa: E402
 from helpers import latent, plots, style  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
+from test_bad_inputs import refused  # noqa: E402  (the same check as the rest of the bad-input suite)
 from test_style import BarModel, PositionJudge, bars  # noqa: E402  (the synthetic world of notebook 07's tests)
-
-
-@contextmanager
-def refused(error: type[Exception], *names: str):
-    """Expect ``error`` whose message mentions every one of ``names`` (case-insensitive, whole words)."""
-    with pytest.raises(error) as info:
-        yield info
-    message = str(info.value)
-    for name in names:
-        pattern = re.escape(name)
-        if re.fullmatch(r"\w+", name):
-            pattern = rf"(?<![\w]){pattern}(?![\w])"
-        assert re.search(pattern, message, re.IGNORECASE), f"{name!r} not in message: {message}"
 
 
 @pytest.fixture(autouse=True)

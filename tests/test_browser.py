@@ -27,8 +27,6 @@ ignore xdist_group: see the ``site`` fixture).
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import functools
 import http.server
 import json
@@ -43,7 +41,7 @@ from urllib.parse import urlsplit
 import nbformat
 import pytest
 
-from conftest import REPO
+from conftest import REPO, exclusive
 
 if str(REPO) not in sys.path:  # tools/ is not an installed package
     sys.path.insert(0, str(REPO))
@@ -189,16 +187,6 @@ def make_synthetic_notebook(folder: Path) -> Path:
     return path
 
 
-@contextlib.contextmanager
-def _exclusive(lock_path: Path):
-    with open(lock_path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 @pytest.fixture(scope="session")
 def site(browser, tmp_path_factory):
     """SITE/html and SITE/slides built by tools.export (SITE/vendor -> build/vendor), once per test run.
@@ -214,7 +202,7 @@ def site(browser, tmp_path_factory):
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     root = shared / "browser-site"
     built = root / "built.json"
-    with _exclusive(shared / "browser-site.lock"):
+    with exclusive(shared / "browser-site.lock"):
         if not built.is_file():
             shutil.rmtree(root, ignore_errors=True)  # what a failed build may have left
             notebooks = {p.stem: p for p in repo.all_notebooks()}

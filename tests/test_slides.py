@@ -27,9 +27,7 @@ workers split the group (see the ``measured`` fixture).
 from __future__ import annotations
 
 import base64
-import contextlib
 import dataclasses
-import fcntl
 import io
 import json
 import os
@@ -40,7 +38,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import REPO, exclusive
 
 if str(REPO) not in sys.path:  # tools/ is not an installed package
     sys.path.insert(0, str(REPO))
@@ -227,16 +225,6 @@ def server(site):
         yield base
 
 
-@contextlib.contextmanager
-def _exclusive(lock_path):
-    with open(lock_path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 @pytest.fixture(scope="session")
 def measured(tmp_path_factory, request):
     """{deck name: DeckFit} for every chapter and the two synthetic decks.
@@ -247,7 +235,7 @@ def measured(tmp_path_factory, request):
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     cache = shared / "slide-fit.json"
-    with _exclusive(shared / "slide-fit.lock"):
+    with exclusive(shared / "slide-fit.lock"):
         if not cache.is_file():
             server = request.getfixturevalue("server")
             decks = slide_fit.measure_site(request.getfixturevalue("browser"), server, [*DECKS, UNFITTED])
