@@ -889,9 +889,7 @@ def class_heatmap(ax, matrix, title: str | None = None, vmin: float = 0.0, vmax:
     if np.isneginf(m).any():
         raise ValueError("matrix: contains -inf; pass finite values, NaN for no value or +inf for never.")
     vmin, vmax = _check_scale(vmin, vmax)
-    colours = mpl.colormaps[cmap].copy()
-    colours.set_bad("0.88")
-    colours.set_over("0.25")
+    colours = mpl.colormaps[cmap].with_extremes(bad="0.88", over="0.25")
     shown = np.ma.masked_invalid(np.where(np.isposinf(m), vmax + abs(vmax) + 1.0, m))
     im = ax.imshow(shown, cmap=colours, vmin=vmin, vmax=vmax, interpolation="nearest")
     n = m.shape[0]
@@ -1237,8 +1235,7 @@ def matrix_heatmaps(matrices: dict, row_names: Sequence[str], col_names: Sequenc
     matrices = checked
     n = len(matrices)
     fig, axes = plt.subplots(1, n, figsize=(cell[0] * n + 0.8, cell[1] + 0.6), squeeze=False)
-    colours = mpl.colormaps[cmap].copy()
-    colours.set_bad("0.88")
+    colours = mpl.colormaps[cmap].with_extremes(bad="0.88")
     im = None
     for ax, (title, m) in zip(axes[0], matrices.items()):
         m = np.asarray(m, dtype=float)
