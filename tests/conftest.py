@@ -89,3 +89,17 @@ def exclusive(lock_path: Path):
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@pytest.fixture
+def eager():
+    """Tiny training runs step eagerly: tracing a graph costs far more than their few steps."""
+    import warnings
+
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*does not apply to tf.data functions.*")
+        yield
+    tf.config.run_functions_eagerly(False)

@@ -236,20 +236,6 @@ def test_shuffled_batches_checks_its_arguments():
 
 
 # --- training and fitting entry points ------------------------------------------------------------
-@pytest.fixture
-def eager():
-    """Tiny training runs step eagerly: tracing a graph costs more than their few steps."""
-    import warnings
-
-    import tensorflow as tf
-
-    tf.config.run_functions_eagerly(True)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*does not apply to tf.data functions.*")
-        yield
-    tf.config.run_functions_eagerly(False)
-
-
 TINY_VAE = {"latent_dim": 2, "encoder_units": [8], "decoder_units": [8], "activation": "relu", "epochs": 1,
             "batch_size": 50, "learning_rate": 1e-3, "train_images": 100, "jit_compile": False}
 

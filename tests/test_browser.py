@@ -36,7 +36,6 @@ import shutil
 import sys
 import threading
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import nbformat
 import pytest
@@ -46,7 +45,7 @@ from conftest import REPO, exclusive
 if str(REPO) not in sys.path:  # tools/ is not an installed package
     sys.path.insert(0, str(REPO))
 
-from tools import export, repo, vendor  # noqa: E402
+from tools import export, lab_harness, repo, vendor  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -55,7 +54,6 @@ CHROMIUM_ARGS = [
 ]
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
 SCREENSHOTS = REPO / "test-artifacts" / "browser"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 REVEAL_JS = f"{export.VENDOR_URL}/reveal.js/dist/reveal.js"
 SYNTHETIC = "99_synthetic_check"
 
@@ -237,30 +235,19 @@ def server(site):
     httpd.server_close()
 
 
-class Monitor:
-    """Script errors, failed loads and non-local requests of one page."""
+class Monitor(lab_harness.PageMonitor):
+    """Script errors, failed loads and non-local requests of one page.
+
+    The JupyterLab harness's monitor (uncaught exceptions, console errors,
+    requests off 127.0.0.1 aborted and listed), plus failed and 4xx/5xx loads,
+    which a static page must not have.
+    """
 
     def __init__(self, context, page):
-        self.errors: list[str] = []
-        self.external: list[str] = []
-        context.route("**/*", self._route)
-        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
-        page.on("console", self._console)
+        super().__init__()
+        self.attach(context, page)
         page.on("requestfailed", self._failed)
         page.on("response", lambda r: self.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
-
-    def _route(self, route):
-        url = urlsplit(route.request.url)
-        if url.scheme in {"http", "https", "ws", "wss"} and url.hostname not in LOCAL_HOSTS:
-            self.external.append(route.request.url)
-            route.abort("blockedbyclient")
-        else:
-            route.continue_()
-
-    def _console(self, msg):
-        # a request blocked by _route is reported in self.external; its console echo is not repeated
-        if msg.type == "error" and "ERR_BLOCKED_BY_CLIENT" not in msg.text:
-            self.errors.append(f"console.error: {msg.text} ({msg.location.get('url', '')[:100]})")
 
     def _failed(self, request):
         if request.url not in self.external:

@@ -234,18 +234,6 @@ def test_cached_model_keys_on_the_data(isolated_artifacts, capsys):
     assert loaded and record["data"] == "bbb" and calls == [1, 1]
 
 
-@pytest.fixture
-def eager():
-    """Tiny training runs step eagerly: tracing a graph costs far more than their few steps."""
-    import tensorflow as tf
-
-    tf.config.run_functions_eagerly(True)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*does not apply to tf.data functions.*")
-        yield
-    tf.config.run_functions_eagerly(False)
-
-
 def _two_datasets():
     """Two tiny data sets of the same shape, as MNIST and Fashion-MNIST are: only the pixels differ."""
     from helpers.data import Dataset

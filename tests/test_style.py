@@ -164,7 +164,6 @@ def test_ground_truth_rows_and_verdict_follow_the_numbers(world):
 
 def test_a_direction_that_moves_nothing_earns_no_goals():
     """Keeping the class and having no side effects count only where the attribute really moved."""
-    _, board = None, None
     alphas = style.DOSE_ALPHAS
     n, k = 4, len(morphometry.ATTRIBUTES)
     change = np.zeros((1, 1, n, len(alphas), k))
