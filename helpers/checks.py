@@ -283,6 +283,9 @@ def checked(*, returns: Spec | None = None, **specs: Spec):
             return returns(result, "result", values)
 
         wrapper.checks = dict(specs, **({"returns": returns} if returns else {}))
+        # The function's own signature, also for inspect.getfullargspec (which ignores __wrapped__):
+        # Keras reads a layer's __init__ arguments that way.
+        wrapper.__signature__ = signature
         return wrapper
 
     return decorate
