@@ -10,13 +10,14 @@ import gzip
 import os
 import zipfile
 from pathlib import Path
-from typing import Mapping, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
+from . import checks as ck
 from . import config
 from .checks import (IMAGE_SHAPE, _as_array, check_class, check_count, check_images, check_labels,  # noqa: F401
-                     check_number, check_numbers, check_positive, check_settings, random_generator)
+                     check_number, check_numbers, check_positive, check_settings, checked, random_generator)
 
 #: Environment variable naming a local copy of ``mnist.npz`` (Keras layout).
 MNIST_ENV = "MNIST_NPZ"
@@ -45,10 +46,9 @@ class Dataset(NamedTuple):
     y_test: np.ndarray
     class_names: tuple[str, ...] = DIGIT_NAMES
 
+    @checked(n_train=ck.count(allow_none=True), n_test=ck.count(allow_none=True))
     def subset(self, n_train: int | None, n_test: int | None) -> "Dataset":
         """The first ``n_train`` / ``n_test`` samples (``None`` keeps all)."""
-        n_train = check_count(n_train, name="n_train", allow_none=True)
-        n_test = check_count(n_test, name="n_test", allow_none=True)
         return self._replace(
             x_train=self.x_train[:n_train], y_train=self.y_train[:n_train],
             x_test=self.x_test[:n_test], y_test=self.y_test[:n_test],
@@ -56,6 +56,49 @@ class Dataset(NamedTuple):
 
 
 _MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+# --- argument specs of this module (helpers.checks) -----------------------------------------------------------
+def _path(path, *, name, what: str = "a file path (str or pathlib.Path) to a mnist.npz", optional: bool = False):
+    if optional and path is None:
+        return None
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be {what}, got {type(path).__name__}.")
+    return path
+
+
+def _mnist_file(path, *, name):
+    """An existing mnist.npz file (not a folder), as a Path."""
+    path = Path(_path(path, name=name)).expanduser()
+    if path.is_dir():
+        raise DataError(
+            f"{path} is a folder; point {MNIST_ENV} (or path) at the mnist.npz file itself, "
+            f"or unset {MNIST_ENV} to download MNIST through Keras."
+        )
+    if not path.is_file():
+        raise DataError(
+            f"MNIST file not found: {path}. Point {MNIST_ENV} at an existing mnist.npz, "
+            f"or unset {MNIST_ENV} to download MNIST through Keras."
+        )
+    return path
+
+
+def _quick(quick, *, name):
+    if quick is not None and not isinstance(quick, (bool, np.bool_)):
+        raise TypeError(f"quick must be True, False or None (the quick-mode setting), got {quick!r}.")
+    return quick
+
+
+def _training_images(x, *, name):
+    if len(x) == 0:
+        raise ValueError("shuffled_batches: no images to train on (x is empty); pass at least one image.")
+    return x
+
+
+def _one_label_each(y, *, name, x):
+    if y is not None and np.asarray(y).shape[0] != len(x):
+        raise ValueError(f"{len(x)} images but {np.asarray(y).shape[0]} labels.")
+    return y
 
 
 def _to_unit_float(images: np.ndarray) -> np.ndarray:
@@ -88,25 +131,13 @@ def _validate(arrays: dict[str, np.ndarray], source: str) -> None:
             raise DataError(f"{source}: y_{split} holds labels outside 0-9.")
 
 
+@checked(path=ck.using(_mnist_file))
 def read_mnist_npz(path: str | os.PathLike) -> Dataset:
     """Read a ``mnist.npz`` in the layout that ``keras.datasets.mnist`` caches.
 
     A missing, truncated or wrong-layout file raises :class:`DataError` naming
     the file, never a bare numpy traceback.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a file path (str or pathlib.Path) to a mnist.npz, got {type(path).__name__}.")
-    path = Path(path).expanduser()
-    if path.is_dir():
-        raise DataError(
-            f"{path} is a folder; point {MNIST_ENV} (or path) at the mnist.npz file itself, "
-            f"or unset {MNIST_ENV} to download MNIST through Keras."
-        )
-    if not path.is_file():
-        raise DataError(
-            f"MNIST file not found: {path}. Point {MNIST_ENV} at an existing mnist.npz, "
-            f"or unset {MNIST_ENV} to download MNIST through Keras."
-        )
     try:
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):
@@ -159,6 +190,7 @@ def _download_mnist() -> Dataset:
     )
 
 
+@checked(path=ck.using(_path, optional=True), quick=ck.using(_quick))
 def load_mnist(path: str | os.PathLike | None = None, *, quick: bool | None = None) -> Dataset:
     """MNIST as float32 images in [0, 1], shape (N, 28, 28), integer labels.
 
@@ -166,16 +198,12 @@ def load_mnist(path: str | os.PathLike | None = None, *, quick: bool | None = No
     through Keras (hash-checked and cached). ``quick`` (default: the quick-mode
     setting) trims to the quick-mode subset sizes.
     """
-    if path is not None and not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a file path (str or pathlib.Path) to a mnist.npz, got {type(path).__name__}.")
     source = path if path is not None else os.environ.get(MNIST_ENV)
     data = read_mnist_npz(source) if source else _download_mnist()
     return _trim(data, quick)
 
 
 def _trim(data: Dataset, quick: bool | None) -> Dataset:
-    if quick is not None and not isinstance(quick, (bool, np.bool_)):
-        raise TypeError(f"quick must be True, False or None (the quick-mode setting), got {quick!r}.")
     quick = config.QUICK if quick is None else quick
     if not quick:
         return data
@@ -210,6 +238,7 @@ def _fashion_dir() -> Path | None:
     return DEBIAN_FASHION_DIR if DEBIAN_FASHION_DIR.is_dir() else None
 
 
+@checked(folder=ck.using(_path, what="a folder path (str or pathlib.Path)", optional=True), quick=ck.using(_quick))
 def load_fashion_mnist(folder: str | os.PathLike | None = None, *, quick: bool | None = None) -> Dataset:
     """Fashion-MNIST in the same form as :func:`load_mnist`.
 
@@ -217,8 +246,6 @@ def load_fashion_mnist(folder: str | os.PathLike | None = None, *, quick: bool |
     ``/usr/share/datasets/fashion-mnist`` (``apt-get install dataset-fashion-mnist``),
     else downloads through Keras.
     """
-    if folder is not None and not isinstance(folder, (str, os.PathLike)):
-        raise TypeError(f"folder must be a folder path (str or pathlib.Path), got {type(folder).__name__}.")
     folder = Path(folder) if folder is not None else _fashion_dir()
     if folder is not None:
         names = {
@@ -255,6 +282,7 @@ def load_fashion_mnist(folder: str | os.PathLike | None = None, *, quick: bool |
     return _trim(data, quick)
 
 
+@checked(batch_size=ck.count(minimum=1), x=ck.using(_training_images), y=ck.using(_one_label_each, x=ck.ref("x")))
 def shuffled_batches(x: np.ndarray, y: np.ndarray | None = None, *, batch_size: int):
     """Training batches for ``keras.Model.fit``, reshuffled every epoch, and a steps-per-execution.
 
@@ -270,13 +298,8 @@ def shuffled_batches(x: np.ndarray, y: np.ndarray | None = None, *, batch_size: 
     """
     import tensorflow as tf
 
-    batch_size = check_count(batch_size, name="batch_size", minimum=1)
-    if len(x) == 0:
-        raise ValueError("shuffled_batches: no images to train on (x is empty); pass at least one image.")
     images = tf.constant(x)
     labels = None if y is None else tf.constant(np.asarray(y))
-    if labels is not None and labels.shape[0] != images.shape[0]:
-        raise ValueError(f"{images.shape[0]} images but {labels.shape[0]} labels.")
 
     def gather(idx):
         return tf.gather(images, idx) if labels is None else (tf.gather(images, idx), tf.gather(labels, idx))
