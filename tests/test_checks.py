@@ -119,3 +119,79 @@ def test_every_checked_function_in_the_printed_list_has_a_clean_core():
     for fn in (latent.LatentSpace.move, latent.slerp, latent.quantile_direction):
         source = core_source(fn)
         assert "raise " not in source, fn.__qualname__
+
+
+# --- the cores the chapters print (issue 18): the idea, no argument checks ------------------------------------
+def _printed_cores():
+    from helpers import bigan, classical, morphometry, scoring, vae
+
+    return (
+        classical.PixelNaiveBayes.sample,  # notebook 02: the Naive Bayes sampler
+        vae.VAE._terms, vae.VAE.train_step, vae.bernoulli_nll, vae.gaussian_kl,  # notebook 03: the loss and the step
+        bigan.BiGAN.train_step, bigan.BiGAN.update,  # notebook 04: the BiGAN update
+        latent.LatentSpace.move, latent.lerp, latent.slerp,  # notebook 05
+        vae.ClassPriorVAE.train_step, scoring.gaussian_frechet, scoring.frechet_distance,  # notebook 06
+        latent.quantile_direction, morphometry.thickness,  # notebook 07
+    )
+
+
+#: Functions whose printed core must hold no argument checks. Extend it when a chapter prints another.
+PRINTED_CORES = _printed_cores()
+
+
+@pytest.mark.parametrize("fn", PRINTED_CORES, ids=lambda fn: fn.__qualname__)
+def test_printed_cores_hold_no_argument_checks(fn):
+    import re
+
+    source = core_source(fn)
+    body = source.split(":\n", 1)[1]  # after the signature
+    assert body.strip(), fn.__qualname__
+    assert not re.search(r"\braise\b", body), f"{fn.__qualname__} raises in its core:\n{source}"
+    assert not re.search(r"check\w*\(", body), f"{fn.__qualname__} calls a check in its core:\n{source}"
+    assert "isinstance(" not in body, f"{fn.__qualname__} guards with isinstance in its core:\n{source}"
+    assert '"""' not in source and not source.startswith("@")
+
+
+def test_a_core_with_a_check_would_be_caught():
+    """The test above can fail: a function with a guard in its body is flagged."""
+    import re
+
+    def guarded(x):
+        if x < 0:
+            raise ValueError("x must be >= 0")
+        return x
+
+    assert re.search(r"\braise\b", core_source(guarded))
+
+
+def test_the_decorator_keeps_the_signature_for_getfullargspec():
+    """Keras reads a layer's __init__ with inspect.getfullargspec, which ignores __wrapped__."""
+    import inspect
+
+    from helpers import vae
+
+    spec = inspect.getfullargspec(vae.VAE.__init__)
+    assert spec.args[:3] == ["self", "latent_dim", "encoder_units"] and spec.varkw == "kwargs"
+
+
+def test_the_printed_naive_bayes_sampler_draws_what_sample_gaussian_nb_draws():
+    from helpers import classical
+
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 28, 28), dtype=np.float32)
+    model = classical.PixelNaiveBayes().fit(x, np.arange(40) % 4)
+    draws, classes = classical.sample_gaussian_nb(model.nb, 6, seed=3)
+    np.testing.assert_array_equal(model.sample(6, seed=3), np.clip(draws, 0, 1).astype(np.float32).reshape(6, 28, 28))
+    fixed, _ = classical.sample_gaussian_nb(model.nb, 6, seed=3, classes=2)
+    np.testing.assert_array_equal(model.sample(6, seed=3, classes=2),
+                                  np.clip(fixed, 0, 1).astype(np.float32).reshape(6, 28, 28))
+
+
+def test_the_frechet_core_matches_the_closed_form():
+    """Two 1-D Gaussians: (mu1 - mu2)^2 + (s1 - s2)^2."""
+    from helpers import scoring
+
+    value = scoring.gaussian_frechet([1.0], [[4.0]], [3.0], [[1.0]])
+    assert value == pytest.approx((1 - 3) ** 2 + (2 - 1) ** 2)
+    with pytest.raises(ValueError, match="shapes do not match"):
+        scoring.gaussian_frechet([1.0, 2.0], np.eye(2), [3.0], [[1.0]])
