@@ -561,3 +561,40 @@ def test_the_blog_post_may_be_named_and_a_random_seed_mentioned(tmp_path):
                           "seed, and each seed gives other samples.")
     nbformat.write(nb, path)
     assert publishing.chapter_problems(path) == []
+
+
+def test_index_quotes_each_chapter_question_answer_prerequisites_and_times(tmp_path):
+    path = _notebook(tmp_path, "05_moving.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source = ("# 05 · Moving digits\n\nDoes a 7 become a 0 along the 6 to 0 vector?\n\n"
+                          "*Prerequisites:* notebooks 03 and 04.")
+    answer = nbformat.v4.new_code_cell("display(Markdown(...))")
+    answer.metadata["tags"] = ["answer"]
+    answer.metadata["slideshow"] = {"slide_type": "-"}
+    answer.outputs = [nbformat.v4.new_output("display_data", data={
+        "text/markdown": "No: 100% of the sevens stay 7s at alpha = 1.\n\nA second paragraph the index leaves."})]
+    nb.cells.append(answer)
+    nb.metadata["tutorial"] = {"run_seconds": 90.0, "measured": "2026-12-03"}
+    nbformat.write(nb, path)
+    text = "\n".join(cell.source for cell in publishing.index_notebook([path]).cells)
+    assert "**Question.** Does a 7 become a 0 along the 6 to 0 vector?" in text
+    assert "**Answer.** No: 100% of the sevens stay 7s at alpha = 1." in text
+    assert "second paragraph" not in text
+    assert "*Prerequisites:* notebooks 03 and 04." in text
+    assert "*running:* 1.5 min" in text and "*Reading:* about 1 min" in text
+    del nb.metadata["tutorial"]
+    nb.cells.pop()
+    nbformat.write(nb, path)
+    text = "\n".join(cell.source for cell in publishing.index_notebook([path]).cells)
+    assert "*running:* ? min" in text and "*(in the chapter's last section)*" in text
+
+
+def test_make_run_records_each_chapter_run_time(tmp_path):
+    path = tmp_path / "01_tiny.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nbformat.write(nb, path)
+    seconds = run_notebooks.execute(path)
+    recorded = nbformat.read(path, as_version=4).metadata["tutorial"]
+    assert recorded["run_seconds"] == round(seconds, 1) and recorded["measured"]
