@@ -90,14 +90,26 @@ def _quick(quick, *, name):
 
 
 def _training_images(x, *, name):
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError):  # ragged lists
+        arr = np.asarray(None)
+    if arr.ndim == 0 or arr.dtype == object or arr.dtype.kind in "USV":
+        raise TypeError(f"x: expected images (N, 28, 28) to train on, got {type(x).__name__}.")
     if len(x) == 0:
         raise ValueError("shuffled_batches: no images to train on (x is empty); pass at least one image.")
     return x
 
 
 def _one_label_each(y, *, name, x):
-    if y is not None and np.asarray(y).shape[0] != len(x):
-        raise ValueError(f"{len(x)} images but {np.asarray(y).shape[0]} labels.")
+    """None, or one label per image."""
+    if y is None:
+        return None
+    labels = np.asarray(y) if not isinstance(y, (dict, set)) else np.asarray(None)
+    if labels.ndim == 0 or labels.dtype == object:
+        raise TypeError(f"y: expected one label per image, an array of shape (N,), got {type(y).__name__}.")
+    if labels.shape[0] != len(x):
+        raise ValueError(f"{len(x)} images but {labels.shape[0]} labels.")
     return y
 
 
