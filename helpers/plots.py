@@ -201,10 +201,11 @@ def _table_rows(rows, *, name):
 
 
 def _table_columns(columns, *, name, rows):
-    """The columns to show (None: the first row's keys), each held by some row; no rows, nothing to check."""
+    """The columns to show (None: every key of any row, in the order they first appear), each held by some row."""
     if not len(rows):
         return columns
-    columns = _names(columns, name=name, unit="column") or list(rows[0].keys())
+    every_key = list(dict.fromkeys(key for row in rows for key in row))  # a later row's extra column is kept
+    columns = _names(columns, name=name, unit="column") or every_key
     unknown = [c for c in columns if not any(c in r for r in rows)]
     if unknown:
         raise ValueError(f"columns: no row has {unknown}; the rows' keys are {list(rows[0].keys())}.")
@@ -1230,11 +1231,16 @@ def class_heatmap(ax, matrix, title: str | None = None, vmin: float = 0.0, vmax:
 
 
 @checked(matrices=ck.using(_mapping, what="(row name, column name) -> square matrix"),
-         row_names=_named("row"), col_names=ck.using(_grid_columns, row_names=ref("row_names"), matrices=ref("matrices")))
+         row_names=_named("row"), col_names=ck.using(_grid_columns, row_names=ref("row_names"), matrices=ref("matrices")),
+         fontsize=ck.positive())
 def heatmap_grid(matrices: dict, row_names: Sequence[str], col_names: Sequence[str], *, vmin: float = 0.0,
                  vmax: float = 1.0, cmap: str = "viridis", fmt=lambda v: f"{100 * v:.0f}", colorbar_label: str = "",
-                 title: str | None = None, cell: float = 3.1):
-    """Heatmaps ``matrices[(row, col)]`` in a grid (e.g. judges x models) with one shared colour bar."""
+                 title: str | None = None, cell: float = 3.1, fontsize: float = 6.0):
+    """Heatmaps ``matrices[(row, col)]`` in a grid (e.g. judges x models) with one shared colour bar.
+
+    ``fontsize`` is the cells' numbers (points); ``fmt`` writes them, so it must match the matrices' units
+    (the default writes a 0-1 share as a percentage).
+    """
     fig, axes = plt.subplots(len(row_names), len(col_names), figsize=(cell * len(col_names) + 0.8,
                                                                       cell * len(row_names) + 0.4), squeeze=False)
     im = None
@@ -1245,7 +1251,8 @@ def heatmap_grid(matrices: dict, row_names: Sequence[str], col_names: Sequence[s
             if key not in matrices:
                 ax.axis("off")
                 continue
-            im = class_heatmap(ax, matrices[key], title=f"{c}\n{r}", vmin=vmin, vmax=vmax, cmap=cmap, fmt=fmt)
+            im = class_heatmap(ax, matrices[key], title=f"{c}\n{r}", vmin=vmin, vmax=vmax, cmap=cmap, fmt=fmt,
+                               fontsize=fontsize)
             if j:
                 ax.set_ylabel("")
             if i < len(row_names) - 1:
