@@ -259,3 +259,13 @@ def test_symlog_ticks_are_few_and_span_the_data():
     assert 0.0 in ticks and len(ticks) <= 9
     assert min(ticks) <= -1e10 and max(ticks) >= 1e3
     assert ax.xaxis.get_major_formatter()(-1e10) == "$-10^{10}$"
+
+
+def test_heatmap_grid_wraps_its_panels():
+    m = np.full((10, 10), 0.5)
+    matrices = {("CNN", name): m for name in "abcde"}
+    fig = plots.heatmap_grid(matrices, ["CNN"], list("abcde"), ncols=3)
+    maps = [ax for ax in fig.axes if ax.texts]
+    assert len(maps) == 5 and fig.axes[5].axison is False  # 2 x 3 panels, the sixth left empty
+    assert [ax.get_title() for ax in maps] == [f"{n}\nCNN" for n in "abcde"]
+    plt.close("all")
