@@ -4,6 +4,7 @@ Layers, lowest first (each module imports only those above it in this list):
 
 0. ``tensorflow_log`` TensorFlow's C++ log kept out of outputs (installed here, first)
 1. ``config``   quick mode, paths, seeding, versions          (notebook 01)
+   ``checks``   argument checks in one decorator, apart from the ideas (notebook 03)
 2. ``data``     MNIST / Fashion-MNIST loading and checks       (notebook 01)
 3. ``plots``    image grids, canvases, ellipses, curves        (notebook 01)
    ``morphometry`` thickness, slant, width... from the pixels   (notebook 07)
