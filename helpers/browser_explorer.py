@@ -68,8 +68,9 @@ from pathlib import Path
 import numpy as np
 
 from .data import check_images
+from .judges import SklearnJudge, as_judge
 from .latent import LatentSpace
-from .widgets import CLASS_PAIR
+from .widgets import CLASS_PAIR, check_vector
 
 #: Activations the page's forward pass implements (Keras names).
 ACTIVATIONS = ("linear", "relu", "silu", "swish", "tanh", "sigmoid", "elu", "softplus")
@@ -340,19 +341,11 @@ def _check_axes(axes, latent_dim: int) -> dict[str, np.ndarray]:
                         f"got {type(axes).__name__}.")
     if len(axes) > MAX_AXES:
         raise ValueError(f"axes: at most {MAX_AXES} named axes fit the menu, got {len(axes)}.")
-    out = {}
-    for name, vector in axes.items():
-        if not isinstance(name, str) or not name.strip() or len(name) > 40:
-            raise ValueError(f"axes: each name must be a non-empty string of at most 40 characters, got {name!r}.")
-        try:
-            v = np.asarray(vector, np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"axes[{name!r}] must be an array of {latent_dim} numbers.") from None
-        if v.shape != (latent_dim,):
-            raise ValueError(f"axes[{name!r}] must have shape ({latent_dim},) like a code, got {v.shape}.")
-        if not np.all(np.isfinite(v)) or not np.any(v):
-            raise ValueError(f"axes[{name!r}] must be finite and not all zero.")
-        out[name.strip()] = v.astype(np.float32)
+    for name in axes:
+        if not isinstance(name, str) or not name.strip() or len(name) > 40 or name == CLASS_PAIR:
+            raise ValueError(f"axes: each name must be a non-empty string of at most 40 characters other than "
+                             f"{CLASS_PAIR!r}, got {name!r}.")
+    out = {name.strip(): check_vector(v, latent_dim, name=f"axes[{name!r}]") for name, v in axes.items()}
     if len(out) != len(axes):
         raise ValueError("axes: two names are the same after trimming spaces.")
     return out
@@ -522,8 +515,6 @@ class BrowserExplorer:
 def page_judge(judge) -> tuple[np.ndarray, np.ndarray]:
     """A judge the page can run, as float32 (weights (10, 784), bias (10,)): a multinomial logistic
     regression on pixels (judges.lr_judge(), a fitted LogisticRegression, or its predict_proba)."""
-    from .judges import SklearnJudge, as_judge
-
     lr = as_judge(judge, name="judge")
     model = lr.model if isinstance(lr, SklearnJudge) else None
     weights, bias = getattr(model, "coef_", None), getattr(model, "intercept_", None)
@@ -597,7 +588,8 @@ def browser_explorer(source, x, y, *, judge=None, centroids=None, axes: Mapping[
         extra.update(judgeW=judged[0].ravel(), judgeB=judged[1])
     name = name.strip()
     ranges = {"low": lo, "high": hi, "step": step}
-    meta = {"title": f"{name}: decode(z + \u03b1\u00b7v), computed in this page", "models": [name],
+    judged_by = f", judged by {as_judge(judge).name}" if judged is not None else ""
+    meta = {"title": f"{name}: decode(z + \u03b1\u00b7v){judged_by}, computed in this page", "models": [name],
             "axes": {name: list(named_axes)}, "classes": n_classes, "labels": labels.tolist(),
             "names": [f"#{i}" for i in range(len(x))], "judge": judged is not None,
             "ranges": {"pair": ranges, "axis": ranges}, "latentDim": d, "finalSigmoid": final_sigmoid,

@@ -31,13 +31,14 @@ SWEEP = """async ({id, digits, alphas}) => {
   const inst = window.latentExplorers.byId[id], root = inst.element;
   const control = cls => root.querySelector('.' + cls);
   const choose = (cls, value) => { const m = control(cls); m.value = String(value); m.dispatchEvent(new Event('change')); };
-  const slider = control('lx-slider'), axes = [...control('lx-axis').options].map(o => o.value), labels = [];
+  const slider = control('lx-slider'), labels = [];
+  const axes = control('lx-axis') ? [...control('lx-axis').options].map(o => o.value) : ['class pair'];  // no menu: no axes
   for (const o of control('lx-digit').options) labels.push(+o.textContent.match(/a (\\d+)\\)/)[1]);
   const out = [];
   for (const d of digits) {
     choose('lx-digit', d);
     for (const axis of axes) {
-      choose('lx-axis', axis);
+      if (control('lx-axis')) choose('lx-axis', axis);
       if (axis === 'class pair') { choose('lx-b', labels[d]); choose('lx-a', (labels[d] + 1 + d % 9) % 10); }  // never a = b
       for (const a of alphas) {
         slider.value = String(a); slider.dispatchEvent(new Event('input'));
