@@ -409,7 +409,8 @@ def small_multiples(space: LatentSpace, x, a: int | None = None, b: int | None =
     axes[1, 0].set_xlabel("class", fontsize=8)
     whose = f"its class {own}" if true_class is not None else f"the class the judge gives it unmoved, {own}"
     if axis is None:
-        title = (f"{label} test digit moved from {b} (blue) towards {a} (red); black: {whose}")
+        title = f"{label} test digit moved from {b} (blue) towards {a} (red)" + (
+            f"; black: {whose}" if own not in (a, b) else "")
     else:
         title = f"{label} test digit moved along {axis}; black: {whose}, grey: the strongest other class"
     fig.suptitle(title.strip(), fontsize=10)
