@@ -132,6 +132,11 @@ def check_axes(axes: Axes | None, spaces: Mapping[str, LatentSpace]) -> dict[str
     return checked
 
 
+def _ink(images: np.ndarray) -> np.ndarray:
+    """Images in [0, 1] as the page draws them: (N, 784) bytes, 255 = ink 1."""
+    return np.rint(np.clip(images, 0, 1) * 255).astype(np.uint8).reshape(len(images), 784)
+
+
 @dataclass(frozen=True)
 class FrameSet:
     """Every step of alpha of one setting: what the page receives in one message."""
@@ -145,7 +150,7 @@ class FrameSet:
     @property
     def ink(self) -> np.ndarray:
         """The images as the page receives them: (A, 784) bytes, 255 = ink 1."""
-        return np.rint(np.clip(self.images, 0, 1) * 255).astype(np.uint8).reshape(len(self.images), 784)
+        return _ink(self.images)
 
     @property
     def payload(self) -> bytes:
@@ -220,14 +225,10 @@ class InterpolationExplorer(anywidget.AnyWidget):
                      "judge": judge.name, "ranges": {("pair" if kind == CLASS_PAIR else kind):
                                                      {"low": low, "high": high, "step": step}
                                                      for kind, (low, high, step) in self.ranges.items()}}
-        self.thumbs = self.ink(self.x).tobytes()
+        self.thumbs = _ink(self.x).tobytes()
         first = int(np.flatnonzero(self.labels == sample_class)[0])
         self.settings = {"model": next(iter(spaces)), "axis": CLASS_PAIR, "b": b, "a": a, "digit": first,
                          "alpha": float(np.clip(0.0, *ranges[CLASS_PAIR]))}
-
-    @staticmethod
-    def ink(images: np.ndarray) -> np.ndarray:
-        return np.rint(np.clip(images, 0, 1) * 255).astype(np.uint8).reshape(len(images), 784)
 
     @property
     def widget(self) -> InterpolationExplorer:

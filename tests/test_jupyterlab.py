@@ -13,6 +13,7 @@ explorer (found by its class, not by cell index):
   message at all while it does;
 - a change of digit, class pair or model sends the kernel one message (a comm
   message) and draws the new setting's first frame;
+- a setting chosen in Python (``explorer.choose``) shows in the page;
 - the frames the page shows are the kernel's: a second client runs
   ``explorer.frame_set(...)`` in the notebook's kernel for the page's setting
   and the image bytes and probabilities are compared;
@@ -187,6 +188,20 @@ def test_a_new_digit_pair_or_model_asks_the_kernel_once(notebook):
         after = explorer.state()
         assert after["image"] != shown["image"], f"changing the {kind} did not change the image"
         page.wait_for_timeout(200)
+    assert not monitor.errors, monitor.errors
+
+
+def test_a_setting_chosen_in_python_shows_in_the_page(notebook, lab):
+    page, monitor, explorer = notebook
+    digit = (explorer.state()["digit"] + 3) % explorer.root.locator(".lx-thumbs canvas").count()
+    lab.run_in_kernel(lab_harness.EXPLORER_NOTEBOOK, f"explorer.choose(digit={digit}, alpha=0.5)")
+    for _ in range(50):
+        state = explorer.state()
+        if state["digit"] == digit:
+            break
+        page.wait_for_timeout(200)
+    assert (state["digit"], state["alpha"]) == (digit, 0.5), state
+    assert explorer.alpha() == pytest.approx(0.5)
     assert not monitor.errors, monitor.errors
 
 
