@@ -64,10 +64,12 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from .data import check_images
+from . import checks as ck
+from .checks import check_images, checked, ref
 from .judges import SklearnJudge, as_judge
 from .latent import LatentSpace
 from .widgets import CLASS_PAIR, check_vector
@@ -304,7 +306,7 @@ def _pack(arrays: dict[str, np.ndarray]) -> tuple[bytes, dict]:
 
 
 # --------------------------------------------------------------------------- arguments
-def _check_labels(y, n: int, n_classes: int) -> np.ndarray:
+def _check_labels(y, n: int, n_classes: int, *, name: str = "y") -> np.ndarray:
     y = np.asarray(y)
     if y.shape != (n,):
         raise ValueError(f"y must hold one label per digit in x, shape ({n},); got shape {y.shape}.")
@@ -320,7 +322,7 @@ def _check_labels(y, n: int, n_classes: int) -> np.ndarray:
     return y
 
 
-def _check_class_pair(pair, n_classes: int) -> tuple[int, int]:
+def _check_class_pair(pair, n_classes: int, *, name: str = "pair") -> tuple[int, int]:
     try:
         b, a = (int(c) for c in pair)
         ok = all(float(c) == int(c) for c in pair)
@@ -333,7 +335,7 @@ def _check_class_pair(pair, n_classes: int) -> tuple[int, int]:
     return b, a
 
 
-def _check_axes(axes, latent_dim: int) -> dict[str, np.ndarray]:
+def _check_axes(axes, latent_dim: int, *, name: str = "axes") -> dict[str, np.ndarray]:
     if axes is None:
         return {}
     if not isinstance(axes, Mapping):
@@ -360,41 +362,94 @@ def _check_number(value, name: str) -> float:
     return value
 
 
-def _check_alphas(alpha_range, alpha_step, alpha) -> tuple[float, float, float, float]:
+def _check_alpha_range(values, *, name: str) -> tuple[float, float]:
     try:
-        lo, hi = alpha_range
+        lo, hi = values
     except (TypeError, ValueError):
-        raise TypeError(f"alpha_range must be two numbers (low, high), got {alpha_range!r}.") from None
-    lo, hi = _check_number(lo, "alpha_range[0]"), _check_number(hi, "alpha_range[1]")
+        raise TypeError(f"{name} must be two numbers (low, high), got {values!r}.") from None
+    lo, hi = _check_number(lo, f"{name}[0]"), _check_number(hi, f"{name}[1]")
     if not lo < hi:
-        raise ValueError(f"alpha_range must have low < high, got {alpha_range!r}.")
-    step = _check_number(alpha_step, "alpha_step")
-    if not 0 < step <= hi - lo or (hi - lo) / step > 2000:
-        raise ValueError(f"alpha_step must be positive, at most the range and at least 1/2000 of it; got {step}.")
-    alpha = _check_number(alpha, "alpha")
-    if not lo <= alpha <= hi:
-        raise ValueError(f"alpha must lie in alpha_range {alpha_range!r}, got {alpha}.")
-    return lo, hi, step, alpha
+        raise ValueError(f"{name} must have low < high, got {values!r}.")
+    return lo, hi
 
 
-def _source(source, centroids):
+def _check_alpha_step(step, *, name: str, span: tuple[float, float]) -> float:
+    step = _check_number(step, name)
+    if not 0 < step <= span[1] - span[0] or (span[1] - span[0]) / step > 2000:
+        raise ValueError(f"{name} must be positive, at most the range and at least 1/2000 of it; got {step}.")
+    return step
+
+
+def _check_alpha(alpha, *, name: str, span: tuple[float, float]) -> float:
+    alpha = _check_number(alpha, name)
+    if not span[0] <= alpha <= span[1]:
+        raise ValueError(f"{name} must lie in alpha_range {span!r}, got {alpha}.")
+    return alpha
+
+
+def _check_max_error(value, *, name: str) -> float:
+    value = _check_number(value, name)
+    if not 0 < value < 1:
+        raise ValueError(f"{name} must lie between 0 and 1, got {value}.")
+    return value
+
+
+def _check_max_bytes(value, *, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 10_000:
+        raise ValueError(f"{name} must be an int of at least 10,000, got {value!r}.")
+    return int(value)
+
+
+def _check_start_digits(x, *, name: str) -> np.ndarray:
+    x = check_images(x, name=name)
+    if not 1 <= len(x) <= MAX_DIGITS:
+        raise ValueError(f"{name}: pass 1 to {MAX_DIGITS} start digits (about 40 fit the menu), got {len(x)}.")
+    return x
+
+
+def _check_start(start, *, name: str, n: int) -> int:
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < n:
+        raise ValueError(f"{name} must be an index into x, 0..{n - 1}; got {start!r}.")
+    return int(start)
+
+
+class _Source(NamedTuple):
+    model: object
+    centroids: np.ndarray
+    train_codes: np.ndarray | None
+    name: str
+
+
+def _check_source(source, *, name: str, centroids) -> _Source:
     """(model, centroids, training codes or None, name) from a LatentSpace or a model + centroids."""
     if isinstance(source, LatentSpace):
         if centroids is not None:
             raise ValueError("centroids: a LatentSpace brings its own training-set centroids; pass one or the other.")
-        return source.model, np.asarray(source.centroids, np.float32), source.train_codes, source.name
-    if not (hasattr(source, "decoder") and hasattr(source, "encode") and hasattr(source, "latent_dim")):
+        source = _Source(source.model, np.asarray(source.centroids, np.float32), source.train_codes, source.name)
+    elif not (hasattr(source, "decoder") and hasattr(source, "encode") and hasattr(source, "latent_dim")):
         raise TypeError(f"the first argument must be a helpers.latent.LatentSpace, or a model with latent_dim, "
                         f"encode and a Keras Dense `decoder` (e.g. helpers.vae.VAE); got {type(source).__name__}.")
-    if centroids is None:
+    elif centroids is None:
         raise ValueError("centroids: pass the (n_classes, latent_dim) class centroids with a bare model, "
                          "or pass a LatentSpace instead.")
-    c = np.asarray(centroids, np.float64)
-    if c.ndim != 2 or c.shape[1] != source.latent_dim or len(c) < 2:
-        raise ValueError(f"centroids must have shape (n_classes >= 2, {source.latent_dim}), got {c.shape}.")
-    if not np.all(np.isfinite(c)):
-        raise ValueError("centroids must be finite.")
-    return source, c.astype(np.float32), None, type(source).__name__
+    else:
+        c = np.asarray(centroids, np.float64)
+        if c.ndim != 2 or c.shape[1] != source.latent_dim or len(c) < 2:
+            raise ValueError(f"centroids must have shape (n_classes >= 2, {source.latent_dim}), got {c.shape}.")
+        if not np.all(np.isfinite(c)):
+            raise ValueError("centroids must be finite.")
+        source = _Source(source, c.astype(np.float32), None, type(source).__name__)
+    dim = source.model.latent_dim
+    if not isinstance(dim, (int, np.integer)) or dim < 1:
+        raise TypeError(f"{type(source.model).__name__}.latent_dim must be a positive int, got {dim!r}.")
+    return source
+
+
+def _check_name(value, *, name: str, source: _Source) -> str:
+    value = source.name if value is None else value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{name} must be a non-empty string, got {value!r}.")
+    return value.strip()
 
 
 # --------------------------------------------------------------------------- codes to check against
@@ -512,10 +567,10 @@ class BrowserExplorer:
                 f"{self.size_bytes / 1e3:.0f} kB, max pixel error {r['max_pixel_error']:.4f} vs model.decode)")
 
 
-def page_judge(judge) -> tuple[np.ndarray, np.ndarray]:
+def page_judge(judge, *, name: str = "judge") -> tuple[np.ndarray, np.ndarray]:
     """A judge the page can run, as float32 (weights (10, 784), bias (10,)): a multinomial logistic
     regression on pixels (judges.lr_judge(), a fitted LogisticRegression, or its predict_proba)."""
-    lr = as_judge(judge, name="judge")
+    lr = as_judge(judge, name=name)
     model = lr.model if isinstance(lr, SklearnJudge) else None
     weights, bias = getattr(model, "coef_", None), getattr(model, "intercept_", None)
     if weights is None or np.shape(weights) != (10, 784) or np.shape(bias) != (10,) \
@@ -532,6 +587,15 @@ def page_judge(judge) -> tuple[np.ndarray, np.ndarray]:
     return weights, bias
 
 
+@checked(source=ck.using(_check_source, centroids=ref("centroids")), x=ck.using(_check_start_digits),
+         y=ck.using(_check_labels, n=ref("x", len), n_classes=ref("source", lambda s: len(s.centroids))),
+         axes=ck.using(_check_axes, latent_dim=ref("source", lambda s: int(s.model.latent_dim))),
+         pair=ck.using(_check_class_pair, n_classes=ref("source", lambda s: len(s.centroids))),
+         start=ck.using(_check_start, n=ref("x", len)), alpha_range=ck.using(_check_alpha_range),
+         alpha_step=ck.using(_check_alpha_step, span=ref("alpha_range")),
+         alpha=ck.using(_check_alpha, span=ref("alpha_range")), max_pixel_error=ck.using(_check_max_error),
+         max_bytes=ck.using(_check_max_bytes), name=ck.using(_check_name, source=ref("source")),
+         judge=ck.optional(ck.using(page_judge)))
 def browser_explorer(source, x, y, *, judge=None, centroids=None, axes: Mapping[str, np.ndarray] | None = None,
                      name: str | None = None, pair: tuple[int, int] = (6, 0), start: int = 0,
                      alpha_range: tuple[float, float] = (-1.0, 2.0), alpha_step: float = 0.05, alpha: float = 0.0,
@@ -552,30 +616,9 @@ def browser_explorer(source, x, y, *, judge=None, centroids=None, axes: Mapping[
     The weights are compressed until the page's images are within
     ``max_pixel_error`` of ``model.decode``; a block over ``max_bytes`` is refused.
     """
-    model, cents, train_codes, default_name = _source(source, centroids)
-    if not isinstance(model.latent_dim, (int, np.integer)) or model.latent_dim < 1:
-        raise TypeError(f"{type(model).__name__}.latent_dim must be a positive int, got {model.latent_dim!r}.")
-    d, n_classes = int(model.latent_dim), len(cents)
-    x = check_images(x, name="x")
-    if not 1 <= len(x) <= MAX_DIGITS:
-        raise ValueError(f"x: pass 1 to {MAX_DIGITS} start digits (about 40 fit the menu), got {len(x)}.")
-    labels = _check_labels(y, len(x), n_classes)
-    named_axes = _check_axes(axes, d)
-    b, a = _check_class_pair(pair, n_classes)
-    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < len(x):
-        raise ValueError(f"start must be an index into x, 0..{len(x) - 1}; got {start!r}.")
-    lo, hi, step, alpha = _check_alphas(alpha_range, alpha_step, alpha)
-    target = _check_number(max_pixel_error, "max_pixel_error")
-    if not 0 < target < 1:
-        raise ValueError(f"max_pixel_error must lie between 0 and 1, got {target}.")
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes < 10_000:
-        raise ValueError(f"max_bytes must be an int of at least 10,000, got {max_bytes!r}.")
-    if name is None:
-        name = default_name
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"name must be a non-empty string, got {name!r}.")
-    judged = None if judge is None else page_judge(judge)
-
+    model, cents, train_codes, _ = source
+    d, n_classes, (lo, hi), (b, a), target = int(model.latent_dim), len(cents), alpha_range, pair, max_pixel_error
+    labels, named_axes, judged, step = y, axes, judge, alpha_step
     layers, final_sigmoid = dense_layers(model)
     codes = np.asarray(model.encode(x), np.float32)
     rng = np.random.default_rng(0)
@@ -586,9 +629,8 @@ def browser_explorer(source, x, y, *, judge=None, centroids=None, axes: Mapping[
              "axes": np.asarray(list(named_axes.values()), np.float32).reshape(-1)}
     if judged is not None:
         extra.update(judgeW=judged[0].ravel(), judgeB=judged[1])
-    name = name.strip()
     ranges = {"low": lo, "high": hi, "step": step}
-    judged_by = f", judged by {as_judge(judge).name}" if judged is not None else ""
+    judged_by = ", judged by a logistic regression" if judged is not None else ""
     meta = {"title": f"{name}: decode(z + \u03b1\u00b7v){judged_by}, computed in this page", "models": [name],
             "axes": {name: list(named_axes)}, "classes": n_classes, "labels": labels.tolist(),
             "names": [f"#{i}" for i in range(len(x))], "judge": judged is not None,

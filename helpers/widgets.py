@@ -29,7 +29,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import traitlets
 
-from .data import check_class, check_images, check_labels, check_number, check_numbers
+from . import checks as ck
+from .checks import check_class, check_images, check_number, check_numbers, checked, ref
 from .judges import as_judge
 from .latent import LatentSpace
 
@@ -46,7 +47,7 @@ TARGET_COLOUR, START_COLOUR, OWN_COLOUR, OTHER_COLOUR = "tab:red", "tab:blue", "
 PLAIN_TEXT = "Interactive explorer: a live widget, run the notebook to use it. Static version: the page-only block below."
 
 
-def _check_range(values, name: str) -> tuple[float, float]:
+def _check_range(values, *, name: str) -> tuple[float, float]:
     """A slider range (low, high) of two finite numbers with low < high."""
     try:
         low, high = (float(v) for v in values)
@@ -57,7 +58,7 @@ def _check_range(values, name: str) -> tuple[float, float]:
     return low, high
 
 
-def _check_spaces(spaces) -> dict[str, LatentSpace]:
+def _check_spaces(spaces, *, name: str = "spaces") -> dict[str, LatentSpace]:
     """The explorer's ``spaces``: a non-empty dict of model name -> LatentSpace."""
     if not isinstance(spaces, Mapping):
         raise TypeError(f"spaces must be a dict of model name -> LatentSpace, e.g. {{'VAE-20d': space}}, "
@@ -71,11 +72,42 @@ def _check_spaces(spaces) -> dict[str, LatentSpace]:
     return dict(spaces)
 
 
-def _check_digits(digits, y_test: np.ndarray, sample_class: int, per_class: int = 4) -> np.ndarray:
+def _check_test_digits(x, *, name: str) -> np.ndarray:
+    x = check_images(x, name=name)
+    if len(x) == 0:
+        raise ValueError(f"{name}: the explorer needs at least one test digit.")
+    return x
+
+
+def _check_step(step, *, name: str, pair, axis) -> float:
+    """An alpha step that divides both slider ranges into at most 2,000 steps."""
+    step = check_number(step, name=name, low=0.0, low_open=True)
+    for low, high in (pair, axis):
+        if abs((high - low) / step - round((high - low) / step)) > 1e-6 or (high - low) / step > 2000:
+            raise ValueError(f"{name} must divide alpha_range and attribute_range into at most 2,000 "
+                             f"steps, got {step} for ({low}, {high}).")
+    return step
+
+
+def _check_start(start, *, name: str) -> tuple[int, int]:
+    if not (isinstance(start, (tuple, list)) and len(start) == 2):
+        raise TypeError(f"{name} must be a class pair (b, a) such as (6, 0), got {start!r}.")
+    return check_class(start[0], name=f"{name} class b"), check_class(start[1], name=f"{name} class a")
+
+
+def _check_sample_class(c, *, name: str, y_test: np.ndarray) -> int:
+    c = check_class(c, name=name)
+    if not np.any(y_test == c):
+        raise ValueError(f"{name}: no test digit of class {c} in y_test; pass {name}= one of "
+                         f"{np.unique(y_test).tolist()}.")
+    return c
+
+
+def _check_digits(digits, *, name: str, y_test: np.ndarray, sample_class: int, per_class: int = 4) -> np.ndarray:
     """The test digits on offer (indices into x_test); by default the first PER_CLASS of each class."""
     if digits is None:
         return np.concatenate([np.flatnonzero(y_test == c)[:per_class] for c in np.unique(y_test)])
-    idx = check_numbers(digits, name="digits", ndim=1, what="indices into x_test, e.g. [0, 5, 17]")
+    idx = check_numbers(digits, name=name, ndim=1, what="indices into x_test, e.g. [0, 5, 17]")
     if idx.size == 0 or idx.size > 100 or np.any(idx != np.round(idx)) or idx.min() < 0 or idx.max() >= len(y_test):
         raise ValueError(f"digits must be 1 to 100 indices into x_test (0..{len(y_test) - 1}), got {digits!r}.")
     if not np.any(y_test[idx.astype(np.int64)] == sample_class):
@@ -106,7 +138,8 @@ def check_vector(vector, latent_dim: int, name: str = "vector") -> np.ndarray:
     return v.astype(np.float32)
 
 
-def check_axes(axes: Axes | None, spaces: Mapping[str, LatentSpace]) -> dict[str, dict[str, np.ndarray]]:
+def check_axes(axes: Axes | None, spaces: Mapping[str, LatentSpace], *, name: str = "axes"
+               ) -> dict[str, dict[str, np.ndarray]]:
     """Validate the explorer's ``axes`` argument against ``spaces``; returns float32 copies."""
     if axes is None:
         return {}
@@ -185,37 +218,22 @@ class InterpolationExplorer(anywidget.AnyWidget):
     frames = traitlets.Bytes().tag(sync=True)     # FrameSet.payload of the setting in frames_for
     frames_for = traitlets.Dict().tag(sync=True)  # settings, request, low, step, count (or error)
 
+    @checked(spaces=ck.using(_check_spaces), axes=ck.using(check_axes, spaces=ref("spaces")),
+             x_test=ck.using(_check_test_digits), y_test=ck.labels(n=ref("x_test", len)), judge=ck.using(as_judge),
+             alpha_range=ck.using(_check_range), attribute_range=ck.using(_check_range),
+             alpha_step=ck.using(_check_step, pair=ref("alpha_range"), axis=ref("attribute_range")),
+             start=ck.using(_check_start), sample_class=ck.using(_check_sample_class, y_test=ref("y_test")),
+             digits=ck.using(_check_digits, y_test=ref("y_test"), sample_class=ref("sample_class")))
     def __init__(self, spaces: Mapping[str, LatentSpace], x_test, y_test, judge: ProbaFn,
                  alpha_range: tuple[float, float] = (-1.0, 2.0), start: tuple[int, int] = (6, 0),
                  sample_class: int = 7, axes: Axes | None = None,
                  attribute_range: tuple[float, float] = (-2.0, 2.0), digits=None, alpha_step: float = 0.05):
-        spaces = _check_spaces(spaces)
-        axes = check_axes(axes, spaces)
-        x_test = check_images(x_test, name="x_test")
-        if len(x_test) == 0:
-            raise ValueError("x_test: the explorer needs at least one test digit.")
-        y_test = check_labels(y_test, len(x_test), name="y_test")
-        judge = as_judge(judge, name="judge")
-        ranges = {kind: _check_range(values, name) for kind, values, name in
-                  ((CLASS_PAIR, alpha_range, "alpha_range"), ("axis", attribute_range, "attribute_range"))}
-        step = check_number(alpha_step, name="alpha_step", low=0.0, low_open=True)
-        for low, high in ranges.values():
-            if abs((high - low) / step - round((high - low) / step)) > 1e-6 or (high - low) / step > 2000:
-                raise ValueError(f"alpha_step must divide alpha_range and attribute_range into at most 2,000 "
-                                 f"steps, got {step} for ({low}, {high}).")
-        if not (isinstance(start, (tuple, list)) and len(start) == 2):
-            raise TypeError(f"start must be a class pair (b, a) such as (6, 0), got {start!r}.")
-        b, a = check_class(start[0], name="start class b"), check_class(start[1], name="start class a")
-        sample_class = check_class(sample_class, name="sample_class")
-        if not np.any(y_test == sample_class):
-            raise ValueError(f"sample_class: no test digit of class {sample_class} in y_test; pass sample_class= one "
-                             f"of {np.unique(y_test).tolist()}.")
-        digits = _check_digits(digits, y_test, sample_class)
-
+        ranges = {CLASS_PAIR: alpha_range, "axis": attribute_range}
+        b, a = start
         super().__init__()
         self.spaces, self.axes, self.judge = spaces, axes, judge
         self.x, self.labels, self.digits = x_test[digits], y_test[digits], digits
-        self.ranges = {kind: (low, high, step) for kind, (low, high) in ranges.items()}
+        self.ranges = {kind: (low, high, alpha_step) for kind, (low, high) in ranges.items()}
         self.timings: list[float] = []   # seconds per frame set computed
         self._frame_sets: OrderedDict[tuple, FrameSet] = OrderedDict()
         self._codes: dict[tuple[str, int], np.ndarray] = {}
@@ -339,41 +357,41 @@ class InterpolationExplorer(anywidget.AnyWidget):
         return image[0], self.judge.predict_proba(image)[0]
 
 
-# --- static stand-ins (no kernel needed) --------------------------------------------------
-def _stand_in_axis(space: LatentSpace, a, b, vector, axis) -> tuple[np.ndarray, str | None]:
-    """The direction of a stand-in: z_a - z_b for a class pair, or VECTOR for the attribute AXIS."""
-    if not isinstance(space, LatentSpace):
-        raise TypeError(f"space must be a LatentSpace, got {type(space).__name__}; wrap the model as "
-                        "LatentSpace(model, data.x_train, data.y_train).")
+# --- the static stand-in (no kernel needed) ---------------------------------------------------
+def _check_vector_or_pair(vector, *, name: str, space: LatentSpace, a, b, axis):
+    """Either a class pair (a and b: the vector is None) or an attribute axis (VECTOR and its name AXIS)."""
     if vector is None:
         if a is None or b is None:
             raise TypeError("pass a and b (a class pair, e.g. a=0, b=6) or vector and axis "
                             "(an attribute axis, e.g. vector=v, axis='thickness').")
-        return space.vector(a, b), None
+        space.vector(a, b)  # refuses classes it cannot move between
+        return None
     if a is not None or b is not None:
         raise ValueError("pass either a and b (a class pair) or vector and axis (an attribute axis), not both.")
     if not isinstance(axis, str) or not axis.strip():
         raise TypeError(f"axis must name the attribute the vector moves, e.g. axis='thickness'; got {axis!r}.")
-    return check_vector(vector, space.latent_dim, name="vector"), axis
+    return check_vector(vector, space.latent_dim, name=name)
 
 
-def _stand_in_frames(space: LatentSpace, x, vector: np.ndarray, alphas, judge: ProbaFn):
-    """Decoded frames (A, 28, 28) of the first image of X along VECTOR, their probabilities, and
-    the judge's class for the unmoved digit. One encode, one decode and one judge call."""
+def _check_stand_in_alphas(alphas, *, name: str) -> np.ndarray:
     if alphas is None:
-        raise TypeError("alphas is required: the values of alpha to show, e.g. np.linspace(-1, 2, 13).")
-    if judge is None:
-        raise TypeError("judge is required: a function from images (N, 28, 28) to probabilities (N, 10).")
-    judge = as_judge(judge, name="judge")
-    x = check_images(x)[:1]
-    alphas = check_numbers(alphas, name="alphas", what="the values of alpha, e.g. np.linspace(-1, 2, 13)")
-    alphas = alphas.astype(np.float32).reshape(-1)
+        raise TypeError(f"{name} is required: the values of alpha to show, e.g. np.linspace(-1, 2, 13).")
+    alphas = check_numbers(alphas, name=name, what="the values of alpha, e.g. np.linspace(-1, 2, 13)").reshape(-1)
     if alphas.size == 0:
-        raise ValueError("alphas: got none; pass the values of alpha to show, e.g. np.linspace(-1, 2, 13).")
-    images = space.decode(space.moved_codes(space.encode(x), vector, alphas)[0])
-    return images, judge.predict_proba(images), alphas, int(np.argmax(judge.predict_proba(x)[0]))
+        raise ValueError(f"{name}: got none; pass the values of alpha to show, e.g. np.linspace(-1, 2, 13).")
+    return alphas.astype(np.float32)
 
 
+def _check_required_judge(judge, *, name: str):
+    if judge is None:
+        raise TypeError(f"{name} is required: a function from images (N, 28, 28) to probabilities (N, 10).")
+    return as_judge(judge, name=name)
+
+
+@checked(space=ck.instance(LatentSpace, "LatentSpace(model, data.x_train, data.y_train)"), x=ck.images(),
+         vector=ck.using(_check_vector_or_pair, space=ref("space"), a=ref("a"), b=ref("b"), axis=ref("axis")),
+         alphas=ck.using(_check_stand_in_alphas), judge=ck.using(_check_required_judge),
+         true_class=ck.optional(ck.class_id()))
 def small_multiples(space: LatentSpace, x, a: int | None = None, b: int | None = None, alphas=None,
                     judge: ProbaFn | None = None, label: str = "", *, vector=None, axis: str | None = None,
                     true_class: int | None = None):
@@ -385,9 +403,12 @@ def small_multiples(space: LatentSpace, x, a: int | None = None, b: int | None =
     Along an attribute axis (``vector``, ``axis``): p(c) and the strongest
     other class, so a lost class shows at a glance. The bars share one y-axis.
     """
-    direction, axis = _stand_in_axis(space, a, b, vector, axis)
-    images, probs, alphas, judged = _stand_in_frames(space, x, direction, alphas, judge)
-    own = judged if true_class is None else check_class(true_class, name="true_class")
+    direction = space.vector(a, b) if vector is None else vector
+    images = space.decode(space.moved_codes(space.encode(x[:1]), direction, alphas)[0])
+    probs = judge.predict_proba(images)
+    judged = int(np.argmax(judge.predict_proba(x[:1])[0]))  # the class the judge gives the unmoved digit
+    own = judged if true_class is None else true_class
+    axis = None if vector is None else axis
     fig, axes = plt.subplots(2, len(alphas), figsize=(0.85 * len(alphas) + 0.5, 2.6), sharey="row",
                              gridspec_kw={"height_ratios": [1, 0.9]}, squeeze=False)
     for i, alpha in enumerate(alphas):
