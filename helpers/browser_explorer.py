@@ -59,7 +59,6 @@ import hashlib
 import html as html_lib
 import itertools
 import json
-import math
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -69,10 +68,10 @@ from typing import NamedTuple
 import numpy as np
 
 from . import checks as ck
-from .checks import check_images, checked, ref
+from .checks import check_images, check_number, checked, ref
 from .judges import SklearnJudge, as_judge
 from .latent import LatentSpace
-from .widgets import CLASS_PAIR, check_vector
+from .widgets import CLASS_PAIR, _check_range, check_vector
 
 #: Activations the page's forward pass implements (Keras names).
 ACTIVATIONS = ("linear", "relu", "silu", "swish", "tanh", "sigmoid", "elu", "softplus")
@@ -306,22 +305,6 @@ def _pack(arrays: dict[str, np.ndarray]) -> tuple[bytes, dict]:
 
 
 # --------------------------------------------------------------------------- arguments
-def _check_labels(y, n: int, n_classes: int, *, name: str = "y") -> np.ndarray:
-    y = np.asarray(y)
-    if y.shape != (n,):
-        raise ValueError(f"y must hold one label per digit in x, shape ({n},); got shape {y.shape}.")
-    try:
-        whole = np.issubdtype(y.dtype, np.integer) or bool(np.all(np.isfinite(y.astype(np.float64)) & (y == np.round(y))))
-    except (TypeError, ValueError):
-        whole = False
-    if not whole:
-        raise ValueError(f"y must hold integer class labels, got {y.dtype} values.")
-    y = y.astype(np.int64)
-    if y.size and (y.min() < 0 or y.max() >= n_classes):
-        raise ValueError(f"y must hold class labels 0..{n_classes - 1}; got {y.min()}..{y.max()}.")
-    return y
-
-
 def _check_class_pair(pair, n_classes: int, *, name: str = "pair") -> tuple[int, int]:
     try:
         b, a = (int(c) for c in pair)
@@ -353,51 +336,11 @@ def _check_axes(axes, latent_dim: int, *, name: str = "axes") -> dict[str, np.nd
     return out
 
 
-def _check_number(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {value!r}.")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}.")
-    return value
-
-
-def _check_alpha_range(values, *, name: str) -> tuple[float, float]:
-    try:
-        lo, hi = values
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be two numbers (low, high), got {values!r}.") from None
-    lo, hi = _check_number(lo, f"{name}[0]"), _check_number(hi, f"{name}[1]")
-    if not lo < hi:
-        raise ValueError(f"{name} must have low < high, got {values!r}.")
-    return lo, hi
-
-
 def _check_alpha_step(step, *, name: str, span: tuple[float, float]) -> float:
-    step = _check_number(step, name)
-    if not 0 < step <= span[1] - span[0] or (span[1] - span[0]) / step > 2000:
+    step = check_number(step, name=name, low=0.0, low_open=True)
+    if step > span[1] - span[0] or (span[1] - span[0]) / step > 2000:
         raise ValueError(f"{name} must be positive, at most the range and at least 1/2000 of it; got {step}.")
     return step
-
-
-def _check_alpha(alpha, *, name: str, span: tuple[float, float]) -> float:
-    alpha = _check_number(alpha, name)
-    if not span[0] <= alpha <= span[1]:
-        raise ValueError(f"{name} must lie in alpha_range {span!r}, got {alpha}.")
-    return alpha
-
-
-def _check_max_error(value, *, name: str) -> float:
-    value = _check_number(value, name)
-    if not 0 < value < 1:
-        raise ValueError(f"{name} must lie between 0 and 1, got {value}.")
-    return value
-
-
-def _check_max_bytes(value, *, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 10_000:
-        raise ValueError(f"{name} must be an int of at least 10,000, got {value!r}.")
-    return int(value)
 
 
 def _check_start_digits(x, *, name: str) -> np.ndarray:
@@ -588,13 +531,14 @@ def page_judge(judge, *, name: str = "judge") -> tuple[np.ndarray, np.ndarray]:
 
 
 @checked(source=ck.using(_check_source, centroids=ref("centroids")), x=ck.using(_check_start_digits),
-         y=ck.using(_check_labels, n=ref("x", len), n_classes=ref("source", lambda s: len(s.centroids))),
+         y=ck.labels(n=ref("x", len), n_classes=ref("source", lambda s: len(s.centroids))),
          axes=ck.using(_check_axes, latent_dim=ref("source", lambda s: int(s.model.latent_dim))),
          pair=ck.using(_check_class_pair, n_classes=ref("source", lambda s: len(s.centroids))),
-         start=ck.using(_check_start, n=ref("x", len)), alpha_range=ck.using(_check_alpha_range),
+         start=ck.using(_check_start, n=ref("x", len)), alpha_range=ck.using(_check_range),
          alpha_step=ck.using(_check_alpha_step, span=ref("alpha_range")),
-         alpha=ck.using(_check_alpha, span=ref("alpha_range")), max_pixel_error=ck.using(_check_max_error),
-         max_bytes=ck.using(_check_max_bytes), name=ck.using(_check_name, source=ref("source")),
+         alpha=ck.number(low=ref("alpha_range", min), high=ref("alpha_range", max)),
+         max_pixel_error=ck.number(low=0, high=1, low_open=True, high_open=True), max_bytes=ck.count(minimum=10_000),
+         name=ck.using(_check_name, source=ref("source")),
          judge=ck.optional(ck.using(page_judge)))
 def browser_explorer(source, x, y, *, judge=None, centroids=None, axes: Mapping[str, np.ndarray] | None = None,
                      name: str | None = None, pair: tuple[int, int] = (6, 0), start: int = 0,
