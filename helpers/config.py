@@ -84,7 +84,7 @@ class Settings:
     #: moved through each diffusion latent space (decoding runs the sampler, so these experiments are scaled to
     #: the cost), samples per Frechet distance of the step sweep, and sampler steps per decode in those spaces.
     diffusion_pixel_seconds: float = 300.0
-    diffusion_latent_seconds: float = 45.0
+    diffusion_latent_seconds: float = 60.0
     diffusion_per_class: int = 5
     diffusion_samples: int = 1000
     diffusion_move_steps: int = 10
