@@ -474,3 +474,90 @@ def test_package_ranges_admit_the_pins():
     )
     extras = project["optional-dependencies"]
     assert Requirement(extras["tensorflow-cpu"][0]).specifier.contains(pins["tensorflow-cpu"])
+
+
+def _png(width: int, height: int = 10) -> str:
+    """A base64 PNG of the given size (white), as a notebook output stores it."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (width, height), 255).save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _shaped_chapter(tmp_path: Path, name: str = "01_shaped.ipynb") -> Path:
+    """A chapter with the closing sections, a short table and a narrow figure: it passes the shape check."""
+    path = _notebook(tmp_path, name)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[3].outputs = [nbformat.v4.new_output("display_data", data={
+        "text/markdown": "| a | b |\n|---|---|\n" + "| 1 | 2 |\n" * publishing.MAX_TABLE_ROWS,
+        "image/png": _png(publishing.MAX_FIGURE_PIXELS)})]
+    nb.cells += [nbformat.v4.new_markdown_cell(text) for text in (
+        "## The answer\n\nYes, by 3 points.", "## References\n\n- [A paper](https://arxiv.org/abs/1312.6114)",
+        "## Exercises\n\n1. Try it.\n2. Try again.")]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_chapter_check_passes_a_chapter_and_catches_each_problem(tmp_path):
+    good = _shaped_chapter(tmp_path)
+    assert publishing.chapter_problems(good) == []
+
+    for section in publishing.CLOSING_SECTIONS:
+        path = _shaped_chapter(tmp_path, f"02_no_{section.split()[-1].lower()}.ipynb")
+        nb = nbformat.read(path, as_version=4)
+        nb.cells = [c for c in nb.cells if section not in c.source]
+        nbformat.write(nb, path)
+        problems = publishing.chapter_problems(path)
+        assert len(problems) == 1 and f"'{section}'" in problems[0], problems
+
+    bad = _shaped_chapter(tmp_path, "03_bad.ipynb")
+    nb = nbformat.read(bad, as_version=4)
+    nb.cells[3].outputs = [
+        nbformat.v4.new_output("display_data", data={
+            "text/markdown": "| a |\n|---|\n" + "| 1 |\n" * (publishing.MAX_TABLE_ROWS + 1)}),
+        nbformat.v4.new_output("display_data", data={
+            "text/html": "<table><tr><th>a</th></tr>" + "<tr><td>1</td></tr>" * 20 + "</table>"}),
+        nbformat.v4.new_output("display_data", data={"image/png": _png(publishing.MAX_FIGURE_PIXELS + 1)}),
+        nbformat.v4.new_output("display_data", data={
+            publishing.WIDGET_VIEW: {"model_id": "x", "version_major": 2, "version_minor": 0},
+            "text/plain": "VBox(children=(HBox(children=(Dropdown(description='model'"}),
+    ]
+    nb.cells[2].source = "## Second slide\n\nThe seed's experiment, in the ten-minute budget."
+    nbformat.write(nb, bad)
+    problems = "\n".join(publishing.chapter_problems(bad))
+    assert f"{publishing.MAX_TABLE_ROWS + 1} visible rows" in problems
+    assert "20 visible rows" in problems
+    assert f"{publishing.MAX_FIGURE_PIXELS + 1} px wide" in problems
+    assert "raw widget repr" in problems
+    assert "'The seed'" in problems and "name the source" in problems and "ten-minute budget" in problems
+
+
+def test_table_rows_in_a_collapsed_block_or_code_are_not_visible():
+    table = "| a |\n|---|\n" + "| 1 |\n" * 30
+    assert publishing.markdown_table_rows(table) == [30]
+    assert publishing.markdown_table_rows(f"<details><summary>all rows</summary>\n\n{table}\n</details>") == []
+    assert publishing.markdown_table_rows(f"```\n{table}```") == []
+    assert publishing.markdown_table_rows("| a | b |\n|---|---|\n| 1 | 2 |\n\ntext\n\n| c |\n|---|\n") == [1, 0]
+
+
+def test_a_widget_with_a_plain_text_description_passes(tmp_path):
+    path = _shaped_chapter(tmp_path)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[3].outputs.append(nbformat.v4.new_output("display_data", data={
+        publishing.WIDGET_VIEW: {"model_id": "x", "version_major": 2, "version_minor": 0},
+        "text/plain": "Latent-space explorer (needs a running kernel; the static figures below show the same moves)"}))
+    nbformat.write(nb, path)
+    assert publishing.chapter_problems(path) == []
+
+
+def test_the_blog_post_may_be_named_and_a_random_seed_mentioned(tmp_path):
+    path = _shaped_chapter(tmp_path)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[2].source = ("## Second slide\n\nZ. Wang's 2018 blog post; `config.setup()` prints its random "
+                          "seed, and each seed gives other samples.")
+    nbformat.write(nb, path)
+    assert publishing.chapter_problems(path) == []

@@ -560,6 +560,111 @@ def notebook_problems(path: Path) -> list[str]:
     return problems
 
 
+# --------------------------------------------------------------------------- chapter shape
+#: The sections every chapter closes with (CONTRIBUTING.md, "A chapter").
+CLOSING_SECTIONS = ("The answer", "References", "Exercises")
+#: Rows a printed table may show; longer ones go to a file or a collapsed <details> block.
+MAX_TABLE_ROWS = 12
+#: Rows all chapters' visible tables may show together.
+MAX_SERIES_TABLE_ROWS = 120
+#: No figure wider than a page (pixels at the notebook's dpi).
+MAX_FIGURE_PIXELS = 1400
+#: The blog post behind the series is named, never called "the seed".
+SEED_FOR_SOURCE = re.compile(r"\bthe seed\b|\bseed's\b|\bseed (?:code|post|figure|experiment|blog)\b|"
+                             r"\b2018 seed\b", re.IGNORECASE)
+#: Project words that belong in issues and benchmarks, not in what a reader sees.
+PROJECT_WORDS = re.compile(r"goals? met|time budget|ten-minute budget", re.IGNORECASE)
+#: A widget's plain-text repr as ipywidgets writes it (what GitHub shows when it cannot run the widget).
+RAW_WIDGET_REPR = re.compile(r"^\s*[A-Z]\w*\((?:children|layout|value|description|options)=")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+DETAILS_BLOCK = re.compile(r"<details\b.*?</details>", re.IGNORECASE | re.DOTALL)
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else (value or "")
+
+
+def markdown_table_rows(text: str) -> list[int]:
+    """Body rows of each markdown table in TEXT, outside collapsed ``<details>`` blocks."""
+    text = DETAILS_BLOCK.sub("", _without_code(text))
+    counts, run = [], 0
+    for line in text.splitlines() + [""]:
+        if line.lstrip().startswith("|"):
+            run += 1
+        elif run:
+            counts.append(max(run - 2, 0))  # header and separator lines are not rows
+            run = 0
+    return counts
+
+
+def html_table_rows(text: str) -> list[int]:
+    """Body rows (``<tr>`` without ``<th>``) of each HTML table in TEXT, outside ``<details>`` blocks."""
+    text = DETAILS_BLOCK.sub("", text)
+    tables = re.findall(r"<table\b.*?</table>", text, re.IGNORECASE | re.DOTALL)
+    return [sum(1 for row in re.findall(r"<tr\b.*?</tr>", t, re.IGNORECASE | re.DOTALL)
+                if "<th" not in row.lower() or "<td" in row.lower()) for t in tables]
+
+
+def visible_tables(nb: nbformat.NotebookNode) -> list[tuple[int, int]]:
+    """``(cell, rows)`` of every table a reader sees: in markdown cells and in outputs."""
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            found += [(index, n) for n in markdown_table_rows(cell.source)]
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text/markdown" in data:
+                found += [(index, n) for n in markdown_table_rows(_text(data["text/markdown"]))]
+            elif "text/html" in data:
+                found += [(index, n) for n in html_table_rows(_text(data["text/html"]))]
+    return found
+
+
+def png_width(encoded: str) -> int:
+    """The width in pixels of a base64-encoded PNG (from its IHDR chunk)."""
+    import base64
+
+    head = base64.b64decode(_text(encoded).strip()[:64])
+    return int.from_bytes(head[16:20], "big")
+
+
+def chapter_problems(path: Path) -> list[str]:
+    """What keeps a chapter from teaching as the series' chapters do (CONTRIBUTING.md, "A chapter")."""
+    nb = nbformat.read(path, as_version=4)
+    prose = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    rendered = "\n".join(markdown_texts(path))
+    problems = []
+    for section in CLOSING_SECTIONS:
+        if not re.search(rf"^#+\s*{re.escape(section)}\b", prose, re.IGNORECASE | re.MULTILINE):
+            problems.append(f"{path.name}: no '{section}' section (every chapter closes with "
+                            f"{', '.join(CLOSING_SECTIONS)})")
+    for index, rows in visible_tables(nb):
+        if rows > MAX_TABLE_ROWS:
+            problems.append(f"{path.name} cell {index}: a table of {rows} visible rows (at most {MAX_TABLE_ROWS}; "
+                            "put the full table in a file or a collapsed <details> block)")
+    for index, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "image/png" in data and png_width(data["image/png"]) > MAX_FIGURE_PIXELS:
+                problems.append(f"{path.name} cell {index}: a figure {png_width(data['image/png'])} px wide "
+                                f"(at most {MAX_FIGURE_PIXELS}: stack panels instead of spreading them)")
+            if WIDGET_VIEW in data and RAW_WIDGET_REPR.match(_text(data.get("text/plain"))):
+                problems.append(f"{path.name} cell {index}: a raw widget repr ({_text(data['text/plain'])[:40]}...) "
+                                "is what GitHub shows; give the widget a plain-text repr that says what it is")
+    for match in SEED_FOR_SOURCE.finditer(rendered):
+        problems.append(f"{path.name}: '{match.group(0)}' - name the source: Z. Wang's 2018 blog post "
+                        "\"Interpolation with Generative Models\", linked")
+    for match in PROJECT_WORDS.finditer(rendered):
+        problems.append(f"{path.name}: '{match.group(0)}' is a project word; it belongs in benchmarks/, not the chapter")
+    return problems
+
+
+def series_table_rows(paths: list[Path] | None = None) -> int:
+    """Visible table rows in all chapters together."""
+    paths = repo.content_notebooks() if paths is None else paths
+    return sum(rows for p in paths for _, rows in visible_tables(nbformat.read(p, as_version=4)))
+
+
 def nbstripout_verify(paths: list[Path]) -> tuple[bool, str]:
     """Run ``nbstripout --verify`` with the flags ``make run`` cleans with: (clean?, its report)."""
     if not paths:
