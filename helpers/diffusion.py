@@ -36,9 +36,12 @@ import numpy as np
 from keras import layers, ops
 
 from . import cache, config
+from .checks import checked, codes, count, images, instance, model, ref, seed
+from .judges import KerasJudge
 from .data import (Dataset, as_dataset, check_count, check_images, check_memory, check_number, check_positive,
                    check_settings, load_mnist, random_generator, shuffled_batches)
-from .interface import check_codes
+from .latent import LatentSpace
+from .scoring import TransferResult, frechet_distance
 
 #: log signal-to-noise ratio at t = 0 and t = 1: alpha_0 = 0.99998, sigma_1 = 0.99998.
 LOGSNR_MAX = 10.0
@@ -77,9 +80,9 @@ def add_noise(x0, t, eps):
     return alpha * x0 + sigma * eps
 
 
+@checked(steps=count(minimum=1))
 def time_grid(steps: int) -> np.ndarray:
     """The sampler's times, uniform in t: 1 = t_0 > t_1 > ... > t_steps = 0."""
-    steps = check_count(steps, name="steps", minimum=1)
     return np.linspace(1.0, 0.0, steps + 1)
 
 
@@ -109,6 +112,7 @@ def ddim_step(predict: Predictor, x, t_from: float, t_to: float, clip: float | N
     return (a2 * x0 + s2 * eps).astype(np.float32)
 
 
+@checked(steps=count(minimum=1))
 def ddim_sample(predict: Predictor, x_T, steps: int, clip: float | None = None) -> np.ndarray:
     """Run the DDIM sampler from noise x_T at t = 1 to t = 0 in ``steps`` uniform steps."""
     x = np.asarray(x_T, dtype=np.float32)
@@ -118,6 +122,7 @@ def ddim_sample(predict: Predictor, x_T, steps: int, clip: float | None = None) 
     return x
 
 
+@checked(steps=count(minimum=1))
 def ddim_invert(predict: Predictor, x0, steps: int) -> np.ndarray:
     """DDIM inversion: the same update run from the data at t = 0 up to t = 1, giving its noise x_T."""
     x = np.asarray(x0, dtype=np.float32)
@@ -602,6 +607,7 @@ class PixelDiffusion:
         self.h_shape = tuple(int(d) for d in net.inputs[2].shape[1:])
         self._run = _traced(net)
 
+    @checked(steps=count(minimum=1))
     def with_steps(self, steps: int) -> "PixelDiffusion":
         """The same network with another number of sampler steps."""
         return PixelDiffusion(self.net, steps, clip=self.clip, batch_size=self.batch_size,
@@ -631,17 +637,17 @@ class PixelDiffusion:
             out.append(ops.convert_to_numpy(h))
         return np.concatenate(out) if out else np.zeros((0, *self.h_shape), np.float32)
 
+    @checked(x=images())
     def encode(self, x) -> np.ndarray:
         """DDIM inversion of images (N, 28, 28) in [0, 1] to their noise x_T, (N, 784)."""
-        x = check_images(x, name="encode")
         predict = self.predictor()
         out = [ddim_invert(predict, 2.0 * x[i: i + self.batch_size] - 1.0, self.steps)
                for i in range(0, len(x), self.batch_size)]
         return np.concatenate(out).reshape(-1, 784) if out else np.zeros((0, 784), np.float32)
 
+    @checked(z=codes(784))
     def decode(self, z, *, shift: np.ndarray | None = None, until: float = 0.0) -> np.ndarray:
         """The sampler from noise codes (N, 784) to images (N, 28, 28) in [0, 1]."""
-        z = check_codes(z, 784, name="decode")
         out = []
         for i in range(0, len(z), self.batch_size):
             part = None if shift is None else shift[i: i + self.batch_size]
@@ -650,9 +656,9 @@ class PixelDiffusion:
             out.append(np.clip((x + 1.0) / 2.0, 0.0, 1.0))
         return np.concatenate(out) if out else np.zeros((0, 28, 28), np.float32)
 
+    @checked(n=count(minimum=1), seed=seed())
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """n digits decoded from fresh noise N(0, I)."""
-        n = check_count(n, name="n", minimum=1)
         check_memory(4.0 * n * 784 * 3, name="n", what=f"{n:,} samples")
         z = random_generator(seed).standard_normal((n, 784)).astype(np.float32)
         return self.decode(z)
@@ -689,8 +695,8 @@ class HSpaceDiffusion:
         x_T = self.pixel.encode(x)
         return np.concatenate([x_T, self.pixel.bottleneck(x_T, 1.0).reshape(len(x_T), -1)], axis=1)
 
+    @checked(z=codes(ref("self", lambda m: m.latent_dim)))
     def decode(self, z) -> np.ndarray:
-        z = check_codes(z, self.latent_dim, name="decode")
         x_T = z[:, :784]
         shift = z[:, 784:].reshape(-1, *self.pixel.h_shape) - self.pixel.bottleneck(x_T, 1.0)
         return self.pixel.decode(x_T, shift=shift, until=self.until)
@@ -745,6 +751,7 @@ class LatentDiffusion:
         self.name = name
         self._run = _traced(net)
 
+    @checked(steps=count(minimum=1))
     def with_steps(self, steps: int) -> "LatentDiffusion":
         return LatentDiffusion(self.net, self.vae, self.code_mean, self.code_std, steps,
                                parameterisation=self.parameterisation, name=self.name)
@@ -754,17 +761,18 @@ class LatentDiffusion:
         out = ops.convert_to_numpy(self._run([z, np.full((len(z), 1), logsnr, np.float32)]))
         return as_v(out, z, logsnr, self.parameterisation)
 
+    @checked(x=images())
     def encode(self, x) -> np.ndarray:
-        codes = (self.vae.encode(check_images(x, name="encode")) - self.code_mean) / self.code_std
+        codes = (self.vae.encode(x) - self.code_mean) / self.code_std
         return ddim_invert(self.predict, codes, self.steps)
 
+    @checked(z=codes(ref("self", lambda m: m.latent_dim)))
     def decode(self, z) -> np.ndarray:
-        z = check_codes(z, self.latent_dim, name="decode")
         codes = ddim_sample(self.predict, z, self.steps) * self.code_std + self.code_mean
         return self.vae.decode(codes)
 
+    @checked(n=count(minimum=1), seed=seed())
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
-        n = check_count(n, name="n", minimum=1)
         check_memory(4.0 * n * (self.latent_dim + 2 * 784), name="n", what=f"{n:,} samples")
         return self.decode(random_generator(seed).standard_normal((n, self.latent_dim)).astype(np.float32))
 
@@ -813,9 +821,10 @@ def training_snapshots(model: PixelDiffusion, record: dict, name: str = "diffusi
         for i, seconds in enumerate(loaded["seconds"]):
             net = keras.models.clone_model(model.net)
             net.set_weights(model.net.get_weights())
+            if f"s{i}_w{count - 1}" not in npz.files:
+                return []  # written by another architecture: no snapshots to show
             for j, w in enumerate(net.trainable_weights):
                 w.assign(npz[f"s{i}_w{j}"])
-            assert j == count - 1
             out.append((float(seconds), PixelDiffusion(net, model.steps, parameterisation=model.parameterisation)))
     return out
 
@@ -854,13 +863,9 @@ def pretrained_latent_diffusion(data: Dataset | None = None, *, cfg: dict | None
 CONFIDENT = 0.9
 
 
+@checked(model=model(), judge=instance(KerasJudge, "judges.cnn_judge()[0]"), n=count(minimum=2))
 def sample_quality(model, judge, real_features: np.ndarray, n: int, seed: int = 0) -> dict[str, float]:
     """n samples of ``model``: the judge's share of confident digits, the Frechet distance in its features, seconds."""
-    from .scoring import frechet_distance
-
-    n = check_count(n, name="n", minimum=2)
-    if not callable(getattr(judge, "features", None)):
-        raise TypeError(f"judge must be the CNN judge (judges.cnn_judge()[0]), got {type(judge).__name__}.")
     start = time.perf_counter()
     samples = check_images(model.sample(n, seed=seed), name=f"{type(model).__name__}.sample")
     seconds = time.perf_counter() - start
@@ -869,14 +874,15 @@ def sample_quality(model, judge, real_features: np.ndarray, n: int, seed: int = 
             "frechet": frechet_distance(judge.features(samples), real_features), "seconds": seconds}
 
 
+@checked(model=model(), x=images())
 def reconstruction_error(model, x) -> float:
     """Mean squared error per pixel of decode(encode(x)) against x (pixels in [0, 1])."""
-    x = check_images(x, name="x")
     if len(x) == 0:
         raise ValueError("x: pass at least one image.")
     return float(np.mean((model.decode(model.encode(x)) - x) ** 2))
 
 
+@checked(result=instance(TransferResult, "a value of scoring.class_transfer(...)"))
 def success_with_error(result, alpha: float = 1.0) -> tuple[float, float]:
     """Transfer success at ``alpha`` over the ordered pairs and its standard error.
 
@@ -884,10 +890,6 @@ def success_with_error(result, alpha: float = 1.0) -> tuple[float, float]:
     p (1 - p) / n; the rate averages the pairs, so its variance is the mean of
     theirs divided by the number of pairs.
     """
-    from .scoring import TransferResult
-
-    if not isinstance(result, TransferResult):
-        raise TypeError(f"result must be a TransferResult (scoring.class_transfer), got {type(result).__name__}.")
     m = result.success_matrix(alpha)
     p = m[np.isfinite(m)]
     se = math.sqrt(float(np.mean(p * (1 - p) / result.per_pair)) / len(p))
@@ -908,6 +910,7 @@ LATENT_DESIGN = [
 ]
 
 
+@checked(space=instance(LatentSpace, "latent.LatentSpace(model, x_train, y_train)"))
 def class_layout(space) -> dict[str, float]:
     """Separation / spread of a LatentSpace's classes, from its training codes (notebook 06's measure, cheap form).
 
@@ -917,10 +920,6 @@ def class_layout(space) -> dict[str, float]:
     (``scoring.class_geometry`` also compares the classes' covariances, which in 3,920 dimensions costs
     minutes; the ratio needs none of that.)
     """
-    from .latent import LatentSpace
-
-    if not isinstance(space, LatentSpace):
-        raise TypeError(f"space must be a LatentSpace, got {type(space).__name__}.")
     codes, labels, c = space.train_codes.astype(np.float64), space.train_labels, space.centroids.astype(np.float64)
     spread = float(np.sqrt(np.mean(np.sum((codes - c[labels]) ** 2, axis=1))))
     off = ~np.eye(len(c), dtype=bool)

@@ -230,12 +230,20 @@ def test_bad_settings_are_named(overrides, error, match):
 
 
 def test_bad_inputs_are_refused_with_the_argument_named(pixel, tiny_vae):
-    with pytest.raises(ValueError, match="encode"):
+    with pytest.raises(ValueError, match="x: values span"):
         pixel.encode(np.full((2, 28, 28), 255.0))
-    with pytest.raises(ValueError, match="decode"):
+    with pytest.raises(ValueError, match=r"z: expected shape \(N, 784\)"):
         pixel.decode(np.zeros((2, 20)))
-    with pytest.raises(ValueError, match="decode"):
+    with pytest.raises(ValueError, match="z: contains NaN"):
         pixel.decode(np.full((1, 784), np.nan))
+    with pytest.raises(TypeError, match="model"):
+        diffusion.reconstruction_error(object(), np.zeros((1, 28, 28)))
+    with pytest.raises(TypeError, match="judge"):
+        diffusion.sample_quality(pixel, object(), np.zeros((2, 8)), 2)
+    with pytest.raises(TypeError, match="result"):
+        diffusion.success_with_error({"CNN": None})
+    with pytest.raises(TypeError, match="space"):
+        diffusion.class_layout(pixel)
     with pytest.raises(ValueError, match="steps"):
         pixel.with_steps(0)
     with pytest.raises(TypeError, match="steps"):
