@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("matmul", "vae", "bigan", "explorer", "morphometry", "jsexplorer", "jupyterlab", "scoring", "style", "slides", "series")
+SECTIONS = ("matmul", "vae", "bigan", "explorer", "morphometry", "jsexplorer", "jupyterlab", "scoring", "style",
+            "diffusion", "slides", "series")
 
 
 class Results:
@@ -320,6 +321,80 @@ def bench_style(res: Results, ctx: dict) -> None:
     res.add("style: measurement seconds (models loaded)", seconds, "s")
 
 
+def bench_diffusion(res: Results, ctx: dict) -> None:
+    """Notebook 09 (issue 21): latent and pixel diffusion, their samples, inversion and class transfer."""
+    from helpers import config, diffusion, judges, latent, scoring, vae
+
+    data = ctx["data"]
+    cnn, _ = judges.cnn_judge(data, verbose=0)
+    n = min(config.SETTINGS.frechet_samples, len(data.x_test))
+    real = cnn.features(data.x_test[:n])
+    vae20, _ = vae.pretrained_vae(20, data, verbose=0)
+    reference_fd = scoring.frechet_distance(cnn.features(vae20.sample(n, seed=0)), real)
+    res.add("VAE-20d sample Frechet distance (CNN features), reference", reference_fd, "",
+            note=f"{n} samples, seed 0: the pixel model's goal")
+
+    latent_model, latent_record = diffusion.pretrained_latent_diffusion(data, steps=20)
+    q = diffusion.sample_quality(latent_model, cnn, real, n)
+    res.add("latent diffusion training time", latent_record["train_seconds"], "s", "<= 60",
+            f"{latent_record['images_seen'] / latent_record['train_images']:.0f} epochs of the cached VAE-20d's codes")
+    res.add("latent diffusion sample Frechet distance (20 steps)", q["frechet"], "", "<= 10", f"{n} samples")
+    res.add("latent diffusion confident samples (CNN p > 0.9)", q["confident"], "")
+
+    pixel, record = diffusion.pretrained_pixel_diffusion(data, steps=20)
+    flops = diffusion.forward_flops(pixel.net)
+    rate = record["images_seen"] / record["train_seconds"]
+    res.add("pixel diffusion training time", record["train_seconds"] / 60, "min", "<= 6",
+            f"{record['images_seen'] / record['train_images']:.1f} epochs in its time budget, "
+            f"{record['parameters']:,} parameters, {flops / 1e6:.0f} MFLOP/pass")
+    res.add("pixel diffusion training images per second", rate, "images/s")
+    gflops = 3 * flops * rate / 1e9
+    res.add("pixel diffusion training throughput", gflops, "GFLOP/s", note="3 x forward FLOPs x images/s")
+    if "roofline" in ctx:
+        res.add("pixel diffusion throughput / matmul rate", gflops / ctx["roofline"], "fraction")
+    q = diffusion.sample_quality(pixel, cnn, real, n)
+    res.add("pixel diffusion sample Frechet distance (20 steps)", q["frechet"], "", f"<= {reference_fd:.1f}",
+            f"{n} samples; goal: the VAE-20d's")
+    res.add("pixel diffusion confident samples (CNN p > 0.9)", q["confident"], "")
+    small = min(1000, n)
+    for seconds, snap in diffusion.training_snapshots(pixel, record):
+        fd = scoring.frechet_distance(cnn.features(snap.sample(small, seed=0)), real[:small])
+        res.add(f"pixel diffusion FD after {seconds / 60:.0f} min of training (20 steps)", fd, "",
+                note=f"EMA weights of then, {small} samples")
+    for steps in (5, 10, 50):
+        q = diffusion.sample_quality(pixel.with_steps(steps), cnn, real[:small], small)
+        res.add(f"pixel diffusion FD with {steps} steps", q["frechet"], "", note=f"{small} samples")
+
+    x = data.x_test[:200]
+    vae_error = diffusion.reconstruction_error(vae20, x)
+    res.add("VAE-20d reconstruction MSE per pixel", vae_error, "", note=f"{len(x)} test digits")
+    for steps in (10, 20, 50):
+        error = diffusion.reconstruction_error(pixel.with_steps(steps), x)
+        res.add(f"pixel diffusion inversion MSE per pixel ({steps} steps)", error, "", f"< {vae_error:.4f}")
+
+    n_train, per_pair = 500, 5
+    x_tr, y_tr = data.x_train[:n_train], data.y_train[:n_train]
+    moves = pixel.with_steps(10)
+    spaces = {"pixel x_T": latent.LatentSpace(moves, x_tr, y_tr, name="pixel x_T"),
+              "h-space": latent.LatentSpace(diffusion.HSpaceDiffusion(moves), x_tr, y_tr, name="h-space"),
+              "latent-diffusion x_T": latent.LatentSpace(latent_model.with_steps(10), x_tr, y_tr,
+                                                         name="latent-diffusion x_T"),
+              "VAE-20d z": latent.LatentSpace(vae20, x_tr, y_tr, name="VAE-20d z")}
+    spaces["h only"] = diffusion.h_only_vectors(spaces["h-space"])
+    best = 0.0
+    for name, space in spaces.items():
+        start = time.perf_counter()
+        result = scoring.class_transfer(space, data.x_test, data.y_test, [cnn], per_pair=per_pair,
+                                        alphas=np.array([0.0, 0.5, 1.0]))[judges.CNN_NAME]
+        success, se = diffusion.success_with_error(result)
+        best = max(best, success)
+        res.add(f"{name} transfer success at alpha = 1 (CNN judge)", success, "",
+                note=f"+/- {se:.3f} (standard error), {per_pair} digits per pair, 10 steps, "
+                     f"{time.perf_counter() - start:.0f} s")
+    res.add("best transfer success of these spaces at alpha = 1 (CNN judge)", best, "", ">= 0.93",
+            "the class-prior VAE's is in the scoring section")
+
+
 def bench_slides(res: Results, ctx: dict) -> None:
     """Decks a presenter can use (issue 13): every slide of every `make slides` deck, measured in Chromium."""
     from tools import slide_fit
@@ -354,7 +429,7 @@ def bench_series(res: Results, ctx: dict) -> None:
 BENCHES = {"matmul": bench_matmul, "vae": bench_vae, "bigan": bench_bigan,
            "explorer": bench_explorer, "morphometry": bench_morphometry, "jsexplorer": bench_jsexplorer,
            "jupyterlab": bench_jupyterlab, "scoring": bench_scoring,
-           "style": bench_style,
+           "style": bench_style, "diffusion": bench_diffusion,
            "slides": bench_slides, "series": bench_series}
 
 

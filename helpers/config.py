@@ -80,6 +80,14 @@ class Settings:
     style_probe_digits: int = 10000
     style_counterfactual_digits: int = 1000
     style_test_per_class: int = 20
+    #: Notebook 09: training budgets (seconds) of the pixel and latent diffusion models, test digits per class
+    #: moved through each diffusion latent space (decoding runs the sampler, so these experiments are scaled to
+    #: the cost), samples per Frechet distance of the step sweep, and sampler steps per decode in those spaces.
+    diffusion_pixel_seconds: float = 300.0
+    diffusion_latent_seconds: float = 60.0
+    diffusion_per_class: int = 5
+    diffusion_samples: int = 1000
+    diffusion_move_steps: int = 10
 
 
 FULL = Settings(
@@ -113,6 +121,11 @@ QUICK_SETTINGS = Settings(
     style_probe_digits=1000,
     style_counterfactual_digits=200,
     style_test_per_class=4,
+    diffusion_pixel_seconds=8.0,
+    diffusion_latent_seconds=4.0,
+    diffusion_per_class=1,
+    diffusion_samples=100,
+    diffusion_move_steps=4,
 )
 
 SETTINGS = QUICK_SETTINGS if QUICK else FULL
