@@ -16,6 +16,13 @@ before anything loads TensorFlow. Two things are needed, measured with TensorFlo
   lines in the C++ log formats (:func:`is_log_line`) are dropped and anything
   else is passed on to ``sys.stderr``.
 
+The full ``tensorflow`` wheel (Colab's; ``requirements.txt`` pins tensorflow-cpu) looks for CUDA
+when it first lists its devices, not at import. On a machine without a GPU, TensorFlow 2.20 then
+logs ``E... cuda_platform.cc:51] failed call to cuInit: INTERNAL: CUDA error: ... (303)``: an
+ERROR line, which ``TF_CPP_MIN_LOG_LEVEL=2`` lets through, into the output of whichever cell
+first runs an operation. So the filtered import also lists the physical devices
+(:func:`find_devices`), and the line is dropped with the rest.
+
 ``TF_ENABLE_ONEDNN_OPTS=0`` would also silence oneDNN, but it changes the
 arithmetic and the speed: the models must not depend on how quiet the log is.
 tools/publishing.py fails on any such line left in a committed notebook.
@@ -71,6 +78,16 @@ def c_stderr_filtered():
                 sys.stderr.write(kept)
 
 
+def find_devices(tensorflow_module) -> None:
+    """Let TensorFlow look for its devices now (where a CUDA build logs its cuInit failure).
+
+    Physical devices only: which devices are visible, and memory growth, can still be set
+    afterwards, as TensorFlow requires (before the runtime's logical devices exist).
+    """
+    with contextlib.suppress(Exception):  # an odd build must not break the import over a log line
+        tensorflow_module.config.list_physical_devices()
+
+
 class _QuietLoader(importlib.abc.Loader):
     """The real loader of ``tensorflow``, run with descriptor 2 filtered."""
 
@@ -87,6 +104,7 @@ class _QuietLoader(importlib.abc.Loader):
             module.__spec__.loader = self.loader
         with c_stderr_filtered():
             self.loader.exec_module(module)
+            find_devices(module)
 
 
 class QuietTensorFlowImport(importlib.abc.MetaPathFinder):
