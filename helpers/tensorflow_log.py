@@ -23,6 +23,11 @@ ERROR line, which ``TF_CPP_MIN_LOG_LEVEL=2`` lets through, into the output of wh
 first runs an operation. So the filtered import also lists the physical devices
 (:func:`find_devices`), and the line is dropped with the rest.
 
+TensorFlow 2.20 also logs through absl without applying ``TF_CPP_MIN_LOG_LEVEL`` to it (2.21
+does): XLA's first compilation, in whichever cell first trains, prints absl's "before
+absl::InitializeLog()" warning and ``I0000 ... device_compiler.h:196] Compiled cluster using
+XLA!``. So the import also gives absl the same threshold (:func:`quiet_absl`).
+
 ``TF_ENABLE_ONEDNN_OPTS=0`` would also silence oneDNN, but it changes the
 arithmetic and the speed: the models must not depend on how quiet the log is.
 tools/publishing.py fails on any such line left in a committed notebook.
@@ -32,9 +37,11 @@ from __future__ import annotations
 
 import contextlib
 import importlib.abc
+import ctypes
 import importlib.machinery
 import os
 import re
+import struct
 import sys
 import tempfile
 
@@ -88,6 +95,53 @@ def find_devices(tensorflow_module) -> None:
         tensorflow_module.config.list_physical_devices()
 
 
+#: absl's ``SetMinLogLevel(LogSeverityAtLeast)`` as TensorFlow's framework library exports it (the name
+#: carries absl's release, e.g. ``lts_20250127``).
+_SET_MIN_LOG_LEVEL = re.compile(rb"_ZN4absl\w*?14SetMinLogLevelENS0_18LogSeverityAtLeastE")
+
+
+def _dynamic_symbols(path: str, pattern: re.Pattern) -> list[bytes]:
+    """Names matching PATTERN in the dynamic symbol table of a 64-bit little-endian ELF library (Linux)."""
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+        if head[:6] != b"\x7fELF\x02\x01":
+            return []
+        (section_offset,) = struct.unpack_from("<Q", head, 0x28)
+        entry_size, count = struct.unpack_from("<HH", head, 0x3A)
+        fh.seek(section_offset)
+        # (name, type, flags, addr, offset, size, link, info, align, entsize) per section
+        sections = [struct.unpack_from("<IIQQQQIIQQ", fh.read(entry_size)) for _ in range(count)]
+        for section in sections:
+            if section[1] == 11:  # SHT_DYNSYM; its names are in section `link`
+                names = sections[section[6]]
+                fh.seek(names[4])
+                return pattern.findall(fh.read(names[5]))
+    return []
+
+
+def quiet_absl(tensorflow_module) -> bool:
+    """Give absl's own log TensorFlow's threshold (``TF_CPP_MIN_LOG_LEVEL``); True when it was set.
+
+    absl's SetMinLogLevel takes the same numbers (0 info ... 3 fatal). It is found by
+    name in TensorFlow's framework library and called through ctypes; on another
+    platform, or without the library or the function, nothing changes.
+    """
+    try:
+        level = min(max(int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")), 0), 3)
+        library = os.path.join(os.path.dirname(tensorflow_module.__file__), "libtensorflow_framework.so.2")
+        if not os.path.isfile(library):
+            return False
+        names = _dynamic_symbols(library, _SET_MIN_LOG_LEVEL)
+        if not names:
+            return False
+        set_min_log_level = getattr(ctypes.CDLL(library), names[0].decode())
+        set_min_log_level.argtypes, set_min_log_level.restype = [ctypes.c_int], None
+        set_min_log_level(level)
+        return True
+    except Exception:  # an odd build must not break the import over a log line
+        return False
+
+
 class _QuietLoader(importlib.abc.Loader):
     """The real loader of ``tensorflow``, run with descriptor 2 filtered."""
 
@@ -104,6 +158,7 @@ class _QuietLoader(importlib.abc.Loader):
             module.__spec__.loader = self.loader
         with c_stderr_filtered():
             self.loader.exec_module(module)
+            quiet_absl(module)
             find_devices(module)
 
 
