@@ -15,7 +15,7 @@ virtual environment under ``--venvs`` (default ``$COMPAT_VENVS``, else
    this interpreter is used with the same package versions, and the script says so.
 2. ``pip install -r constraints/NAME.txt``: Colab's runtime, or the lowest versions.
 3. ``helpers`` installed as the chapter bootstrap installs it
-   (``pip install "generative-tutorials-helpers @ <this checkout>"``: plain pip,
+   (``pip install "generative-tutorials-helpers @ <a copy of this checkout>"``: plain pip,
    dependencies resolved against what is there). If that changes a version the
    constraints file pins, the build fails: in Colab the bootstrap would replace
    Colab's package (pyproject.toml's range excludes it).
@@ -39,6 +39,7 @@ dependencies) on every run so that the checks see this checkout's code.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import hashlib
 import json
@@ -220,9 +221,28 @@ def stamp_text(env: Environment, python: str) -> str:
     return digest.hexdigest()
 
 
-def package_requirement() -> str:
-    """The bootstrap's requirement, ``NAME @ <archive>``, with this checkout as the archive."""
-    return f"{PACKAGE} @ {REPO.as_uri()}"
+#: Not copied into the package's source snapshot: outputs, environments, caches.
+SNAPSHOT_IGNORE = shutil.ignore_patterns(".git", ".venv", "build", "artifacts", "test-artifacts", "node_modules",
+                                         "*.egg-info", "__pycache__", ".pytest_cache", ".ipynb_checkpoints")
+
+
+@contextlib.contextmanager
+def package_requirement():
+    """The bootstrap's requirement, ``NAME @ <archive>``, for a snapshot of this checkout.
+
+    A copy, as GitHub's archive of a branch is one: a build inside the checkout
+    reuses setuptools' ``build/`` folder, which can keep files older than the code.
+    """
+    with tempfile.TemporaryDirectory(prefix="helpers-archive-") as folder:
+        snapshot = Path(folder) / f"{REPO.name}-snapshot"
+        shutil.copytree(REPO, snapshot, ignore=SNAPSHOT_IGNORE)
+        yield f"{PACKAGE} @ {snapshot.as_uri()}"
+
+
+def reinstall_helpers(venv: Path) -> None:
+    """This checkout's helpers into VENV again, without touching its dependencies."""
+    with package_requirement() as requirement:
+        _pip(venv, "install", "--quiet", "--no-deps", "--force-reinstall", requirement)
 
 
 def build(env: Environment, venv: Path, python: str) -> float:
@@ -232,7 +252,7 @@ def build(env: Environment, venv: Path, python: str) -> float:
     wanted = stamp_text(env, python)
     if stamp.is_file() and stamp.read_text() == wanted and (venv / "bin" / "python").exists():
         say(f"reusing {venv} (constraints, pyproject.toml and Python unchanged); reinstalling helpers only")
-        _pip(venv, "install", "--quiet", "--no-deps", "--force-reinstall", package_requirement())
+        reinstall_helpers(venv)
         return time.perf_counter() - start
     if venv.exists():
         shutil.rmtree(venv)
@@ -244,8 +264,9 @@ def build(env: Environment, venv: Path, python: str) -> float:
     missing = sorted(set(pins(env.constraints)) - set(before))
     if env.name == "minimum" and missing:  # every floor must be installed as written
         raise CompatError(f"not installed from {env.constraints.name}: {missing}")
-    say("installing helpers as the chapter bootstrap does: pip install \"" + package_requirement() + "\"")
-    _pip(venv, "install", "--quiet", package_requirement())
+    with package_requirement() as requirement:
+        say(f'installing helpers as the chapter bootstrap does: pip install "{requirement}"')
+        _pip(venv, "install", "--quiet", requirement)
     after = installed(venv)
     replaced = changed_pins(env, before, after)
     if replaced:
@@ -353,8 +374,9 @@ def main(argv: list[str] | None = None) -> int:
                                                                   "(default $COMPAT_VENVS, else build/compat)")
     parser.add_argument("--python", help="the interpreter to build with (default: found, see above)")
     parser.add_argument("--build-only", action="store_true")
-    parser.add_argument("--check-only", action="store_true", help="use the environment as built")
-    args = parser.parse_args(argv)
+    parser.add_argument("--check-only", action="store_true",
+                        help="use the environment as built (helpers alone is reinstalled)")
+    args = parser.parse_intermixed_args(argv)
 
     if args.name == "refresh":
         if len(args.rest) != 1:
@@ -375,7 +397,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.check_only:
             if not (venv / "bin" / "python").exists():
                 raise CompatError(f"{venv} is not built: run without --check-only first")
-            build_seconds = 0.0
+            build_start = time.perf_counter()
+            reinstall_helpers(venv)
+            build_seconds = time.perf_counter() - build_start
         else:
             build_seconds = build(env, venv, python)
             say(f"{env.name} built in {build_seconds:.0f} s")
