@@ -95,3 +95,66 @@ def test_a_fresh_kernel_shows_no_tensorflow_log(tmp_path, monkeypatch):
     assert "trained" in text
     assert not any(out.output_type == "error" for out in outputs)
     assert _log_lines(text) == [], text
+
+
+CUINIT = ("2026-12-03 08:03:52.086171: E external/local_xla/xla/stream_executor/cuda/cuda_platform.cc:51] "
+          "failed call to cuInit: INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)")
+
+
+def test_a_log_line_written_when_devices_are_first_listed_is_dropped(tmp_path):
+    """A stand-in ``tensorflow`` that logs as the full wheel does on a machine without a GPU:
+    nothing at import, the cuInit line when its devices are first listed (TensorFlow 2.20)."""
+    fake = tmp_path / "fake" / "tensorflow"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(
+        "import os\n"
+        "class config:\n"
+        "    listed = False\n"
+        "    @staticmethod\n"
+        "    def list_physical_devices(kind=None):\n"
+        "        if not config.listed:\n"
+        f"            os.write(2, ({CUINIT!r} + '\\n').encode())\n"
+        "            config.listed = True\n"
+        "        return ['CPU:0']\n")
+    env = _env_as_make_run() | {"PYTHONPATH": f"{tmp_path / 'fake'}{os.pathsep}{REPO}"}
+    run = "import tensorflow; tensorflow.config.list_physical_devices(); print('ran')"
+    control = subprocess.run([sys.executable, "-c", run], env=env, cwd=tmp_path, capture_output=True, text=True,
+                             timeout=120)
+    assert control.stdout.strip() == "ran" and CUINIT in control.stderr  # the stand-in does log
+    quiet = subprocess.run([sys.executable, "-c", "import helpers; " + run], env=env, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+    assert quiet.stdout.strip() == "ran", quiet.stderr
+    assert _log_lines(quiet.stderr) == [], quiet.stderr
+
+
+def test_first_operations_after_import_log_nothing():
+    """The real TensorFlow: listing devices, a first operation and a first XLA compilation after
+    ``import helpers`` print no log line.
+
+    With Colab's TensorFlow 2.20 (tools/compat_env.py colab) the control prints the full wheel's
+    "failed call to cuInit" (on a machine without a GPU) and XLA's "Compiled cluster using XLA!"
+    through absl: there the test must have seen both.
+    """
+    ops = ("tf.config.list_physical_devices(); print(float(tf.constant(1.0) + 1)); "
+           "print(tf.function(lambda x: x * 2 + 1, jit_compile=True)(tf.constant([1.0])).numpy())")
+    control = _log_lines(_stderr_of(f"import tensorflow as tf; {ops}"))
+    quiet = _stderr_of(f"import helpers; import tensorflow as tf; {ops}")
+    assert _log_lines(quiet) == [], f"log lines left (the control printed {len(control)}): {quiet}"
+    if os.environ.get("COMPAT_ENVIRONMENT") == "colab":
+        assert any("Compiled cluster using XLA" in line for line in control), control
+        if not os.path.exists("/dev/nvidia0"):  # no GPU here
+            assert any("failed call to cuInit" in line for line in control), control
+    print(f"import tensorflow + first operations printed {len(control)} log lines: {control}")
+
+
+def test_absl_threshold_is_found_in_tensorflows_library():
+    """The symbol quiet_absl calls is in this TensorFlow's framework library (Linux builds), and setting it works."""
+    import tensorflow as tf
+
+    library = os.path.join(os.path.dirname(tf.__file__), "libtensorflow_framework.so.2")
+    if not os.path.isfile(library):
+        pytest.skip("no libtensorflow_framework.so.2 (not a Linux build)")
+    names = tensorflow_log._dynamic_symbols(library, tensorflow_log._SET_MIN_LOG_LEVEL)
+    assert len(names) == 1 and names[0].startswith(b"_ZN4absl"), names
+    assert tensorflow_log.quiet_absl(tf)
+    assert tensorflow_log._dynamic_symbols(__file__, tensorflow_log._SET_MIN_LOG_LEVEL) == []  # not ELF
