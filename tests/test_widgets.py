@@ -82,6 +82,8 @@ def test_explorer_sends_one_image_and_one_text_per_move(toy, monkeypatch):
     """A slider move updates two widgets (the image, then the text line), once each: no bar widgets."""
     import ipywidgets
 
+    if int(ipywidgets.__version__.split(".")[0]) < 8:  # Colab's 7.7.1 (tools/compat_env.py colab)
+        pytest.skip("ipywidgets 7 sends nothing outside a kernel (its Comm has no kernel): checked on ipywidgets 8")
     space, x, y = toy
     explorer = widgets.InterpolationExplorer({"linear": space}, x, y, toy_judge)
     sent = []
@@ -361,7 +363,8 @@ def test_slider_steps_are_decoded_in_one_batch_and_match_the_direct_frame(toy, m
     cached = explorer._track()
     step = explorer._step_index(0.5)
     np.testing.assert_allclose(cached["images"][step], image, atol=1e-6)
-    np.testing.assert_allclose(explorer.probabilities, probs, atol=1e-9)
+    # float32 decoding of 61 steps at once and of one can differ in the last bits (5e-7 relative on TF 2.20)
+    np.testing.assert_allclose(explorer.probabilities, probs, rtol=1e-6, atol=1e-9)
     explorer.sample_box.value = explorer.sample_box.value + 1
     assert calls == [61, 1, 61]
     explorer.alpha_slider.value = 0.123  # between steps (set from code): computed on its own

@@ -90,7 +90,7 @@ def index_notebook(notebooks: list[Path] | None = None, slug: str | None = None)
         "; the last column opens it on "
         f"[nbviewer]({repo.nbviewer_folder_url(slug)}), which also plays the animations, or runs it with "
         "nothing to install: in Colab, whose first code cell installs the series' package, or on Binder, "
-        "which builds the repository's `environment.yml`."
+        "which builds the repository's `binder/` folder."
     ) if slug else "."
     intro = (
         "# Generative models, hands on: table of contents\n"
