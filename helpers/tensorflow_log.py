@@ -28,6 +28,12 @@ does): XLA's first compilation, in whichever cell first trains, prints absl's "b
 absl::InitializeLog()" warning and ``I0000 ... device_compiler.h:196] Compiled cluster using
 XLA!``. So the import also gives absl the same threshold (:func:`quiet_absl`).
 
+Older TensorFlow (2.18, the floor) logs XLA's start from a second copy of absl, inside
+libtensorflow_cc, whose threshold cannot be reached. So in a Jupyter kernel, where Python's
+own output does not go through file descriptor 2 (ipykernel sends it as messages), descriptor
+2 stays filtered after the import too (:func:`filter_kernel_stderr`): a thread passes on every
+line but the log lines.
+
 ``TF_ENABLE_ONEDNN_OPTS=0`` would also silence oneDNN, but it changes the
 arithmetic and the speed: the models must not depend on how quiet the log is.
 tools/publishing.py fails on any such line left in a committed notebook.
@@ -41,9 +47,11 @@ import ctypes
 import importlib.machinery
 import os
 import re
+import select
 import struct
 import sys
 import tempfile
+import threading
 
 #: A line that TensorFlow, XLA or absl log from C++ (or absl/TensorFlow from Python), whatever the CPU.
 LOG_LINE = re.compile(
@@ -142,6 +150,49 @@ def quiet_absl(tensorflow_module) -> bool:
         return False
 
 
+def _in_kernel() -> bool:
+    """True in a Jupyter kernel: sys.stderr is ipykernel's stream, so Python's tracebacks avoid descriptor 2."""
+    return type(sys.stderr).__module__.startswith("ipykernel")
+
+
+def _pump(source: int, target: int) -> None:
+    """Copy lines from descriptor SOURCE to TARGET, leaving out log lines; a partial line waits 0.1 s at most."""
+    pending = b""
+    try:
+        while True:
+            ready, _, _ = select.select([source], [], [], 0.1)
+            chunk = os.read(source, 65536) if ready else b""
+            if ready and not chunk:
+                break  # every writer closed
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            kept = b"".join(line + b"\n" for line in lines if not is_log_line(line.decode("utf-8", "replace")))
+            if pending and not chunk:  # a prompt or progress text without a newline: do not hold it back
+                kept, pending = kept + pending, b""
+            if kept:
+                os.write(target, kept)
+    except Exception:  # never leave writers blocked on a pipe nobody reads
+        with contextlib.suppress(OSError):
+            os.dup2(target, 2)
+
+
+def filter_kernel_stderr() -> bool:
+    """In a Jupyter kernel, keep descriptor 2 filtered for good (a daemon thread); True if installed.
+
+    Outside a kernel nothing changes: there Python itself writes to descriptor 2, and a
+    traceback at exit must not wait on a thread.
+    """
+    if not _in_kernel() or getattr(filter_kernel_stderr, "installed", False):
+        return False
+    read_end, write_end = os.pipe()
+    target = os.dup(2)  # where descriptor 2 went: ipykernel's own pipe to the notebook
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    threading.Thread(target=_pump, args=(read_end, target), name="tensorflow-log-filter", daemon=True).start()
+    filter_kernel_stderr.installed = True
+    return True
+
+
 class _QuietLoader(importlib.abc.Loader):
     """The real loader of ``tensorflow``, run with descriptor 2 filtered."""
 
@@ -160,6 +211,8 @@ class _QuietLoader(importlib.abc.Loader):
             self.loader.exec_module(module)
             quiet_absl(module)
             find_devices(module)
+        with contextlib.suppress(Exception):  # an odd setup must not break the import over a log line
+            filter_kernel_stderr()
 
 
 class QuietTensorFlowImport(importlib.abc.MetaPathFinder):

@@ -79,8 +79,8 @@ def test_user_can_keep_the_log():
 
 def test_a_fresh_kernel_shows_no_tensorflow_log(tmp_path, monkeypatch):
     """As make run executes a notebook: a fresh kernel whose first cell imports helpers (the bootstrap)."""
-    for name in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS"):
-        monkeypatch.delenv(name, raising=False)
+    for name in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "PYTEST_CURRENT_TEST"):
+        monkeypatch.delenv(name, raising=False)  # (ipykernel forwards descriptor 2 only outside pytest)
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell("try: import helpers\nexcept ModuleNotFoundError: raise\n\nimport tensorflow as tf"),
@@ -97,6 +97,7 @@ def test_a_fresh_kernel_shows_no_tensorflow_log(tmp_path, monkeypatch):
     assert _log_lines(text) == [], text
 
 
+NEWLINE = "\n"
 CUINIT = ("2026-12-03 08:03:52.086171: E external/local_xla/xla/stream_executor/cuda/cuda_platform.cc:51] "
           "failed call to cuInit: INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)")
 
@@ -158,3 +159,20 @@ def test_absl_threshold_is_found_in_tensorflows_library():
     assert len(names) == 1 and names[0].startswith(b"_ZN4absl"), names
     assert tensorflow_log.quiet_absl(tf)
     assert tensorflow_log._dynamic_symbols(__file__, tensorflow_log._SET_MIN_LOG_LEVEL) == []  # not ELF
+
+
+def test_in_a_kernel_descriptor_2_stays_filtered_after_the_import(tmp_path, monkeypatch):
+    """What C++ writes to descriptor 2 later (XLA's start on TensorFlow 2.18) stays out; other lines get through."""
+    for name in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "PYTEST_CURRENT_TEST"):
+        monkeypatch.delenv(name, raising=False)  # (ipykernel forwards descriptor 2 only outside pytest)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import helpers, os, time\nimport tensorflow as tf"),
+        nbformat.v4.new_code_cell(f"os.write(2, {LOG_SAMPLE.encode()!r} + b'kept from C\\n')\n"
+                                  f"os.write(2, {(CUINIT + NEWLINE).encode()!r})\n"
+                                  "os.write(2, b'a prompt without newline')\ntime.sleep(0.5)"),
+    ]
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = "".join(out.get("text", "") for cell in nb.cells for out in cell.outputs if out.output_type == "stream")
+    assert "kept from C" in text and "a prompt without newline" in text, text
+    assert _log_lines(text) == [], text
