@@ -11,6 +11,7 @@ oneDNN's "custom operations are on" line, twice, and the CPU-feature banner.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -129,18 +130,24 @@ def test_a_log_line_written_when_devices_are_first_listed_is_dropped(tmp_path):
 
 
 def test_first_operations_after_import_log_nothing():
-    """The real TensorFlow: listing devices, a first operation and a first XLA compilation after
-    ``import helpers`` print no log line.
+    """The real TensorFlow, in a script: listing devices, a first operation and a first XLA compilation after
+    ``import helpers`` print no log line (the XLA lines: TensorFlow 2.20 and later, see below).
 
     With Colab's TensorFlow 2.20 (tools/compat_env.py colab) the control prints the full wheel's
     "failed call to cuInit" (on a machine without a GPU) and XLA's "Compiled cluster using XLA!"
-    through absl: there the test must have seen both.
+    through absl: there the test must have seen both. TensorFlow 2.18 logs XLA's start from an absl
+    that only the kernel's filter reaches (test_a_fresh_kernel_shows_no_tensorflow_log covers it).
     """
+    import tensorflow as tf
+
+    xla_quiet_in_scripts = tuple(int(p) for p in tf.__version__.split(".")[:2]) >= (2, 20)
     ops = ("tf.config.list_physical_devices(); print(float(tf.constant(1.0) + 1)); "
            "print(tf.function(lambda x: x * 2 + 1, jit_compile=True)(tf.constant([1.0])).numpy())")
     control = _log_lines(_stderr_of(f"import tensorflow as tf; {ops}"))
-    quiet = _stderr_of(f"import helpers; import tensorflow as tf; {ops}")
-    assert _log_lines(quiet) == [], f"log lines left (the control printed {len(control)}): {quiet}"
+    left = _log_lines(_stderr_of(f"import helpers; import tensorflow as tf; {ops}"))
+    if not xla_quiet_in_scripts:
+        left = [line for line in left if not re.search(r"absl::InitializeLog|service\.cc|device_compiler", line)]
+    assert left == [], f"log lines left (the control printed {len(control)}): {left}"
     if os.environ.get("COMPAT_ENVIRONMENT") == "colab":
         assert any("Compiled cluster using XLA" in line for line in control), control
         if not os.path.exists("/dev/nvidia0"):  # no GPU here
