@@ -24,7 +24,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 SECTIONS = ("matmul", "vae", "bigan", "explorer", "morphometry", "jsexplorer", "jupyterlab", "scoring", "style",
-            "diffusion", "slides", "series")
+            "diffusion", "slides", "memory", "series")
 
 
 class Results:
@@ -413,6 +413,46 @@ def bench_slides(res: Results, ctx: dict) -> None:
     res.add("tallest slide", t["tallest_px"], "px", f"<= {canvas.split(' x ')[-1]}", "slide coordinates")
 
 
+#: Binder gives a session 1-2 GB: the goals for one notebook's kernel, per mode (GB = 1e9 bytes).
+MEMORY_GOALS_GB = {"quick": 1.5, "full": 2.0}
+
+
+def bench_memory(res: Results, ctx: dict) -> None:
+    """Each notebook's peak memory (issue 19): its kernel's resident set (VmHWM), quick and full mode.
+
+    As on a first Binder launch: every notebook in order, each in a fresh kernel started
+    from a temporary folder, with an empty artifacts folder per mode, so each trains its
+    models (a later run that loads them peaks lower). The full-mode part takes about as
+    long as ``make run``. A smoke run (TUTORIAL_QUICK=1) measures quick mode only.
+    """
+    import tempfile
+
+    from helpers import config
+    from tools import run_notebooks
+
+    paths = run_notebooks.numbered_notebooks()
+    saved = os.environ.get("TUTORIAL_ARTIFACTS")
+    for mode in ("quick",) if config.QUICK else ("quick", "full"):
+        goal = MEMORY_GOALS_GB[mode]
+        with tempfile.TemporaryDirectory(prefix=f"memory-{mode}-") as artifacts:
+            os.environ["TUTORIAL_ARTIFACTS"] = artifacts
+            try:
+                runs = run_notebooks.check(paths, quick=mode == "quick")
+            finally:
+                if saved is None:
+                    os.environ.pop("TUTORIAL_ARTIFACTS", None)
+                else:
+                    os.environ["TUTORIAL_ARTIFACTS"] = saved
+        for run in runs:
+            note = f"{run.seconds:.0f} s, models trained" + ("" if run.ok else f"; FAILED: {run.problems[0][:80]}")
+            value = "n/a" if run.peak_gb is None else run.peak_gb
+            res.add(f"peak memory, {run.name}, {mode} mode", value, "GB", f"<= {goal:g}", note)
+        peaks = [r.peak_gb for r in runs if r.peak_gb is not None]
+        if peaks:
+            res.add(f"peak memory, largest notebook, {mode} mode", max(peaks), "GB", f"<= {goal:g}",
+                    "kernel resident set (VmHWM), first run: Binder's budget is 1-2 GB")
+
+
 def bench_series(res: Results, ctx: dict) -> None:
     from helpers import cache
 
@@ -422,15 +462,17 @@ def bench_series(res: Results, ctx: dict) -> None:
         return
     res.add("make run, whole series (training included)", record["total_seconds"] / 60, "min", "<= 10",
             f"measured {record.get('measured', '?')}")
+    peaks = record.get("peak_bytes", {})
     for name, seconds in record["notebooks"].items():
-        res.add(f"  {name}", seconds, "s")
+        peak = peaks.get(name)
+        res.add(f"  {name}", seconds, "s", note="" if peak is None else f"kernel peak memory {peak / 1e9:.2f} GB")
 
 
 BENCHES = {"matmul": bench_matmul, "vae": bench_vae, "bigan": bench_bigan,
            "explorer": bench_explorer, "morphometry": bench_morphometry, "jsexplorer": bench_jsexplorer,
            "jupyterlab": bench_jupyterlab, "scoring": bench_scoring,
            "style": bench_style, "diffusion": bench_diffusion,
-           "slides": bench_slides, "series": bench_series}
+           "slides": bench_slides, "memory": bench_memory, "series": bench_series}
 
 
 def main(argv: list[str] | None = None) -> int:

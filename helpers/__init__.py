@@ -28,4 +28,10 @@ from helpers import tensorflow_log as _tensorflow_log
 # committed notebook outputs carry figures and numbers, not absl/oneDNN/XLA banners.
 _tensorflow_log.install()
 
+from helpers import config as _config  # noqa: E402  (after the log filter, as every module)
+
+# Another Keras backend (KERAS_BACKEND=jax left by another tutorial) would fail deep in a
+# training step: say so now, with the fix.
+_config.check_keras_backend()
+
 __version__ = "0.1.0"

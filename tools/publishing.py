@@ -149,7 +149,7 @@ def index_notebook(notebooks: list[Path] | None = None, slug: str | None = None)
     online = (
         " With the repository's address known, each chapter also opens on "
         f"[nbviewer]({repo.nbviewer_folder_url(slug)}), or runs with nothing to install in Colab (its first "
-        "code cell installs the series' package) or on Binder (which builds the repository's `environment.yml`)."
+        "code cell installs the series' package) or on Binder (which builds the repository's `binder/` folder)."
     ) if slug else ""
     intro = (
         "# Generative models, hands on: table of contents\n"
