@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("matmul", "vae", "bigan", "explorer", "morphometry", "jsexplorer", "jupyterlab", "scoring", "style", "slides", "series")
+SECTIONS = ("matmul", "vae", "bigan", "explorer", "morphometry", "jsexplorer", "jupyterlab", "scoring", "style",
+            "diffusion", "slides", "memory", "series")
 
 
 class Results:
@@ -137,20 +138,36 @@ def bench_bigan(res: Results, ctx: dict) -> None:
 
 
 def bench_explorer(res: Results, ctx: dict) -> None:
-    """Slider latency: decode + judge + redraw for 100 alpha values, VAE-20d."""
-    from helpers import classical, latent, vae, widgets
+    """The live explorer's kernel side (issue 22): a setting's frame set (every alpha step decoded and judged
+    in one batch) and the message carrying it, per model of the series and per judge."""
+    from helpers import judges, lineup, widgets
 
     data = ctx["data"]
-    model, _ = vae.pretrained_vae(20, data, verbose=0)
-    space = latent.LatentSpace(model, data.x_train, data.y_train)
-    lr = classical.mnist_logistic_regression(data)
-    explorer = widgets.InterpolationExplorer(
-        {"VAE-20d": space}, data.x_test, data.y_test, lambda im: lr.predict_proba(im.reshape(len(im), -1)))
-    explorer.measure_latency(np.linspace(-1, 2, 20))  # warm-up: traces the decoder once
-    lat = explorer.measure_latency(np.linspace(-1, 2, 100))
-    res.add("explorer slider latency, median", lat["median_ms"], "ms", "<= 50",
-            "decode + judge + widget update, 100 alphas")
-    res.add("explorer slider latency, 95th percentile", lat["p95_ms"], "ms", "<= 50")
+    spaces = lineup.latent_spaces(lineup.contenders(data, elbo=False), data)
+    rng = np.random.default_rng(0)
+    # an attribute axis per model (a random direction: its frame set costs what notebook 07's axes cost)
+    axes = {name: {"an axis": rng.standard_normal(sp.latent_dim) / np.sqrt(sp.latent_dim)} for name, sp in spaces.items()}
+    for judge in (judges.lr_judge(data), judges.cnn_judge(data, verbose=0)[0]):
+        explorer = widgets.InterpolationExplorer(spaces, data.x_test, data.y_test, judge, axes=axes)
+        for name in spaces:
+            seconds, sizes = {widgets.CLASS_PAIR: [], "an axis": []}, {}
+            for k in range(14):  # a new digit (and class pair) each time: encode, decode and judge
+                b, a = (int(c) for c in rng.choice(10, 2, replace=False))
+                for axis, found in seconds.items():
+                    fs = explorer.frame_set({"model": name, "axis": axis, "b": b, "a": a,
+                                             "digit": (3 * k + (axis != widgets.CLASS_PAIR)) % len(explorer.labels)})
+                    found.append(fs.seconds)
+                    sizes[axis] = (len(fs.payload), len(fs.alphas))
+            for axis, found in seconds.items():
+                ms = 1000 * np.asarray(found[2:])  # the first two trace the model's functions
+                kind = "class pair" if axis == widgets.CLASS_PAIR else "attribute axis"
+                size, steps = sizes[axis]
+                res.add(f"explorer frame set, {name}, {kind}, {judge.name} judge: compute time, p95",
+                        np.percentile(ms, 95), "ms", note=f"median {np.median(ms):.1f} ms; {steps} alpha steps, a new "
+                        f"digit each time, {len(ms)} settings")
+                if judge.name == judges.LR_NAME:
+                    res.add(f"explorer frame set, {name}, {kind}: payload", size / 1e3, "kB",
+                            note=f"one message: {steps} x 10 float32 probabilities + {steps} x 784 image bytes")
 
 
 def bench_morphometry(res: Results, ctx: dict) -> None:
@@ -177,7 +194,7 @@ def bench_morphometry(res: Results, ctx: dict) -> None:
 
 def bench_jsexplorer(res: Results, ctx: dict) -> None:
     """The explorer in the browser (issue 13): VAE-20d's decoder in the page, 200 slider moves in Chromium."""
-    from helpers import browser_explorer, latent, vae
+    from helpers import browser_explorer, judges, latent, vae
     from tools import explorer_latency, slide_fit
 
     data = ctx["data"]
@@ -185,7 +202,8 @@ def bench_jsexplorer(res: Results, ctx: dict) -> None:
     space = latent.LatentSpace(model, data.x_train, data.y_train, name="VAE-20d")
     digits = np.concatenate([np.flatnonzero(data.y_test == c)[:4] for c in range(10)])  # as notebook 05 shows
     start = time.perf_counter()
-    block = browser_explorer.browser_explorer(space, data.x_test[digits], data.y_test[digits])
+    block = browser_explorer.browser_explorer(space, data.x_test[digits], data.y_test[digits],
+                                              judge=judges.lr_judge(data))
     built = time.perf_counter() - start
     size_note = f"VAE-20d and {len(digits)} test digits; built in {built:.1f} s"
     try:
@@ -203,30 +221,40 @@ def bench_jsexplorer(res: Results, ctx: dict) -> None:
 
 
 def bench_jupyterlab(res: Results, ctx: dict) -> None:
-    """The kernel explorer end to end (issue 14): notebook 05 run in JupyterLab, slider moves timed in Chromium."""
+    """The live explorer end to end (issues 14, 22): notebook 05 run in JupyterLab, its explorer driven in Chromium."""
     from helpers import config
     from tools import lab_harness
 
     try:
-        stock = lab_harness.measure_notebook_explorer(quick=config.QUICK, moves=60, pauses_ms=(150, 300))
+        stock = lab_harness.measure_notebook_explorer(quick=config.QUICK, moves=60, pauses_ms=(150,), setting_repeats=4)
         nodelay = lab_harness.measure_notebook_explorer(quick=config.QUICK, moves=60, pauses_ms=(150,),
-                                                        tcp_nodelay=True)
+                                                        tcp_nodelay=True, setting_repeats=4)
     except (ImportError, lab_harness.LabError) as err:  # no Playwright, Chromium or JupyterLab
         print(f"  JupyterLab explorer not measured: {err}")
         return
-    fast, slow, fixed = stock["runs"][150], stock["runs"][300], nodelay["runs"][150]
-    note = (f"key press to new image (digit and bars) in the page, {fast['image']['n']} presses 150 ms apart, "
-            f"{stock['model']}, {config.MODE} models")
     make_lab = "the server `make lab` starts (tools/jupyter_server_config.py: no Nagle on kernel websockets)"
-    res.add("JupyterLab slider p95 latency", fixed["image"]["p95_ms"], "ms", "<= 50", f"{note}; {make_lab}")
-    res.add("JupyterLab slider median latency", fixed["image"]["median_ms"], "ms", "", make_lab)
-    res.add("JupyterLab slider p95 latency, stock jupyter lab", fast["image"]["p95_ms"], "ms", "",
-            "a plain `jupyter lab`: Nagle + delayed ACK stall some replies about 40 ms")
-    res.add("JupyterLab slider median latency, stock jupyter lab", fast["image"]["median_ms"], "ms", "")
-    res.add("JupyterLab slider p95 latency, image and text line", fixed["label"]["p95_ms"], "ms", "",
-            "until the explorer's text line has changed too; make lab's server")
-    res.add("JupyterLab slider p95 latency, stock jupyter lab, presses 300 ms apart", slow["image"]["p95_ms"], "ms", "",
-            "beyond the TCP RTO: no Nagle/delayed-ACK stall")
+    for figures, server in ((nodelay, make_lab), (stock, "a plain `jupyter lab`")):
+        tag = "" if figures is nodelay else ", stock jupyter lab"
+        run = figures["runs"][150]
+        note = (f"key press to new frame drawn in the page, {run['image']['n']} presses 150 ms apart, "
+                f"{figures['model']}, {config.MODE} models; {server}")
+        res.add(f"JupyterLab alpha move p95 latency{tag}", run["image"]["p95_ms"], "ms", "<= 16", note)
+        res.add(f"JupyterLab alpha move median latency{tag}", run["image"]["median_ms"], "ms")
+        res.add(f"JupyterLab alpha move p95, to the next paint{tag}", run["paint"]["p95_ms"], "ms", "",
+                "until the animation frame after the draw (60 Hz: up to 16.7 ms of it is waiting for vsync)")
+        res.add(f"JupyterLab messages to the kernel per alpha move{tag}", run["kernel_msgs"] / run["moves"], "", "0",
+                f"every websocket message the page sent the kernel during {run['moves']} moves")
+        settings = figures["settings"]
+        for kind in ("digit", "pair", "model"):
+            res.add(f"JupyterLab new {kind}: first frame p95{tag}", settings[kind]["p95_ms"], "ms", "<= 300",
+                    f"from the reader's click or menu choice; median {settings[kind]['median_ms']:.0f} ms, "
+                    f"{settings[kind]['n']} changes over notebook 05's models")
+        for name, stats in settings["by_model"].items():
+            res.add(f"  new digit, {name}: first frame p95{tag}", stats["p95_ms"], "ms", "<= 300",
+                    f"median {stats['median_ms']:.0f} ms, {stats['n']} changes")
+        res.add(f"JupyterLab comm messages per change of digit, pair or model{tag}",
+                float(np.mean(settings["comm_msgs"])), "", "1",
+                f"max {max(settings['comm_msgs'])} over {len(settings['comm_msgs'])} changes")
     for figures in (stock, nodelay):
         if figures["page_errors"]:
             print(f"  page errors during the measurement: {figures['page_errors']}")
@@ -293,6 +321,80 @@ def bench_style(res: Results, ctx: dict) -> None:
     res.add("style: measurement seconds (models loaded)", seconds, "s")
 
 
+def bench_diffusion(res: Results, ctx: dict) -> None:
+    """Notebook 09 (issue 21): latent and pixel diffusion, their samples, inversion and class transfer."""
+    from helpers import config, diffusion, judges, latent, scoring, vae
+
+    data = ctx["data"]
+    cnn, _ = judges.cnn_judge(data, verbose=0)
+    n = min(config.SETTINGS.frechet_samples, len(data.x_test))
+    real = cnn.features(data.x_test[:n])
+    vae20, _ = vae.pretrained_vae(20, data, verbose=0)
+    reference_fd = scoring.frechet_distance(cnn.features(vae20.sample(n, seed=0)), real)
+    res.add("VAE-20d sample Frechet distance (CNN features), reference", reference_fd, "",
+            note=f"{n} samples, seed 0: the pixel model's goal")
+
+    latent_model, latent_record = diffusion.pretrained_latent_diffusion(data, steps=20)
+    q = diffusion.sample_quality(latent_model, cnn, real, n)
+    res.add("latent diffusion training time", latent_record["train_seconds"], "s", "<= 60",
+            f"{latent_record['images_seen'] / latent_record['train_images']:.0f} epochs of the cached VAE-20d's codes")
+    res.add("latent diffusion sample Frechet distance (20 steps)", q["frechet"], "", "<= 10", f"{n} samples")
+    res.add("latent diffusion confident samples (CNN p > 0.9)", q["confident"], "")
+
+    pixel, record = diffusion.pretrained_pixel_diffusion(data, steps=20)
+    flops = diffusion.forward_flops(pixel.net)
+    rate = record["images_seen"] / record["train_seconds"]
+    res.add("pixel diffusion training time", record["train_seconds"] / 60, "min", "<= 6",
+            f"{record['images_seen'] / record['train_images']:.1f} epochs in its time budget, "
+            f"{record['parameters']:,} parameters, {flops / 1e6:.0f} MFLOP/pass")
+    res.add("pixel diffusion training images per second", rate, "images/s")
+    gflops = 3 * flops * rate / 1e9
+    res.add("pixel diffusion training throughput", gflops, "GFLOP/s", note="3 x forward FLOPs x images/s")
+    if "roofline" in ctx:
+        res.add("pixel diffusion throughput / matmul rate", gflops / ctx["roofline"], "fraction")
+    q = diffusion.sample_quality(pixel, cnn, real, n)
+    res.add("pixel diffusion sample Frechet distance (20 steps)", q["frechet"], "", f"<= {reference_fd:.1f}",
+            f"{n} samples; goal: the VAE-20d's")
+    res.add("pixel diffusion confident samples (CNN p > 0.9)", q["confident"], "")
+    small = min(1000, n)
+    for seconds, snap in diffusion.training_snapshots(pixel, record):
+        fd = scoring.frechet_distance(cnn.features(snap.sample(small, seed=0)), real[:small])
+        res.add(f"pixel diffusion FD after {seconds / 60:.0f} min of training (20 steps)", fd, "",
+                note=f"EMA weights of then, {small} samples")
+    for steps in (5, 10, 50):
+        q = diffusion.sample_quality(pixel.with_steps(steps), cnn, real[:small], small)
+        res.add(f"pixel diffusion FD with {steps} steps", q["frechet"], "", note=f"{small} samples")
+
+    x = data.x_test[:200]
+    vae_error = diffusion.reconstruction_error(vae20, x)
+    res.add("VAE-20d reconstruction MSE per pixel", vae_error, "", note=f"{len(x)} test digits")
+    for steps in (10, 20, 50):
+        error = diffusion.reconstruction_error(pixel.with_steps(steps), x)
+        res.add(f"pixel diffusion inversion MSE per pixel ({steps} steps)", error, "", f"< {vae_error:.4f}")
+
+    n_train, per_pair = 500, 5
+    x_tr, y_tr = data.x_train[:n_train], data.y_train[:n_train]
+    moves = pixel.with_steps(10)
+    spaces = {"pixel x_T": latent.LatentSpace(moves, x_tr, y_tr, name="pixel x_T"),
+              "h-space": latent.LatentSpace(diffusion.HSpaceDiffusion(moves), x_tr, y_tr, name="h-space"),
+              "latent-diffusion x_T": latent.LatentSpace(latent_model.with_steps(10), x_tr, y_tr,
+                                                         name="latent-diffusion x_T"),
+              "VAE-20d z": latent.LatentSpace(vae20, x_tr, y_tr, name="VAE-20d z")}
+    spaces["h only"] = diffusion.h_only_vectors(spaces["h-space"])
+    best = 0.0
+    for name, space in spaces.items():
+        start = time.perf_counter()
+        result = scoring.class_transfer(space, data.x_test, data.y_test, [cnn], per_pair=per_pair,
+                                        alphas=np.array([0.0, 0.5, 1.0]))[judges.CNN_NAME]
+        success, se = diffusion.success_with_error(result)
+        best = max(best, success)
+        res.add(f"{name} transfer success at alpha = 1 (CNN judge)", success, "",
+                note=f"+/- {se:.3f} (standard error), {per_pair} digits per pair, 10 steps, "
+                     f"{time.perf_counter() - start:.0f} s")
+    res.add("best transfer success of these spaces at alpha = 1 (CNN judge)", best, "", ">= 0.93",
+            "the class-prior VAE's is in the scoring section")
+
+
 def bench_slides(res: Results, ctx: dict) -> None:
     """Decks a presenter can use (issue 13): every slide of every `make slides` deck, measured in Chromium."""
     from tools import slide_fit
@@ -311,6 +413,46 @@ def bench_slides(res: Results, ctx: dict) -> None:
     res.add("tallest slide", t["tallest_px"], "px", f"<= {canvas.split(' x ')[-1]}", "slide coordinates")
 
 
+#: Binder gives a session 1-2 GB: the goals for one notebook's kernel, per mode (GB = 1e9 bytes).
+MEMORY_GOALS_GB = {"quick": 1.5, "full": 2.0}
+
+
+def bench_memory(res: Results, ctx: dict) -> None:
+    """Each notebook's peak memory (issue 19): its kernel's resident set (VmHWM), quick and full mode.
+
+    As on a first Binder launch: every notebook in order, each in a fresh kernel started
+    from a temporary folder, with an empty artifacts folder per mode, so each trains its
+    models (a later run that loads them peaks lower). The full-mode part takes about as
+    long as ``make run``. A smoke run (TUTORIAL_QUICK=1) measures quick mode only.
+    """
+    import tempfile
+
+    from helpers import config
+    from tools import run_notebooks
+
+    paths = run_notebooks.numbered_notebooks()
+    saved = os.environ.get("TUTORIAL_ARTIFACTS")
+    for mode in ("quick",) if config.QUICK else ("quick", "full"):
+        goal = MEMORY_GOALS_GB[mode]
+        with tempfile.TemporaryDirectory(prefix=f"memory-{mode}-") as artifacts:
+            os.environ["TUTORIAL_ARTIFACTS"] = artifacts
+            try:
+                runs = run_notebooks.check(paths, quick=mode == "quick")
+            finally:
+                if saved is None:
+                    os.environ.pop("TUTORIAL_ARTIFACTS", None)
+                else:
+                    os.environ["TUTORIAL_ARTIFACTS"] = saved
+        for run in runs:
+            note = f"{run.seconds:.0f} s, models trained" + ("" if run.ok else f"; FAILED: {run.problems[0][:80]}")
+            value = "n/a" if run.peak_gb is None else run.peak_gb
+            res.add(f"peak memory, {run.name}, {mode} mode", value, "GB", f"<= {goal:g}", note)
+        peaks = [r.peak_gb for r in runs if r.peak_gb is not None]
+        if peaks:
+            res.add(f"peak memory, largest notebook, {mode} mode", max(peaks), "GB", f"<= {goal:g}",
+                    "kernel resident set (VmHWM), first run: Binder's budget is 1-2 GB")
+
+
 def bench_series(res: Results, ctx: dict) -> None:
     from helpers import cache
 
@@ -320,15 +462,17 @@ def bench_series(res: Results, ctx: dict) -> None:
         return
     res.add("make run, whole series (training included)", record["total_seconds"] / 60, "min", "<= 10",
             f"measured {record.get('measured', '?')}")
+    peaks = record.get("peak_bytes", {})
     for name, seconds in record["notebooks"].items():
-        res.add(f"  {name}", seconds, "s")
+        peak = peaks.get(name)
+        res.add(f"  {name}", seconds, "s", note="" if peak is None else f"kernel peak memory {peak / 1e9:.2f} GB")
 
 
 BENCHES = {"matmul": bench_matmul, "vae": bench_vae, "bigan": bench_bigan,
            "explorer": bench_explorer, "morphometry": bench_morphometry, "jsexplorer": bench_jsexplorer,
            "jupyterlab": bench_jupyterlab, "scoring": bench_scoring,
-           "style": bench_style,
-           "slides": bench_slides, "series": bench_series}
+           "style": bench_style, "diffusion": bench_diffusion,
+           "slides": bench_slides, "memory": bench_memory, "series": bench_series}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -267,10 +267,13 @@ def _removal_table() -> np.ndarray:
 
 def _thinning_loop():
     """scikit-image's compiled single-pass thinning (the inner loop of medial_axis), or None."""
-    try:
+    try:  # scikit-image 0.25 and later
         from skimage.morphology._skeletonize_various_cy import _skeletonize_loop
-    except ImportError:  # moved in a future scikit-image: fall back to medial_axis per digit
-        return None
+    except ImportError:
+        try:  # 0.24, pyproject.toml's floor: same function and arguments, another module
+            from skimage.morphology._skeletonize_cy import _skeletonize_loop
+        except ImportError:  # moved in a future scikit-image: fall back to medial_axis per digit
+            return None
     return _skeletonize_loop
 
 

@@ -202,10 +202,11 @@ def _table_rows(rows, *, name):
 
 
 def _table_columns(columns, *, name, rows):
-    """The columns to show (None: the first row's keys), each held by some row; no rows, nothing to check."""
+    """The columns to show (None: every key of any row, in the order they first appear), each held by some row."""
     if not len(rows):
         return columns
-    columns = _names(columns, name=name, unit="column") or list(rows[0].keys())
+    every_key = list(dict.fromkeys(key for row in rows for key in row))  # a later row's extra column is kept
+    columns = _names(columns, name=name, unit="column") or every_key
     unknown = [c for c in columns if not any(c in r for r in rows)]
     if unknown:
         raise ValueError(f"columns: no row has {unknown}; the rows' keys are {list(rows[0].keys())}.")
@@ -1258,26 +1259,34 @@ def class_heatmap(ax, matrix, title: str | None = None, vmin: float = 0.0, vmax:
 
 
 @checked(matrices=ck.using(_mapping, what="(row name, column name) -> square matrix"),
-         row_names=_named("row"), col_names=ck.using(_grid_columns, row_names=ref("row_names"), matrices=ref("matrices")))
+         row_names=_named("row"), col_names=ck.using(_grid_columns, row_names=ref("row_names"), matrices=ref("matrices")),
+         fontsize=ck.positive(), ncols=ck.optional(ck.count(minimum=1)))
 def heatmap_grid(matrices: dict, row_names: Sequence[str], col_names: Sequence[str], *, vmin: float = 0.0,
                  vmax: float = 1.0, cmap: str = "viridis", fmt=lambda v: f"{100 * v:.0f}", colorbar_label: str = "",
-                 title: str | None = None, cell: float = 3.1):
-    """Heatmaps ``matrices[(row, col)]`` in a grid (e.g. judges x models) with one shared colour bar."""
-    fig, axes = plt.subplots(len(row_names), len(col_names), figsize=(cell * len(col_names) + 0.8,
-                                                                      cell * len(row_names) + 0.4), squeeze=False)
+                 title: str | None = None, cell: float = 3.1, fontsize: float = 6.0, ncols: int | None = None):
+    """Heatmaps ``matrices[(row, col)]`` in a grid (e.g. judges x models) with one shared colour bar.
+
+    ``fontsize`` is the cells' numbers (points); ``fmt`` writes them, so it must match the matrices' units
+    (the default writes a 0-1 share as a percentage). ``ncols`` wraps the panels into rows of at most that
+    many, so that larger maps still fit a page.
+    """
+    panels = [(r, c) for r in row_names for c in col_names]
+    ncols = len(col_names) if ncols is None else ncols
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols + 0.8, cell * nrows + 0.4), squeeze=False)
     im = None
-    for i, r in enumerate(row_names):
-        for j, c in enumerate(col_names):
-            ax = axes[i, j]
-            key = (r, c)
-            if key not in matrices:
-                ax.axis("off")
-                continue
-            im = class_heatmap(ax, matrices[key], title=f"{c}\n{r}", vmin=vmin, vmax=vmax, cmap=cmap, fmt=fmt)
-            if j:
-                ax.set_ylabel("")
-            if i < len(row_names) - 1:
-                ax.set_xlabel("")
+    for k, ax in enumerate(axes.flat):
+        key = panels[k] if k < len(panels) else None
+        if key not in matrices:
+            ax.axis("off")
+            continue
+        r, c = key
+        im = class_heatmap(ax, matrices[key], title=f"{c}\n{r}", vmin=vmin, vmax=vmax, cmap=cmap, fmt=fmt,
+                           fontsize=fontsize)
+        if k % ncols:
+            ax.set_ylabel("")
+        if k + ncols < len(panels):
+            ax.set_xlabel("")
     if im is not None:
         fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.6, label=colorbar_label, extend="max")
     if title:

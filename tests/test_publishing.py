@@ -355,8 +355,9 @@ def test_bootstrap_is_short_valid_ipython(slug):
     from IPython.core.inputtransformer2 import TransformerManager
 
     source = publishing.bootstrap_source(slug)
-    assert 2 <= len(source.splitlines()) <= 4
+    assert 2 <= len(source.splitlines()) <= 6
     compile(TransformerManager().transform_cell(source), "bootstrap", "exec")
+    assert source.endswith(publishing.COLAB_WIDGETS)  # Colab draws the explorer widget only with its widget manager
     if slug:
         assert f'%pip install --quiet "{repo.PACKAGE_NAME} @ {repo.archive_url(slug)}"' in source
         assert "print(" in source  # says what it installs
@@ -595,6 +596,6 @@ def test_make_run_records_each_chapter_run_time(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell("x = 1")]
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     nbformat.write(nb, path)
-    seconds = run_notebooks.execute(path)
+    run = run_notebooks.execute(path)
     recorded = nbformat.read(path, as_version=4).metadata["tutorial"]
-    assert recorded["run_seconds"] == round(seconds, 1) and recorded["measured"]
+    assert recorded["run_seconds"] == round(run.seconds, 1) and recorded["measured"]

@@ -90,7 +90,9 @@ ARGUMENT = (
     "order. Chapters 01-02 meet the difference between modelling $p(x \\mid y)$ and $p(y \\mid x)$ with "
     "Naive Bayes, and the first judge. Chapters 03-04 train the two deep families with an encoder, a "
     "variational autoencoder and a BiGAN. Chapter 05 moves digits through their latent spaces, chapter 06 "
-    "measures those moves with two judges, and chapter 07 moves digits along style instead of class."
+    "measures those moves with two judges, and chapter 07 moves digits along style instead of class. Chapters "
+    "08 and 09 put the two families that came after the blog post on the same bench: a normalizing flow, whose "
+    "encoder is exact, and diffusion models, which encode a digit by running their sampler backwards."
 )
 #: Words per minute for the reading times (prose and printed code; figures take longer).
 READING_WPM = 200
@@ -147,7 +149,7 @@ def index_notebook(notebooks: list[Path] | None = None, slug: str | None = None)
     online = (
         " With the repository's address known, each chapter also opens on "
         f"[nbviewer]({repo.nbviewer_folder_url(slug)}), or runs with nothing to install in Colab (its first "
-        "code cell installs the series' package) or on Binder (which builds the repository's `environment.yml`)."
+        "code cell installs the series' package) or on Binder (which builds the repository's `binder/` folder)."
     ) if slug else ""
     intro = (
         "# Generative models, hands on: table of contents\n"
@@ -335,6 +337,10 @@ def expected_slug() -> str | None:
 #: The bootstrap's first line; one starting with BOOTSTRAP_PREFIX at the top of a first code cell is replaced.
 BOOTSTRAP_FIRST_LINE = "try: import helpers  # this series' package: installed where you ran `make`, not in Colab"
 BOOTSTRAP_PREFIX = "try: import helpers  #"
+#: Colab draws third-party widgets (the explorer is an anywidget) only through its custom widget manager,
+#: which loads their JavaScript from a CDN; elsewhere these lines do nothing.
+COLAB_WIDGETS = ("try: from google.colab import output; output.enable_custom_widget_manager()  # Colab: the explorer\n"
+                 "except ImportError: pass  # not in Colab")
 
 
 def bootstrap_source(slug: str | None, branch: str = repo.BRANCH, archive: str | None = None) -> str:
@@ -342,7 +348,9 @@ def bootstrap_source(slug: str | None, branch: str = repo.BRANCH, archive: str |
 
     Where it does not (Colab), they pip-install this repository's package from
     ARCHIVE (default: GitHub's zip of BRANCH) into the running kernel, and say so.
-    With no slug and no archive they can only say how to install it.
+    With no slug and no archive they can only say how to install it. In Colab
+    they also turn on its custom widget manager (:data:`COLAB_WIDGETS`), without
+    which Colab shows no widget outside ipywidgets' own, such as the explorer.
     """
     if archive is None and slug:
         archive = repo.archive_url(slug, branch)
@@ -352,7 +360,8 @@ def bootstrap_source(slug: str | None, branch: str = repo.BRANCH, archive: str |
             f"{BOOTSTRAP_FIRST_LINE}\n"
             "except ModuleNotFoundError:  # so install it into this kernel (once per Colab session)\n"
             f'    print("Installing the series\' helpers package from {source} ...")\n'
-            f'    %pip install --quiet "{repo.PACKAGE_NAME} @ {archive}"'
+            f'    %pip install --quiet "{repo.PACKAGE_NAME} @ {archive}"\n'
+            f"{COLAB_WIDGETS}"
         )
     return (
         f"{BOOTSTRAP_FIRST_LINE}\n"
@@ -360,7 +369,8 @@ def bootstrap_source(slug: str | None, branch: str = repo.BRANCH, archive: str |
         '    raise ModuleNotFoundError("Install the series\' helpers package: `pip install .` in a checkout of its '
         'repository "\n'
         '                              "(in Colab: `%pip install https://github.com/<owner>/<name>/archive/refs/heads/'
-        f'{branch}.zip`)") from None'
+        f'{branch}.zip`)") from None\n'
+        f"{COLAB_WIDGETS}"
     )
 
 
