@@ -537,6 +537,21 @@ def test_chapter_check_passes_a_chapter_and_catches_each_problem(tmp_path):
     assert "'The seed'" in problems and "name the source" in problems and "ten-minute budget" in problems
 
 
+def test_chapter_check_counts_the_rows_of_all_its_tables(tmp_path):
+    path = _shaped_chapter(tmp_path, "04_many_tables.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    short = "| a |\n|---|\n" + "| 1 |\n" * publishing.MAX_TABLE_ROWS  # each table within the limit
+    tables = publishing.MAX_CHAPTER_TABLE_ROWS // publishing.MAX_TABLE_ROWS + 1
+    nb.cells[3].outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": short})
+                           for _ in range(tables)]
+    nbformat.write(nb, path)
+    problems = publishing.chapter_problems(path)
+    assert len(problems) == 1 and f"{tables * publishing.MAX_TABLE_ROWS} visible table rows in all" in problems[0]
+    nb.cells[3].outputs = nb.cells[3].outputs[:-1]
+    nbformat.write(nb, path)
+    assert publishing.chapter_problems(path) == []
+
+
 def test_table_rows_in_a_collapsed_block_or_code_are_not_visible():
     table = "| a |\n|---|\n" + "| 1 |\n" * 30
     assert publishing.markdown_table_rows(table) == [30]

@@ -646,8 +646,10 @@ def notebook_problems(path: Path) -> list[str]:
 CLOSING_SECTIONS = ("The answer", "References", "Exercises")
 #: Rows a printed table may show; longer ones go to a file or a collapsed <details> block.
 MAX_TABLE_ROWS = 12
-#: Rows all chapters' visible tables may show together.
-MAX_SERIES_TABLE_ROWS = 120
+#: Rows one chapter's visible tables may show together (one short table per finding).
+MAX_CHAPTER_TABLE_ROWS = 40
+#: Rows all chapters' visible tables may show together (the series showed 367 before the chapters were rewritten).
+MAX_SERIES_TABLE_ROWS = 200
 #: No figure wider than a page (pixels at the notebook's dpi).
 MAX_FIGURE_PIXELS = 1400
 #: The blog post behind the series is named, never called "the seed".
@@ -719,10 +721,15 @@ def chapter_problems(path: Path) -> list[str]:
         if not re.search(rf"^#+\s*{re.escape(section)}\b", prose, re.IGNORECASE | re.MULTILINE):
             problems.append(f"{path.name}: no '{section}' section (every chapter closes with "
                             f"{', '.join(CLOSING_SECTIONS)})")
-    for index, rows in visible_tables(nb):
+    tables = visible_tables(nb)
+    for index, rows in tables:
         if rows > MAX_TABLE_ROWS:
             problems.append(f"{path.name} cell {index}: a table of {rows} visible rows (at most {MAX_TABLE_ROWS}; "
                             "put the full table in a file or a collapsed <details> block)")
+    total_rows = sum(rows for _, rows in tables)
+    if total_rows > MAX_CHAPTER_TABLE_ROWS:
+        problems.append(f"{path.name}: {total_rows} visible table rows in all (at most {MAX_CHAPTER_TABLE_ROWS}; "
+                        "one short table per finding, the rest in collapsed <details> blocks)")
     for index, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
             data = out.get("data", {})
