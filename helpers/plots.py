@@ -669,10 +669,11 @@ def image_grid(
     n = len(images)
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(cell_size * ncols, cell_size * nrows + (0.35 if titles else 0)),
-        squeeze=False,
-    )
+    # Room for each row's titles and for the suptitle, so that neither overlaps the images.
+    title_room = 0.2 if titles is not None else 0.0
+    suptitle_room = 0.4 if suptitle else 0.0
+    height = (cell_size + title_room) * nrows + suptitle_room
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell_size * ncols, height), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
@@ -680,8 +681,10 @@ def image_grid(
             if titles is not None:
                 ax.set_title(titles[i], fontsize=8, pad=2)
     if suptitle:
-        fig.suptitle(suptitle)
-    fig.tight_layout(pad=0.2)
+        fig.suptitle(suptitle, y=1 - 0.05 / height)
+    # Fixed margins (tight_layout ignores the titles of all rows but the first and lets them hide under images).
+    fig.subplots_adjust(left=0.005, right=0.995, bottom=0.01, top=1 - (suptitle_room + title_room) / height,
+                        wspace=0.05, hspace=(title_room + 0.05) / cell_size)
     return fig
 
 

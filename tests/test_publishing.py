@@ -614,3 +614,15 @@ def test_make_run_records_each_chapter_run_time(tmp_path):
     run = run_notebooks.execute(path)
     recorded = nbformat.read(path, as_version=4).metadata["tutorial"]
     assert recorded["run_seconds"] == round(run.seconds, 1) and recorded["measured"]
+@pytest.mark.parametrize("path", CHAPTERS, ids=_ids(CHAPTERS))
+def test_chapter_has_the_shape_of_a_chapter(path: Path):
+    """The answer, References and Exercises; short tables; figures a page wide; no raw widget repr; the
+    blog post named, not called "the seed"; no project words (CONTRIBUTING.md, "A chapter")."""
+    assert publishing.chapter_problems(path) == []
+
+
+def test_the_series_shows_few_table_rows():
+    rows = publishing.series_table_rows()
+    assert rows < publishing.MAX_SERIES_TABLE_ROWS, f"{rows} visible table rows in the chapters together"
+
+

@@ -881,6 +881,11 @@ def check() -> list[str]:
         problems += notebook_problems(path)
     for path in repo.content_notebooks():
         problems += slide_problems(path)
+        problems += chapter_problems(path)
+    rows = series_table_rows()
+    if rows >= MAX_SERIES_TABLE_ROWS:
+        problems.append(f"the chapters show {rows} table rows together (fewer than {MAX_SERIES_TABLE_ROWS}: "
+                        "one short table per finding)")
     for path in unclean_notebooks(repo.all_notebooks()):
         problems.append(
             f"{path.name} is not clean: commit the output of make run, or run "
