@@ -28,28 +28,52 @@ SECTIONS = ("matmul", "vae", "bigan", "explorer", "morphometry", "jsexplorer", "
 
 
 class Results:
-    """Ordered figures: name -> (value, unit, goal text, note)."""
+    """Ordered figures: name -> (value, unit, goal text, note), each with its section and the day it was measured."""
 
     def __init__(self):
         self.rows: list[dict] = []
         self.date = time.strftime("%Y-%m-%d")
+        self.section = ""  # set by main() before each section runs
 
     def add(self, name: str, value, unit: str, goal: str = "", note: str = "") -> None:
         value = float(value) if isinstance(value, (int, float, np.floating, np.integer)) else value
-        self.rows.append({"name": name, "value": value, "unit": unit, "goal": goal, "note": note})
+        self.rows.append({"name": name, "value": value, "unit": unit, "goal": goal, "note": note,
+                          "section": self.section, "date": self.date})
         shown = f"{value:.4g}" if isinstance(value, float) else str(value)
         print(f"  {name}: {shown} {unit} {('(goal ' + goal + ')') if goal else ''}", flush=True)
 
     def markdown(self, header: str) -> str:
-        lines = [header, "", "| figure | value | unit | goal | note |", "|---|---:|---|---|---|"]
+        dated = len({r["date"] for r in self.rows}) > 1  # a merged table says when each row was measured
+        lines = [header, "", "| figure | value | unit | goal | note |" + (" measured |" if dated else ""),
+                 "|---|---:|---|---|---|" + ("---|" if dated else "")]
         for r in self.rows:
             v = r["value"]
             shown = f"{v:.4g}" if isinstance(v, float) else str(v)
-            lines.append(f"| {r['name']} | {shown} | {r['unit']} | {r['goal']} | {r['note']} |")
+            lines.append(f"| {r['name']} | {shown} | {r['unit']} | {r['goal']} | {r['note']} |"
+                         + (f" {r['date']} |" if dated else ""))
         return "\n".join(lines) + "\n"
 
     def as_json(self) -> dict:
-        return {r["name"]: {"value": r["value"], "unit": r["unit"], "date": self.date} for r in self.rows}
+        return {r["name"]: {k: r[k] for k in ("value", "unit", "goal", "note", "section", "date")} for r in self.rows}
+
+    def merged_into(self, previous: dict, sections: list[str]) -> "Results":
+        """The committed table with SECTIONS re-measured: their old rows replaced by this run's, the others kept
+        (with the day they were measured), in the order of SECTIONS."""
+        if "matmul" not in sections:
+            raise ValueError("an update re-measures the matmul rate too: its rows are timed against it")
+        kept = [dict(name=name, **row) for name, row in previous.items() if row.get("section") not in sections]
+        missing = [row["name"] for row in kept if row.get("section") not in SECTIONS]
+        if missing:
+            raise ValueError(f"benchmarks/results.json rows without a known section: {missing[:3]}; run the whole table")
+        # The kept rows' times go with the matmul rate of their own day: keep that rate, named by its day.
+        kept_days = {row["date"] for row in kept}
+        earlier_rates = [dict(name=f"{name}, {row['date']}", **row) for name, row in previous.items()
+                         if row.get("section") == "matmul" and row["date"] in kept_days - {self.date}]
+        merged = Results()
+        merged.rows = sorted(earlier_rates + kept + self.rows,
+                             key=lambda row: SECTIONS.index(row["section"]))  # stable: the order within is kept
+        merged.date = self.date
+        return merged
 
 
 class LazyContext(dict):
@@ -478,6 +502,8 @@ BENCHES = {"matmul": bench_matmul, "vae": bench_vae, "bigan": bench_bigan,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
+    parser.add_argument("--update", action="store_true",
+                        help="with --only (matmul included): replace those sections' rows in the committed table")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.path.insert(0, str(HERE.parent))
@@ -485,19 +511,27 @@ def main(argv: list[str] | None = None) -> int:
     from helpers.data import load_mnist
 
     config.setup(0)
+    if args.update and (config.MODE != "full" or not args.only):
+        parser.error("--update takes --only SECTIONS, in full mode (a whole run rewrites the table anyway)")
     res = Results()
     ctx = LazyContext(data=load_mnist)
     for name in args.only or SECTIONS:
         print(f"[{name}]", flush=True)
+        res.section = name
         BENCHES[name](res, ctx)
 
     header = (f"# Benchmark results ({config.MODE} mode, {res.date})\n\n"
               f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores. "
               + ", ".join(f"{k} {v}" for k, v in config.versions().items()))
+    if args.update:
+        res = res.merged_into(json.loads((HERE / "results.json").read_text()), args.only)
+        header = (f"# Benchmark results ({config.MODE} mode; {', '.join(args.only)} re-measured on {res.date}, "
+                  "the other rows on the day given)\n\n" + header.split("\n\n", 1)[1]
+                  + "\n\nEach row's times go with the matmul rate measured the same day (the first rows).")
     table = res.markdown(header)
     print()
     print(table)
-    if config.MODE == "full" and not args.only:
+    if config.MODE == "full" and (not args.only or args.update):
         (HERE / "RESULTS.md").write_text(table)
         cache.atomic_write(HERE / "results.json",
                            lambda p: p.write_text(json.dumps(res.as_json(), indent=2)))

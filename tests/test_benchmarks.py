@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+
+import pytest
 import sys
 
 from conftest import REPO
@@ -18,7 +20,8 @@ def test_results_table_and_json_carry_every_figure():
     assert "| speed | 12.5 | GFLOP/s | >= 10 |" in md
     assert md.count("\n| ") == 3  # header row + two figures
     js = res.as_json()
-    assert js["speed"] == {"value": 12.5, "unit": "GFLOP/s", "date": res.date}
+    assert js["speed"] == {"value": 12.5, "unit": "GFLOP/s", "goal": ">= 10", "note": "", "section": "",
+                           "date": res.date}
     assert js["count"]["value"] == 3.0
 
 
@@ -31,3 +34,28 @@ def test_matmul_section_runs_in_quick_mode(isolated_artifacts):
     written = (isolated_artifacts / "benchmarks-quick.md").read_text()
     rate = float(written.split("| float32 matmul rate (2048x2048, TensorFlow) | ")[1].split(" |")[0])
     assert rate > 0.1
+
+
+def test_an_update_replaces_the_sections_it_measured_and_keeps_the_others_with_their_day():
+    earlier = Results()
+    earlier.date = "2026-01-01"
+    for section, name, value in (("matmul", "float32 matmul rate", 400.0), ("vae", "ELBO", 95.0),
+                                 ("bigan", "knn", 0.96), ("bigan", "old row", 1.0), ("style", "slant", 0.9)):
+        earlier.section = section
+        earlier.add(name, value, "u", ">= 1", "n")
+    now = Results()
+    for section, name, value in (("matmul", "float32 matmul rate", 200.0), ("bigan", "knn", 0.97)):
+        now.section = section
+        now.add(name, value, "u")
+    merged = now.merged_into(earlier.as_json(), ["matmul", "bigan"])
+    table = {r["name"]: (r["value"], r["date"]) for r in merged.rows}
+    assert table == {"float32 matmul rate": (200.0, now.date), "float32 matmul rate, 2026-01-01": (400.0, "2026-01-01"),
+                     "ELBO": (95.0, "2026-01-01"), "knn": (0.97, now.date), "slant": (0.9, "2026-01-01")}
+    assert [r["section"] for r in merged.rows] == ["matmul", "matmul", "vae", "bigan", "style"]
+    md = merged.markdown("# h")
+    assert "| ELBO | 95 | u | >= 1 | n | 2026-01-01 |" in md  # a kept row keeps its goal, note and day
+    with pytest.raises(ValueError, match="matmul"):
+        now.merged_into(earlier.as_json(), ["bigan"])
+    with pytest.raises(ValueError, match="without a known section"):
+        now.merged_into({"x": {"value": 1.0, "unit": "", "goal": "", "note": "", "date": "2026-01-01"}},
+                        ["matmul", "bigan"])
