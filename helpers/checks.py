@@ -358,6 +358,23 @@ def labels(n=None, n_classes=10, **options) -> Spec:
     return using(check_labels, n_images=n, n_classes=n_classes, **options)
 
 
+def check_labels_of_every_class(y, n_images: int, n_classes: int, *, name: str = "labels") -> np.ndarray:
+    """Labels (one per code) in which every one of ``n_classes`` classes occurs: each class needs a centroid."""
+    y = check_labels(y, n_images, n_classes, name=name)
+    if n_classes > n_images:
+        raise ValueError(f"n_classes={n_classes} but only {n_images} codes: every class needs at least one.")
+    missing = np.flatnonzero(np.bincount(y, minlength=n_classes) == 0)
+    if missing.size:
+        raise ValueError(f"no training samples of class(es) {missing.tolist()} in {name}; every class needs at "
+                         "least one.")
+    return y
+
+
+def labels_of_every_class(n, n_classes, **options) -> Spec:
+    """Class ids as int64 (N,) in which every class occurs (latent.class_geometry, scoring's centroids)."""
+    return using(check_labels_of_every_class, n_images=n, n_classes=n_classes, **options)
+
+
 def class_id(n_classes=10, **options) -> Spec:
     """One integer class in [0, n_classes)."""
     return using(check_class, n_classes=n_classes, **options)

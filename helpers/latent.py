@@ -39,17 +39,6 @@ def _class_count(n, *, name):
     return n
 
 
-def _labels_of_every_class(y, *, name, n, n_classes):
-    """Labels (one per code) in which every one of ``n_classes`` classes occurs."""
-    y = ck.check_labels(y, n, n_classes, name=name)
-    if n_classes > n:
-        raise ValueError(f"n_classes={n_classes} but only {n} codes: every class needs at least one.")
-    missing = np.flatnonzero(np.bincount(y, minlength=n_classes) == 0)
-    if missing.size:
-        raise ValueError(f"no training samples of class(es) {missing.tolist()}; every class needs at least one.")
-    return y
-
-
 def _path_end(z, *, name, other=None):
     """One end of a path: a code (d,) or a batch (N, d) of finite numbers, matching the other end."""
     if z is None or isinstance(z, (str, bytes)):
@@ -189,7 +178,7 @@ def encode_images(model, x, batch_size: int = 4096) -> np.ndarray:
 
 
 @checked(codes=ck.numbers(ndim=2, what="codes (N, d)"), n_classes=ck.count(minimum=1),
-         labels=ck.using(_labels_of_every_class, n=ref("codes", len), n_classes=ref("n_classes")))
+         labels=ck.labels_of_every_class(ref("codes", len), ref("n_classes")))
 def class_centroids(codes: np.ndarray, labels: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
     """Mean code of each class, (n_classes, latent_dim). Pass *training* codes only."""
     counts = np.bincount(labels, minlength=n_classes)

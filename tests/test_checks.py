@@ -195,3 +195,12 @@ def test_the_frechet_core_matches_the_closed_form():
     assert value == pytest.approx((1 - 3) ** 2 + (2 - 1) ** 2)
     with pytest.raises(ValueError, match="shapes do not match"):
         scoring.gaussian_frechet([1.0, 2.0], np.eye(2), [3.0], [[1.0]])
+
+
+def test_centroids_need_every_class_in_the_labels():
+    codes = np.zeros((6, 2))
+    with pytest.raises(ValueError, match=r"class\(es\) \[2\] in labels"):
+        latent.class_centroids(codes, np.array([0, 0, 1, 1, 3, 3]), n_classes=4)
+    with pytest.raises(ValueError, match="n_classes=10 but only 6 codes"):
+        latent.class_centroids(codes, np.array([0, 1, 2, 3, 4, 5]), n_classes=10)
+    assert latent.class_centroids(codes, np.array([0, 0, 1, 1, 2, 3]), n_classes=4).shape == (4, 2)
