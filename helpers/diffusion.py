@@ -36,7 +36,8 @@ import numpy as np
 from keras import layers, ops
 
 from . import cache, config
-from .checks import checked, codes, count, images, instance, model, ref, seed
+from .checks import (checked, codes, count, flag, images, instance, model, number, numbers, one_of, optional,
+                     positive, ref, seed, using)
 from .judges import KerasJudge
 from .data import (Dataset, as_dataset, check_count, check_images, check_memory, check_number, check_positive,
                    check_settings, load_mnist, random_generator, shuffled_batches)
@@ -46,6 +47,101 @@ from .scoring import TransferResult, frechet_distance
 #: log signal-to-noise ratio at t = 0 and t = 1: alpha_0 = 0.99998, sigma_1 = 0.99998.
 LOGSNR_MAX = 10.0
 LOGSNR_MIN = -10.0
+
+
+# --- argument checks (the decorators below use them; the function bodies are the idea) ------------------
+#: What a network may predict: v (our choice), the noise eps, or the clean x_0.
+PARAMETERISATIONS = ("v", "eps", "x0")
+
+
+def _predictor(value, *, name):
+    if not callable(value):
+        raise TypeError(f"{name} must be a denoiser predict(x_t, logsnr) -> v, such as diffusion.gaussian_oracle("
+                        f"mean, std) or PixelDiffusion(...).predictor(), got {type(value).__name__}.")
+    return value
+
+
+def _times(value, *, name):
+    t = numbers(what="diffusion times in [0, 1]")(value, name, {})
+    if np.any((t < 0) | (t > 1)):
+        raise ValueError(f"{name} must lie in [0, 1] (0 = data, 1 = noise), got values from {t.min():g} to {t.max():g}.")
+    return t
+
+
+def _noise_like(value, *, name, like):
+    eps = numbers()(value, name, {})
+    if eps.shape != np.shape(like):
+        raise ValueError(f"{name} must have the shape of x0, {np.shape(like)}, got {eps.shape}.")
+    return eps
+
+
+def _spreads(value, *, name):
+    std = numbers(what="standard deviations (> 0)")(value, name, {})
+    if np.any(std <= 0):
+        raise ValueError(f"{name} must be positive standard deviations, got a minimum of {std.min():g}.")
+    return std
+
+
+def _widths(value, *, name):
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise TypeError(f"{name} must be two channel counts such as (64, 128), got {value!r}.")
+    return tuple(check_count(w, name=f"{name} entry", minimum=1) for w in value)
+
+
+def _training_rows(value, *, name):
+    if not isinstance(value, np.ndarray) or value.ndim not in (2, 3) or len(value) == 0:
+        raise TypeError(f"{name} must be a numpy array of images (N, 28, 28) or codes (N, d) with N >= 1, got "
+                        f"{type(value).__name__} of shape {getattr(value, 'shape', None)}.")
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{name}: contains NaN or infinite values.")
+    return value.astype(np.float32, copy=False)
+
+
+def _pixel_net(value, *, name):
+    if not isinstance(value, keras.Model) or len(value.inputs) != 3:
+        raise TypeError(f"{name} must be the pixel denoiser from diffusion.build_unet (three inputs), got "
+                        f"{type(value).__name__}.")
+    return value
+
+
+def _latent_net(value, *, name):
+    if not isinstance(value, keras.Model) or len(value.inputs) != 2:
+        raise TypeError(f"{name} must be the latent denoiser from diffusion.build_mlp, got {type(value).__name__}.")
+    return value
+
+
+def _vae(value, *, name):
+    for member in ("encode", "decode", "latent_dim"):
+        if not hasattr(value, member):
+            raise TypeError(f"{name} must be the series' VAE (vae.pretrained_vae(20)), got {type(value).__name__}.")
+    return value
+
+
+def _per_code_entry(value, *, name, dim, positive=False):
+    v = numbers(what=f"one number per code entry ({dim})")(value, name, {}).reshape(-1)
+    if v.size != dim:
+        raise ValueError(f"{name} must hold one number per code entry, {dim}, got {v.size}.")
+    if positive and np.any(v <= 0):
+        raise ValueError(f"{name} must be positive (standard deviations of the codes), got a minimum of {v.min():g}.")
+    return v.astype(np.float32)
+
+
+def _h_space(value, *, name):
+    if not isinstance(value, LatentSpace) or not isinstance(value.model, HSpaceDiffusion):
+        raise TypeError(f"{name} must be a LatentSpace of an HSpaceDiffusion model, e.g. latent.LatentSpace("
+                        f"diffusion.HSpaceDiffusion(pixel), x_train, y_train), got {type(value).__name__}.")
+    return value
+
+
+def _some_images(value, *, name):
+    x = images()(value, name, {})
+    if len(x) == 0:
+        raise ValueError(f"{name}: pass at least one image.")
+    return x
+
+
+def _config(value, *, name):
+    return check_training_config(value, name=name)
 
 
 # --- the noise schedule -------------------------------------------------------------------------------
@@ -71,11 +167,10 @@ def alpha_sigma(logsnr):
     return ops.sqrt(ops.sigmoid(logsnr)), ops.sqrt(ops.sigmoid(-logsnr))
 
 
+@checked(x0=numbers(), t=using(_times), eps=using(_noise_like, like=ref("x0")))
 def add_noise(x0, t, eps):
     """The forward process: x_t = alpha_t x_0 + sigma_t eps (t broadcast over the trailing axes)."""
-    x0 = np.asarray(x0, dtype=np.float64)
-    eps = np.asarray(eps, dtype=np.float64)
-    t = np.asarray(t, dtype=np.float64).reshape((-1,) + (1,) * (x0.ndim - 1)) if np.ndim(t) else t
+    t = t.reshape((-1,) + (1,) * (x0.ndim - 1)) if np.ndim(t) else t
     alpha, sigma = alpha_sigma(logsnr_schedule(t))
     return alpha * x0 + sigma * eps
 
@@ -91,6 +186,7 @@ def time_grid(steps: int) -> np.ndarray:
 Predictor = Callable[[np.ndarray, float], np.ndarray]
 
 
+@checked(predict=using(_predictor), t_from=number(0.0, 1.0), t_to=number(0.0, 1.0), clip=optional(positive()))
 def ddim_step(predict: Predictor, x, t_from: float, t_to: float, clip: float | None = None) -> np.ndarray:
     """One deterministic DDIM move of the state x from time ``t_from`` to ``t_to`` (either direction).
 
@@ -112,7 +208,7 @@ def ddim_step(predict: Predictor, x, t_from: float, t_to: float, clip: float | N
     return (a2 * x0 + s2 * eps).astype(np.float32)
 
 
-@checked(steps=count(minimum=1))
+@checked(predict=using(_predictor), x_T=numbers(), steps=count(minimum=1), clip=optional(positive()))
 def ddim_sample(predict: Predictor, x_T, steps: int, clip: float | None = None) -> np.ndarray:
     """Run the DDIM sampler from noise x_T at t = 1 to t = 0 in ``steps`` uniform steps."""
     x = np.asarray(x_T, dtype=np.float32)
@@ -122,7 +218,7 @@ def ddim_sample(predict: Predictor, x_T, steps: int, clip: float | None = None) 
     return x
 
 
-@checked(steps=count(minimum=1))
+@checked(predict=using(_predictor), x0=numbers(), steps=count(minimum=1))
 def ddim_invert(predict: Predictor, x0, steps: int) -> np.ndarray:
     """DDIM inversion: the same update run from the data at t = 0 up to t = 1, giving its noise x_T."""
     x = np.asarray(x0, dtype=np.float32)
@@ -132,6 +228,7 @@ def ddim_invert(predict: Predictor, x0, steps: int) -> np.ndarray:
     return x
 
 
+@checked(mean=numbers(), std=using(_spreads))
 def gaussian_oracle(mean, std) -> Predictor:
     """The exact v-denoiser for data x_0 ~ N(mean, diag(std^2)): the sampler's reference in the tests.
 
@@ -139,8 +236,7 @@ def gaussian_oracle(mean, std) -> Predictor:
     E[x_0 | x_t] = mean + alpha std^2 / (alpha^2 std^2 + sigma^2) (x_t - alpha mean),
     and v = (alpha x_t - x_0) / sigma.
     """
-    mean = np.asarray(mean, dtype=np.float64)
-    var = np.asarray(std, dtype=np.float64) ** 2
+    var = std ** 2
 
     def predict(x, logsnr):
         a, s = alpha_sigma(float(logsnr))
@@ -199,6 +295,7 @@ def _res_block(h, emb, width: int, name: str):
     return skip + h
 
 
+@checked(widths=using(_widths), patch=one_of(1, 2), embedding=count(minimum=2), blocks=count(minimum=1))
 def build_unet(widths=(64, 128), patch: int = 2, embedding: int = 64, blocks: int = 1) -> keras.Model:
     """The pixel denoiser: (x_t (28, 28), logsnr (1,), h shift) -> (v (28, 28), h).
 
@@ -243,6 +340,7 @@ def build_unet(widths=(64, 128), patch: int = 2, embedding: int = 64, blocks: in
     return keras.Model([x_in, snr_in, shift_in], [v, bottleneck], name="pixel_denoiser")
 
 
+@checked(width=count(minimum=1), depth=count(minimum=1), embedding=count(minimum=2))
 def build_pixel_mlp(width: int = 1024, depth: int = 4, embedding: int = 64) -> keras.Model:
     """A pixel denoiser made of dense layers only: (x_t (28, 28), logsnr, h shift (width,)) -> (v, h).
 
@@ -268,6 +366,7 @@ def build_pixel_mlp(width: int = 1024, depth: int = 4, embedding: int = 64) -> k
                        name="pixel_mlp_denoiser")
 
 
+@checked(dim=count(minimum=1), width=count(minimum=1), depth=count(minimum=1), embedding=count(minimum=2))
 def build_mlp(dim: int = 20, width: int = 512, depth: int = 4, embedding: int = 64) -> keras.Model:
     """The latent denoiser: (z_t (dim,), logsnr (1,)) -> v (dim,), a residual MLP with SiLU."""
     z_in = keras.Input((dim,), name="z_t")
@@ -282,6 +381,7 @@ def build_mlp(dim: int = 20, width: int = 512, depth: int = 4, embedding: int = 
     return keras.Model([z_in, snr_in], v, name="latent_denoiser")
 
 
+@checked(net=instance(keras.Model, "diffusion.build_unet()"))
 def forward_flops(net: keras.Model) -> int:
     """Multiply-adds x 2 of one forward pass per image: convolutions and dense layers (the rest is small)."""
     total = 0
@@ -391,8 +491,10 @@ class _Clock(keras.callbacks.Callback):
     seconds include XLA compilation: they are what a reader waits for.
     """
 
-    def __init__(self, trainer: DiffusionTrainer, budget: float | None, at_seconds, progress):
+    def __init__(self, trainer: DiffusionTrainer, budget: float | None, at_seconds, progress,
+                 log_every: int = 100, log_seconds: float = 0.0):
         super().__init__()
+        self.log_every, self.log_seconds = int(log_every), float(log_seconds)
         self.trainer = trainer
         self.budget = budget
         self.progress = progress
@@ -403,14 +505,37 @@ class _Clock(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.start = time.perf_counter()
         self.epoch_seconds = []
+        self.loss_steps: list[tuple[int, float]] = []  # (optimizer steps, mean loss since the previous entry)
+        self._logged = (0, 0, 0.0)  # steps at the last entry, steps into the epoch then, epoch mean then
+        self._logged_at = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_start = time.perf_counter()
+        self._epoch_first_step = int(ops.convert_to_numpy(self.trainer.optimizer.iterations))
+        last, _, _ = self._logged
+        self._logged = (last, last - self._epoch_first_step, 0.0)
+
+    def _log_loss(self, logs):
+        """Every ``log_every`` steps, the mean loss over those steps (from the running epoch mean)."""
+        if not logs or "loss" not in logs:
+            return
+        done = int(ops.convert_to_numpy(self.trainer.optimizer.iterations))
+        last, into_then, mean_then = self._logged
+        elapsed = time.perf_counter() - self.start - self.paused
+        if done - last < self.log_every or elapsed - self._logged_at < self.log_seconds:
+            return
+        self._logged_at = elapsed
+        into_now, mean_now = done - self._epoch_first_step, float(logs["loss"])
+        into_then = max(into_then, 0)  # the previous entry fell in an earlier epoch: this epoch's mean so far
+        window = (into_now * mean_now - into_then * mean_then) / max(into_now - into_then, 1)
+        self.loss_steps.append((done, float(window)))
+        self._logged = (done, into_now, mean_now)
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch_seconds.append(time.perf_counter() - self.epoch_start)
 
     def on_train_batch_end(self, batch, logs=None):
+        self._log_loss(logs)
         now = time.perf_counter() - self.start - self.paused
         while self.at and now >= self.at[0]:
             t0 = time.perf_counter()
@@ -524,6 +649,8 @@ def check_training_config(cfg, *, name: str = "cfg") -> dict:
     return cfg
 
 
+@checked(x=using(_training_rows), cfg=using(_config), net=instance(keras.Model, "diffusion.build_unet()"),
+         pixel=flag(), verbose=count())
 def train_diffusion(x: np.ndarray, cfg: dict, net: keras.Model, pixel: bool, verbose: int = 0):
     """Fit ``net`` on the rows of ``x`` (images or codes); returns (net with EMA weights, record, snapshots).
 
@@ -544,7 +671,10 @@ def train_diffusion(x: np.ndarray, cfg: dict, net: keras.Model, pixel: bool, ver
                 else warmup_cosine(cfg, steps))
     trainer.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=bool(cfg.get("jit_compile")),
                     steps_per_execution=per_call)
-    clock = _Clock(trainer, budget, cfg.get("snapshot_seconds") or [], progress)
+    # The loss is logged about 50 times a run (every 2% of the time budget, or of the planned steps): enough
+    # points for a curve on any machine. Logging does not change the model, so the cache key leaves it out.
+    clock = _Clock(trainer, budget, cfg.get("snapshot_seconds") or [], progress,
+                   log_every=1 if budget else max(1, steps // 50), log_seconds=budget / 50 if budget else 0.0)
     start = time.perf_counter()
     history = trainer.fit(batches, epochs=int(cfg["epochs"]), verbose=verbose, callbacks=[clock], shuffle=False)
     seconds = time.perf_counter() - start - clock.paused
@@ -555,7 +685,8 @@ def train_diffusion(x: np.ndarray, cfg: dict, net: keras.Model, pixel: bool, ver
     for w, e in zip(net.trainable_weights, trainer.ema_weights):
         w.assign(e)
     done = int(ops.convert_to_numpy(trainer.optimizer.iterations))
-    record = {"history": {"loss": losses}, "epoch_seconds": clock.epoch_seconds, "train_seconds": seconds,
+    record = {"history": {"loss": losses, "loss_steps": [list(p) for p in clock.loss_steps]},
+              "epoch_seconds": clock.epoch_seconds, "train_seconds": seconds,
               "train_images": int(len(x)), "steps": done, "images_seen": done * int(cfg["batch_size"]),
               "parameters": int(net.count_params()), "measured": time.strftime("%Y-%m-%d")}
     return net, record, clock.taken
@@ -590,17 +721,14 @@ class PixelDiffusion:
     the number of network passes per encode or decode.
     """
 
+    @checked(net=using(_pixel_net), steps=count(minimum=1), clip=flag(), batch_size=count(minimum=1),
+             parameterisation=one_of(*PARAMETERISATIONS), name=instance(str, "'pixel diffusion'"))
     def __init__(self, net: keras.Model, steps: int = 20, *, clip: bool = True, batch_size: int = 1000,
                  parameterisation: str = "v", name: str = "pixel diffusion"):
-        if not isinstance(net, keras.Model) or len(net.inputs) != 3:
-            raise TypeError(f"net must be the pixel denoiser from diffusion.build_unet (three inputs), got "
-                            f"{type(net).__name__}.")
         self.net = net
-        self.steps = check_count(steps, name="steps", minimum=1)
-        self.clip = bool(clip)
-        self.batch_size = check_count(batch_size, name="batch_size", minimum=1)
-        if parameterisation not in ("v", "eps", "x0"):
-            raise ValueError(f"parameterisation must be 'v', 'eps' or 'x0', got {parameterisation!r}.")
+        self.steps = steps
+        self.clip = clip
+        self.batch_size = batch_size
         self.parameterisation = parameterisation
         self.name = name
         self.latent_dim = 784
@@ -682,15 +810,15 @@ class HSpaceDiffusion:
     :func:`h_only_vectors` gives the space whose class vectors move h alone.
     """
 
+    @checked(pixel=instance(PixelDiffusion, "diffusion.pretrained_pixel_diffusion()[0]"), until=number(0.0, 1.0))
     def __init__(self, pixel: PixelDiffusion, until: float = 0.5):
-        if not isinstance(pixel, PixelDiffusion):
-            raise TypeError(f"pixel must be a PixelDiffusion, got {type(pixel).__name__}.")
         self.pixel = pixel
-        self.until = check_number(until, name="until", low=0.0, high=1.0)
+        self.until = until
         self.h_dim = int(np.prod(pixel.h_shape))
         self.latent_dim = 784 + self.h_dim
         self.name = "h-space"
 
+    @checked(x=images())
     def encode(self, x) -> np.ndarray:
         x_T = self.pixel.encode(x)
         return np.concatenate([x_T, self.pixel.bottleneck(x_T, 1.0).reshape(len(x_T), -1)], axis=1)
@@ -701,10 +829,12 @@ class HSpaceDiffusion:
         shift = z[:, 784:].reshape(-1, *self.pixel.h_shape) - self.pixel.bottleneck(x_T, 1.0)
         return self.pixel.decode(x_T, shift=shift, until=self.until)
 
+    @checked(n=count(minimum=1), seed=seed())
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         return self.pixel.sample(n, seed)
 
 
+@checked(space=using(_h_space))
 def h_only_vectors(space):
     """``space`` (a LatentSpace of an :class:`HSpaceDiffusion`) with every centroid's noise part set to their mean.
 
@@ -713,10 +843,6 @@ def h_only_vectors(space):
     """
     import copy
 
-    from .latent import LatentSpace
-
-    if not isinstance(space, LatentSpace) or not isinstance(space.model, HSpaceDiffusion):
-        raise TypeError("space must be a LatentSpace of an HSpaceDiffusion model.")
     out = copy.copy(space)
     out.centroids = space.centroids.copy()
     out.centroids[:, :784] = space.centroids[:, :784].mean(axis=0)
@@ -732,21 +858,18 @@ class LatentDiffusion:
     ``decode(z)``: the sampler back to a code, then the VAE's decoder.
     """
 
+    @checked(net=using(_latent_net), vae=using(_vae),
+             code_mean=using(_per_code_entry, dim=ref("vae", lambda v: int(v.latent_dim))),
+             code_std=using(_per_code_entry, dim=ref("vae", lambda v: int(v.latent_dim)), positive=True),
+             steps=count(minimum=1), parameterisation=one_of(*PARAMETERISATIONS),
+             name=instance(str, "'latent diffusion'"))
     def __init__(self, net: keras.Model, vae, code_mean, code_std, steps: int = 20, *,
                  parameterisation: str = "v", name: str = "latent diffusion"):
-        if not isinstance(net, keras.Model) or len(net.inputs) != 2:
-            raise TypeError(f"net must be the latent denoiser from diffusion.build_mlp, got {type(net).__name__}.")
-        for member in ("encode", "decode", "latent_dim"):
-            if not hasattr(vae, member):
-                raise TypeError(f"vae must be the series' VAE (vae.pretrained_vae(20)), got {type(vae).__name__}.")
         self.net = net
         self.vae = vae
         self.latent_dim = int(vae.latent_dim)
-        self.code_mean = np.asarray(code_mean, np.float32).reshape(self.latent_dim)
-        self.code_std = np.asarray(code_std, np.float32).reshape(self.latent_dim)
-        self.steps = check_count(steps, name="steps", minimum=1)
-        if parameterisation not in ("v", "eps", "x0"):
-            raise ValueError(f"parameterisation must be 'v', 'eps' or 'x0', got {parameterisation!r}.")
+        self.code_mean, self.code_std = code_mean, code_std
+        self.steps = steps
         self.parameterisation = parameterisation
         self.name = name
         self._run = _traced(net)
@@ -782,6 +905,8 @@ def _snapshot_path(name: str):
     return cache.artifact_path(f"{name}-snapshots", ".npz")
 
 
+@checked(data=optional(using(as_dataset)), cfg=optional(using(_config)), steps=count(minimum=1), retrain=flag(),
+         name=instance(str, "'diffusion-pixel'"), verbose=count())
 def pretrained_pixel_diffusion(data: Dataset | None = None, *, cfg: dict | None = None, steps: int = 20,
                                retrain: bool = False, name: str = "diffusion-pixel", verbose: int = 0
                                ) -> tuple[PixelDiffusion, dict]:
@@ -791,8 +916,8 @@ def pretrained_pixel_diffusion(data: Dataset | None = None, *, cfg: dict | None 
     EMA weights at ``cfg["snapshot_seconds"]`` of training are cached beside it
     (:func:`training_snapshots`).
     """
-    cfg = pixel_config() if cfg is None else check_training_config(cfg)
-    data = as_dataset(data) if data is not None else load_mnist()
+    cfg = pixel_config() if cfg is None else cfg
+    data = load_mnist() if data is None else data
     x = data.x_train[: cfg["train_images"]]
     key = cache.data_fingerprint(x)
     snapshots = _snapshot_path(name)
@@ -809,6 +934,8 @@ def pretrained_pixel_diffusion(data: Dataset | None = None, *, cfg: dict | None 
     return PixelDiffusion(net, steps, parameterisation=cfg["parameterisation"]), record
 
 
+@checked(model=instance(PixelDiffusion, "diffusion.pretrained_pixel_diffusion()[0]"),
+         record=instance(dict, "diffusion.pretrained_pixel_diffusion()[1]"), name=instance(str, "'diffusion-pixel'"))
 def training_snapshots(model: PixelDiffusion, record: dict, name: str = "diffusion-pixel"
                        ) -> list[tuple[float, PixelDiffusion]]:
     """(training seconds, model with the EMA weights of then) for every snapshot taken while training."""
@@ -829,6 +956,8 @@ def training_snapshots(model: PixelDiffusion, record: dict, name: str = "diffusi
     return out
 
 
+@checked(data=optional(using(as_dataset)), cfg=optional(using(_config)), steps=count(minimum=1), retrain=flag(),
+         name=instance(str, "'diffusion-latent'"), verbose=count())
 def pretrained_latent_diffusion(data: Dataset | None = None, *, cfg: dict | None = None, steps: int = 20,
                                 retrain: bool = False, name: str = "diffusion-latent", verbose: int = 0
                                 ) -> tuple[LatentDiffusion, dict]:
@@ -839,8 +968,8 @@ def pretrained_latent_diffusion(data: Dataset | None = None, *, cfg: dict | None
     """
     from . import vae as vae_module
 
-    cfg = latent_config() if cfg is None else check_training_config(cfg)
-    data = as_dataset(data) if data is not None else load_mnist()
+    cfg = latent_config() if cfg is None else cfg
+    data = load_mnist() if data is None else data
     vae, vae_record = vae_module.pretrained_vae(20, data, verbose=0)
     x = data.x_train[: cfg["train_images"]]
     key = cache.data_fingerprint(x) + "-vae-" + str(vae_record.get("model_sha256", ""))[:16]
@@ -863,7 +992,9 @@ def pretrained_latent_diffusion(data: Dataset | None = None, *, cfg: dict | None
 CONFIDENT = 0.9
 
 
-@checked(model=model(), judge=instance(KerasJudge, "judges.cnn_judge()[0]"), n=count(minimum=2))
+@checked(model=model(), judge=instance(KerasJudge, "judges.cnn_judge()[0]"),
+         real_features=numbers(ndim=2, what="the judge's features of real digits, judge.features(x_test)"),
+         n=count(minimum=2), seed=seed())
 def sample_quality(model, judge, real_features: np.ndarray, n: int, seed: int = 0) -> dict[str, float]:
     """n samples of ``model``: the judge's share of confident digits, the Frechet distance in its features, seconds."""
     start = time.perf_counter()
@@ -874,15 +1005,13 @@ def sample_quality(model, judge, real_features: np.ndarray, n: int, seed: int = 
             "frechet": frechet_distance(judge.features(samples), real_features), "seconds": seconds}
 
 
-@checked(model=model(), x=images())
+@checked(model=model(), x=using(_some_images))
 def reconstruction_error(model, x) -> float:
     """Mean squared error per pixel of decode(encode(x)) against x (pixels in [0, 1])."""
-    if len(x) == 0:
-        raise ValueError("x: pass at least one image.")
     return float(np.mean((model.decode(model.encode(x)) - x) ** 2))
 
 
-@checked(result=instance(TransferResult, "a value of scoring.class_transfer(...)"))
+@checked(result=instance(TransferResult, "a value of scoring.class_transfer(...)"), alpha=number())
 def success_with_error(result, alpha: float = 1.0) -> tuple[float, float]:
     """Transfer success at ``alpha`` over the ordered pairs and its standard error.
 

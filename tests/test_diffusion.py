@@ -124,6 +124,16 @@ def test_a_time_budget_stops_training_and_drives_the_schedule():
     np.testing.assert_allclose(rates, [0.0, 5e-4, 1e-3, 5e-4, 0.0], atol=1e-9)
 
 
+def test_the_loss_is_logged_along_the_steps_as_window_means():
+    x = np.random.default_rng(1).standard_normal((4096, 2)).astype(np.float32)
+    cfg = diffusion.latent_config(width=16, depth=1, epochs=4, batch_size=256, budget_seconds=None, jit_compile=False)
+    _, record, _ = diffusion.train_diffusion(x, cfg, diffusion.build_mlp(2, 16, 1, 8), pixel=False)
+    steps, losses = np.array(record["history"]["loss_steps"]).T
+    np.testing.assert_array_equal(steps, [16, 32, 48, 64])  # 16 steps per call and per epoch: one entry each
+    # each window is one whole epoch here, so its mean is the epoch's mean loss
+    np.testing.assert_allclose(losses, record["history"]["loss"], rtol=1e-4)
+
+
 # --- the pixel model, h-space and latent diffusion behind the interface ------------------------------------
 @pytest.fixture(scope="module")
 def pixel():
@@ -260,6 +270,49 @@ def test_bad_inputs_are_refused_with_the_argument_named(pixel, tiny_vae):
         diffusion.LatentDiffusion(diffusion.build_mlp(20, 8, 1, 8), object(), np.zeros(20), np.ones(20))
     with pytest.raises(ValueError, match="steps"):
         diffusion.time_grid(0)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: diffusion.add_noise(np.zeros((2, 3)), 1.5, np.zeros((2, 3))), ValueError, r"t must lie in \[0, 1\]"),
+    (lambda: diffusion.add_noise(np.zeros((2, 3)), 0.5, np.zeros((2, 4))), ValueError, "eps must have the shape of x0"),
+    (lambda: diffusion.add_noise("digit", 0.5, np.zeros((2, 3))), TypeError, "x0"),
+    (lambda: diffusion.ddim_step("net", np.zeros((1, 3)), 1.0, 0.5), TypeError, "predict must be a denoiser"),
+    (lambda: diffusion.ddim_step(diffusion.gaussian_oracle(0.0, 1.0), np.zeros((1, 3)), 1.0, -0.5), ValueError, "t_to"),
+    (lambda: diffusion.ddim_sample(diffusion.gaussian_oracle(0.0, 1.0), np.zeros((1, 3)), 4, clip=0.0), ValueError, "clip"),
+    (lambda: diffusion.ddim_invert(diffusion.gaussian_oracle(0.0, 1.0), np.full((1, 3), np.nan), 4), ValueError, "x0"),
+    (lambda: diffusion.gaussian_oracle(0.0, [1.0, 0.0]), ValueError, "std must be positive"),
+    (lambda: diffusion.build_unet((32,)), TypeError, "widths must be two channel counts"),
+    (lambda: diffusion.build_unet((32, 64), patch=3), ValueError, "patch"),
+    (lambda: diffusion.build_mlp(20, width=0), ValueError, "width"),
+    (lambda: diffusion.forward_flops("net"), TypeError, "net must be a Model"),
+    (lambda: diffusion.train_diffusion([[0.0]], diffusion.latent_config(), diffusion.build_mlp(1, 8, 1, 8), False),
+     TypeError, "x must be a numpy array"),
+    (lambda: diffusion.train_diffusion(np.zeros((4, 20), np.float32), {"epochs": 1},
+                                       diffusion.build_mlp(20, 8, 1, 8), False), ValueError, "cfg: missing settings"),
+    (lambda: diffusion.h_only_vectors("space"), TypeError, "space must be a LatentSpace of an HSpaceDiffusion"),
+    (lambda: diffusion.pretrained_pixel_diffusion(steps=0), ValueError, "steps"),
+    (lambda: diffusion.pretrained_latent_diffusion(cfg={"epochs": 1}), ValueError, "cfg: missing settings"),
+    (lambda: diffusion.success_with_error(None), TypeError, "result"),
+])
+def test_argument_checks_name_the_argument(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_model_constructors_check_their_arguments(pixel, tiny_vae):
+    net = diffusion.build_mlp(20, 8, 1, 8)
+    with pytest.raises(ValueError, match="code_mean must hold one number per code entry, 20"):
+        diffusion.LatentDiffusion(net, tiny_vae, np.zeros(19), np.ones(20))
+    with pytest.raises(ValueError, match="code_std must be positive"):
+        diffusion.LatentDiffusion(net, tiny_vae, np.zeros(20), np.zeros(20))
+    with pytest.raises(ValueError, match="parameterisation"):
+        diffusion.PixelDiffusion(pixel.net, parameterisation="score")
+    with pytest.raises(TypeError, match="clip must be True or False"):
+        diffusion.PixelDiffusion(pixel.net, clip="yes")
+    with pytest.raises(ValueError, match="x: pass at least one image"):
+        diffusion.reconstruction_error(pixel, np.zeros((0, 28, 28)))
+    with pytest.raises(ValueError, match="n must"):
+        diffusion.HSpaceDiffusion(pixel).sample(0)
 
 
 @pytest.mark.parametrize("parameterisation", ["eps", "x0"])
