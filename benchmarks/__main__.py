@@ -23,7 +23,10 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("matmul", "vae", "bigan", "explorer", "morphometry", "jsexplorer", "jupyterlab", "scoring", "style", "slides", "series")
+SECTIONS = ("matmul", "vae", "bigan", "explorer", "morphometry", "jsexplorer", "jupyterlab", "scoring", "style", "flow", "slides", "series",
+            "flowchoices")
+#: Sections left out of a plain ``python -m benchmarks`` (they take long; name them with --only).
+OPT_IN = ("flowchoices",)
 
 
 class Results:
@@ -293,6 +296,83 @@ def bench_style(res: Results, ctx: dict) -> None:
     res.add("style: measurement seconds (models loaded)", seconds, "s")
 
 
+def bench_flow(res: Results, ctx: dict) -> None:
+    """Notebook 08's flow (issue 20): bits/dim against training time, exactness, throughput."""
+    from helpers import cache, config, flow
+
+    data = ctx["data"]
+    model, record = flow.pretrained_flow(data, verbose=False)
+    cfg = record["config"]
+    minutes = record["train_seconds"] / 60
+    bound = "uniform dequantization: an upper bound on the discrete bits/dim"
+    res.add("flow test bits/dim, all test digits", record["test_bits_per_dim"], "bits/dim", "<= 1.25",
+            f"{record['test_images']} test digits after {minutes:.2f} min of training; {bound}")
+    res.add("flow training time", minutes, "min", "<= 3",
+            f"{cfg['epochs']} epochs of {record['train_images']} digits, {record['parameters']:,} parameters")
+    for point in record["checkpoints"]:
+        res.add(f"flow test bits/dim after {point['seconds']:.0f} s of training", point["test bits/dim"], "bits/dim",
+                note=f"first {flow.CHECKPOINT_IMAGES:,} test digits, step {point['step']}")
+    errors = flow.reconstruction_errors(model, data.x_test)
+    res.add("flow reconstruction max abs error", errors["max abs error"], "", "< 1e-4",
+            f"decode(encode(x)) on {errors['images']:,} test digits")
+    res.add("flow reconstruction differing 8-bit pixels", errors["differing 8-bit pixels"], "pixels", "0",
+            f"of {errors['images'] * 784:,}")
+    gflops = flow.achieved_gflops(record, cfg["batch_size"])
+    res.add("flow training throughput", gflops, "GFLOP/s", ">= 0.3 x roofline",
+            f"{record['train_flops_per_image'] / 1e6:.0f} MFLOP per training image (convolutions and 1x1 mixing)")
+    if "roofline" in ctx:
+        res.add("flow throughput / matmul rate", gflops / ctx["roofline"], "fraction", ">= 0.3")
+    times = cache.load_json(cache.artifact_path("run_times", ".json", mode="full")) or {}
+    seconds = (times.get("notebooks") or {}).get("08_flows.ipynb")
+    if seconds is None:
+        print("  no time for 08_flows.ipynb in artifacts/run_times-full.json: run `make run` to time it")
+    else:
+        res.add("notebook 08 run time", seconds / 60, "min", "<= 4", f"measured {times.get('measured', '?')}")
+
+
+#: Notebook 08's table of architecture choices: each row changes one setting of the chosen flow.
+FLOW_CHOICES = (
+    ("chosen flow", {}),
+    ("channel reversal instead of 1x1 convolutions", {"mixing": "reverse"}),
+    ("no actnorm", {"actnorm": False}),
+    ("no learned prior at the splits", {"split_prior": False}),
+    ("checkerboard and channel masks in turn", {"mask": "alternate"}),
+    ("no XLA compilation", {"jit_compile": False}),
+)
+
+
+def bench_flowchoices(res: Results, ctx: dict) -> None:
+    """What each architecture choice of the flow bought (opt-in: one training run per row).
+
+    Every variant trains for half the chosen flow's epochs, so the table costs
+    about as much as three full trainings; the test bits/dim is measured on the
+    first CHECKPOINT_IMAGES test digits. Written to benchmarks/flow_choices.json
+    (full mode) for notebook 08.
+    """
+    from helpers import cache, config, flow
+
+    data = ctx["data"]
+    base = flow.training_config()
+    epochs = base["epochs"] / 2
+    rows = []
+    for label, change in FLOW_CHOICES:
+        cfg = dict(base, epochs=epochs, **change)
+        model, record = flow.train_flow(data, cfg, eval_images=flow.CHECKPOINT_IMAGES, verbose=False)
+        bpd = flow.bits_per_dim(model, data.x_test[: flow.CHECKPOINT_IMAGES])
+        rows.append({"variant": label, "test bits/dim": bpd, "training seconds": record["train_seconds"],
+                     "parameters": record["parameters"]})
+        res.add(f"flow variant: {label}", bpd, "bits/dim",
+                note=f"{epochs:g} epochs in {record['train_seconds']:.0f} s, {record['parameters']:,} parameters")
+    chosen = rows[0]["test bits/dim"]
+    for row in rows:
+        row["change vs chosen (bits/dim)"] = row["test bits/dim"] - chosen
+    if config.MODE == "full":
+        out = {"rows": rows, "epochs": epochs, "measured": res.date, "matmul_gflops": ctx["roofline"]
+               if "roofline" in ctx else matmul_rate()}
+        cache.atomic_write(flow.CHOICES_FILE, lambda p: p.write_text(json.dumps(out, indent=2)))
+        print(f"wrote {flow.CHOICES_FILE}")
+
+
 def bench_slides(res: Results, ctx: dict) -> None:
     """Decks a presenter can use (issue 13): every slide of every `make slides` deck, measured in Chromium."""
     from tools import slide_fit
@@ -327,7 +407,7 @@ def bench_series(res: Results, ctx: dict) -> None:
 BENCHES = {"matmul": bench_matmul, "vae": bench_vae, "bigan": bench_bigan,
            "explorer": bench_explorer, "morphometry": bench_morphometry, "jsexplorer": bench_jsexplorer,
            "jupyterlab": bench_jupyterlab, "scoring": bench_scoring,
-           "style": bench_style,
+           "style": bench_style, "flow": bench_flow, "flowchoices": bench_flowchoices,
            "slides": bench_slides, "series": bench_series}
 
 
@@ -343,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     config.setup(0)
     res = Results()
     ctx = LazyContext(data=load_mnist)
-    for name in args.only or SECTIONS:
+    for name in args.only or [s for s in SECTIONS if s not in OPT_IN]:
         print(f"[{name}]", flush=True)
         BENCHES[name](res, ctx)
 
@@ -353,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     table = res.markdown(header)
     print()
     print(table)
-    if config.MODE == "full" and not args.only:
+    if config.MODE == "full" and not args.only:  # the whole table (opt-in sections are written by themselves)
         (HERE / "RESULTS.md").write_text(table)
         cache.atomic_write(HERE / "results.json",
                            lambda p: p.write_text(json.dumps(res.as_json(), indent=2)))
