@@ -84,7 +84,9 @@ class Settings:
     #: flow, training digits behind the flow's class centroids and style probes (encoding all 60,000 would
     #: take a large part of the chapter's 4 minutes), test digits per ordered pair in its transfer matrix,
     #: and samples per Frechet distance.
-    flow_epochs: float = 3.0
+    flow_epochs: float = 1.2
+    #: XLA-compile the flow's training step: about 25 s once, then faster steps (off for quick runs).
+    flow_jit_compile: bool = True
     flow_toy_steps: int = 1500
     flow_train_codes: int = 10000
     flow_transfer_per_pair: int = 20
@@ -122,7 +124,8 @@ QUICK_SETTINGS = Settings(
     style_probe_digits=1000,
     style_counterfactual_digits=200,
     style_test_per_class=4,
-    flow_epochs=0.5,
+    flow_epochs=0.3,
+    flow_jit_compile=False,
     flow_toy_steps=200,
     flow_train_codes=1000,
     flow_transfer_per_pair=4,
