@@ -88,9 +88,9 @@ class Settings:
     #: XLA-compile the flow's training step: about 25 s once, then faster steps (off for quick runs).
     flow_jit_compile: bool = True
     flow_toy_steps: int = 1500
-    flow_train_codes: int = 10000
-    flow_transfer_per_pair: int = 20
-    flow_frechet_samples: int = 2000
+    flow_train_codes: int = 5000
+    flow_transfer_per_pair: int = 10
+    flow_frechet_samples: int = 1000
 
 
 FULL = Settings(
@@ -127,9 +127,9 @@ QUICK_SETTINGS = Settings(
     flow_epochs=0.3,
     flow_jit_compile=False,
     flow_toy_steps=200,
-    flow_train_codes=1000,
-    flow_transfer_per_pair=4,
-    flow_frechet_samples=300,
+    flow_train_codes=500,
+    flow_transfer_per_pair=3,
+    flow_frechet_samples=200,
 )
 
 SETTINGS = QUICK_SETTINGS if QUICK else FULL
