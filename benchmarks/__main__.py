@@ -140,20 +140,36 @@ def bench_bigan(res: Results, ctx: dict) -> None:
 
 
 def bench_explorer(res: Results, ctx: dict) -> None:
-    """Slider latency: decode + judge + redraw for 100 alpha values, VAE-20d."""
-    from helpers import classical, latent, vae, widgets
+    """The live explorer's kernel side (issue 22): a setting's frame set (every alpha step decoded and judged
+    in one batch) and the message carrying it, per model of the series and per judge."""
+    from helpers import judges, lineup, widgets
 
     data = ctx["data"]
-    model, _ = vae.pretrained_vae(20, data, verbose=0)
-    space = latent.LatentSpace(model, data.x_train, data.y_train)
-    lr = classical.mnist_logistic_regression(data)
-    explorer = widgets.InterpolationExplorer(
-        {"VAE-20d": space}, data.x_test, data.y_test, lambda im: lr.predict_proba(im.reshape(len(im), -1)))
-    explorer.measure_latency(np.linspace(-1, 2, 20))  # warm-up: traces the decoder once
-    lat = explorer.measure_latency(np.linspace(-1, 2, 100))
-    res.add("explorer slider latency, median", lat["median_ms"], "ms", "<= 50",
-            "decode + judge + widget update, 100 alphas")
-    res.add("explorer slider latency, 95th percentile", lat["p95_ms"], "ms", "<= 50")
+    spaces = lineup.latent_spaces(lineup.contenders(data, elbo=False), data)
+    rng = np.random.default_rng(0)
+    # an attribute axis per model (a random direction: its frame set costs what notebook 07's axes cost)
+    axes = {name: {"an axis": rng.standard_normal(sp.latent_dim) / np.sqrt(sp.latent_dim)} for name, sp in spaces.items()}
+    for judge in (judges.lr_judge(data), judges.cnn_judge(data, verbose=0)[0]):
+        explorer = widgets.InterpolationExplorer(spaces, data.x_test, data.y_test, judge, axes=axes)
+        for name in spaces:
+            seconds, sizes = {widgets.CLASS_PAIR: [], "an axis": []}, {}
+            for k in range(14):  # a new digit (and class pair) each time: encode, decode and judge
+                b, a = (int(c) for c in rng.choice(10, 2, replace=False))
+                for axis, found in seconds.items():
+                    fs = explorer.frame_set({"model": name, "axis": axis, "b": b, "a": a,
+                                             "digit": (3 * k + (axis != widgets.CLASS_PAIR)) % len(explorer.labels)})
+                    found.append(fs.seconds)
+                    sizes[axis] = (len(fs.payload), len(fs.alphas))
+            for axis, found in seconds.items():
+                ms = 1000 * np.asarray(found[2:])  # the first two trace the model's functions
+                kind = "class pair" if axis == widgets.CLASS_PAIR else "attribute axis"
+                size, steps = sizes[axis]
+                res.add(f"explorer frame set, {name}, {kind}, {judge.name} judge: compute time, p95",
+                        np.percentile(ms, 95), "ms", note=f"median {np.median(ms):.1f} ms; {steps} alpha steps, a new "
+                        f"digit each time, {len(ms)} settings")
+                if judge.name == judges.LR_NAME:
+                    res.add(f"explorer frame set, {name}, {kind}: payload", size / 1e3, "kB",
+                            note=f"one message: {steps} x 10 float32 probabilities + {steps} x 784 image bytes")
 
 
 def bench_morphometry(res: Results, ctx: dict) -> None:
@@ -180,7 +196,7 @@ def bench_morphometry(res: Results, ctx: dict) -> None:
 
 def bench_jsexplorer(res: Results, ctx: dict) -> None:
     """The explorer in the browser (issue 13): VAE-20d's decoder in the page, 200 slider moves in Chromium."""
-    from helpers import browser_explorer, latent, vae
+    from helpers import browser_explorer, judges, latent, vae
     from tools import explorer_latency, slide_fit
 
     data = ctx["data"]
@@ -188,7 +204,8 @@ def bench_jsexplorer(res: Results, ctx: dict) -> None:
     space = latent.LatentSpace(model, data.x_train, data.y_train, name="VAE-20d")
     digits = np.concatenate([np.flatnonzero(data.y_test == c)[:4] for c in range(10)])  # as notebook 05 shows
     start = time.perf_counter()
-    block = browser_explorer.browser_explorer(space, data.x_test[digits], data.y_test[digits])
+    block = browser_explorer.browser_explorer(space, data.x_test[digits], data.y_test[digits],
+                                              judge=judges.lr_judge(data))
     built = time.perf_counter() - start
     size_note = f"VAE-20d and {len(digits)} test digits; built in {built:.1f} s"
     try:
@@ -206,30 +223,40 @@ def bench_jsexplorer(res: Results, ctx: dict) -> None:
 
 
 def bench_jupyterlab(res: Results, ctx: dict) -> None:
-    """The kernel explorer end to end (issue 14): notebook 05 run in JupyterLab, slider moves timed in Chromium."""
+    """The live explorer end to end (issues 14, 22): notebook 05 run in JupyterLab, its explorer driven in Chromium."""
     from helpers import config
     from tools import lab_harness
 
     try:
-        stock = lab_harness.measure_notebook_explorer(quick=config.QUICK, moves=60, pauses_ms=(150, 300))
+        stock = lab_harness.measure_notebook_explorer(quick=config.QUICK, moves=60, pauses_ms=(150,), setting_repeats=4)
         nodelay = lab_harness.measure_notebook_explorer(quick=config.QUICK, moves=60, pauses_ms=(150,),
-                                                        tcp_nodelay=True)
+                                                        tcp_nodelay=True, setting_repeats=4)
     except (ImportError, lab_harness.LabError) as err:  # no Playwright, Chromium or JupyterLab
         print(f"  JupyterLab explorer not measured: {err}")
         return
-    fast, slow, fixed = stock["runs"][150], stock["runs"][300], nodelay["runs"][150]
-    note = (f"key press to new image (digit and bars) in the page, {fast['image']['n']} presses 150 ms apart, "
-            f"{stock['model']}, {config.MODE} models")
     make_lab = "the server `make lab` starts (tools/jupyter_server_config.py: no Nagle on kernel websockets)"
-    res.add("JupyterLab slider p95 latency", fixed["image"]["p95_ms"], "ms", "<= 50", f"{note}; {make_lab}")
-    res.add("JupyterLab slider median latency", fixed["image"]["median_ms"], "ms", "", make_lab)
-    res.add("JupyterLab slider p95 latency, stock jupyter lab", fast["image"]["p95_ms"], "ms", "",
-            "a plain `jupyter lab`: Nagle + delayed ACK stall some replies about 40 ms")
-    res.add("JupyterLab slider median latency, stock jupyter lab", fast["image"]["median_ms"], "ms", "")
-    res.add("JupyterLab slider p95 latency, image and text line", fixed["label"]["p95_ms"], "ms", "",
-            "until the explorer's text line has changed too; make lab's server")
-    res.add("JupyterLab slider p95 latency, stock jupyter lab, presses 300 ms apart", slow["image"]["p95_ms"], "ms", "",
-            "beyond the TCP RTO: no Nagle/delayed-ACK stall")
+    for figures, server in ((nodelay, make_lab), (stock, "a plain `jupyter lab`")):
+        tag = "" if figures is nodelay else ", stock jupyter lab"
+        run = figures["runs"][150]
+        note = (f"key press to new frame drawn in the page, {run['image']['n']} presses 150 ms apart, "
+                f"{figures['model']}, {config.MODE} models; {server}")
+        res.add(f"JupyterLab alpha move p95 latency{tag}", run["image"]["p95_ms"], "ms", "<= 16", note)
+        res.add(f"JupyterLab alpha move median latency{tag}", run["image"]["median_ms"], "ms")
+        res.add(f"JupyterLab alpha move p95, to the next paint{tag}", run["paint"]["p95_ms"], "ms", "",
+                "until the animation frame after the draw (60 Hz: up to 16.7 ms of it is waiting for vsync)")
+        res.add(f"JupyterLab messages to the kernel per alpha move{tag}", run["kernel_msgs"] / run["moves"], "", "0",
+                f"every websocket message the page sent the kernel during {run['moves']} moves")
+        settings = figures["settings"]
+        for kind in ("digit", "pair", "model"):
+            res.add(f"JupyterLab new {kind}: first frame p95{tag}", settings[kind]["p95_ms"], "ms", "<= 300",
+                    f"from the reader's click or menu choice; median {settings[kind]['median_ms']:.0f} ms, "
+                    f"{settings[kind]['n']} changes over notebook 05's models")
+        for name, stats in settings["by_model"].items():
+            res.add(f"  new digit, {name}: first frame p95{tag}", stats["p95_ms"], "ms", "<= 300",
+                    f"median {stats['median_ms']:.0f} ms, {stats['n']} changes")
+        res.add(f"JupyterLab comm messages per change of digit, pair or model{tag}",
+                float(np.mean(settings["comm_msgs"])), "", "1",
+                f"max {max(settings['comm_msgs'])} over {len(settings['comm_msgs'])} changes")
     for figures in (stock, nodelay):
         if figures["page_errors"]:
             print(f"  page errors during the measurement: {figures['page_errors']}")

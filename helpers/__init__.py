@@ -4,6 +4,7 @@ Layers, lowest first (each module imports only those above it in this list):
 
 0. ``tensorflow_log`` TensorFlow's C++ log kept out of outputs (installed here, first)
 1. ``config``   quick mode, paths, seeding, versions          (notebook 01)
+   ``checks``   argument checks in one decorator, apart from the ideas (notebook 03)
 2. ``data``     MNIST / Fashion-MNIST loading and checks       (notebook 01)
 3. ``plots``    image grids, canvases, ellipses, curves        (notebook 01)
    ``morphometry`` thickness, slant, width... from the pixels   (notebook 07)
@@ -15,8 +16,9 @@ Layers, lowest first (each module imports only those above it in this list):
 9. ``scoring``  transfer matrices, realism, Frechet distance   (notebook 06)
 10. ``lineup``  the models compared, scoreboard, tables       (notebook 06)
 11. ``style``   moving digits along style axes, measured      (notebook 07)
-12. ``widgets`` the interactive explorer and static stand-ins (notebooks 05, 07)
-13. ``browser_explorer`` the explorer as a page-only HTML/JS block (notebooks 05, 07)
+12. ``widgets`` the live explorer widget and its static stand-in (notebooks 05, 07)
+13. ``browser_explorer`` the explorer as a page-only HTML/JS block (notebooks 05, 07);
+    both run the page side in ``explorer.js`` (one ES module)
 """
 
 from helpers import tensorflow_log as _tensorflow_log

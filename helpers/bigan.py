@@ -30,9 +30,9 @@ import tensorflow as tf
 from keras import layers, ops
 
 from . import cache, config
-from .data import (Dataset, as_dataset, check_count, check_images, check_labels, check_memory, check_number,
-                   check_numbers, check_positive, check_settings, load_mnist, random_generator, shuffled_batches)
-from .interface import check_codes, check_model
+from . import checks as ck
+from .checks import checked, ref
+from .data import Dataset, as_dataset, check_memory, load_mnist, shuffled_batches
 
 #: Cache stem of the final model, and of the pure-BiGAN comparison model.
 NAME = "bigan"
@@ -69,16 +69,149 @@ JUDGED_SAMPLES = 1000
 MIN_CLASS_SHARE = 0.01
 
 
-def _check_layers(latent_dim, hidden) -> tuple[int, tuple[int, ...]]:
-    """A positive latent size and a list of positive layer widths, or a clear error."""
-    latent_dim = check_count(latent_dim, name="latent_dim", minimum=1)
+# --- argument specs of this module (helpers.checks): what each function may be given ----------------------
+def _hidden(hidden, *, name, latent_dim, what: str = "hidden", at_least: int = 0) -> tuple[int, ...]:
+    """Layer widths (positive integers) of a network that fits in memory beside codes of ``latent_dim``."""
     if isinstance(hidden, (str, bytes)) or not isinstance(hidden, (list, tuple)):
-        raise TypeError(f"hidden must be a list of layer widths such as (256, 256), got {hidden!r}.")
-    hidden = tuple(check_count(u, name="hidden entry", minimum=1) for u in hidden)
+        raise TypeError(f"{what} must be a list of layer widths such as (256, 256), got {hidden!r}.")
+    hidden = tuple(ck.check_count(u, name=f"{what} entry", minimum=1) for u in hidden)
     widths = [784 + latent_dim, *hidden, 784 + latent_dim]
     check_memory(4.0 * 4 * sum(a * b for a, b in zip(widths[:-1], widths[1:])), name="latent_dim and hidden",
                  what="a network of these sizes")
-    return latent_dim, hidden
+    if len(hidden) < at_least:
+        raise ValueError(f"{what} needs at least one layer size" + (" for the discriminator." if what == "hidden"
+                                                                       else "."))
+    return hidden
+
+
+def _fraction(value, *, name, upper: float):
+    """A number in [0, upper), or a clear error naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0.0 <= value < upper:
+        raise ValueError(f"{name} must be in [0, {upper:g}), got {value!r}.")
+    return value
+
+
+def _positive_int(value, *, name):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}.")
+    return value
+
+
+def _weight(value, *, name):
+    """0 (off) or a positive number."""
+    if value != 0:
+        ck.check_positive(value, name=name)
+    return value
+
+
+def _net_hidden(key: str, at_least: int = 0):
+    return ck.using(_hidden, latent_dim=ref("latent_dim"), what=key, at_least=at_least)
+
+
+def _prior_count(n, *, name, latent_dim):
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}.")
+    check_memory(4.0 * n * (latent_dim + 2 * 784), name="n", what=f"{n:,} samples")
+    return n
+
+
+def _latent_dim(model):
+    return model.latent_dim
+
+
+def _generated(images, name, args):
+    """decode's result: finite pixels (huge codes can overflow the generator)."""
+    if not np.all(np.isfinite(images)):
+        raise ValueError(f"decode: codes as large as {np.abs(args['z']).max():.3g} overflow the generator; "
+                         "pass codes of ordinary size (the prior N(0, I) puts almost all within a few units of 0).")
+    return images
+
+
+def _judge(judge, *, name):
+    """A fitted scikit-learn classifier (predict_proba and classes_) or a helpers.judges Judge (predict)."""
+    if not ((callable(getattr(judge, "predict_proba", None)) and hasattr(judge, "classes_"))
+            or callable(getattr(judge, "predict", None))):
+        raise TypeError(f"judge must be a fitted classifier (predict_proba and classes_) or a helpers.judges Judge, "
+                        f"got {type(judge).__name__}.")
+    return judge
+
+
+def _class_counts(counts, *, name):
+    counts = ck.check_numbers(counts, name=name, ndim=1, what="class counts (n_classes,)")
+    if np.any(counts < 0) or np.any(counts != np.round(counts)):
+        raise ValueError(f"counts must be non-negative whole numbers (from class_counts), got {counts.tolist()}.")
+    return counts
+
+
+def _count_of_classes(n_classes, *, name):
+    n_classes = ck.check_count(n_classes, name=name, minimum=1)
+    check_memory(8.0 * n_classes, name="n_classes", what=f"{n_classes:,} class counts")
+    return n_classes
+
+
+def _knn_codes(codes, *, name, like=None):
+    """Codes (N, d), or images (N, 28, 28) read as 784-d codes, as float32 (N, d); the same d as ``like``."""
+    codes = ck.check_numbers(codes, name=name, finite=False, what="codes (N, d) or images").astype(np.float32)
+    if codes.ndim < 2 or len(codes) == 0:
+        raise ValueError(f"{name}: expected a non-empty (N, d) array of codes (or images), got shape {codes.shape}.")
+    if not np.all(np.isfinite(codes)):
+        raise ValueError(f"{name}: contains NaN or infinite values.")
+    codes = codes.reshape(len(codes), -1)
+    if like is not None and like.shape[1] != codes.shape[1]:
+        raise ValueError(f"code sizes differ: train {like.shape}, test {codes.shape}.")
+    return codes
+
+
+def _known_settings(overrides, *, name):
+    for k in overrides:
+        if not (k in ARCHITECTURE or k in TRAINING or k in ("epochs", "seed")):
+            known = sorted([*ARCHITECTURE, *TRAINING, "epochs", "seed"])
+            raise TypeError(f"unknown BiGAN setting {k!r}; known settings: {known}.")
+    return overrides
+
+
+def _check_training(train: dict[str, Any], prefix: str) -> None:
+    """The BiGAN's training settings, each named as ``prefix['key']`` (or plainly) when wrong."""
+    def name(key):
+        return f"{prefix}['{key}']" if prefix else key
+
+    for key in ("batch_size", "epochs"):
+        ck.check_count(train[key], name=name(key), minimum=1)
+    ck.check_count(train["seed"], name=name("seed"))
+    ck.check_positive(train["learning_rate"], name=name("learning_rate"))
+    _fraction(train["beta_1"], name=name("beta_1"), upper=1.0)
+
+
+def _sensible_training(cfg, name, args):
+    """model_config's result: the overridden training settings must make sense."""
+    _check_training(cfg["training"], "")
+    return cfg
+
+
+def _bigan_config(cfg, *, name):
+    """A complete BiGAN configuration (None: the default ``model_config()``)."""
+    cfg = model_config() if cfg is None else cfg
+    cfg = ck.check_settings(cfg, ("architecture", "training"), name=name, example="bigan.model_config()")
+    arch = ck.check_settings(cfg["architecture"], ARCHITECTURE, name="cfg['architecture']",
+                             example="bigan.model_config()")
+    train = ck.check_settings(cfg["training"], (*TRAINING, "epochs", "seed"), name="cfg['training']",
+                              example="bigan.model_config()")
+    unknown = sorted(set(arch) - set(ARCHITECTURE))
+    if unknown:
+        raise ValueError(f"cfg['architecture']: unknown settings {unknown}; known: {sorted(ARCHITECTURE)}.")
+    _check_training(train, "cfg['training']")
+    return dict(cfg, architecture=arch, training=train)
+
+
+def _training_images(x_train, *, name):
+    """Training images (a whole data set gives its training split), at least one."""
+    if isinstance(x_train, Dataset) or (isinstance(x_train, tuple) and len(x_train) == 2):
+        x_train = as_dataset(x_train, name=name).x_train  # a whole data set: train on its training images
+    x_train = ck.check_images(x_train, name=name)
+    if len(x_train) == 0:
+        raise ValueError("x_train: no images to train on; pass at least one batch of images.")
+    return x_train
 
 
 def _mlp(inputs, hidden, name, activation_out=None, units_out=None, dropout=0.0, batchnorm=False):
@@ -95,32 +228,28 @@ def _mlp(inputs, hidden, name, activation_out=None, units_out=None, dropout=0.0,
     return h
 
 
+@checked(latent_dim=ck.count(minimum=1), hidden=_net_hidden("hidden"), batchnorm=ck.flag())
 def build_generator(latent_dim: int, hidden=(256, 256), batchnorm: bool = True) -> keras.Model:
     """G: z (latent_dim) -> image (28, 28) in [0, 1] (sigmoid, matching the data)."""
-    latent_dim, hidden = _check_layers(latent_dim, hidden)
-    if not isinstance(batchnorm, (bool, np.bool_)):
-        raise TypeError(f"batchnorm must be True or False, got {batchnorm!r}.")
     z = keras.Input((latent_dim,), name="z")
     h = _mlp(z, hidden, "g", activation_out="sigmoid", units_out=28 * 28, batchnorm=batchnorm)
     x = layers.Reshape((28, 28), name="g_image")(h)
     return keras.Model(z, x, name="generator")
 
 
+@checked(latent_dim=ck.count(minimum=1), hidden=_net_hidden("hidden"))
 def build_encoder(latent_dim: int, hidden=(256, 256)) -> keras.Model:
     """E: image (28, 28) -> code (latent_dim), linear output (the prior is N(0, I))."""
-    latent_dim, hidden = _check_layers(latent_dim, hidden)
     x = keras.Input((28, 28), name="x")
     h = layers.Flatten(name="e_flat")(x)
     z = _mlp(h, hidden, "e", units_out=latent_dim)
     return keras.Model(x, z, name="encoder")
 
 
+@checked(latent_dim=ck.count(minimum=1), hidden=_net_hidden("hidden", at_least=1),
+         dropout=ck.using(_fraction, upper=1.0))
 def build_discriminator(latent_dim: int, hidden=(256, 256), dropout: float = 0.5) -> keras.Model:
     """D: (image, code) -> one logit. Each input gets its own first layer, then a joint MLP."""
-    latent_dim, hidden = _check_layers(latent_dim, hidden)
-    if not hidden:
-        raise ValueError("hidden needs at least one layer size for the discriminator.")
-    _check_fraction(dropout, "dropout", 1.0)
     x = keras.Input((28, 28), name="x")
     z = keras.Input((latent_dim,), name="z")
     hx = layers.Flatten(name="d_flat")(x)
@@ -129,13 +258,6 @@ def build_discriminator(latent_dim: int, hidden=(256, 256), dropout: float = 0.5
     h = layers.Concatenate(name="d_joint")([hx, hz])
     logit = _mlp(h, hidden[1:], "dxz", units_out=1, dropout=dropout)
     return keras.Model([x, z], logit, name="discriminator")
-
-
-def _check_fraction(value, name: str, upper: float) -> None:
-    """A number in [0, upper), or a clear error naming ``name``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not 0.0 <= value < upper:
-        raise ValueError(f"{name} must be in [0, {upper:g}), got {value!r}.")
 
 
 def _bce_with_logits(target: float, logits):
@@ -152,6 +274,10 @@ class BiGAN(keras.Model):
     constructor arguments so tests can build a tiny model.
     """
 
+    @checked(latent_dim=ck.using(_positive_int), g_hidden=_net_hidden("g_hidden"), e_hidden=_net_hidden("e_hidden"),
+             d_hidden=_net_hidden("d_hidden", at_least=1), label_smoothing=ck.using(_fraction, upper=0.5),
+             d_dropout=ck.using(_fraction, upper=1.0), instance_noise=ck.using(_weight),
+             cycle_x_weight=ck.using(_weight), cycle_z_weight=ck.using(_weight))
     def __init__(
         self,
         latent_dim: int = 32,
@@ -167,26 +293,10 @@ class BiGAN(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if isinstance(latent_dim, (bool, np.bool_)) or not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}.")
-        for key, hidden in (("g_hidden", g_hidden), ("e_hidden", e_hidden), ("d_hidden", d_hidden)):
-            if isinstance(hidden, (str, bytes)) or not isinstance(hidden, (list, tuple)):
-                raise TypeError(f"{key} must be a list of layer widths such as (256, 256), got {hidden!r}.")
-            for units in hidden:
-                check_count(units, name=f"{key} entry", minimum=1)
-            _check_layers(latent_dim, hidden)
-        _check_fraction(label_smoothing, "label_smoothing", 0.5)
-        _check_fraction(d_dropout, "d_dropout", 1.0)
-        for key, value in (("instance_noise", instance_noise), ("cycle_x_weight", cycle_x_weight),
-                           ("cycle_z_weight", cycle_z_weight)):
-            if value != 0:
-                check_positive(value, name=key)
         self.latent_dim = int(latent_dim)
         self.g_hidden = tuple(int(u) for u in g_hidden)
         self.e_hidden = tuple(int(u) for u in e_hidden)
         self.d_hidden = tuple(int(u) for u in d_hidden)
-        if not self.d_hidden:
-            raise ValueError("d_hidden needs at least one layer size.")
         self.g_batchnorm = bool(g_batchnorm)
         self.d_dropout = float(d_dropout)
         self.label_smoothing = float(label_smoothing)
@@ -294,7 +404,7 @@ class BiGAN(keras.Model):
 
     def train_step(self, data):
         """One training step on a batch of images: draw z from the prior, then :meth:`update`."""
-        x = data[0] if isinstance(data, (tuple, list)) else data
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         x = ops.cast(x, "float32")
         out = self.update(x, self._sample_prior(ops.shape(x)[0]))
         self.trackers["d_loss"].update_state(out["d_loss"])
@@ -329,32 +439,25 @@ class BiGAN(keras.Model):
         return out
 
     # --- the shared generative-model interface -----------------------------------
+    @checked(x=ck.images(label="images"), batch_size=ck.count(minimum=1))
     def encode(self, x: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """E(x): images (N, 28, 28) or (N, 784) in [0, 1] -> codes (N, latent_dim)."""
-        x = check_images(x)
-        batch_size = check_count(batch_size, name="batch_size", minimum=1)
         return self._batched(self.encoder, x, batch_size, (self.latent_dim,))
 
+    @checked(z=ck.codes(ref("self", _latent_dim), label="codes"), batch_size=ck.count(minimum=1),
+             returns=_generated)
     def decode(self, z: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """G(z): codes (N, latent_dim) -> images (N, 28, 28) in [0, 1]."""
-        z = check_codes(z, self.latent_dim)
-        batch_size = check_count(batch_size, name="batch_size", minimum=1)
-        images = self._batched(self.generator, z, batch_size, (28, 28))
-        if not np.all(np.isfinite(images)):
-            raise ValueError(f"decode: codes as large as {np.abs(z).max():.3g} overflow the generator; "
-                             "pass codes of ordinary size (the prior N(0, I) puts almost all within a few units of 0).")
-        return np.clip(images, 0.0, 1.0)
+        return np.clip(self._batched(self.generator, z, batch_size, (28, 28)), 0.0, 1.0)
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """n images G(z) with z drawn from the prior N(0, I) (numpy generator ``seed``)."""
         return self.decode(self.prior(n, seed))
 
+    @checked(n=ck.using(_prior_count, latent_dim=ref("self", _latent_dim)), seed=ck.seed())
     def prior(self, n: int, seed: int | None = None) -> np.ndarray:
         """n codes from the prior N(0, I), float32 (n, latent_dim)."""
-        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive int, got {n!r}.")
-        check_memory(4.0 * n * (self.latent_dim + 2 * 784), name="n", what=f"{n:,} samples")
-        rng = random_generator(seed)
+        rng = np.random.default_rng(seed)
         return rng.standard_normal((int(n), self.latent_dim)).astype(np.float32)
 
     @staticmethod
@@ -366,40 +469,40 @@ class BiGAN(keras.Model):
 
 
 # --- judging --------------------------------------------------------------------------
+def _sklearn_probabilities(judge, images: np.ndarray) -> np.ndarray:
+    """A scikit-learn judge's probabilities on 784 pixels, refused when not one finite row per image."""
+    proba = np.asarray(judge.predict_proba(images.reshape(len(images), -1)), dtype=np.float64)
+    if proba.shape != (len(images), len(judge.classes_)) or not np.all(np.isfinite(proba)):
+        raise ValueError(f"judge returned shape {proba.shape} (or NaN) for {len(images)} images; "
+                         f"expected finite probabilities ({len(images)}, {len(judge.classes_)}).")
+    return proba
+
+
+@checked(images=ck.images(), judge=ck.using(_judge))
 def judged_labels(images: np.ndarray, judge) -> np.ndarray:
     """The judge's label for each image: argmax of a scikit-learn ``predict_proba`` on 784 pixels,
     or the ``predict`` of a helpers.judges Judge."""
-    images = check_images(images)
     if callable(getattr(judge, "predict_proba", None)) and hasattr(judge, "classes_"):
-        classes = np.asarray(judge.classes_)
-        proba = np.asarray(judge.predict_proba(images.reshape(len(images), -1)), dtype=np.float64)
-        if proba.shape != (len(images), len(classes)) or not np.all(np.isfinite(proba)):
-            raise ValueError(f"judge returned shape {proba.shape} (or NaN) for {len(images)} images; "
-                             f"expected finite probabilities ({len(images)}, {len(classes)}).")
-        return classes[proba.argmax(axis=1)]
-    if callable(getattr(judge, "predict", None)):
-        return np.asarray(judge.predict(images))
-    raise TypeError(f"judge must be a fitted classifier (predict_proba and classes_) or a helpers.judges Judge, "
-                    f"got {type(judge).__name__}.")
+        return np.asarray(judge.classes_)[_sklearn_probabilities(judge, images).argmax(axis=1)]
+    return np.asarray(judge.predict(images))
 
 
+@checked(n_classes=ck.using(_count_of_classes))
 def class_counts(images: np.ndarray, judge, n_classes: int = 10) -> np.ndarray:
     """How many images the judge gives to each class."""
-    n_classes = check_count(n_classes, name="n_classes", minimum=1)
-    check_memory(8.0 * n_classes, name="n_classes", what=f"{n_classes:,} class counts")
-    labels = check_labels(judged_labels(images, judge), n_classes=n_classes, name="judged labels")
+    labels = ck.check_labels(judged_labels(images, judge), n_classes=n_classes, name="judged labels")
     return np.bincount(labels, minlength=n_classes)
 
 
+@checked(counts=ck.using(_class_counts), min_share=ck.number(low=0.0, high=1.0))
 def classes_found(counts: np.ndarray, min_share: float = MIN_CLASS_SHARE) -> int:
     """Classes given to at least ``min_share`` of the samples (the mode-collapse check)."""
-    counts = check_numbers(counts, name="counts", ndim=1, what="class counts (n_classes,)")
-    if np.any(counts < 0) or np.any(counts != np.round(counts)):
-        raise ValueError(f"counts must be non-negative whole numbers (from class_counts), got {counts.tolist()}.")
-    min_share = check_number(min_share, name="min_share", low=0.0, high=1.0)
     return int((counts >= max(1, math.ceil(min_share * counts.sum()))).sum())
 
 
+@checked(train_codes=ck.using(_knn_codes), test_codes=ck.using(_knn_codes, like=ref("train_codes")),
+         train_labels=ck.labels(n=ref("train_codes", len)), test_labels=ck.labels(n=ref("test_codes", len)),
+         chunk=ck.count(minimum=1))
 def knn_accuracy(
     train_codes: np.ndarray, train_labels: np.ndarray, test_codes: np.ndarray, test_labels: np.ndarray,
     chunk: int = 500,
@@ -409,20 +512,6 @@ def knn_accuracy(
     Vectorised: ||a - b||^2 = ||a||^2 - 2 a.b + ||b||^2, one chunk of test rows at a time,
     so the distance matrix never holds more than ``chunk`` x N_train floats.
     """
-    checked = []
-    for name, codes in (("train_codes", train_codes), ("test_codes", test_codes)):
-        codes = check_numbers(codes, name=name, finite=False, what="codes (N, d) or images").astype(np.float32)
-        if codes.ndim < 2 or len(codes) == 0:
-            raise ValueError(f"{name}: expected a non-empty (N, d) array of codes (or images), got shape {codes.shape}.")
-        if not np.all(np.isfinite(codes)):
-            raise ValueError(f"{name}: contains NaN or infinite values.")
-        checked.append(codes.reshape(len(codes), -1))  # images (N, 28, 28) count as 784-d codes
-    train_codes, test_codes = checked
-    if train_codes.shape[1] != test_codes.shape[1]:
-        raise ValueError(f"code sizes differ: train {train_codes.shape}, test {test_codes.shape}.")
-    train_labels = check_labels(train_labels, len(train_codes), name="train_labels")
-    test_labels = check_labels(test_labels, len(test_codes), name="test_labels")
-    chunk = check_count(chunk, name="chunk", minimum=1)
     train_sq = (train_codes ** 2).sum(axis=1)
     nearest = np.empty(len(test_codes), np.int64)
     for i in range(0, len(test_codes), chunk):
@@ -484,6 +573,7 @@ class EpochLog(keras.callbacks.Callback):
             print(line, flush=True)
 
 
+@checked(overrides=ck.using(_known_settings), returns=_sensible_training)
 def model_config(settings=None, **overrides) -> dict[str, Any]:
     """Everything that determines a trained model: architecture, training, epochs, data size."""
     settings = settings or config.SETTINGS
@@ -492,29 +582,14 @@ def model_config(settings=None, **overrides) -> dict[str, Any]:
     for k, v in overrides.items():
         if k in arch:
             arch[k] = v
-        elif k in train or k in ("epochs", "seed"):
-            train[k] = v
         else:
-            known = sorted([*arch, *train, "epochs", "seed"])
-            raise TypeError(f"unknown BiGAN setting {k!r}; known settings: {known}.")
+            train[k] = v
     train.setdefault("epochs", settings.bigan_epochs)
     train.setdefault("seed", 0)
-    _check_training(train, "")
     return dict(architecture=arch, training=train)
 
 
-def _check_training(train: dict[str, Any], prefix: str) -> None:
-    """The BiGAN's training settings, each named as ``prefix['key']`` (or plainly) when wrong."""
-    def name(key):
-        return f"{prefix}['{key}']" if prefix else key
-
-    for key in ("batch_size", "epochs"):
-        check_count(train[key], name=name(key), minimum=1)
-    check_count(train["seed"], name=name("seed"))
-    check_positive(train["learning_rate"], name=name("learning_rate"))
-    _check_fraction(train["beta_1"], name("beta_1"), 1.0)
-
-
+@checked(cfg=ck.using(_bigan_config), x_train=ck.using(_training_images))
 def train_bigan(
     x_train: np.ndarray, cfg: dict[str, Any] | None = None, *, judge=None, verbose: bool = True
 ) -> tuple[BiGAN, dict[str, Any], np.ndarray]:
@@ -523,21 +598,7 @@ def train_bigan(
     ``snapshots`` is (epochs + 1, SNAPSHOT_SAMPLES, 28, 28): G on a fixed noise
     batch before training and after every epoch. Raises FloatingPointError on NaN.
     """
-    cfg = model_config() if cfg is None else cfg
-    cfg = check_settings(cfg, ("architecture", "training"), name="cfg", example="bigan.model_config()")
-    arch = check_settings(cfg["architecture"], ARCHITECTURE, name="cfg['architecture']",
-                          example="bigan.model_config()")
-    train = check_settings(cfg["training"], (*TRAINING, "epochs", "seed"), name="cfg['training']",
-                           example="bigan.model_config()")
-    unknown = sorted(set(arch) - set(ARCHITECTURE))
-    if unknown:
-        raise ValueError(f"cfg['architecture']: unknown settings {unknown}; known: {sorted(ARCHITECTURE)}.")
-    _check_training(train, "cfg['training']")
-    if isinstance(x_train, Dataset) or (isinstance(x_train, tuple) and len(x_train) == 2):
-        x_train = as_dataset(x_train, name="x_train").x_train  # a whole data set: train on its training images
-    x_train = check_images(x_train, name="x_train")
-    if len(x_train) == 0:
-        raise ValueError("x_train: no images to train on; pass at least one batch of images.")
+    arch, train = cfg["architecture"], cfg["training"]
     config.seed_everything(train["seed"])
     model = BiGAN(**arch)
     batches, steps_per_execution = shuffled_batches(x_train, batch_size=train["batch_size"])
@@ -565,6 +626,7 @@ def train_bigan(
     return model, record, np.stack(log.snapshots)
 
 
+@checked(data=ck.optional(ck.using(as_dataset)))
 def pretrained_bigan(
     data: Dataset | None = None, *, retrain: bool = False, pure: bool = False, verbose: bool = True, **overrides
 ):
@@ -598,7 +660,7 @@ def pretrained_bigan(
         holder["snapshots"] = snapshots
         return model, record
 
-    data = as_dataset(data) if data is not None else load_mnist()
+    data = load_mnist() if data is None else data
     cfg_key = dict(cfg, n_train=len(data.x_train))
     model, record, loaded = cache.cached_model(
         name, cfg_key, train, data_key=cache.data_fingerprint(data.x_train),
@@ -613,6 +675,7 @@ def pretrained_bigan(
     return model, record
 
 
+@checked(model=ck.model(), data=ck.using(as_dataset), n_samples=ck.count(minimum=1))
 def quality_figures(
     model: BiGAN, data: Dataset, judge, *, n_samples: int = JUDGED_SAMPLES, seed: int = 0
 ) -> dict[str, Any]:
@@ -624,9 +687,6 @@ def quality_figures(
     - ``classes_found``: classes the judge finds among ``n_samples`` samples (>= 1 % each);
     - ``seconds_per_epoch`` / ``train_seconds``: from the training record (NaN if unknown).
     """
-    check_model(model)
-    data = as_dataset(data)
-    n_samples = check_count(n_samples, name="n_samples", minimum=1)
     codes_train = model.encode(data.x_train)
     codes_test = model.encode(data.x_test)
     recon = model.decode(codes_test)

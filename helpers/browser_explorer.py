@@ -1,19 +1,20 @@
 """The interpolation explorer in the browser: the decoder runs in JavaScript, no kernel needed.
 
-Introduced in notebook 05 (notebook 07 passes its attribute axes). The
-ipywidgets explorer of :mod:`helpers.widgets` needs a running kernel; on
-nbviewer, in the ``make html`` pages and in the reveal.js decks there is
-none. This module turns one model's decoder into a self-contained HTML/JS
-block, the output of a cell: the decoder's weights (compressed), the codes
-and thumbnails of a few dozen test digits, and the class centroids. On every
-slider move the page computes decode(z + alpha v) itself, with a hand-written
-forward pass of the Dense layers (the 20-d VAE's decoder is about 0.67 M
-multiply-adds, about a millisecond in plain JavaScript), and draws the 28 x 28
-image on a canvas. No library is loaded: three dense layers and a sigmoid are
-twenty lines of JavaScript, where a tensor library would add more bytes to
-every notebook than the weights themselves.
+Introduced in notebook 05 (notebook 07 passes its attribute axes). The live
+explorer of :mod:`helpers.widgets` needs a running kernel; on nbviewer, in the
+``make html`` pages and in the reveal.js decks there is none. This module
+turns one model's decoder into a self-contained HTML/JS block, the output of
+a cell: the decoder's weights (compressed), the codes and thumbnails of a few
+dozen test digits, the class centroids and, for the judge's bars, a logistic
+regression's 7,850 weights. The page runs the same ES module as the live
+widget (``helpers/explorer.js``: same controls, digit and bars); only its
+frames come from a hand-written forward pass of the Dense layers (the 20-d
+VAE's decoder is about 0.67 M multiply-adds, under a millisecond in plain
+JavaScript), computed for each step of alpha the first time it shows. No
+library is loaded: a tensor library would add more bytes to every notebook
+than the weights themselves.
 
-    >>> block = browser_explorer(space, x_digits, y_digits, axes={"thickness": v})
+    >>> block = browser_explorer(space, x_digits, y_digits, judge=judges.lr_judge(), axes={"thickness": v})
     >>> block            # displays in JupyterLab, nbviewer, the HTML pages and decks
 
 Compression, measured on the 20-d VAE's decoder (SiLU, 20-512-512-784; a
@@ -47,8 +48,8 @@ along class pairs and the given axes over the slider's range, with a
 quarter-range margin. Far outside (codes several times longer) the errors grow.
 
 The page exposes each explorer as ``window.latentExplorers.byId[id]`` (its
-state, the decoded image, the time of every slider move in ``timings``, and
-``benchmark(n)``); that is all it adds to the page's globals.
+state, the time of every slider move in ``timings``, and ``benchmark(n)``);
+that is all it adds to the page's globals.
 """
 
 from __future__ import annotations
@@ -58,15 +59,19 @@ import hashlib
 import html as html_lib
 import itertools
 import json
-import math
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from .data import check_images
+from . import checks as ck
+from .checks import check_images, check_number, checked, ref
+from .judges import SklearnJudge, as_judge
 from .latent import LatentSpace
+from .widgets import CLASS_PAIR, _check_range, check_vector
 
 #: Activations the page's forward pass implements (Keras names).
 ACTIVATIONS = ("linear", "relu", "silu", "swish", "tanh", "sigmoid", "elu", "softplus")
@@ -300,23 +305,7 @@ def _pack(arrays: dict[str, np.ndarray]) -> tuple[bytes, dict]:
 
 
 # --------------------------------------------------------------------------- arguments
-def _check_labels(y, n: int, n_classes: int) -> np.ndarray:
-    y = np.asarray(y)
-    if y.shape != (n,):
-        raise ValueError(f"y must hold one label per digit in x, shape ({n},); got shape {y.shape}.")
-    try:
-        whole = np.issubdtype(y.dtype, np.integer) or bool(np.all(np.isfinite(y.astype(np.float64)) & (y == np.round(y))))
-    except (TypeError, ValueError):
-        whole = False
-    if not whole:
-        raise ValueError(f"y must hold integer class labels, got {y.dtype} values.")
-    y = y.astype(np.int64)
-    if y.size and (y.min() < 0 or y.max() >= n_classes):
-        raise ValueError(f"y must hold class labels 0..{n_classes - 1}; got {y.min()}..{y.max()}.")
-    return y
-
-
-def _check_class_pair(pair, n_classes: int) -> tuple[int, int]:
+def _check_class_pair(pair, n_classes: int, *, name: str = "pair") -> tuple[int, int]:
     try:
         b, a = (int(c) for c in pair)
         ok = all(float(c) == int(c) for c in pair)
@@ -329,7 +318,7 @@ def _check_class_pair(pair, n_classes: int) -> tuple[int, int]:
     return b, a
 
 
-def _check_axes(axes, latent_dim: int) -> dict[str, np.ndarray]:
+def _check_axes(axes, latent_dim: int, *, name: str = "axes") -> dict[str, np.ndarray]:
     if axes is None:
         return {}
     if not isinstance(axes, Mapping):
@@ -337,68 +326,73 @@ def _check_axes(axes, latent_dim: int) -> dict[str, np.ndarray]:
                         f"got {type(axes).__name__}.")
     if len(axes) > MAX_AXES:
         raise ValueError(f"axes: at most {MAX_AXES} named axes fit the menu, got {len(axes)}.")
-    out = {}
-    for name, vector in axes.items():
-        if not isinstance(name, str) or not name.strip() or len(name) > 40:
-            raise ValueError(f"axes: each name must be a non-empty string of at most 40 characters, got {name!r}.")
-        try:
-            v = np.asarray(vector, np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"axes[{name!r}] must be an array of {latent_dim} numbers.") from None
-        if v.shape != (latent_dim,):
-            raise ValueError(f"axes[{name!r}] must have shape ({latent_dim},) like a code, got {v.shape}.")
-        if not np.all(np.isfinite(v)) or not np.any(v):
-            raise ValueError(f"axes[{name!r}] must be finite and not all zero.")
-        out[name.strip()] = v.astype(np.float32)
+    for name in axes:
+        if not isinstance(name, str) or not name.strip() or len(name) > 40 or name == CLASS_PAIR:
+            raise ValueError(f"axes: each name must be a non-empty string of at most 40 characters other than "
+                             f"{CLASS_PAIR!r}, got {name!r}.")
+    out = {name.strip(): check_vector(v, latent_dim, name=f"axes[{name!r}]") for name, v in axes.items()}
     if len(out) != len(axes):
         raise ValueError("axes: two names are the same after trimming spaces.")
     return out
 
 
-def _check_number(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {value!r}.")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}.")
-    return value
+def _check_alpha_step(step, *, name: str, span: tuple[float, float]) -> float:
+    step = check_number(step, name=name, low=0.0, low_open=True)
+    if step > span[1] - span[0] or (span[1] - span[0]) / step > 2000:
+        raise ValueError(f"{name} must be positive, at most the range and at least 1/2000 of it; got {step}.")
+    return step
 
 
-def _check_alphas(alpha_range, alpha_step, alpha) -> tuple[float, float, float, float]:
-    try:
-        lo, hi = alpha_range
-    except (TypeError, ValueError):
-        raise TypeError(f"alpha_range must be two numbers (low, high), got {alpha_range!r}.") from None
-    lo, hi = _check_number(lo, "alpha_range[0]"), _check_number(hi, "alpha_range[1]")
-    if not lo < hi:
-        raise ValueError(f"alpha_range must have low < high, got {alpha_range!r}.")
-    step = _check_number(alpha_step, "alpha_step")
-    if not 0 < step <= hi - lo or (hi - lo) / step > 2000:
-        raise ValueError(f"alpha_step must be positive, at most the range and at least 1/2000 of it; got {step}.")
-    alpha = _check_number(alpha, "alpha")
-    if not lo <= alpha <= hi:
-        raise ValueError(f"alpha must lie in alpha_range {alpha_range!r}, got {alpha}.")
-    return lo, hi, step, alpha
+def _check_start_digits(x, *, name: str) -> np.ndarray:
+    x = check_images(x, name=name)
+    if not 1 <= len(x) <= MAX_DIGITS:
+        raise ValueError(f"{name}: pass 1 to {MAX_DIGITS} start digits (about 40 fit the menu), got {len(x)}.")
+    return x
 
 
-def _source(source, centroids):
+def _check_start(start, *, name: str, n: int) -> int:
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < n:
+        raise ValueError(f"{name} must be an index into x, 0..{n - 1}; got {start!r}.")
+    return int(start)
+
+
+class _Source(NamedTuple):
+    model: object
+    centroids: np.ndarray
+    train_codes: np.ndarray | None
+    name: str
+
+
+def _check_source(source, *, name: str, centroids) -> _Source:
     """(model, centroids, training codes or None, name) from a LatentSpace or a model + centroids."""
     if isinstance(source, LatentSpace):
         if centroids is not None:
             raise ValueError("centroids: a LatentSpace brings its own training-set centroids; pass one or the other.")
-        return source.model, np.asarray(source.centroids, np.float32), source.train_codes, source.name
-    if not (hasattr(source, "decoder") and hasattr(source, "encode") and hasattr(source, "latent_dim")):
+        source = _Source(source.model, np.asarray(source.centroids, np.float32), source.train_codes, source.name)
+    elif not (hasattr(source, "decoder") and hasattr(source, "encode") and hasattr(source, "latent_dim")):
         raise TypeError(f"the first argument must be a helpers.latent.LatentSpace, or a model with latent_dim, "
                         f"encode and a Keras Dense `decoder` (e.g. helpers.vae.VAE); got {type(source).__name__}.")
-    if centroids is None:
+    elif centroids is None:
         raise ValueError("centroids: pass the (n_classes, latent_dim) class centroids with a bare model, "
                          "or pass a LatentSpace instead.")
-    c = np.asarray(centroids, np.float64)
-    if c.ndim != 2 or c.shape[1] != source.latent_dim or len(c) < 2:
-        raise ValueError(f"centroids must have shape (n_classes >= 2, {source.latent_dim}), got {c.shape}.")
-    if not np.all(np.isfinite(c)):
-        raise ValueError("centroids must be finite.")
-    return source, c.astype(np.float32), None, type(source).__name__
+    else:
+        c = np.asarray(centroids, np.float64)
+        if c.ndim != 2 or c.shape[1] != source.latent_dim or len(c) < 2:
+            raise ValueError(f"centroids must have shape (n_classes >= 2, {source.latent_dim}), got {c.shape}.")
+        if not np.all(np.isfinite(c)):
+            raise ValueError("centroids must be finite.")
+        source = _Source(source, c.astype(np.float32), None, type(source).__name__)
+    dim = source.model.latent_dim
+    if not isinstance(dim, (int, np.integer)) or dim < 1:
+        raise TypeError(f"{type(source.model).__name__}.latent_dim must be a positive int, got {dim!r}.")
+    return source
+
+
+def _check_name(value, *, name: str, source: _Source) -> str:
+    value = source.name if value is None else value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{name} must be a non-empty string, got {value!r}.")
+    return value.strip()
 
 
 # --------------------------------------------------------------------------- codes to check against
@@ -473,23 +467,17 @@ class BrowserExplorer:
 
     ``html`` is the block, ``size_bytes`` its size in the notebook (UTF-8),
     ``max_pixel_error`` the worst difference between the page's decoder and
-    ``model.decode`` on the validation codes, and :meth:`decode` the page's
-    arithmetic in numpy.
+    ``model.decode`` on the validation codes; :meth:`decode` and
+    :meth:`probabilities` are the page's arithmetic in numpy.
     """
 
     def __init__(self, *, html: str, element_id: str, name: str, layers: list[QuantizedLayer], final_sigmoid: bool,
                  codes: np.ndarray, labels: np.ndarray, centroids: np.ndarray, axes: dict[str, np.ndarray],
-                 report: dict):
-        self.html = html
-        self.element_id = element_id
-        self.name = name
-        self.layers = layers
-        self.final_sigmoid = final_sigmoid
-        self.codes = codes
-        self.labels = labels
-        self.centroids = centroids
-        self.axes = axes
-        self.report = report
+                 judge: tuple[np.ndarray, np.ndarray] | None, report: dict):
+        self.html, self.element_id, self.name = html, element_id, name
+        self.layers, self.final_sigmoid = layers, final_sigmoid
+        self.codes, self.labels, self.centroids, self.axes = codes, labels, centroids, axes
+        self.judge, self.report = judge, report
 
     @property
     def size_bytes(self) -> int:
@@ -504,6 +492,15 @@ class BrowserExplorer:
         z = np.asarray(z, np.float64)
         return _forward(self.layers, z.reshape(len(z), -1), self.final_sigmoid).reshape(len(z), 28, 28)
 
+    def probabilities(self, images) -> np.ndarray:
+        """What the page's judge says of IMAGES (N, 28, 28): probabilities (N, 10)."""
+        if self.judge is None:
+            raise ValueError("this block carries no judge: pass judge= to browser_explorer.")
+        weights, bias = (np.asarray(w, np.float64) for w in self.judge)
+        logits = np.asarray(images, np.float64).reshape(len(images), 784) @ weights.T + bias
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
     def _repr_html_(self) -> str:
         return self.html
 
@@ -513,7 +510,37 @@ class BrowserExplorer:
                 f"{self.size_bytes / 1e3:.0f} kB, max pixel error {r['max_pixel_error']:.4f} vs model.decode)")
 
 
-def browser_explorer(source, x, y, *, centroids=None, axes: Mapping[str, np.ndarray] | None = None,
+def page_judge(judge, *, name: str = "judge") -> tuple[np.ndarray, np.ndarray]:
+    """A judge the page can run, as float32 (weights (10, 784), bias (10,)): a multinomial logistic
+    regression on pixels (judges.lr_judge(), a fitted LogisticRegression, or its predict_proba)."""
+    lr = as_judge(judge, name=name)
+    model = lr.model if isinstance(lr, SklearnJudge) else None
+    weights, bias = getattr(model, "coef_", None), getattr(model, "intercept_", None)
+    if weights is None or np.shape(weights) != (10, 784) or np.shape(bias) != (10,) \
+            or list(getattr(model, "classes_", [])) != list(range(10)):
+        raise TypeError(f"judge: the page runs a logistic regression on pixels over the ten digits "
+                        f"(judges.lr_judge()), got {lr.name!r}; the CNN's convolutions do not run in the page.")
+    weights, bias = np.asarray(weights, np.float32), np.asarray(bias, np.float32)
+    x = np.random.default_rng(0).random((8, 784))
+    logits = x @ weights.T.astype(np.float64) + bias
+    page = np.exp(logits - logits.max(axis=1, keepdims=True))
+    if not np.allclose(page / page.sum(axis=1, keepdims=True), lr.predict_proba(x.reshape(8, 28, 28)), atol=1e-4):
+        raise TypeError("judge: its probabilities are not the softmax of its linear scores (a one-vs-rest "
+                        "logistic regression?); the page reproduces a multinomial one only.")
+    return weights, bias
+
+
+@checked(source=ck.using(_check_source, centroids=ref("centroids")), x=ck.using(_check_start_digits),
+         y=ck.labels(n=ref("x", len), n_classes=ref("source", lambda s: len(s.centroids))),
+         axes=ck.using(_check_axes, latent_dim=ref("source", lambda s: int(s.model.latent_dim))),
+         pair=ck.using(_check_class_pair, n_classes=ref("source", lambda s: len(s.centroids))),
+         start=ck.using(_check_start, n=ref("x", len)), alpha_range=ck.using(_check_range),
+         alpha_step=ck.using(_check_alpha_step, span=ref("alpha_range")),
+         alpha=ck.number(low=ref("alpha_range", min), high=ref("alpha_range", max)),
+         max_pixel_error=ck.number(low=0, high=1, low_open=True, high_open=True), max_bytes=ck.count(minimum=10_000),
+         name=ck.using(_check_name, source=ref("source")),
+         judge=ck.optional(ck.using(page_judge)))
+def browser_explorer(source, x, y, *, judge=None, centroids=None, axes: Mapping[str, np.ndarray] | None = None,
                      name: str | None = None, pair: tuple[int, int] = (6, 0), start: int = 0,
                      alpha_range: tuple[float, float] = (-1.0, 2.0), alpha_step: float = 0.05, alpha: float = 0.0,
                      max_pixel_error: float = 0.015, max_bytes: int = 1_000_000) -> BrowserExplorer:
@@ -523,7 +550,9 @@ def browser_explorer(source, x, y, *, centroids=None, axes: Mapping[str, np.ndar
     centroids are used), or a model plus ``centroids`` (n_classes, latent_dim);
     the model's ``decoder`` must be made of Dense layers (see :func:`dense_layers`).
     ``x``, ``y``: the test digits to offer as start points (up to 100; about 40
-    is a good menu) and their labels. ``axes``: extra named directions in code
+    is a good menu) and their labels. ``judge``: the judge whose bars the page
+    draws, a logistic regression (see :func:`page_judge`); without one, no bars.
+    ``axes``: extra named directions in code
     space, e.g. ``{"thickness": v}``, offered beside "class pair b -> a"; scale
     them so that alpha = 1 is one standard deviation of the attribute.
     ``pair`` (b, a), ``start`` (an index into x) and ``alpha`` set what the
@@ -531,29 +560,9 @@ def browser_explorer(source, x, y, *, centroids=None, axes: Mapping[str, np.ndar
     The weights are compressed until the page's images are within
     ``max_pixel_error`` of ``model.decode``; a block over ``max_bytes`` is refused.
     """
-    model, cents, train_codes, default_name = _source(source, centroids)
-    if not isinstance(model.latent_dim, (int, np.integer)) or model.latent_dim < 1:
-        raise TypeError(f"{type(model).__name__}.latent_dim must be a positive int, got {model.latent_dim!r}.")
-    d, n_classes = int(model.latent_dim), len(cents)
-    x = check_images(x, name="x")
-    if not 1 <= len(x) <= MAX_DIGITS:
-        raise ValueError(f"x: pass 1 to {MAX_DIGITS} start digits (about 40 fit the menu), got {len(x)}.")
-    labels = _check_labels(y, len(x), n_classes)
-    named_axes = _check_axes(axes, d)
-    b, a = _check_class_pair(pair, n_classes)
-    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < len(x):
-        raise ValueError(f"start must be an index into x, 0..{len(x) - 1}; got {start!r}.")
-    lo, hi, step, alpha = _check_alphas(alpha_range, alpha_step, alpha)
-    target = _check_number(max_pixel_error, "max_pixel_error")
-    if not 0 < target < 1:
-        raise ValueError(f"max_pixel_error must lie between 0 and 1, got {target}.")
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes < 10_000:
-        raise ValueError(f"max_bytes must be an int of at least 10,000, got {max_bytes!r}.")
-    if name is None:
-        name = default_name
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"name must be a non-empty string, got {name!r}.")
-
+    model, cents, train_codes, _ = source
+    d, n_classes, (lo, hi), (b, a), target = int(model.latent_dim), len(cents), alpha_range, pair, max_pixel_error
+    labels, named_axes, judged, step = y, axes, judge, alpha_step
     layers, final_sigmoid = dense_layers(model)
     codes = np.asarray(model.encode(x), np.float32)
     rng = np.random.default_rng(0)
@@ -562,9 +571,15 @@ def browser_explorer(source, x, y, *, centroids=None, axes: Mapping[str, np.ndar
     extra = {"codes": codes.ravel(), "centroids": cents.ravel(),
              "thumbs": np.round(255 * x.reshape(len(x), -1)).astype(np.uint8).ravel(),
              "axes": np.asarray(list(named_axes.values()), np.float32).reshape(-1)}
-    meta = {"name": name.strip(), "latentDim": d, "classes": n_classes, "digits": len(x),
-            "labels": labels.tolist(), "axes": list(named_axes), "finalSigmoid": final_sigmoid,
-            "start": int(start), "pair": [b, a], "alpha": {"low": lo, "high": hi, "step": step, "value": alpha}}
+    if judged is not None:
+        extra.update(judgeW=judged[0].ravel(), judgeB=judged[1])
+    ranges = {"low": lo, "high": hi, "step": step}
+    judged_by = ", judged by a logistic regression" if judged is not None else ""
+    meta = {"title": f"{name}: decode(z + \u03b1\u00b7v){judged_by}, computed in this page", "models": [name],
+            "axes": {name: list(named_axes)}, "classes": n_classes, "labels": labels.tolist(),
+            "names": [f"#{i}" for i in range(len(x))], "judge": judged is not None,
+            "ranges": {"pair": ranges, "axis": ranges}, "latentDim": d, "finalSigmoid": final_sigmoid,
+            "settings": {"model": name, "axis": CLASS_PAIR, "b": b, "a": a, "digit": int(start), "alpha": alpha}}
 
     # Errors grow about in proportion to the steps: rescale all of them until the
     # images are within the target, and stop once they are (a coarser try that
@@ -592,40 +607,35 @@ def browser_explorer(source, x, y, *, centroids=None, axes: Mapping[str, np.ndar
         raise ValueError(
             f"max_bytes: the block takes {best['bytes']:,} bytes (limit {max_bytes:,}) for images within "
             f"max_pixel_error={target} of model.decode; raise max_pixel_error or max_bytes, or pass fewer digits.")
-    qlayers, html, error = best["layers"], best["html"], best["error"]
     report = {
-        "max_pixel_error": error, "step_scales": best["scales"], "bytes": best["bytes"],
-        "payload_bytes": best["payload_bytes"], "weights": int(sum(lay.q.size for lay in qlayers)),
+        "max_pixel_error": best["error"], "step_scales": best["scales"], "bytes": best["bytes"],
+        "payload_bytes": best["payload_bytes"], "weights": int(sum(lay.q.size for lay in best["layers"])),
         "validation_codes": len(fit.validation), "alpha_range": (lo, hi), "tried": tried,
     }
-    element_id = _element_id(html)
-    html = html.replace(_PLACEHOLDER_ID, element_id)
-    return BrowserExplorer(html=html, element_id=element_id, name=name.strip(), layers=qlayers,
-                           final_sigmoid=final_sigmoid, codes=codes, labels=labels, centroids=cents,
-                           axes=named_axes, report=report)
+    element_id = f"lx-{hashlib.sha1(best['html'].encode()).hexdigest()[:8]}-{next(_ids)}"  # same on a re-run
+    return BrowserExplorer(html=best["html"].replace(_PLACEHOLDER_ID, element_id), element_id=element_id, name=name,
+                           layers=best["layers"], final_sigmoid=final_sigmoid, codes=codes, labels=labels,
+                           centroids=cents, axes=named_axes, judge=judged, report=report)
 
 
 _PLACEHOLDER_ID = "lx-00000000-0"
-
-
-def _element_id(html: str) -> str:
-    """Unique per block in this session, and the same on a re-run (clean notebook diffs)."""
-    return f"lx-{hashlib.sha1(html.encode()).hexdigest()[:8]}-{next(_ids)}"
+MODULE = Path(__file__).with_name("explorer.js").read_text(encoding="utf-8")
+if "</script" in MODULE.lower():
+    raise ImportError("helpers/explorer.js must not contain '</script': it is inlined in a <script> element.")
 
 
 def _block_html(meta: dict, payload: bytes) -> str:
+    """The container (with a note for pages without JavaScript) and the shared module, mounting it."""
     # "</" inside the script would end it early in an HTML parser; JSON allows "<\/".
     meta_json = json.dumps(meta, separators=(",", ":")).replace("</", "<\\/")
-    data = base64.b64encode(payload).decode("ascii")
-    title = html_lib.escape(meta["name"])
     return (
-        f"<style>{_CSS}</style>"
         f'<div class="lx-explorer" data-lx-id="{_PLACEHOLDER_ID}" data-prevent-swipe="" '
         f'data-lm-suppress-shortcuts="true" data-p-suppress-shortcuts="true">'
-        f'<div class="lx-nojs">Interactive explorer of {title}: it runs as JavaScript in the page, so it needs '
-        "nbviewer, JupyterLab (trusted notebook), the HTML pages or the slides; the figures below show the same "
-        "moves as still images.</div></div>\n"
-        f'<script>\n{_SCRIPT}\n("{_PLACEHOLDER_ID}", {meta_json},\n"{data}");\n</script>'
+        f'<div class="lx-nojs">Interactive explorer of {html_lib.escape(meta["models"][0])}: it runs as JavaScript in '
+        "the page, so it needs nbviewer, JupyterLab (trusted notebook), the HTML pages or the slides; the figures "
+        "below show the same moves as still images.</div></div>\n"
+        f'<script type="module">\n{MODULE}\nmountPage("{_PLACEHOLDER_ID}", {meta_json},\n'
+        f'"{base64.b64encode(payload).decode("ascii")}");\n</script>'
     )
 
 
@@ -636,242 +646,3 @@ def standalone_page(*explorers: BrowserExplorer, title: str = "Latent-space expl
     body = "\n".join(e.html for e in explorers)
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html_lib.escape(title)}"
             f"</title></head>\n<body>\n{body}\n</body></html>\n")
-
-
-# --------------------------------------------------------------------------- the page's side
-_CSS = """
-.lx-explorer{display:inline-block;box-sizing:border-box;max-width:940px;margin:4px 0;padding:8px 10px;
- border:1px solid #ccc;border-radius:4px;background:#fff;color:#222;text-align:left;
- font:13px/1.35 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-.lx-explorer *{box-sizing:border-box;font:inherit;color:inherit;letter-spacing:normal;text-transform:none}
-.lx-explorer .lx-title{font-weight:600;margin:0 0 6px}
-.lx-explorer .lx-body{display:flex;gap:12px;align-items:flex-start}
-.lx-explorer canvas.lx-image{width:196px;height:196px;border:1px solid #bbb;image-rendering:pixelated;
- image-rendering:crisp-edges;flex:none;margin:0}
-.lx-explorer .lx-controls{display:flex;flex-direction:column;gap:6px;min-width:0}
-.lx-explorer .lx-row{display:flex;flex-wrap:wrap;gap:6px 10px;align-items:center;margin:0}
-.lx-explorer select{padding:1px 2px;border:1px solid #aaa;border-radius:3px;background:#fff;max-width:260px;margin:0}
-.lx-explorer .lx-thumbs{display:flex;flex-wrap:wrap;gap:2px;max-width:520px}
-.lx-explorer .lx-thumbs canvas{width:24px;height:24px;border:1px solid #ddd;cursor:pointer;
- image-rendering:pixelated;image-rendering:crisp-edges;margin:0}
-.lx-explorer .lx-thumbs canvas.lx-on{border-color:#d62728;outline:1px solid #d62728}
-.lx-explorer input.lx-slider{width:300px;margin:0;vertical-align:middle}
-.lx-explorer .lx-value{display:inline-block;min-width:3.6em;font-variant-numeric:tabular-nums}
-.lx-explorer .lx-status{color:#555;font-size:12px}
-.lx-explorer .lx-pair.lx-off{opacity:.45}
-""".replace("\n", "")
-
-# One function per block, called with the block's id, its layout and its data. It adds
-# one global, window.latentExplorers, and defines no AMD module (the pages load require.js).
-_SCRIPT = r"""(function (id, meta, data) {
-  "use strict";
-  var registry = window.latentExplorers = window.latentExplorers || {byId: {}, all: []};
-  var roots = document.querySelectorAll('div.lx-explorer[data-lx-id="' + id + '"]');
-  for (var r = 0; r < roots.length; r++) {
-    if (!roots[r].hasAttribute("data-lx-state")) { mount(roots[r]); }
-  }
-
-  function make(tag, attrs, children) {
-    var node = document.createElement(tag);
-    for (var key in attrs) { if (attrs.hasOwnProperty(key)) { node.setAttribute(key, attrs[key]); } }
-    (children || []).forEach(function (c) { node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
-    return node;
-  }
-
-  function inflate(b64) {
-    var text = atob(b64), bytes = new Uint8Array(text.length);
-    for (var i = 0; i < text.length; i++) { bytes[i] = text.charCodeAt(i); }
-    if (typeof DecompressionStream === "undefined") {
-      return Promise.reject(new Error("this browser has no DecompressionStream (Chrome 80+, Firefox 113+, Safari 16.4+ have it)"));
-    }
-    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-    return new Response(stream).arrayBuffer();
-  }
-
-  var ACTIVATIONS = {
-    linear: function (v) { return v; },
-    relu: function (v) { return v > 0 ? v : 0; },
-    silu: function (v) { return v / (1 + Math.exp(-v)); },
-    tanh: Math.tanh,
-    sigmoid: function (v) { return 1 / (1 + Math.exp(-v)); },
-    elu: function (v) { return v > 0 ? v : Math.expm1(v); },
-    softplus: function (v) { return Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))); }
-  };
-
-  function unpack(buffer) {
-    var views = {};
-    Object.keys(meta.arrays).forEach(function (name) {
-      var spec = meta.arrays[name];
-      views[name] = spec[2] === "f32" ? new Float32Array(buffer, spec[0], spec[1]) : new Uint8Array(buffer, spec[0], spec[1]);
-    });
-    var layers = meta.layers.map(function (layer, k) {
-      var n = layer.inputs, m = layer.outputs, lo = views["lo" + k], hi = views["hi" + k], step = views["step" + k];
-      var w = new Float32Array(n * m);
-      for (var j = 0; j < m; j++) {
-        var s = step[j], row = j * n;
-        for (var i = 0; i < n; i++) {
-          var zz = lo[row + i] | (hi[row + i] << 8);
-          w[row + i] = ((zz >>> 1) ^ -(zz & 1)) * s;   // zigzag back to a signed integer, times the step
-        }
-      }
-      return {inputs: n, outputs: m, w: w, b: views["bias" + k], act: ACTIVATIONS[layer.activation], out: new Float64Array(m)};
-    });
-    return {views: views, layers: layers};
-  }
-
-  // The decoder: Dense layers (row j of w holds output unit j's weights), then a sigmoid.
-  function forward(layers, z, image) {
-    var h = z;
-    for (var k = 0; k < layers.length; k++) {
-      var L = layers[k], w = L.w, b = L.b, n = L.inputs, out = L.out, act = L.act;
-      for (var j = 0; j < L.outputs; j++) {
-        var s = b[j], row = j * n;
-        for (var i = 0; i < n; i++) { s += w[row + i] * h[i]; }
-        out[j] = act(s);
-      }
-      h = out;
-    }
-    for (var p = 0; p < image.length; p++) { image[p] = meta.finalSigmoid ? 1 / (1 + Math.exp(-h[p])) : h[p]; }
-    return image;
-  }
-
-  function mount(root) {
-    root.setAttribute("data-lx-state", "loading");
-    var d = meta.latentDim, a0 = meta.alpha;
-    var inst = {id: id, element: root, timings: [], image: new Float64Array(784), code: new Float64Array(d)};
-    registry.byId[id] = inst;
-    registry.all.push(inst);
-
-    var title = make("div", {"class": "lx-title"}, [meta.name + ": decode(z + \u03b1\u00b7v), computed in this page"]);
-    var canvas = make("canvas", {"class": "lx-image", width: 28, height: 28, "aria-label": "decoded image"});
-    var digitMenu = make("select", {"class": "lx-digit", "aria-label": "start digit"});
-    meta.labels.forEach(function (label, i) { digitMenu.appendChild(make("option", {value: i}, ["#" + i + " (a " + label + ")"])); });
-    var thumbs = make("div", {"class": "lx-thumbs"});
-    var axisMenu = make("select", {"class": "lx-axis", "aria-label": "direction"});
-    axisMenu.appendChild(make("option", {value: 0}, ["class pair b \u2192 a"]));
-    meta.axes.forEach(function (name, k) { axisMenu.appendChild(make("option", {value: k + 1}, [name])); });
-    function classMenu(cls, label) {
-      var menu = make("select", {"class": cls, "aria-label": label});
-      for (var c = 0; c < meta.classes; c++) { menu.appendChild(make("option", {value: c}, [String(c)])); }
-      return menu;
-    }
-    var bMenu = classMenu("lx-b", "start class b"), aMenu = classMenu("lx-a", "target class a");
-    var slider = make("input", {"class": "lx-slider", type: "range", min: a0.low, max: a0.high, step: a0.step,
-                                value: a0.value, "aria-label": "alpha", disabled: ""});
-    var readout = make("span", {"class": "lx-value"});
-    var status = make("div", {"class": "lx-status"}, ["loading the decoder\u2026"]);
-    var pairBox = make("span", {"class": "lx-pair"}, [make("label", {}, ["b ", bMenu]), " \u2192 ", make("label", {}, ["a ", aMenu])]);
-    var controls = make("div", {"class": "lx-controls"}, [
-      make("div", {"class": "lx-row"}, [make("label", {}, ["start digit ", digitMenu])]),
-      thumbs,
-      make("div", {"class": "lx-row"}, [make("label", {}, ["direction ", axisMenu]), pairBox]),
-      make("div", {"class": "lx-row"}, [make("label", {}, ["\u03b1 ", slider]), readout]),
-      status
-    ]);
-    root.innerHTML = "";
-    root.appendChild(title);
-    root.appendChild(make("div", {"class": "lx-body"}, [canvas, controls]));
-    digitMenu.value = meta.start; bMenu.value = meta.pair[0]; aMenu.value = meta.pair[1];
-    [digitMenu, axisMenu, bMenu, aMenu].forEach(function (m) { m.disabled = true; });
-    // Keys pressed in the explorer are its own: reveal.js must not turn them into slide changes.
-    // Escape hands the keyboard back (the focused control lets go, the next arrow changes slides).
-    ["keydown", "keypress", "keyup"].forEach(function (type) {
-      root.addEventListener(type, function (e) {
-        e.stopPropagation();
-        if (type === "keydown" && e.key === "Escape" && root.contains(document.activeElement)) { document.activeElement.blur(); }
-      });
-    });
-
-    var ctx = canvas.getContext("2d"), pixels = ctx.createImageData(28, 28);
-    function paint(context, imageData, values, scale) {
-      var px = imageData.data;
-      for (var p = 0; p < 784; p++) {
-        var g = Math.round(255 * (1 - Math.min(1, Math.max(0, values[p] / scale))));  // dark ink on white
-        px[4 * p] = px[4 * p + 1] = px[4 * p + 2] = g; px[4 * p + 3] = 255;
-      }
-      context.putImageData(imageData, 0, 0);
-    }
-
-    inflate(data).then(function (buffer) {
-      var model = unpack(buffer), v = model.views, vector = new Float64Array(d), note = "";
-      var thumbCanvases = meta.labels.map(function (label, i) {
-        var t = make("canvas", {width: 28, height: 28, title: "#" + i + " (a " + label + ")"});
-        var tctx = t.getContext("2d");
-        paint(tctx, tctx.createImageData(28, 28), v.thumbs.subarray(784 * i, 784 * (i + 1)), 255);
-        t.addEventListener("click", function () { digitMenu.value = i; refresh(); });
-        thumbs.appendChild(t);
-        return t;
-      });
-
-      function chooseVector() {
-        var axis = +axisMenu.value, a = +aMenu.value, b = +bMenu.value, c = v.centroids, k;
-        pairBox.className = axis === 0 ? "lx-pair" : "lx-pair lx-off";
-        bMenu.disabled = aMenu.disabled = axis !== 0;
-        note = "";
-        if (axis === 0) {
-          for (k = 0; k < d; k++) { vector[k] = a === b ? 0 : c[a * d + k] - c[b * d + k]; }
-          note = a === b ? "pick two different classes: z\u0304_a \u2212 z\u0304_b is zero" : "v = z\u0304" + a + " \u2212 z\u0304" + b;
-        } else {
-          for (k = 0; k < d; k++) { vector[k] = v.axes[(axis - 1) * d + k]; }
-          note = "v = " + meta.axes[axis - 1];
-        }
-      }
-
-      // decode(z + alpha v) and draw it: the work timed per slider move.
-      function render() {
-        var alpha = parseFloat(slider.value), i = +digitMenu.value, z = inst.code;
-        for (var k = 0; k < d; k++) { z[k] = v.codes[i * d + k] + alpha * vector[k]; }
-        forward(model.layers, z, inst.image);
-        paint(ctx, pixels, inst.image, 1);
-        return alpha;
-      }
-
-      function describe(alpha, ms) {
-        var i = +digitMenu.value;
-        readout.textContent = (alpha >= 0 ? "+" : "\u2212") + Math.abs(alpha).toFixed(2);
-        thumbCanvases.forEach(function (t, k) { t.className = k === i ? "lx-on" : ""; });
-        status.textContent = "#" + i + " (a " + meta.labels[i] + ") + \u03b1\u00b7v; " + note + "; " + ms.toFixed(1) + " ms";
-      }
-
-      function refresh() {
-        chooseVector();
-        var t0 = performance.now(), alpha = render();
-        describe(alpha, performance.now() - t0);
-      }
-
-      slider.addEventListener("input", function () {
-        var t0 = performance.now(), alpha = render(), ms = performance.now() - t0;
-        inst.timings.push(ms);
-        describe(alpha, ms);
-      });
-      [digitMenu, axisMenu, bMenu, aMenu].forEach(function (m) { m.addEventListener("change", refresh); m.disabled = false; });
-      slider.disabled = false;
-
-      inst.decode = function (code) {
-        var z = new Float64Array(d);
-        for (var k = 0; k < d; k++) { z[k] = code[k]; }
-        return Array.from(forward(model.layers, z, new Float64Array(784)));
-      };
-      inst.state = function () {
-        return {digit: +digitMenu.value, axis: +axisMenu.value, b: +bMenu.value, a: +aMenu.value,
-                alpha: parseFloat(slider.value), code: Array.from(inst.code), image: Array.from(inst.image)};
-      };
-      // n slider moves as a user makes them (value set, input event), back and forth over the range.
-      inst.benchmark = function (n) {
-        var low = +slider.min, steps = Math.round((+slider.max - low) / +slider.step), first = inst.timings.length;
-        for (var k = 0; k < n; k++) {
-          var pos = k % (2 * steps), idx = pos <= steps ? pos : 2 * steps - pos;
-          slider.value = low + idx * +slider.step;
-          slider.dispatchEvent(new Event("input", {bubbles: true}));
-        }
-        return inst.timings.slice(first);
-      };
-      refresh();
-      root.setAttribute("data-lx-state", "ready");
-      return inst;
-    }).catch(function (err) {
-      root.setAttribute("data-lx-state", "error");
-      status.textContent = "The explorer could not start: " + err.message;
-    });
-  }
-})"""

@@ -33,18 +33,46 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import checks as ck
 from . import config
+from .checks import checked
 
 
-def artifact_path(name: str, suffix: str, mode: str | None = None) -> Path:
-    """``artifacts/NAME-MODE.SUFFIX``: quick and full runs never share a file."""
-    mode = mode or config.MODE
-    if not isinstance(name, str) or not name or "/" in name or os.sep in name:
-        raise ValueError(f"artifact name must be a plain file stem, got {name!r}.")
+# --- argument specs of this module (helpers.checks) -----------------------------------------------------------
+def _stem(stem, *, name):
+    if not isinstance(stem, str) or not stem or "/" in stem or os.sep in stem:
+        raise ValueError(f"artifact name must be a plain file stem, got {stem!r}.")
+    return stem
+
+
+def _suffix(suffix, *, name):
     if not isinstance(suffix, str) or not suffix.startswith(".") or "/" in suffix or os.sep in suffix:
         raise ValueError(f"suffix must be a file extension such as '.json', got {suffix!r}.")
+    return suffix
+
+
+def _mode(mode, *, name):
+    """'quick' or 'full' (None or empty: this run's mode)."""
+    mode = mode or config.MODE
     if mode not in ("quick", "full"):
         raise ValueError(f"mode must be 'quick' or 'full', got {mode!r}.")
+    return mode
+
+
+def _fingerprintable(arrays, *, name):
+    """Arrays as contiguous numpy arrays of plain dtypes (an object array has no stable bytes)."""
+    out = []
+    for a in arrays:
+        a = np.ascontiguousarray(np.asarray(a))
+        if a.dtype == object:
+            raise TypeError(f"data_fingerprint: cannot fingerprint an object array of shape {a.shape}.")
+        out.append(a)
+    return tuple(out)
+
+
+@checked(name=ck.using(_stem), suffix=ck.using(_suffix), mode=ck.using(_mode))
+def artifact_path(name: str, suffix: str, mode: str | None = None) -> Path:
+    """``artifacts/NAME-MODE.SUFFIX``: quick and full runs never share a file."""
     return config.artifacts_dir() / f"{name}-{mode}{suffix}"
 
 
@@ -123,6 +151,7 @@ def remove_stale_partials(folder: Path | None = None) -> list[str]:
     return removed
 
 
+@checked(arrays=ck.using(_fingerprintable))
 def data_fingerprint(*arrays) -> str:
     """A short SHA-256 of arrays' dtypes, shapes and bytes: the key of what a model was trained on.
 
@@ -131,9 +160,6 @@ def data_fingerprint(*arrays) -> str:
     """
     digest = hashlib.sha256()
     for a in arrays:
-        a = np.ascontiguousarray(np.asarray(a))
-        if a.dtype == object:
-            raise TypeError(f"data_fingerprint: cannot fingerprint an object array of shape {a.shape}.")
         digest.update(f"{a.dtype.str}{a.shape};".encode())
         digest.update(a)
     return digest.hexdigest()[:24]

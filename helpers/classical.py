@@ -26,38 +26,86 @@ from sklearn.naive_bayes import GaussianNB
 from threadpoolctl import threadpool_limits
 
 from . import cache, config
-from .data import (Dataset, as_dataset, check_class, check_count, check_images, check_labels, check_memory,
-                   check_number, check_numbers, load_mnist, random_generator)
-from .interface import check_codes
+from . import checks as ck
+from .checks import checked, ref
+from .data import Dataset, as_dataset, check_memory, load_mnist
 
 
-def flatten(x: np.ndarray, name: str = "images") -> np.ndarray:
-    """Images (N, 28, 28) to rows (N, 784), validating shape and range."""
-    x = check_images(x, name=name)
-    return x.reshape(len(x), -1)
-
-
-def _check_fitted(model, attribute: str) -> None:
+# --- argument specs of this module (helpers.checks): what each function may be given ----------------------
+def _fitted(model, attribute: str):
     """A clear error for a model used before ``fit`` (instead of scikit-learn's or an AttributeError)."""
     if not hasattr(model, attribute):
         raise ValueError(f"this {type(model).__name__} is not fitted yet: call .fit(x_train, y_train) first.")
+    return model
 
 
-def _training_set(x, y) -> tuple[np.ndarray, np.ndarray]:
-    """Checked training images (N, 784) and labels (N,) for the classical models."""
-    rows = flatten(x, name="x")
-    labels = check_labels(y, len(rows), name="y")
-    if len(rows) == 0:
+def _fitted_self(model, *, name, attribute: str, part: str | None = None):
+    """The model (``self``) after ``fit``; ``part`` names the fitted scikit-learn estimator it holds."""
+    _fitted(getattr(model, part) if part else model, attribute)
+    return model
+
+
+def _fitted_nb(nb, *, name):
+    """A fitted scikit-learn GaussianNB, or a clear error."""
+    if not isinstance(nb, GaussianNB):
+        raise TypeError(f"nb must be a fitted sklearn.naive_bayes.GaussianNB (for pixels: PixelNaiveBayes().nb), "
+                        f"got {type(nb).__name__}.")
+    return _fitted(nb, "theta_")
+
+
+#: ``self`` of a PixelNaiveBayes, fitted (the attribute each method reads first).
+def _nb_fitted(attribute: str = "theta_"):
+    return ck.using(_fitted_self, attribute=attribute, part="nb")
+
+
+_PCA_FITTED = ck.using(_fitted_self, attribute="components_")
+
+
+def _named_images(x, *, name, called):
+    """Images checked under the name the caller gives (``flatten``'s ``name``)."""
+    return ck.check_images(x, name=called)
+
+
+def _training_labels(y, *, name, x):
+    """Labels (one per training image) of a non-empty training set."""
+    labels = ck.check_labels(y, len(x), name=name)
+    if len(x) == 0:
         raise ValueError("x: no training images; pass at least one image per class.")
-    return rows, labels
+    return labels
 
 
-def _sample_classes(rng: np.random.Generator, n: int, known: np.ndarray, prior: np.ndarray, classes) -> np.ndarray:
-    """The class of each of n draws: drawn from ``prior``, or ``classes`` checked against ``known``."""
+def _pca_training_labels(y, *, name, x, n_components):
+    """Training labels with more images per class than components (a covariance needs them)."""
+    y = _training_labels(y, name=name, x=x)
+    small = [int(c) for c in np.unique(y) if np.sum(y == c) <= n_components]
+    if small:
+        raise ValueError(
+            f"classes {small} have no more images than n_components={n_components}; "
+            "their covariance cannot be estimated. Use fewer components or more images."
+        )
+    return y
+
+
+def _two_class_labels(y, *, name, x):
+    y = _training_labels(y, name=name, x=x)
+    if len(np.unique(y)) < 2:
+        raise ValueError(f"y: logistic regression needs at least two classes, got only {np.unique(y).tolist()}.")
+    return y
+
+
+def _sample_count(n, *, name, bytes_per_sample):
+    """A number of samples: a non-negative integer that fits in memory."""
+    if isinstance(n, (int, np.integer)) and not isinstance(n, bool):
+        check_memory(bytes_per_sample * n, name="n", what=f"{n:,} samples")
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n must be a non-negative integer number of samples, got {n!r}.")
+    return n
+
+
+def _sample_classes(classes, *, name, n, known):
+    """The class of each of n draws: None (drawn from the prior), one class, or one per sample, all in ``known``."""
     if classes is None:
-        return rng.choice(known, size=n, p=prior)
+        return None
     classes = np.asarray(classes) if not isinstance(classes, (dict, set, str, bytes)) else np.asarray(None)
     if classes.dtype.kind not in "iuf" or classes.dtype == bool:
         raise TypeError(f"classes must be one class id or one per sample ({n}), got {classes!r}.")
@@ -66,33 +114,163 @@ def _sample_classes(rng: np.random.Generator, n: int, known: np.ndarray, prior: 
     except ValueError:
         raise ValueError(f"classes has shape {classes.shape}; pass one class, or one per sample ({n}).") from None
     for c in np.unique(classes):
-        check_class(c, int(max(known)) + 1)  # integer and in range: clear message for typos
+        ck.check_class(c, int(max(known)) + 1)  # integer and in range: clear message for typos
         if c not in known:
             raise ValueError(f"unknown class {c}: this model was fitted on classes {known.tolist()}.")
     return classes
 
 
+def _nb_classes(model):
+    return model.nb.classes_
+
+
+def _pca_dim(model):
+    return model.latent_dim
+
+
+def _pixel_nb_bytes(model):
+    return 4 * 8.0 * model.nb.theta_.shape[1]
+
+
+def _pca_bytes(model):
+    return 4 * 8.0 * (784 + model.latent_dim ** 2)
+
+
+def _gnb_bytes(nb):
+    return 4 * 8.0 * nb.theta_.shape[1]
+
+
+def _points(x, *, name, nb):
+    x = ck.check_numbers(x, name=name, ndim=2, what=f"points (N, {nb.n_features_in_})")
+    if x.shape[1] != nb.n_features_in_:
+        raise ValueError(f"x: the model was fitted on {nb.n_features_in_} features, got points of shape {x.shape}.")
+    return x
+
+
+def _component_count(n_components, *, name):
+    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) \
+            or not 1 <= n_components <= 784:
+        raise ValueError(f"n_components must be an integer in 1-784, got {n_components!r}.")
+    return int(n_components)
+
+
+def _points_per_class(n_per_class, *, name):
+    if isinstance(n_per_class, bool) or not isinstance(n_per_class, (int, np.integer)) or n_per_class < 2:
+        raise ValueError(f"n_per_class must be an integer >= 2, got {n_per_class!r}.")
+    check_memory(3 * 2 * 8.0 * n_per_class * 4, name="n_per_class", what=f"{n_per_class:,} points per class")
+    return n_per_class
+
+
+def _classifier(judge, *, name):
+    if not callable(getattr(judge, "predict", None)):
+        raise TypeError(f"judge must be a fitted classifier with a predict method, got {type(judge).__name__}.")
+    return judge
+
+
+def _intended(intended, *, name, n):
+    """The intended class of each image: one class for all, or one label per image."""
+    if np.ndim(intended) == 0:
+        return np.full(n, ck.check_class(intended, name=name))
+    return ck.check_labels(intended, n, name=name)
+
+
+def _max_iter(max_iter, *, name):
+    return ck.check_count(config.SETTINGS.lr_max_iter if max_iter is None else max_iter, name=name, minimum=1)
+
+
+def _seed_below_2_32(seed, *, name):
+    seed = ck.check_count(seed, name=name)
+    if seed >= 2**32:
+        raise ValueError(f"seed must be below 2**32, got {seed}.")
+    return seed
+
+
+def _subset_size(n, *, name, y):
+    n = ck.check_count(n, name=name, minimum=1)
+    n_classes = len(np.unique(y))
+    if not n_classes <= n <= len(y):
+        raise ValueError(f"subset size {n} must lie between the number of classes ({n_classes}) and {len(y)}.")
+    return n
+
+
+def _repeats(repeats, *, name):
+    repeats = ck.check_count(repeats, name=name, minimum=1)
+    if repeats > 1000:
+        raise ValueError(f"repeats must be at most 1000 draws per size (5 is plenty), got {repeats}.")
+    return repeats
+
+
+def _training_sizes(sizes, *, name, n_train):
+    """Training-set sizes, sorted and distinct; a size beyond the data means "all of it"."""
+    if isinstance(sizes, (int, np.integer)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"sizes must be a list of training-set sizes such as [100, 1000], got {sizes!r}.")
+    sizes = sorted({min(ck.check_count(n, name="sizes entry", minimum=1), n_train) for n in sizes})
+    if not sizes:
+        raise ValueError("sizes: got no training-set sizes; pass e.g. [100, 1000].")
+    return sizes
+
+
+def _curve_rows(rows, *, name):
+    if isinstance(rows, (str, bytes, dict)) or not hasattr(rows, "__iter__"):
+        raise TypeError(f"rows must be the list of dicts learning_curve returns, got {type(rows).__name__}.")
+    rows = list(rows)
+    for row in rows:
+        if not (isinstance(row, dict) and {"model", "n", "error"} <= row.keys()):
+            raise ValueError(f"rows must be dicts with 'model', 'n' and 'error' (from learning_curve), got {row!r}.")
+    return rows
+
+
+def _seen_classes(seen_classes, *, name):
+    if isinstance(seen_classes, (str, bytes)) or not hasattr(seen_classes, "__iter__"):
+        raise TypeError(f"seen_classes must be a list of digit classes such as (0, 1, 2, 3, 4), got {seen_classes!r}.")
+    seen_classes = tuple(int(ck.check_class(c, 10, name="seen class")) for c in seen_classes)
+    if len(set(seen_classes)) < 2:
+        raise ValueError(f"need at least two distinct seen classes to train a classifier, got {seen_classes}.")
+    if len(set(seen_classes)) == 10:
+        raise ValueError("all ten classes are seen: no class is left to be unseen.")
+    return seen_classes
+
+
+def _far_images(images, *, name, far_name):
+    return None if images is None else ck.check_images(images, name=far_name)
+
+
+def _some_pair_varies(result, name, args):
+    """neighbour_correlation's result: NaN when no pixel pair varied, which the caller must hear about."""
+    if np.isnan(result):
+        raise ValueError(
+            f"no pixel pair varies by more than min_std={args['min_std']} within a class; "
+            "pass at least two images per class that are not constant."
+        )
+    return result
+
+
+def _n_train(data):
+    return len(data.y_train)
+
+
+#: The training set of a classical model: images x and one label per image.
+_TRAINING_SET = dict(x=ck.images(), y=ck.using(_training_labels, x=ref("x")))
+
+
+@checked(x=ck.using(_named_images, called=ref("name")))
+def flatten(x: np.ndarray, name: str = "images") -> np.ndarray:
+    """Images (N, 28, 28) to rows (N, 784), validating shape and range."""
+    return x.reshape(len(x), -1)
+
+
+@checked(nb=ck.using(_fitted_nb), x=ck.using(_points, nb=ref("nb")))
 def gaussian_nb_log_px(nb: GaussianNB, x: np.ndarray) -> np.ndarray:
     """log p(x) = log sum_y p(x|y) p(y) under a fitted scikit-learn GaussianNB (notebook 01).
 
     The discriminative model has no such number: this is what a generative
     model adds on top of classification.
     """
-    _check_fitted_nb(nb)
-    x = check_numbers(x, name="x", ndim=2, what=f"points (N, {nb.n_features_in_})")
-    if x.shape[1] != nb.n_features_in_:
-        raise ValueError(f"x: the model was fitted on {nb.n_features_in_} features, got points of shape {x.shape}.")
     return logsumexp(nb.predict_joint_log_proba(x), axis=1)
 
 
-def _check_fitted_nb(nb) -> None:
-    """A fitted scikit-learn GaussianNB, or a clear error."""
-    if not isinstance(nb, GaussianNB):
-        raise TypeError(f"nb must be a fitted sklearn.naive_bayes.GaussianNB (for pixels: PixelNaiveBayes().nb), "
-                        f"got {type(nb).__name__}.")
-    _check_fitted(nb, "theta_")
-
-
+@checked(nb=ck.using(_fitted_nb), n=ck.using(_sample_count, bytes_per_sample=ref("nb", _gnb_bytes)),
+         seed=ck.seed(), classes=ck.using(_sample_classes, n=ref("n"), known=ref("nb", lambda nb: nb.classes_)))
 def sample_gaussian_nb(nb: GaussianNB, n: int, seed: int | None = None, classes=None) -> tuple[np.ndarray, np.ndarray]:
     """Draw n points from a fitted scikit-learn GaussianNB; returns (points, classes).
 
@@ -100,11 +278,9 @@ def sample_gaussian_nb(nb: GaussianNB, n: int, seed: int | None = None, classes=
     independently from its class Gaussian - the Naive Bayes assumption made
     visible. No clipping: ``PixelNaiveBayes.sample`` clips pixels itself.
     """
-    _check_fitted_nb(nb)
-    if isinstance(n, (int, np.integer)) and not isinstance(n, bool):
-        check_memory(4 * 8.0 * n * nb.theta_.shape[1], name="n", what=f"{n:,} samples")
-    rng = random_generator(seed)
-    classes = _sample_classes(rng, n, nb.classes_, nb.class_prior_, classes)
+    rng = np.random.default_rng(seed)
+    if classes is None:
+        classes = rng.choice(nb.classes_, size=n, p=nb.class_prior_)
     idx = np.searchsorted(nb.classes_, classes)
     mean, var = nb.theta_[idx], nb.var_[idx]
     return mean + np.sqrt(var) * rng.standard_normal(mean.shape), np.asarray(classes)
@@ -121,60 +297,70 @@ class PixelNaiveBayes:
 
     latent_dim = 28 * 28
 
+    @checked(var_smoothing=ck.number(low=0.0))
     def __init__(self, var_smoothing: float = 1e-9):
-        self.nb = GaussianNB(var_smoothing=check_number(var_smoothing, name="var_smoothing", low=0.0))
+        self.nb = GaussianNB(var_smoothing=var_smoothing)
 
+    @checked(**_TRAINING_SET)
     def fit(self, x: np.ndarray, y: np.ndarray) -> "PixelNaiveBayes":
-        self.nb.fit(*_training_set(x, y))
+        self.nb.fit(x.reshape(len(x), -1), y)
         return self
 
     @property
+    @checked(self=_nb_fitted("classes_"))
     def classes_(self) -> np.ndarray:
-        _check_fitted(self.nb, "classes_")
         return self.nb.classes_
 
     @property
+    @checked(self=_nb_fitted())
     def class_means(self) -> np.ndarray:
         """Per-class mean images, (n_classes, 28, 28)."""
-        _check_fitted(self.nb, "theta_")
         return self.nb.theta_.reshape(-1, 28, 28)
 
     @property
+    @checked(self=_nb_fitted("var_"))
     def class_variances(self) -> np.ndarray:
         """Per-class pixel variances (smoothing included), (n_classes, 28, 28)."""
-        _check_fitted(self.nb, "var_")
         return self.nb.var_.reshape(-1, 28, 28)
 
+    @checked(self=_nb_fitted(), x=ck.images(label="images"))
     def predict(self, x: np.ndarray) -> np.ndarray:
-        _check_fitted(self.nb, "theta_")
-        return self.nb.predict(flatten(x))
+        return self.nb.predict(x.reshape(len(x), -1))
 
+    @checked(self=_nb_fitted(), x=ck.images(label="images"))
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        _check_fitted(self.nb, "theta_")
-        return self.nb.predict_proba(flatten(x))
+        return self.nb.predict_proba(x.reshape(len(x), -1))
 
+    @checked(self=_nb_fitted(), x=ck.images(label="images"))
     def log_likelihood(self, x: np.ndarray) -> np.ndarray:
         """log p(x) = log sum_y p(x|y) p(y), in nats per image."""
-        _check_fitted(self.nb, "theta_")
-        return gaussian_nb_log_px(self.nb, flatten(x))
+        return gaussian_nb_log_px(self.nb, x.reshape(len(x), -1))
 
     # --- the shared generative-model interface ---------------------------------
+    @checked(x=ck.images(label="images"))
     def encode(self, x: np.ndarray) -> np.ndarray:
-        return flatten(x).astype(np.float32)
+        return x.reshape(len(x), -1)
 
+    @checked(z=ck.codes(latent_dim, label="codes"))
     def decode(self, z: np.ndarray) -> np.ndarray:
-        z = check_codes(z, self.latent_dim)
         return np.clip(z, 0.0, 1.0).reshape(-1, 28, 28)
 
+    @checked(self=_nb_fitted(), n=ck.using(_sample_count, bytes_per_sample=ref("self", _pixel_nb_bytes)),
+             seed=ck.seed(), classes=ck.using(_sample_classes, n=ref("n"), known=ref("self", _nb_classes)))
     def sample(self, n: int, seed: int | None = None, classes=None) -> np.ndarray:
         """Draw n images; ``classes`` fixes the class of each (default: drawn from the prior).
 
         Each pixel is drawn independently from its class Gaussian, then clipped
-        to [0, 1]; that independence is what notebook 02 is about.
+        to [0, 1]; that independence is what notebook 02 is about. The same
+        draws as ``sample_gaussian_nb(self.nb, n, seed, classes)``, clipped.
         """
-        _check_fitted(self.nb, "theta_")
-        draws, _ = sample_gaussian_nb(self.nb, n, seed, classes)
-        return np.clip(draws, 0.0, 1.0).astype(np.float32).reshape(n, 28, 28)
+        rng = np.random.default_rng(seed)
+        if classes is None:
+            classes = rng.choice(self.nb.classes_, size=n, p=self.nb.class_prior_)  # y ~ p(y)
+        k = np.searchsorted(self.nb.classes_, classes)
+        mean, variance = self.nb.theta_[k], self.nb.var_[k]  # each image's class: mu_y, s2_y (784 each)
+        pixels = mean + np.sqrt(variance) * rng.standard_normal(mean.shape)  # every pixel on its own
+        return np.clip(pixels, 0.0, 1.0).astype(np.float32).reshape(n, 28, 28)
 
 
 class ClassPCAGaussian:
@@ -187,14 +373,14 @@ class ClassPCAGaussian:
     with the PCA coordinates as the latent space.
     """
 
+    @checked(n_components=ck.using(_component_count), ridge=ck.number(low=0.0))
     def __init__(self, n_components: int = 40, ridge: float = 1e-6):
-        if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or not 1 <= n_components <= 784:
-            raise ValueError(f"n_components must be an integer in 1-784, got {n_components!r}.")
-        self.latent_dim = int(n_components)
-        self.ridge = check_number(ridge, name="ridge", low=0.0)  # keeps a covariance of a rare class positive definite
+        self.latent_dim = n_components
+        self.ridge = ridge  # keeps a covariance of a rare class positive definite
 
+    @checked(x=ck.images(), y=ck.using(_pca_training_labels, x=ref("x"), n_components=ref("self", _pca_dim)))
     def fit(self, x: np.ndarray, y: np.ndarray) -> "ClassPCAGaussian":
-        flat, y = _training_set(x, y)
+        flat = x.reshape(len(x), -1)
         # PCA by hand: eigh of the 784 x 784 pixel covariance is exact and, with many images and few
         # pixels, the fastest route. Centring first avoids the float32 cancellation of
         # computing X'X - n*mean*mean'. One BLAS thread: so small a matrix gains nothing
@@ -209,12 +395,6 @@ class ClassPCAGaussian:
         self._explained = float(np.clip(eigval[order], 0, None).sum() / max(np.trace(cov), 1e-12))
         z = (centred @ self.components_.T.astype(np.float32)).astype(np.float64)
         self.classes_ = np.unique(y)
-        small = [int(c) for c in self.classes_ if np.sum(y == c) <= self.latent_dim]
-        if small:
-            raise ValueError(
-                f"classes {small} have no more images than n_components={self.latent_dim}; "
-                "their covariance cannot be estimated. Use fewer components or more images."
-            )
         self.means_ = np.stack([z[y == c].mean(axis=0) for c in self.classes_])
         eye = np.eye(self.latent_dim)
         self.covariances_ = np.stack([np.cov(z[y == c], rowvar=False) + self.ridge * eye for c in self.classes_])
@@ -223,37 +403,39 @@ class ClassPCAGaussian:
         return self
 
     @property
+    @checked(self=_PCA_FITTED)
     def explained_variance_ratio(self) -> float:
         """Share of the pixel variance that the k components keep."""
         return self._explained
 
     @property
+    @checked(self=_PCA_FITTED)
     def class_means(self) -> np.ndarray:
         """Per-class mean images (the decoded class means), (n_classes, 28, 28)."""
         return self.decode(self.means_)
 
+    @checked(self=_PCA_FITTED, x=ck.images(label="images"))
     def encode(self, x: np.ndarray) -> np.ndarray:
-        _check_fitted(self, "components_")
-        return ((flatten(x) - self.pixel_mean_) @ self.components_.T).astype(np.float32)
+        return ((x.reshape(len(x), -1) - self.pixel_mean_) @ self.components_.T).astype(np.float32)
 
+    @checked(self=_PCA_FITTED, z=ck.codes(ref("self", _pca_dim), label="codes"))
     def decode(self, z: np.ndarray) -> np.ndarray:
-        _check_fitted(self, "components_")
-        z = check_codes(z, self.latent_dim)
         return np.clip(z @ self.components_ + self.pixel_mean_, 0.0, 1.0).astype(np.float32).reshape(-1, 28, 28)
 
+    @checked(self=_PCA_FITTED, n=ck.using(_sample_count, bytes_per_sample=ref("self", _pca_bytes)), seed=ck.seed(),
+             classes=ck.using(_sample_classes, n=ref("n"), known=ref("self", lambda model: model.classes_)))
     def sample(self, n: int, seed: int | None = None, classes=None) -> np.ndarray:
         """Draw n images: z ~ N(mean_y, cov_y) in the subspace, then decode and clip to [0, 1]."""
-        _check_fitted(self, "components_")
-        if isinstance(n, (int, np.integer)) and not isinstance(n, bool):
-            check_memory(4 * 8.0 * n * (784 + self.latent_dim ** 2), name="n", what=f"{n:,} samples")
-        rng = random_generator(seed)
-        classes = _sample_classes(rng, n, self.classes_, self.class_prior_, classes)
+        rng = np.random.default_rng(seed)
+        if classes is None:
+            classes = rng.choice(self.classes_, size=n, p=self.class_prior_)
         idx = np.searchsorted(self.classes_, classes)
         eps = rng.standard_normal((n, self.latent_dim))
         z = self.means_[idx] + np.einsum("nij,nj->ni", self._chol[idx], eps)
         return self.decode(z)
 
 
+@checked(n_per_class=ck.using(_points_per_class), seed=ck.seed())
 def make_2d_classes(n_per_class: int = 150, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Three 2-D classes for notebook 01, built so each NB assumption is visibly tested.
 
@@ -262,10 +444,7 @@ def make_2d_classes(n_per_class: int = 150, seed: int = 0) -> tuple[np.ndarray, 
     cannot follow either; class 2 is a round Gaussian, which NB fits well.
     Returns points (3 * n_per_class, 2) and labels.
     """
-    if isinstance(n_per_class, bool) or not isinstance(n_per_class, (int, np.integer)) or n_per_class < 2:
-        raise ValueError(f"n_per_class must be an integer >= 2, got {n_per_class!r}.")
-    check_memory(3 * 2 * 8.0 * n_per_class * 4, name="n_per_class", what=f"{n_per_class:,} points per class")
-    rng = random_generator(seed)
+    rng = np.random.default_rng(seed)
     tilted = rng.multivariate_normal([-2.0, -0.5], [[1.0, 0.8], [0.8, 1.0]], n_per_class)
     half = n_per_class // 2
     blobs = np.concatenate([
@@ -279,6 +458,7 @@ def make_2d_classes(n_per_class: int = 150, seed: int = 0) -> tuple[np.ndarray, 
     return x[order], y[order]
 
 
+@checked(x=ck.images(), y=ck.labels(n=ref("x", len)), min_std=ck.number(low=0.0), returns=_some_pair_varies)
 def neighbour_correlation(x: np.ndarray, y: np.ndarray, min_std: float = 0.05) -> float:
     """Mean within-class correlation of horizontally adjacent pixels (notebook 02).
 
@@ -289,9 +469,6 @@ def neighbour_correlation(x: np.ndarray, y: np.ndarray, min_std: float = 0.05) -
     smooth shape does not count as dependence: Naive Bayes samples score
     about 0, real digits well above.
     """
-    x = check_images(x, name="x")
-    y = check_labels(y, len(x), name="y")
-    min_std = check_number(min_std, name="min_std", low=0.0)
     corrs = []
     for c in np.unique(y):
         xc = x[y == c].astype(np.float64)
@@ -303,26 +480,17 @@ def neighbour_correlation(x: np.ndarray, y: np.ndarray, min_std: float = 0.05) -
         cov = ((a - a.mean(axis=0)) * (b - b.mean(axis=0))).mean(axis=0)
         corrs.append(cov[ok] / (sa[ok] * sb[ok]))
     pooled = np.concatenate(corrs) if corrs else np.array([])
-    if pooled.size == 0:
-        raise ValueError(
-            f"no pixel pair varies by more than min_std={min_std} within a class; "
-            "pass at least two images per class that are not constant."
-        )
-    return float(pooled.mean())
+    return float(pooled.mean()) if pooled.size else float("nan")  # NaN: no pair varied (the check says so)
 
 
+@checked(images=ck.images(), judge=ck.using(_classifier), intended=ck.using(_intended, n=ref("images", len)))
 def judge_hits(judge, images: np.ndarray, intended) -> np.ndarray:
     """Boolean per image: did the classifier ``judge`` label it as its ``intended`` class (notebook 02)."""
-    flat = flatten(images)
-    if not callable(getattr(judge, "predict", None)):
-        raise TypeError(f"judge must be a fitted classifier with a predict method, got {type(judge).__name__}.")
-    if np.ndim(intended) == 0:
-        intended = np.full(len(flat), check_class(intended, name="intended"))
-    else:
-        intended = check_labels(intended, len(flat), name="intended")
-    return np.asarray(judge.predict(flat)) == intended
+    return np.asarray(judge.predict(images.reshape(len(images), -1))) == intended
 
 
+@checked(max_iter=ck.using(_max_iter), tol=ck.number(low=0.0, low_open=True), x=ck.images(),
+         y=ck.using(_two_class_labels, x=ref("x")))
 def fit_logistic_regression(x: np.ndarray, y: np.ndarray, max_iter: int | None = None,
                             tol: float = 1e-3) -> LogisticRegression:
     """Multinomial logistic regression on raw pixels (lbfgs, default L2 penalty).
@@ -330,18 +498,14 @@ def fit_logistic_regression(x: np.ndarray, y: np.ndarray, max_iter: int | None =
     ``tol=1e-3`` stops early, which is plenty for the learning curve's many fits;
     the judge below fits once with scikit-learn's default 1e-4.
     """
-    max_iter = check_count(config.SETTINGS.lr_max_iter if max_iter is None else max_iter, name="max_iter", minimum=1)
-    tol = check_number(tol, name="tol", low=0.0, low_open=True)
-    rows, labels = _training_set(x, y)
-    if len(np.unique(labels)) < 2:
-        raise ValueError(f"y: logistic regression needs at least two classes, got only {np.unique(labels).tolist()}.")
     model = LogisticRegression(max_iter=max_iter, tol=tol)
     # One BLAS thread: the notebooks run two at a time on two cores, and oversubscribed OpenBLAS
     # threads spin-wait (a 10,000-image fit measured 1.8 s with one thread, 30 s with two).
     with threadpool_limits(limits=1, user_api="blas"):
-        return model.fit(rows, labels)
+        return model.fit(x.reshape(len(x), -1), y)
 
 
+@checked(data=ck.optional(ck.using(as_dataset)))
 def mnist_logistic_regression(data: Dataset | None = None, *, retrain: bool = False) -> LogisticRegression:
     """The logistic-regression judge trained on ``data``'s training split (default MNIST), cached as plain arrays.
 
@@ -349,7 +513,7 @@ def mnist_logistic_regression(data: Dataset | None = None, *, retrain: bool = Fa
     with a key of the training images, labels and fit settings: a missing,
     unreadable or differently keyed cache is refitted.
     """
-    data = as_dataset(data) if data is not None else load_mnist()
+    data = load_mnist() if data is None else data
     max_iter = config.SETTINGS.lr_max_iter
     key = f"{cache.data_fingerprint(data.x_train, data.y_train)} max_iter={max_iter} tol=1e-4"
     path = cache.artifact_path("logreg-mnist", ".npz")
@@ -371,6 +535,7 @@ NB_NAME = "Gaussian NB"
 LR_NAME = "logistic regression"
 
 
+@checked(n=ck.count(minimum=1), n_train=ck.count(minimum=1), repeats=ck.count(minimum=1))
 def draws_per_size(n: int, n_train: int, repeats: int = 5) -> int:
     """How many random training sets of size n the learning curve uses.
 
@@ -379,9 +544,6 @@ def draws_per_size(n: int, n_train: int, repeats: int = 5) -> int:
     percent while each fit costs the most, so they get one; the whole
     training set is a single "draw" anyway.
     """
-    n = check_count(n, name="n", minimum=1)
-    n_train = check_count(n_train, name="n_train", minimum=1)
-    repeats = check_count(repeats, name="repeats", minimum=1)
     if n >= n_train:
         return 1
     if n <= 1000:
@@ -389,22 +551,17 @@ def draws_per_size(n: int, n_train: int, repeats: int = 5) -> int:
     return min(repeats, 3) if n <= 3000 else 1
 
 
+@checked(y=ck.labels(), n=ck.using(_subset_size, y=ref("y")), seed=ck.using(_seed_below_2_32))
 def stratified_indices(y: np.ndarray, n: int, seed: int) -> np.ndarray:
     """Indices of a random training subset of size n with every class present in proportion."""
-    y = check_labels(y, name="y")
-    n = check_count(n, name="n", minimum=1)
-    seed = check_count(seed, name="seed")
-    if seed >= 2**32:
-        raise ValueError(f"seed must be below 2**32, got {seed}.")
-    n_classes = len(np.unique(y))
-    if not n_classes <= n <= len(y):
-        raise ValueError(f"subset size {n} must lie between the number of classes ({n_classes}) and {len(y)}.")
     if n == len(y):
         return np.arange(len(y))
     idx, _ = train_test_split(np.arange(len(y)), train_size=n, stratify=y, random_state=seed)
     return np.sort(idx)
 
 
+@checked(data=ck.using(as_dataset), repeats=ck.using(_repeats), seed=ck.count(),
+         sizes=ck.using(_training_sizes, n_train=ref("data", _n_train)))
 def learning_curve(
     data: Dataset,
     sizes: Sequence[int],
@@ -423,17 +580,7 @@ def learning_curve(
     training set. Returns one row per (model, size, draw):
     ``{"model", "n", "draw", "error", "seconds"}``.
     """
-    data = as_dataset(data)
-    repeats = check_count(repeats, name="repeats", minimum=1)
-    if repeats > 1000:
-        raise ValueError(f"repeats must be at most 1000 draws per size (5 is plenty), got {repeats}.")
-    seed = check_count(seed, name="seed")
     n_train = len(data.y_train)
-    if isinstance(sizes, (int, np.integer)) or not hasattr(sizes, "__iter__"):
-        raise TypeError(f"sizes must be a list of training-set sizes such as [100, 1000], got {sizes!r}.")
-    sizes = sorted({min(check_count(n, name="sizes entry", minimum=1), n_train) for n in sizes})
-    if not sizes:
-        raise ValueError("sizes: got no training-set sizes; pass e.g. [100, 1000].")  # a size beyond the data means "all of it"
     x_test = flatten(data.x_test)
     rows = []
     for n in sizes:
@@ -454,14 +601,9 @@ def learning_curve(
     return rows
 
 
+@checked(rows=ck.using(_curve_rows))
 def summarize_curve(rows: Sequence[dict]) -> list[dict]:
     """Mean, min and max test error per (size, model), for the notebook's table."""
-    if isinstance(rows, (str, bytes, dict)) or not hasattr(rows, "__iter__"):
-        raise TypeError(f"rows must be the list of dicts learning_curve returns, got {type(rows).__name__}.")
-    rows = list(rows)
-    for row in rows:
-        if not (isinstance(row, dict) and {"model", "n", "error"} <= row.keys()):
-            raise ValueError(f"rows must be dicts with 'model', 'n' and 'error' (from learning_curve), got {row!r}.")
     out = []
     for n in sorted({r["n"] for r in rows}):
         row = {"training images": n}
@@ -526,6 +668,8 @@ class UnseenClassResult:
         }
 
 
+@checked(data=ck.using(as_dataset), seen_classes=ck.using(_seen_classes),
+         far_images=ck.using(_far_images, far_name=ref("far_name")))
 def unseen_class_experiment(
     data: Dataset,
     far_images: np.ndarray | None = None,
@@ -541,21 +685,13 @@ def unseen_class_experiment(
     (optionally) ``far_images`` such as Fashion-MNIST. Three scores per image:
     LR's max softmax probability, NB's max posterior, NB's log p(x).
     """
-    data = as_dataset(data)
-    if isinstance(seen_classes, (str, bytes)) or not hasattr(seen_classes, "__iter__"):
-        raise TypeError(f"seen_classes must be a list of digit classes such as (0, 1, 2, 3, 4), got {seen_classes!r}.")
-    seen_classes = tuple(int(check_class(c, 10, name="seen class")) for c in seen_classes)
-    if len(set(seen_classes)) < 2:
-        raise ValueError(f"need at least two distinct seen classes to train a classifier, got {seen_classes}.")
-    if len(set(seen_classes)) == 10:
-        raise ValueError("all ten classes are seen: no class is left to be unseen.")
     in_train = np.isin(data.y_train, seen_classes)
     in_test = np.isin(data.y_test, seen_classes)
     nb = PixelNaiveBayes().fit(data.x_train[in_train], data.y_train[in_train])
     lr = fit_logistic_regression(data.x_train[in_train], data.y_train[in_train], max_iter=max_iter)
     groups = {"seen digits": data.x_test[in_test], "unseen digits": data.x_test[~in_test]}
     if far_images is not None:
-        groups[far_name] = check_images(far_images, name=far_name)
+        groups[far_name] = far_images
     result = UnseenClassResult(
         seen_classes=seen_classes, nb=nb, lr=lr, groups=groups,
         seen_labels=data.y_test[in_test], unseen_labels=data.y_test[~in_test],

@@ -10,11 +10,14 @@ import gzip
 import os
 import zipfile
 from pathlib import Path
-from typing import Mapping, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
+from . import checks as ck
 from . import config
+from .checks import (IMAGE_SHAPE, _as_array, check_class, check_count, check_images, check_labels,  # noqa: F401
+                     check_number, check_numbers, check_positive, check_settings, checked, random_generator)
 
 #: Environment variable naming a local copy of ``mnist.npz`` (Keras layout).
 MNIST_ENV = "MNIST_NPZ"
@@ -23,7 +26,6 @@ FASHION_ENV = "FASHION_MNIST_DIR"
 #: Where Debian's ``dataset-fashion-mnist`` package installs the IDX files.
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
-IMAGE_SHAPE = (28, 28)
 DIGIT_NAMES = tuple(str(d) for d in range(10))
 FASHION_NAMES = (
     "T-shirt", "trouser", "pullover", "dress", "coat",
@@ -44,10 +46,9 @@ class Dataset(NamedTuple):
     y_test: np.ndarray
     class_names: tuple[str, ...] = DIGIT_NAMES
 
+    @checked(n_train=ck.count(allow_none=True), n_test=ck.count(allow_none=True))
     def subset(self, n_train: int | None, n_test: int | None) -> "Dataset":
         """The first ``n_train`` / ``n_test`` samples (``None`` keeps all)."""
-        n_train = check_count(n_train, name="n_train", allow_none=True)
-        n_test = check_count(n_test, name="n_test", allow_none=True)
         return self._replace(
             x_train=self.x_train[:n_train], y_train=self.y_train[:n_train],
             x_test=self.x_test[:n_test], y_test=self.y_test[:n_test],
@@ -55,6 +56,49 @@ class Dataset(NamedTuple):
 
 
 _MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+# --- argument specs of this module (helpers.checks) -----------------------------------------------------------
+def _path(path, *, name, what: str = "a file path (str or pathlib.Path) to a mnist.npz", optional: bool = False):
+    if optional and path is None:
+        return None
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be {what}, got {type(path).__name__}.")
+    return path
+
+
+def _mnist_file(path, *, name):
+    """An existing mnist.npz file (not a folder), as a Path."""
+    path = Path(_path(path, name=name)).expanduser()
+    if path.is_dir():
+        raise DataError(
+            f"{path} is a folder; point {MNIST_ENV} (or path) at the mnist.npz file itself, "
+            f"or unset {MNIST_ENV} to download MNIST through Keras."
+        )
+    if not path.is_file():
+        raise DataError(
+            f"MNIST file not found: {path}. Point {MNIST_ENV} at an existing mnist.npz, "
+            f"or unset {MNIST_ENV} to download MNIST through Keras."
+        )
+    return path
+
+
+def _quick(quick, *, name):
+    if quick is not None and not isinstance(quick, (bool, np.bool_)):
+        raise TypeError(f"quick must be True, False or None (the quick-mode setting), got {quick!r}.")
+    return quick
+
+
+def _training_images(x, *, name):
+    if len(x) == 0:
+        raise ValueError("shuffled_batches: no images to train on (x is empty); pass at least one image.")
+    return x
+
+
+def _one_label_each(y, *, name, x):
+    if y is not None and np.asarray(y).shape[0] != len(x):
+        raise ValueError(f"{len(x)} images but {np.asarray(y).shape[0]} labels.")
+    return y
 
 
 def _to_unit_float(images: np.ndarray) -> np.ndarray:
@@ -87,25 +131,13 @@ def _validate(arrays: dict[str, np.ndarray], source: str) -> None:
             raise DataError(f"{source}: y_{split} holds labels outside 0-9.")
 
 
+@checked(path=ck.using(_mnist_file))
 def read_mnist_npz(path: str | os.PathLike) -> Dataset:
     """Read a ``mnist.npz`` in the layout that ``keras.datasets.mnist`` caches.
 
     A missing, truncated or wrong-layout file raises :class:`DataError` naming
     the file, never a bare numpy traceback.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a file path (str or pathlib.Path) to a mnist.npz, got {type(path).__name__}.")
-    path = Path(path).expanduser()
-    if path.is_dir():
-        raise DataError(
-            f"{path} is a folder; point {MNIST_ENV} (or path) at the mnist.npz file itself, "
-            f"or unset {MNIST_ENV} to download MNIST through Keras."
-        )
-    if not path.is_file():
-        raise DataError(
-            f"MNIST file not found: {path}. Point {MNIST_ENV} at an existing mnist.npz, "
-            f"or unset {MNIST_ENV} to download MNIST through Keras."
-        )
     try:
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):
@@ -158,6 +190,7 @@ def _download_mnist() -> Dataset:
     )
 
 
+@checked(path=ck.using(_path, optional=True), quick=ck.using(_quick))
 def load_mnist(path: str | os.PathLike | None = None, *, quick: bool | None = None) -> Dataset:
     """MNIST as float32 images in [0, 1], shape (N, 28, 28), integer labels.
 
@@ -165,16 +198,12 @@ def load_mnist(path: str | os.PathLike | None = None, *, quick: bool | None = No
     through Keras (hash-checked and cached). ``quick`` (default: the quick-mode
     setting) trims to the quick-mode subset sizes.
     """
-    if path is not None and not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a file path (str or pathlib.Path) to a mnist.npz, got {type(path).__name__}.")
     source = path if path is not None else os.environ.get(MNIST_ENV)
     data = read_mnist_npz(source) if source else _download_mnist()
     return _trim(data, quick)
 
 
 def _trim(data: Dataset, quick: bool | None) -> Dataset:
-    if quick is not None and not isinstance(quick, (bool, np.bool_)):
-        raise TypeError(f"quick must be True, False or None (the quick-mode setting), got {quick!r}.")
     quick = config.QUICK if quick is None else quick
     if not quick:
         return data
@@ -209,6 +238,7 @@ def _fashion_dir() -> Path | None:
     return DEBIAN_FASHION_DIR if DEBIAN_FASHION_DIR.is_dir() else None
 
 
+@checked(folder=ck.using(_path, what="a folder path (str or pathlib.Path)", optional=True), quick=ck.using(_quick))
 def load_fashion_mnist(folder: str | os.PathLike | None = None, *, quick: bool | None = None) -> Dataset:
     """Fashion-MNIST in the same form as :func:`load_mnist`.
 
@@ -216,8 +246,6 @@ def load_fashion_mnist(folder: str | os.PathLike | None = None, *, quick: bool |
     ``/usr/share/datasets/fashion-mnist`` (``apt-get install dataset-fashion-mnist``),
     else downloads through Keras.
     """
-    if folder is not None and not isinstance(folder, (str, os.PathLike)):
-        raise TypeError(f"folder must be a folder path (str or pathlib.Path), got {type(folder).__name__}.")
     folder = Path(folder) if folder is not None else _fashion_dir()
     if folder is not None:
         names = {
@@ -254,6 +282,7 @@ def load_fashion_mnist(folder: str | os.PathLike | None = None, *, quick: bool |
     return _trim(data, quick)
 
 
+@checked(batch_size=ck.count(minimum=1), x=ck.using(_training_images), y=ck.using(_one_label_each, x=ck.ref("x")))
 def shuffled_batches(x: np.ndarray, y: np.ndarray | None = None, *, batch_size: int):
     """Training batches for ``keras.Model.fit``, reshuffled every epoch, and a steps-per-execution.
 
@@ -269,13 +298,8 @@ def shuffled_batches(x: np.ndarray, y: np.ndarray | None = None, *, batch_size: 
     """
     import tensorflow as tf
 
-    batch_size = check_count(batch_size, name="batch_size", minimum=1)
-    if len(x) == 0:
-        raise ValueError("shuffled_batches: no images to train on (x is empty); pass at least one image.")
     images = tf.constant(x)
     labels = None if y is None else tf.constant(np.asarray(y))
-    if labels is not None and labels.shape[0] != images.shape[0]:
-        raise ValueError(f"{images.shape[0]} images but {labels.shape[0]} labels.")
 
     def gather(idx):
         return tf.gather(images, idx) if labels is None else (tf.gather(images, idx), tf.gather(labels, idx))
@@ -288,59 +312,6 @@ def shuffled_batches(x: np.ndarray, y: np.ndarray | None = None, *, batch_size: 
     steps = -(-len(x) // batch_size)
     per_call = max(d for d in range(1, min(steps, 64) + 1) if steps % d == 0)
     return batches.with_options(options), per_call
-
-
-def _as_array(x, name: str, what: str) -> np.ndarray:
-    """``np.asarray(x)``, with a clear error for None, ragged lists and objects numpy cannot read."""
-    if x is None:
-        raise TypeError(f"{name}: got None; pass {what}.")
-    try:
-        arr = np.asarray(x)
-    except (ValueError, TypeError) as err:  # ragged nested lists, objects without __array__
-        raise ValueError(f"{name}: cannot read a {type(x).__name__} as an array ({err}); pass {what}.") from None
-    if arr.dtype == object or arr.dtype.kind in "USV":
-        raise TypeError(f"{name}: got {type(x).__name__} of dtype {arr.dtype}; pass {what}.")
-    return arr
-
-
-def check_images(x: np.ndarray, *, name: str = "images") -> np.ndarray:
-    """Validate a batch of images: shape (N, 28, 28) or (N, 784), values in [0, 1].
-
-    Returns the batch as float32 (N, 28, 28). Used by every model's ``encode``.
-    """
-    x = _as_array(x, name, "float images in [0, 1] of shape (N, 28, 28)")
-    if x.ndim == 2 and x.shape[1] == 784:
-        x = x.reshape(-1, *IMAGE_SHAPE)
-    elif x.shape == IMAGE_SHAPE:
-        raise ValueError(f"{name}: got one image of shape {x.shape}; pass a batch, e.g. x[None].")
-    if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE:
-        raise ValueError(f"{name}: expected shape (N, 28, 28) or (N, 784), got {x.shape}.")
-    if not np.issubdtype(x.dtype, np.floating):
-        raise ValueError(
-            f"{name}: expected float images in [0, 1], got dtype {x.dtype}; "
-            "divide uint8 images by 255 (load_mnist does this)."
-        )
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name}: contains NaN or infinite values.")
-    if x.size and (x.min() < -1e-6 or x.max() > 1 + 1e-6):
-        hint = "; divide grey levels 0-255 by 255" if x.min() >= 0 and x.max() <= 255 else ""
-        raise ValueError(f"{name}: values span [{x.min():.3g}, {x.max():.3g}], expected [0, 1]{hint}.")
-    return x.astype(np.float32, copy=False)
-
-
-def check_count(n, *, name: str = "n", minimum: int = 0, allow_none: bool = False) -> int | None:
-    """An integer count >= ``minimum`` (a bool is not a count), or a clear error naming ``name``."""
-    if n is None and allow_none:
-        return None
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-        if isinstance(n, (float, np.floating)) and float(n).is_integer():
-            n = int(n)  # 100.0 reads as 100
-        else:
-            kind = "an integer" + (" or None" if allow_none else "")
-            raise TypeError(f"{name} must be {kind}, got {n!r} ({type(n).__name__}).")
-    if n < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {n}.")
-    return int(n)
 
 
 def _physical_memory() -> int | None:
@@ -360,115 +331,6 @@ def check_memory(n_bytes: float, *, name: str, what: str) -> None:
     if limit is not None and n_bytes > limit:
         raise ValueError(f"{name}: {what} would need {n_bytes / 1e9:,.1f} GB, more than this machine's "
                          f"{limit / 1e9:,.1f} GB of memory; pass a smaller {name}.")
-
-
-def random_generator(seed=None, *, name: str = "seed") -> np.random.Generator:
-    """``np.random.default_rng(seed)`` for None, a non-negative integer or a Generator; else a clear error."""
-    if seed is None or isinstance(seed, np.random.Generator):
-        return np.random.default_rng(seed)
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{name} must be a non-negative integer, None or a numpy Generator, got {seed!r}.")
-    if seed < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {seed}.")
-    return np.random.default_rng(int(seed))
-
-
-def check_settings(cfg, required, *, name: str, example: str) -> dict:
-    """A settings dict holding every key in ``required``, or a clear error naming what is missing.
-
-    ``example`` names where a complete dict comes from (e.g. ``"vae.training_config(20)"``).
-    """
-    if not isinstance(cfg, Mapping):
-        raise TypeError(f"{name}: expected a dict of settings such as {example}, got {type(cfg).__name__}.")
-    missing = [k for k in required if k not in cfg]
-    if missing:
-        raise ValueError(f"{name}: missing settings {missing}; start from {example} and change what you need.")
-    return dict(cfg)
-
-
-def check_positive(value, *, name: str) -> float:
-    """A finite number > 0 (a learning rate, a weight), or a clear error naming ``name``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a positive number, got {value!r} ({type(value).__name__}).")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
-    return float(value)
-
-
-def check_number(value, *, name: str, low: float | None = None, high: float | None = None,
-                 low_open: bool = False, high_open: bool = False) -> float:
-    """A finite number within [low, high] (an end is excluded when ``low_open`` / ``high_open``)."""
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value.item()
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
-    value = float(value)
-    below = low is not None and (value < low or (low_open and value == low))
-    above = high is not None and (value > high or (high_open and value == high))
-    if not np.isfinite(value) or below or above:
-        left, right = ("(" if low_open else "[", ")" if high_open else "]")
-        span = f" in {left}{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}{right}"
-        raise ValueError(f"{name} must be a finite number{span if low is not None or high is not None else ''}, "
-                         f"got {value!r}.")
-    return value
-
-
-def check_numbers(x, *, name: str, ndim=None, finite: bool = True, what: str | None = None) -> np.ndarray:
-    """``x`` as a float64 array (of ``ndim`` dimensions: an int or a tuple of allowed ones), or a clear error.
-
-    ``what`` describes what to pass (e.g. "codes (N, d)"); NaN and infinities are refused when ``finite``.
-    """
-    what = what or "an array of numbers"
-    if x is None or isinstance(x, (str, bytes)):
-        raise TypeError(f"{name}: expected {what}, got {x!r}.")
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected {what}, got a {type(x).__name__} that is not an array of numbers.") \
-            from None
-    allowed = (ndim,) if isinstance(ndim, int) else ndim
-    if allowed is not None and arr.ndim not in allowed:
-        raise ValueError(f"{name}: expected {what}, got shape {arr.shape}.")
-    if finite and not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name}: contains NaN or infinite values; pass {what} of finite numbers.")
-    return arr
-
-
-def check_labels(y, n_images: int | None = None, n_classes: int = 10, *, name: str = "labels") -> np.ndarray:
-    """Class labels as int64 (N,): integer ids in [0, n_classes), one per image.
-
-    Integral floats (3.0) and exact one-hot rows (N, n_classes) are read as the
-    class ids they denote; anything else (NaN, fractions, strings, other shapes,
-    out-of-range ids, a count other than ``n_images``) is a clear error.
-    """
-    what = f"integer class ids 0-{n_classes - 1}, one per image"
-    y = _as_array(y, name, what)
-    if y.dtype == bool:
-        raise TypeError(f"{name}: got booleans; pass {what}.")
-    if y.dtype.kind not in "iuf":
-        raise TypeError(f"{name}: got dtype {y.dtype}; pass {what}.")
-    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-        raise ValueError(f"{name}: contains NaN or infinite values; pass {what}.")
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    elif y.ndim == 2 and y.shape[1] == n_classes and y.size:
-        one_hot = np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1)
-        if not one_hot:
-            raise ValueError(f"{name}: got an (N, {n_classes}) array that is not one-hot; pass {what} "
-                             "(e.g. y.argmax(axis=1)).")
-        y = y.argmax(axis=1)
-    if y.ndim != 1:
-        raise ValueError(f"{name}: expected shape (N,), got {y.shape}; pass {what}.")
-    if y.dtype.kind == "f":
-        if np.any(y != np.round(y)):
-            raise ValueError(f"{name}: contains fractional values such as {y[y != np.round(y)][0]!r}; pass {what}.")
-    y = y.astype(np.int64, copy=False)
-    if y.size and (y.min() < 0 or y.max() >= n_classes):
-        bad = y[(y < 0) | (y >= n_classes)]
-        raise ValueError(f"{name} must lie in 0..{n_classes - 1} (integer class ids), got class {int(bad[0])}.")
-    if n_images is not None and len(y) != n_images:
-        raise ValueError(f"{name}: {len(y)} labels for {n_images} images; pass one label per image.")
-    return y
 
 
 def _dataset_images(x, name: str) -> np.ndarray:
@@ -504,12 +366,3 @@ def as_dataset(data, *, name: str = "data") -> Dataset:
             and x_test is data.x_test and y_test is data.y_test):
         return data
     return Dataset(x_train, y_train, x_test, y_test, tuple(names))
-
-
-def check_class(label: int, n_classes: int = 10, *, name: str = "class") -> int:
-    """An integer class index in [0, n_classes), or a clear ValueError."""
-    if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):
-        raise ValueError(f"{name}: expected an integer class 0-{n_classes - 1}, got {label!r}.")
-    if not 0 <= int(label) < n_classes:
-        raise ValueError(f"{name}: unknown class {label}; classes are 0-{n_classes - 1}.")
-    return int(label)

@@ -24,29 +24,164 @@ from typing import Any
 import numpy as np
 
 from . import cache, config
-from .data import (Dataset, as_dataset, check_count, check_images, check_labels, check_numbers, check_positive,
-                   check_settings, load_mnist, shuffled_batches)
+from . import checks as ck
+from .checks import checked, ref
+from .data import Dataset, as_dataset, load_mnist, shuffled_batches
 from .latent import N_CLASSES
 
 CNN_NAME = "CNN"
 LR_NAME = "logistic regression"
 
 
-# --- judges --------------------------------------------------------------------------------
-def _as_image_batch(images, name: str) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Images (..., 28, 28) as a validated (N, 28, 28) batch, plus the leading shape."""
+# --- argument specs of this module (helpers.checks): what each function may be given ----------------------
+def _image_batch(images, *, name, judge: str) -> np.ndarray:
+    """Images (..., 28, 28), or (N, 784), as validated float32 (..., 28, 28), named after the judge."""
+    name = f"images ({judge} judge)"
     try:
         arr = np.asarray(images)
     except (TypeError, ValueError):
         arr = None
     if arr is None or arr.dtype == object:
-        return check_images(images, name=name), None  # refuses None and what numpy cannot read, clearly
-    images = arr
-    if images.ndim >= 4 and images.shape[-2:] == (28, 28):
-        lead = images.shape[:-2]
-        return check_images(images.reshape(-1, 28, 28), name=name), lead
-    x = check_images(images, name=name)
-    return x, None
+        return ck.check_images(images, name=name)  # refuses None and what numpy cannot read, clearly
+    if arr.ndim >= 4 and arr.shape[-2:] == (28, 28):
+        return ck.check_images(arr.reshape(-1, 28, 28), name=name).reshape(arr.shape)
+    return ck.check_images(arr, name=name)
+
+
+def _flat_batch(x, *, name, judge: str) -> np.ndarray:
+    """A flat batch (N, 28, 28) of images: accuracy compares one judged class per image with one label."""
+    x = _image_batch(x, name=name, judge=judge)
+    if x.ndim != 3:
+        raise ValueError(f"x: accuracy needs a flat batch of images (N, 28, 28), got {x.shape[:-3]} images.")
+    return x
+
+
+def _judge_name(judge):
+    return judge.name
+
+
+def _name_label(value, *, name):
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"name must be a non-empty string (it labels the judge's results), got {value!r}.")
+    return value
+
+
+def _plain_name_label(value, *, name):
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"name must be a non-empty string, got {value!r}.")
+    return value
+
+
+def _optional_name_label(value, *, name):
+    if value is not None and (not isinstance(value, str) or not value):
+        raise TypeError(f"name must be a non-empty string, got {value!r}.")
+    return value
+
+
+def _fitted_classifier(model, *, name, owner):
+    """A fitted scikit-learn classifier of digit labels 0-9 with predict_proba."""
+    if isinstance(model, type):
+        raise TypeError(f"{owner}: got the class {model.__name__}, not a fitted classifier; fit an instance first.")
+    if not hasattr(model, "classes_") and callable(getattr(model, "predict_proba", None)):
+        raise ValueError(f"{owner}: this {type(model).__name__} is not fitted yet; call .fit(x, y) first.")
+    classes = np.asarray(getattr(model, "classes_", []))
+    if classes.size == 0 or classes.dtype.kind not in "iuf" or not np.all((classes >= 0) & (classes < N_CLASSES)):
+        raise ValueError(f"{owner}: expected a classifier fitted on digit labels 0-9, got classes {classes}.")
+    if not callable(getattr(model, "predict_proba", None)):
+        raise TypeError(f"{owner}: expected a fitted scikit-learn classifier with predict_proba, "
+                        f"got {type(model).__name__}.")
+    return model
+
+
+def _features_images(images, *, name, judge: str):
+    return ck.check_images(images, name=f"{judge} features")
+
+
+def _function(fn, *, name):
+    if not callable(fn):
+        raise TypeError(f"a function judge must be callable, got {type(fn).__name__}.")
+    return fn
+
+
+def _keras_classifier(model, *, name, owner):
+    """A Keras model whose output is N_CLASSES logits."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"{owner}: KerasJudge needs a Keras classifier model, got {type(model).__name__}.")
+    if tuple(model.output.shape[1:]) != (N_CLASSES,):
+        raise ValueError(f"{owner}: the model must output {N_CLASSES} logits, got shape {model.output.shape}.")
+    return model
+
+
+def _feature_layer(layer, *, name, model, owner):
+    try:
+        model.get_layer(layer)
+    except ValueError as err:
+        raise ValueError(f"{owner}: the model has no layer named {layer!r} to take features from.") from err
+    return layer
+
+
+def _logits(logits, *, name):
+    z = ck.check_numbers(logits, name=name, what="logits (..., n_classes)")
+    if z.ndim == 0 or z.shape[-1] == 0:
+        raise ValueError(f"logits: expected logits (..., n_classes), got shape {z.shape}.")
+    return z
+
+
+def _known_cnn_settings(overrides, *, name):
+    unknown = set(overrides) - set(CNN_SETTINGS)
+    if unknown:
+        raise TypeError(f"unknown CNN setting(s) {sorted(unknown)}; known: {sorted(CNN_SETTINGS)}.")
+    return overrides
+
+
+def _check_cnn_training(cfg: dict[str, Any], prefix: str) -> None:
+    """The CNN's training settings, each named as ``prefix['key']`` (or plainly) when wrong."""
+    def name(key):
+        return f"{prefix}['{key}']" if prefix else key
+
+    for key in ("epochs", "batch_size", "train_images"):
+        ck.check_count(cfg[key], name=name(key), minimum=1)
+    ck.check_count(cfg["seed"], name=name("seed"))
+    ck.check_positive(cfg["learning_rate"], name=name("learning_rate"))
+
+
+def _sensible_cnn_training(cfg, name, args):
+    """cnn_config's result: the overridden training settings must make sense."""
+    _check_cnn_training(cfg, "")
+    return cfg
+
+
+def _cnn_architecture(cfg, *, name):
+    cfg = ck.check_settings(cfg, ("filters", "kernels", "dense"), name=name, example="judges.cnn_config()")
+    for key in ("filters", "kernels"):
+        if isinstance(cfg[key], (str, bytes)) or not isinstance(cfg[key], (list, tuple)):
+            raise TypeError(f"cfg['{key}'] must be a list of integers such as [32, 64], got {cfg[key]!r}.")
+        for value in cfg[key]:
+            ck.check_count(value, name=f"cfg['{key}'] entry", minimum=1)
+    if len(cfg["filters"]) != len(cfg["kernels"]) or not cfg["filters"]:
+        raise ValueError("filters and kernels must be non-empty lists of the same length.")
+    ck.check_count(cfg["dense"], name="cfg['dense']", minimum=1)
+    dropout = cfg.get("dropout", 0.0)
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+        raise ValueError(f"cfg['dropout'] must be a number in [0, 1), got {dropout!r}.")
+    return cfg
+
+
+def _cnn_training(cfg, *, name):
+    cfg = ck.check_settings(cfg, CNN_SETTINGS, name=name, example="judges.cnn_config()")
+    _check_cnn_training(cfg, "cfg")
+    return cfg
+
+
+def _cnn_settings(cfg, *, name):
+    """A CNN configuration with every setting (None: ``cnn_config()``)."""
+    return cnn_config() if cfg is None else ck.check_settings(cfg, CNN_SETTINGS, name=name,
+                                                                example="judges.cnn_config()")
+
+
+# --- judges --------------------------------------------------------------------------------
 
 
 class Judge:
@@ -62,9 +197,9 @@ class Judge:
     def _proba(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @checked(images=ck.using(_image_batch, judge=ref("self", _judge_name)))
     def predict_proba(self, images) -> np.ndarray:
-        x, lead = _as_image_batch(images, f"images ({self.name} judge)")
-        lead = (len(x),) if lead is None else lead
+        lead, x = images.shape[:-2], images.reshape(-1, 28, 28)
         if len(x) == 0:
             return np.zeros((*lead, self.n_classes))
         p = check_probabilities(self._proba(x), len(x), self.n_classes, name=f"{self.name} judge")
@@ -74,13 +209,11 @@ class Judge:
         """The judged class of every image (argmax of ``predict_proba``)."""
         return self.predict_proba(images).argmax(axis=-1)
 
+    @checked(x=ck.using(_flat_batch, judge=ref("self", _judge_name)),
+             y=ck.labels(n=ref("x", len), n_classes=ref("self", lambda judge: judge.n_classes)))
     def accuracy(self, x, y) -> float:
         """Share of images ``x`` judged as their label ``y``."""
-        pred = self.predict(x)
-        if pred.ndim != 1:
-            raise ValueError(f"x: accuracy needs a flat batch of images (N, 28, 28), got {pred.shape[:-1]} images.")
-        y = check_labels(y, len(pred), self.n_classes, name="y")
-        return float(np.mean(pred == y))
+        return float(np.mean(self.predict(x) == y))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
@@ -124,22 +257,11 @@ def check_probabilities(p, n: int, n_classes: int = N_CLASSES, *, name: str = "j
 class SklearnJudge(Judge):
     """A fitted scikit-learn classifier on flattened pixels (e.g. the logistic regression)."""
 
+    @checked(name=ck.using(_name_label), model=ck.using(_fitted_classifier, owner=ref("name")))
     def __init__(self, model, name: str = LR_NAME):
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"name must be a non-empty string (it labels the judge's results), got {name!r}.")
-        if isinstance(model, type):
-            raise TypeError(f"{name}: got the class {model.__name__}, not a fitted classifier; fit an instance first.")
-        if not hasattr(model, "classes_") and callable(getattr(model, "predict_proba", None)):
-            raise ValueError(f"{name}: this {type(model).__name__} is not fitted yet; call .fit(x, y) first.")
-        classes = np.asarray(getattr(model, "classes_", []))
-        if classes.size == 0 or classes.dtype.kind not in "iuf" or not np.all((classes >= 0) & (classes < N_CLASSES)):
-            raise ValueError(f"{name}: expected a classifier fitted on digit labels 0-9, got classes {classes}.")
-        if not callable(getattr(model, "predict_proba", None)):
-            raise TypeError(f"{name}: expected a fitted scikit-learn classifier with predict_proba, "
-                            f"got {type(model).__name__}.")
         self.model = model
         self.name = name
-        self._columns = classes.astype(np.int64)
+        self._columns = np.asarray(model.classes_).astype(np.int64)
 
     def _proba(self, x: np.ndarray) -> np.ndarray:
         p = self.model.predict_proba(x.reshape(len(x), -1))
@@ -155,11 +277,8 @@ class FunctionJudge(Judge):
     checked like every judge's output.
     """
 
+    @checked(fn=ck.using(_function), name=ck.using(_optional_name_label))
     def __init__(self, fn, name: str | None = None):
-        if not callable(fn):
-            raise TypeError(f"a function judge must be callable, got {type(fn).__name__}.")
-        if name is not None and (not isinstance(name, str) or not name):
-            raise TypeError(f"name must be a non-empty string, got {name!r}.")
         self.fn = fn
         self.name = name or getattr(fn, "__name__", None) or "judge"
 
@@ -225,28 +344,21 @@ def _forward(net, x):
 class KerasJudge(Judge):
     """A Keras classifier whose last layer gives 10 logits and whose ``features`` layer is the penultimate one."""
 
+    @checked(model=ck.using(_keras_classifier, owner=ref("name")), name=ck.using(_plain_name_label),
+             feature_layer=ck.using(_feature_layer, model=ref("model"), owner=ref("name")))
     def __init__(self, model, name: str = CNN_NAME, feature_layer: str = "features", batch_size: int = 1024):
         import keras
         import tensorflow as tf
 
-        if not isinstance(model, keras.Model):
-            raise TypeError(f"{name}: KerasJudge needs a Keras classifier model, got {type(model).__name__}.")
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"name must be a non-empty string, got {name!r}.")
         self.model = model
         self.name = name
         self.batch_size = int(batch_size)
-        try:
-            features = model.get_layer(feature_layer).output
-        except ValueError as err:
-            raise ValueError(f"{name}: the model has no layer named {feature_layer!r} to take features from.") from err
+        features = model.get_layer(feature_layer).output
         # One forward pass gives both the features and the logits.
         self._both = keras.Model(model.input, [features, model.output], name=f"{model.name}_features")
         # Traced once: notebook 06 judges about a million images, and an eager call per batch of a
         # convolutional net was measured 30% slower (1.55 s against 1.10 s per 18,900 images).
         self._forward = tf.function(functools.partial(_forward, self._both), reduce_retracing=True)
-        if tuple(model.output.shape[1:]) != (N_CLASSES,):
-            raise ValueError(f"{name}: the model must output {N_CLASSES} logits, got shape {model.output.shape}.")
 
     def _run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         from keras import ops
@@ -261,20 +373,18 @@ class KerasJudge(Judge):
     def _proba(self, x: np.ndarray) -> np.ndarray:
         return softmax(self._run(x)[1])
 
+    @checked(images=ck.using(_features_images, judge=ref("self", _judge_name)))
     def features(self, images) -> np.ndarray:
         """Penultimate-layer activations (N, k): the space of the Frechet distance."""
-        x = check_images(images, name=f"{self.name} features")
-        if len(x) == 0:
+        if len(images) == 0:
             return np.zeros((0, int(self._both.outputs[0].shape[-1])), np.float32)
-        return self._run(x)[0]
+        return self._run(images)[0]
 
 
+@checked(logits=ck.using(_logits))
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax in float64, shifted by the row maximum so no exp overflows."""
-    z = check_numbers(logits, name="logits", what="logits (..., n_classes)")
-    if z.ndim == 0 or z.shape[-1] == 0:
-        raise ValueError(f"logits: expected logits (..., n_classes), got shape {z.shape}.")
-    z = z - z.max(axis=-1, keepdims=True)
+    z = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
 
@@ -292,6 +402,7 @@ CNN_SETTINGS = ("filters", "kernels", "dense", "dropout", "epochs", "batch_size"
                 "seed")
 
 
+@checked(overrides=ck.using(_known_cnn_settings), returns=_sensible_cnn_training)
 def cnn_config(settings: config.Settings | None = None, **overrides) -> dict[str, Any]:
     """Architecture and schedule of the CNN judge for this mode.
 
@@ -312,42 +423,16 @@ def cnn_config(settings: config.Settings | None = None, **overrides) -> dict[str
         "train_images": s.train_subset or 60000,
         "seed": 0,
     }
-    unknown = set(overrides) - set(cfg)
-    if unknown:
-        raise TypeError(f"unknown CNN setting(s) {sorted(unknown)}; known: {sorted(cfg)}.")
     cfg.update(overrides)
-    _check_cnn_training(cfg, "")
     return cfg
 
 
-def _check_cnn_training(cfg: dict[str, Any], prefix: str) -> None:
-    """The CNN's training settings, each named as ``prefix['key']`` (or plainly) when wrong."""
-    def name(key):
-        return f"{prefix}['{key}']" if prefix else key
-
-    for key in ("epochs", "batch_size", "train_images"):
-        check_count(cfg[key], name=name(key), minimum=1)
-    check_count(cfg["seed"], name=name("seed"))
-    check_positive(cfg["learning_rate"], name=name("learning_rate"))
-
-
+@checked(cfg=ck.using(_cnn_architecture))
 def build_cnn(cfg: dict[str, Any]):
     """The CNN judge as a functional Keras model: image (28, 28) -> 10 logits."""
     import keras
     from keras import layers
 
-    cfg = check_settings(cfg, ("filters", "kernels", "dense"), name="cfg", example="judges.cnn_config()")
-    for key in ("filters", "kernels"):
-        if isinstance(cfg[key], (str, bytes)) or not isinstance(cfg[key], (list, tuple)):
-            raise TypeError(f"cfg['{key}'] must be a list of integers such as [32, 64], got {cfg[key]!r}.")
-        for value in cfg[key]:
-            check_count(value, name=f"cfg['{key}'] entry", minimum=1)
-    if len(cfg["filters"]) != len(cfg["kernels"]) or not cfg["filters"]:
-        raise ValueError("filters and kernels must be non-empty lists of the same length.")
-    check_count(cfg["dense"], name="cfg['dense']", minimum=1)
-    dropout = cfg.get("dropout", 0.0)
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-        raise ValueError(f"cfg['dropout'] must be a number in [0, 1), got {dropout!r}.")
     x_in = keras.Input((28, 28), name="image")
     h = layers.Reshape((28, 28, 1), name="channel")(x_in)
     for i, (f, k) in enumerate(zip(cfg["filters"], cfg["kernels"])):
@@ -360,16 +445,14 @@ def build_cnn(cfg: dict[str, Any]):
     return keras.Model(x_in, logits, name="cnn_judge")
 
 
+@checked(cfg=ck.using(_cnn_training), data=ck.using(as_dataset))
 def train_cnn(data: Dataset, cfg: dict[str, Any], verbose: int = 2):
     """Build (one seed call) and fit the CNN on ``data``'s training images; returns (model, record)."""
     import keras
 
-    cfg = check_settings(cfg, CNN_SETTINGS, name="cfg", example="judges.cnn_config()")
-    _check_cnn_training(cfg, "cfg")
-    data = as_dataset(data)
     config.seed_everything(int(cfg["seed"]))
     model = build_cnn(cfg)
-    x = check_images(data.x_train[: cfg["train_images"]], name="CNN training images")
+    x = data.x_train[: cfg["train_images"]]
     y = data.y_train[: cfg["train_images"]]
     steps = int(cfg["epochs"]) * math.ceil(len(x) / int(cfg["batch_size"]))
     schedule = keras.optimizers.schedules.CosineDecay(float(cfg["learning_rate"]), decay_steps=max(1, steps))
@@ -400,6 +483,7 @@ def train_cnn(data: Dataset, cfg: dict[str, Any], verbose: int = 2):
     return model, record
 
 
+@checked(cfg=ck.using(_cnn_settings), data=ck.optional(ck.using(as_dataset)))
 def cnn_judge(data: Dataset | None = None, *, retrain: bool = False, cfg: dict[str, Any] | None = None,
               name: str = "cnn-judge", verbose: int = 2) -> tuple[KerasJudge, dict[str, Any]]:
     """Judge 2: the CNN, loaded from the model cache or trained (at most a few epochs) and cached.
@@ -408,8 +492,7 @@ def cnn_judge(data: Dataset | None = None, *, retrain: bool = False, cfg: dict[s
     ``train_seconds`` and ``test_accuracy``. ``cfg`` (see :func:`cnn_config`)
     and ``name`` let tests train a tiny network under another cache name.
     """
-    cfg = cnn_config() if cfg is None else check_settings(cfg, CNN_SETTINGS, name="cfg", example="judges.cnn_config()")
-    data = as_dataset(data) if data is not None else load_mnist()
+    data = load_mnist() if data is None else data
     n = cfg["train_images"]
     # The test split is part of the key too: the record's test accuracy was measured on it.
     key = cache.data_fingerprint(data.x_train[:n], data.y_train[:n], data.x_test, data.y_test)

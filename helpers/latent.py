@@ -23,49 +23,163 @@ from typing import Iterable, Sequence
 import numpy as np
 from scipy.special import gammaln
 
-from .data import check_class, check_count, check_images, check_labels, check_memory, check_number, check_numbers
-from .interface import check_codes, check_decoded, check_model
+from . import checks as ck
+from .checks import checked, ref
+from .data import check_memory
+from .interface import check_decoded
 
 N_CLASSES = 10
 
 
+# --- argument specs of this module (helpers.checks): what each function may be given ----------------------
+def _class_count(n, *, name):
+    """A number of classes >= 2 whose pairs fit in memory."""
+    n = ck.check_count(n, name=name, minimum=2)
+    check_memory(64.0 * n ** 2, name=name, what=f"all pairs of {n:,} classes")
+    return n
+
+
+def _labels_of_every_class(y, *, name, n, n_classes):
+    """Labels (one per code) in which every one of ``n_classes`` classes occurs."""
+    y = ck.check_labels(y, n, n_classes, name=name)
+    if n_classes > n:
+        raise ValueError(f"n_classes={n_classes} but only {n} codes: every class needs at least one.")
+    missing = np.flatnonzero(np.bincount(y, minlength=n_classes) == 0)
+    if missing.size:
+        raise ValueError(f"no training samples of class(es) {missing.tolist()}; every class needs at least one.")
+    return y
+
+
+def _path_end(z, *, name, other=None):
+    """One end of a path: a code (d,) or a batch (N, d) of finite numbers, matching the other end."""
+    if z is None or isinstance(z, (str, bytes)):
+        raise TypeError(f"{name} must be a code (d,) or a batch of codes (N, d), got {z!r}.")
+    try:
+        z = np.asarray(z, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a code (d,) or a batch of codes (N, d) of numbers.") from None
+    if z.ndim not in (1, 2) or z.shape[-1] == 0:
+        raise ValueError(f"{name} must be a code (d,) or a batch of codes (N, d), got shape {z.shape}.")
+    if not np.all(np.isfinite(z)):
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    if other is not None:
+        if other.shape[-1] != z.shape[-1]:
+            raise ValueError(f"z0 and z1 must have the same code size, got shapes {other.shape} and {z.shape}.")
+        n0, n1 = len(np.atleast_2d(other)), len(np.atleast_2d(z))
+        if n0 != n1 and 1 not in (n0, n1):
+            raise ValueError(f"z0 and z1 hold {n0} and {n1} codes; pass one path's ends or equal batches.")
+    return z
+
+
+def _float32_path(path, *, name):
+    """The path as float32, refused when it leaves the float32 range."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.asarray(path).astype(np.float32)
+    if not np.all(np.isfinite(out)):
+        raise ValueError("z0, z1 and t give points beyond the float32 range; use codes and t of ordinary size.")
+    return out
+
+
+_PATH_CHECKS = dict(z0=ck.using(_path_end), z1=ck.using(_path_end, other=ref("z0")), t=ck.alphas(),
+                    returns=ck.using(_float32_path))
+
+
+def _other_class(b, *, name, a, n_classes):
+    """The start class b: a class other than the target a."""
+    b = ck.check_class(b, n_classes, name=name)
+    if a == b:
+        raise ValueError(f"start and target class are both {a}; the vector z_a - z_b would be zero.")
+    return b
+
+
+def _space_classes(space):
+    return space.n_classes
+
+
+def _space_dim(space):
+    return space.latent_dim
+
+
+#: The class pair (a target, b start) of a method of LatentSpace.
+_PAIR_CHECKS = dict(a=ck.class_id(ref("self", _space_classes), label="target class a"),
+                    b=ck.using(_other_class, a=ref("a"), n_classes=ref("self", _space_classes),
+                               label="start class b"))
+
+
+def _one_vector(v, *, name, latent_dim):
+    """One direction (d,) of finite numbers (a batch of one is accepted)."""
+    v = np.reshape(v, (1, -1)) if np.size(v) == latent_dim else v
+    return ck.codes(latent_dim)(v, name, {})[0]
+
+
+def _class_pairs(pairs, *, name, n_classes):
+    """A non-empty list of (b, a) class pairs, each two different classes; None means all 45."""
+    if pairs is None:
+        return digit_pairs(n_classes)
+    if isinstance(pairs, (str, bytes)) or not hasattr(pairs, "__iter__"):
+        raise ValueError(f"pairs must be a list of (b, a) class pairs such as [(0, 6)], got {pairs!r}.")
+    pairs = list(pairs)
+    if not pairs or not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in pairs):
+        raise ValueError(f"pairs must be a non-empty list of (b, a) class pairs such as [(0, 6)], got {pairs!r}.")
+    for b, a in pairs:
+        a = ck.check_class(a, n_classes, name="target class a")
+        _other_class(b, name="start class b", a=a, n_classes=n_classes)
+    return [(int(b), int(a)) for b, a in pairs]
+
+
+def _changed_images(x_changed, *, name, like):
+    """Images that pair up one to one with ``like`` (at least one)."""
+    x_changed = ck.check_images(x_changed, name=name)
+    if x_changed.shape != like.shape:
+        raise ValueError(f"x_changed must pair up with x: shapes {x_changed.shape} and {like.shape}.")
+    if len(x_changed) == 0:
+        raise ValueError("x: pass at least one image.")
+    return x_changed
+
+
+def _index(index, *, name, n):
+    """Positions (1-D integers) of training codes, or a boolean mask of length n; None keeps all."""
+    if index is None:
+        return None
+    index = np.asarray(index) if not isinstance(index, (str, bytes)) else np.asarray([index])
+    if not ((index.dtype == bool and index.shape == (n,)) or (index.ndim == 1 and index.dtype.kind in "iu")):
+        raise TypeError(f"index: expected integer positions of training codes (1-D) or a boolean mask of "
+                        f"length {n}, got {index.dtype} of shape {index.shape}.")
+    if index.dtype != bool and index.size and (index.min() < -n or index.max() >= n):
+        raise ValueError(f"index: positions must lie in 0..{n - 1} (there are {n} training codes).")
+    return index
+
+
+def _path(path, *, name):
+    path = ck.check_numbers(path, name=name, finite=False, what="codes along a path (..., d)")
+    if path.ndim == 0:
+        raise ValueError("path: expected codes along a path (..., d), got a single number.")
+    return path
+
+
+def _pairs_of_codes(z1, *, name, like):
+    z1 = ck.check_numbers(z1, name=name, what="codes (n_pairs, d)")
+    if z1.shape != like.shape or z1.ndim != 2:
+        raise ValueError(f"z0 and z1 must both be (n_pairs, d), got {like.shape} and {z1.shape}.")
+    return z1
+
+
+# --- classes, pairs, centroids -----------------------------------------------------------------------------
+@checked(n_classes=ck.using(_class_count))
 def digit_pairs(n_classes: int = N_CLASSES) -> list[tuple[int, int]]:
     """All unordered pairs (b, a) with b < a: 45 for ten digits."""
-    n_classes = check_count(n_classes, name="n_classes", minimum=2)
-    check_memory(64.0 * n_classes ** 2, name="n_classes", what=f"all pairs of {n_classes:,} classes")
     return list(itertools.combinations(range(n_classes), 2))
 
 
+@checked(n_classes=ck.using(_class_count))
 def ordered_pairs(n_classes: int = N_CLASSES) -> list[tuple[int, int]]:
     """All ordered pairs (b, a) with b != a: 90 for ten digits (notebook 06)."""
-    n_classes = check_count(n_classes, name="n_classes", minimum=2)
-    check_memory(64.0 * n_classes ** 2, name="n_classes", what=f"all pairs of {n_classes:,} classes")
     return list(itertools.permutations(range(n_classes), 2))
 
 
-def _as_alphas(alphas, name: str = "alphas") -> np.ndarray:
-    if alphas is None or isinstance(alphas, (str, bytes, bool, np.bool_)) or getattr(alphas, "dtype", None) == bool:
-        raise TypeError(f"{name} must be a number or a 1-D sequence of numbers, got {alphas!r}.")
-    try:
-        a = np.atleast_1d(np.asarray(alphas, dtype=np.float64))
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number or a 1-D sequence of numbers, got {alphas!r}.") from None
-    with np.errstate(over="ignore"):
-        a = a.astype(np.float32)
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be a number or a 1-D sequence, got shape {a.shape}.")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be finite numbers (within the float32 range).")
-    if a.size == 0:
-        raise ValueError(f"{name}: got an empty sequence; pass at least one value.")
-    return a
-
-
+@checked(model=ck.model(), x=ck.images(label="images"), batch_size=ck.count(minimum=1))
 def encode_images(model, x, batch_size: int = 4096) -> np.ndarray:
     """Validated images through ``model.encode``, in batches."""
-    check_model(model)
-    x = check_images(x)
-    batch_size = check_count(batch_size, name="batch_size", minimum=1)
     parts = [np.asarray(model.encode(x[i: i + batch_size]), dtype=np.float32) for i in range(0, len(x), batch_size)]
     codes = np.concatenate(parts) if parts else np.zeros((0, model.latent_dim), np.float32)
     if codes.shape != (len(x), model.latent_dim) or not np.all(np.isfinite(codes)):
@@ -74,70 +188,31 @@ def encode_images(model, x, batch_size: int = 4096) -> np.ndarray:
     return codes
 
 
+@checked(codes=ck.numbers(ndim=2, what="codes (N, d)"), n_classes=ck.count(minimum=1),
+         labels=ck.using(_labels_of_every_class, n=ref("codes", len), n_classes=ref("n_classes")))
 def class_centroids(codes: np.ndarray, labels: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
     """Mean code of each class, (n_classes, latent_dim). Pass *training* codes only."""
-    codes = check_numbers(codes, name="codes", ndim=2, what="codes (N, d)")
-    n_classes = check_count(n_classes, name="n_classes", minimum=1)
-    labels = check_labels(labels, len(codes), n_classes, name="labels")
-    if n_classes > len(codes):
-        raise ValueError(f"n_classes={n_classes} but only {len(codes)} codes: every class needs at least one.")
     counts = np.bincount(labels, minlength=n_classes)
-    missing = np.flatnonzero(counts == 0)
-    if missing.size:
-        raise ValueError(f"no training samples of class(es) {missing.tolist()}; every class needs at least one.")
     sums = np.zeros((n_classes, codes.shape[1]))
     np.add.at(sums, labels, codes)
     return (sums / counts[:, None]).astype(np.float32)
 
 
-def _path_ends(z0, z1) -> tuple[np.ndarray, np.ndarray, bool]:
-    """The ends of one path (two codes (d,)) or of N paths (two batches (N, d)) as float64 (N, d), and
-    whether they were batches. One code against a batch is paired with every code of the batch."""
-    ends = []
-    for name, z in (("z0", z0), ("z1", z1)):
-        if z is None or isinstance(z, (str, bytes)):
-            raise TypeError(f"{name} must be a code (d,) or a batch of codes (N, d), got {z!r}.")
-        try:
-            z = np.asarray(z, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name} must be a code (d,) or a batch of codes (N, d) of numbers.") from None
-        if z.ndim not in (1, 2) or z.shape[-1] == 0:
-            raise ValueError(f"{name} must be a code (d,) or a batch of codes (N, d), got shape {z.shape}.")
-        if not np.all(np.isfinite(z)):
-            raise ValueError(f"{name} contains NaN or infinite values.")
-        ends.append(z)
-    a, b = ends
-    batched = a.ndim == 2 or b.ndim == 2
-    if a.shape[-1] != b.shape[-1]:
-        raise ValueError(f"z0 and z1 must have the same code size, got shapes {a.shape} and {b.shape}.")
-    a, b = np.atleast_2d(a), np.atleast_2d(b)
-    if len(a) != len(b) and 1 not in (len(a), len(b)):
-        raise ValueError(f"z0 and z1 hold {len(a)} and {len(b)} codes; pass one path's ends or equal batches.")
-    a, b = np.broadcast_arrays(a, b)
-    return a, b, batched
-
-
-def _finished_path(path: np.ndarray, batched: bool) -> np.ndarray:
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = path.astype(np.float32)
-    if not np.all(np.isfinite(out)):
-        raise ValueError("z0, z1 and t give points beyond the float32 range; use codes and t of ordinary size.")
-    return out if batched else out[0]
-
-
+# --- paths ---------------------------------------------------------------------------------------------
+@checked(**_PATH_CHECKS)
 def lerp(z0, z1, t) -> np.ndarray:
     """Linear path z0 + t (z1 - z0) at every t (a number or a 1-D sequence).
 
     Two codes (d,) give one path (len(t), d); two batches (N, d) give N paths
     (N, len(t), d), pair i running from z0[i] to z1[i] (as :func:`slerp` does).
     """
-    a, b, batched = _path_ends(z0, z1)
-    t = _as_alphas(t, "t").astype(np.float64)[None, :, None]
-    with np.errstate(over="ignore", invalid="ignore"):
-        path = a[:, None, :] + t * (b - a)[:, None, :]
-    return _finished_path(path, batched)
+    a, b = np.broadcast_arrays(np.atleast_2d(z0), np.atleast_2d(z1))
+    t = t.astype(np.float64)[None, :, None]
+    path = a[:, None, :] + t * (b - a)[:, None, :]
+    return path if max(z0.ndim, z1.ndim) == 2 else path[0]
 
 
+@checked(**_PATH_CHECKS)
 def slerp(z0, z1, t) -> np.ndarray:
     """Spherical interpolation (Shoemake 1985; White 2016) between two codes, or between pairs of codes.
 
@@ -147,26 +222,25 @@ def slerp(z0, z1, t) -> np.ndarray:
     low-norm middle of the prior. Falls back to lerp for (anti)parallel or
     zero codes. Shapes as for :func:`lerp`: (len(t), d), or (N, len(t), d) for batches.
     """
-    a, b, batched = _path_ends(z0, z1)
-    t = _as_alphas(t, "t").astype(np.float64)[None, :, None]
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        n0, n1 = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
-        safe0, safe1 = np.where(n0 > 0, n0, 1.0), np.where(n1 > 0, n1, 1.0)
-        u0, u1 = a / safe0[:, None], b / safe1[:, None]
-        omega = np.arccos(np.clip(np.sum(u0 * u1, axis=1), -1.0, 1.0))
-        straight = (n0 == 0) | (n1 == 0) | (omega < 1e-6) | (np.abs(omega - math.pi) < 1e-6) | ~np.isfinite(omega)
-        w = np.where(straight, 1.0, omega)[:, None, None]
-        direction = (np.sin((1 - t) * w) * u0[:, None, :] + np.sin(t * w) * u1[:, None, :]) / np.sin(w)
-        arc = (n0[:, None, None] + t * (n1 - n0)[:, None, None]) * direction
-        line = a[:, None, :] + t * (b - a)[:, None, :]
-        path = np.where(straight[:, None, None], line, arc)
-    return _finished_path(path, batched)
+    a, b = np.broadcast_arrays(np.atleast_2d(z0), np.atleast_2d(z1))
+    t = t.astype(np.float64)[None, :, None]
+    n0, n1 = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
+    u0 = a / np.where(n0 > 0, n0, 1.0)[:, None]             # unit directions
+    u1 = b / np.where(n1 > 0, n1, 1.0)[:, None]
+    omega = np.arccos(np.clip(np.sum(u0 * u1, axis=1), -1.0, 1.0))  # the angle between them
+    straight = (n0 == 0) | (n1 == 0) | (omega < 1e-6) | (np.abs(omega - math.pi) < 1e-6)
+    w = np.where(straight, 1.0, omega)[:, None, None]
+    direction = (np.sin((1 - t) * w) * u0[:, None, :] + np.sin(t * w) * u1[:, None, :]) / np.sin(w)
+    norm = n0[:, None, None] + t * (n1 - n0)[:, None, None]  # the length moves linearly
+    line = a[:, None, :] + t * (b - a)[:, None, :]
+    path = np.where(straight[:, None, None], line, norm * direction)
+    return path if max(z0.ndim, z1.ndim) == 2 else path[0]
 
 
+@checked(latent_dim=ck.count(minimum=1))
 def prior_typical_norm(latent_dim: int) -> float:
     """E|z| for z ~ N(0, I_d): the radius of the prior's typical set (about sqrt(d))."""
-    d = check_count(latent_dim, name="latent_dim", minimum=1)
-    return float(math.sqrt(2.0) * math.exp(gammaln((d + 1) / 2) - gammaln(d / 2)))
+    return float(math.sqrt(2.0) * math.exp(gammaln((latent_dim + 1) / 2) - gammaln(latent_dim / 2)))
 
 
 class LatentSpace:
@@ -176,15 +250,14 @@ class LatentSpace:
     >>> frames = space.move(data.x_test[:5], a=0, b=6, alphas=np.linspace(-0.5, 1.5, 9))
     """
 
+    @checked(model=ck.model(), name=ck.instance(str, "'VAE-20d'", allow_none=True),
+             n_classes=ck.count(minimum=2), x_train=ck.images(),
+             y_train=ck.labels(n=ref("x_train", len), n_classes=ref("n_classes")))
     def __init__(self, model, x_train, y_train, n_classes: int = N_CLASSES, name: str | None = None):
-        check_model(model)
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"name must be a string, got {name!r}.")
         self.model = model
         self.name = name or type(model).__name__
-        self.n_classes = check_count(n_classes, name="n_classes", minimum=2)
-        x_train = check_images(x_train, name="x_train")
-        self.train_labels = check_labels(y_train, len(x_train), self.n_classes, name="y_train")
+        self.n_classes = n_classes
+        self.train_labels = y_train
         self.train_codes = encode_images(model, x_train)
         self.centroids = class_centroids(self.train_codes, self.train_labels, n_classes)
         self.counts = np.bincount(self.train_labels, minlength=n_classes)
@@ -193,13 +266,7 @@ class LatentSpace:
     def latent_dim(self) -> int:
         return int(self.model.latent_dim)
 
-    def _pair(self, a: int, b: int) -> tuple[int, int]:
-        a = check_class(a, self.n_classes, name="target class a")
-        b = check_class(b, self.n_classes, name="start class b")
-        if a == b:
-            raise ValueError(f"start and target class are both {a}; the vector z_a - z_b would be zero.")
-        return a, b
-
+    @checked(**_PAIR_CHECKS, method=ck.one_of("centroid", "balanced", "pooled"))
     def vector(self, a: int, b: int, method: str = "centroid") -> np.ndarray:
         """The direction from class b to class a.
 
@@ -210,19 +277,14 @@ class LatentSpace:
         and the pair vector is v_a - v_b. ``"pooled"`` is the uncorrected
         one-vs-rest version, where frequent classes weigh more.
         """
-        a, b = self._pair(a, b)
         if method == "centroid":
             return self.centroids[a] - self.centroids[b]
-        if method in ("balanced", "pooled"):
-            return self.attribute_vector(a, balanced=method == "balanced") - self.attribute_vector(
-                b, balanced=method == "balanced")
-        raise ValueError(f"unknown method {method!r}; use 'centroid', 'balanced' or 'pooled'.")
+        balanced = method == "balanced"
+        return self.attribute_vector(a, balanced) - self.attribute_vector(b, balanced)
 
+    @checked(c=ck.class_id(ref("self", _space_classes)), balanced=ck.flag())
     def attribute_vector(self, c: int, balanced: bool = True) -> np.ndarray:
         """One-vs-rest vector of class c: its centroid minus the centroid of all other samples."""
-        c = check_class(c, self.n_classes)
-        if not isinstance(balanced, (bool, np.bool_)):
-            raise TypeError(f"balanced must be True or False, got {balanced!r}.")
         others = [k for k in range(self.n_classes) if k != c]
         if balanced:
             rest = self.centroids[others].mean(axis=0)
@@ -234,16 +296,16 @@ class LatentSpace:
     def encode(self, x) -> np.ndarray:
         return encode_images(self.model, x)
 
+    @checked(z=ck.codes(ref("self", _space_dim)),
+             returns=lambda images, _, args: check_decoded(images, len(args["z"]), name=f"{args['self'].name}.decode"))
     def decode(self, z) -> np.ndarray:
-        z = check_codes(z, self.latent_dim)
-        return check_decoded(self.model.decode(z), len(z), name=f"{self.name}.decode")
+        return self.model.decode(z)
 
+    @checked(codes=ck.codes(ref("self", _space_dim)), vector=ck.using(_one_vector, latent_dim=ref("self", _space_dim)),
+             alphas=ck.alphas())
     def moved_codes(self, codes, vector, alphas) -> np.ndarray:
         """codes (N, d) + alphas (A,) x vector (d,) -> (N, A, d)."""
-        codes = check_codes(codes, self.latent_dim)
-        vector = check_codes(np.reshape(vector, (1, -1)) if np.size(vector) == self.latent_dim else vector,
-                             self.latent_dim, name="vector")[0]
-        return codes[:, None, :] + _as_alphas(alphas)[None, :, None] * vector[None, None, :]
+        return codes[:, None, :] + alphas[None, :, None] * vector[None, None, :]
 
     def move(self, x, a: int, b: int, alphas, method: str = "centroid") -> np.ndarray:
         """decode(encode(x) + alpha (z_a - z_b)) for every image and alpha: (N, A, 28, 28).
@@ -254,25 +316,19 @@ class LatentSpace:
         n, k, d = codes.shape
         return self.decode(codes.reshape(n * k, d)).reshape(n, k, 28, 28)
 
+    @checked(**_PAIR_CHECKS)
     def centroid_path(self, a: int, b: int, alphas) -> np.ndarray:
         """Decoded z_b + alpha (z_a - z_b): from the centroid of b (alpha 0) to that of a (alpha 1)."""
-        a, b = self._pair(a, b)
         return self.decode(lerp(self.centroids[b], self.centroids[a], alphas))
 
+    @checked(alphas=ck.alphas(), pairs=ck.using(_class_pairs, n_classes=ref("self", _space_classes)))
     def pair_grid(self, alphas, pairs: Sequence[tuple[int, int]] | None = None) -> np.ndarray:
         """Centroid paths for many pairs in one decode call: (len(pairs), A, 28, 28)."""
-        if pairs is not None and (isinstance(pairs, (str, bytes)) or not hasattr(pairs, "__iter__")):
-            raise ValueError(f"pairs must be a list of (b, a) class pairs such as [(0, 6)], got {pairs!r}.")
-        pairs = list(pairs) if pairs is not None else digit_pairs(self.n_classes)
-        alphas = _as_alphas(alphas)
-        if not pairs or not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in pairs):
-            raise ValueError(f"pairs must be a non-empty list of (b, a) class pairs such as [(0, 6)], got {pairs!r}.")
-        for b, a in pairs:
-            self._pair(a, b)
         codes = np.stack([lerp(self.centroids[b], self.centroids[a], alphas) for b, a in pairs])
         p, k, d = codes.shape
         return self.decode(codes.reshape(p * k, d)).reshape(p, k, 28, 28)
 
+    @checked(x=ck.images(), x_changed=ck.using(_changed_images, like=ref("x")))
     def code_shift(self, x, x_changed) -> np.ndarray:
         """Mean of encode(x_changed) - encode(x) over pairs of images: where a real change goes in code space.
 
@@ -280,13 +336,9 @@ class LatentSpace:
         stretched (helpers.morphometry), so the shift is the ground-truth
         direction of that attribute.
         """
-        x, x_changed = check_images(x, name="x"), check_images(x_changed, name="x_changed")
-        if x.shape != x_changed.shape:
-            raise ValueError(f"x_changed must pair up with x: shapes {x_changed.shape} and {x.shape}.")
-        if len(x) == 0:
-            raise ValueError("x: pass at least one image.")
         return (self.encode(x_changed).astype(np.float64) - self.encode(x)).mean(axis=0)
 
+    @checked(index=ck.using(_index, n=ref("self", lambda space: len(space.train_codes))))
     def attribute_directions(self, attribute: str, values, index=None, counterfactual=None,
                              **options) -> "AttributeDirections":
         """The four directions of an attribute in this space (see :func:`attribute_directions`).
@@ -297,53 +349,40 @@ class LatentSpace:
         """
         codes, labels = self.train_codes, self.train_labels
         if index is not None:
-            index = np.asarray(index) if not isinstance(index, (str, bytes)) else np.asarray([index])
-            n = len(codes)
-            if not ((index.dtype == bool and index.shape == (n,)) or (index.ndim == 1 and index.dtype.kind in "iu")):
-                raise TypeError(f"index: expected integer positions of training codes (1-D) or a boolean mask of "
-                                f"length {n}, got {index.dtype} of shape {index.shape}.")
-            if index.dtype != bool and index.size and (index.min() < -n or index.max() >= n):
-                raise ValueError(f"index: positions must lie in 0..{n - 1} (there are {n} training codes).")
             codes, labels = codes[index], labels[index]
         return attribute_directions(codes, values, labels, self.centroids, attribute=attribute,
                                     counterfactual=counterfactual, **options)
 
 
+@checked(path=ck.using(_path))
 def path_norms(path: np.ndarray) -> np.ndarray:
     """Euclidean norm of each code along a path (..., d)."""
-    path = check_numbers(path, name="path", finite=False, what="codes along a path (..., d)")
-    if path.ndim == 0:
-        raise ValueError("path: expected codes along a path (..., d), got a single number.")
     return np.linalg.norm(path, axis=-1)
 
 
+@checked(space=ck.instance(LatentSpace, "LatentSpace(model, x_train, y_train)"), x=ck.images(label="images"),
+         alphas=ck.alphas())
 def looped_move(space: LatentSpace, x, a: int, b: int, alphas: Iterable[float]) -> np.ndarray:
     """Reference implementation of :meth:`LatentSpace.move`, one decode per image and alpha.
 
     Kept as the readable definition that the test of the vectorised version
     compares against.
     """
-    if not isinstance(space, LatentSpace):
-        raise TypeError(f"space must be a LatentSpace, got {type(space).__name__}.")
     v = space.vector(a, b)
-    alphas = _as_alphas(alphas)
     out = []
-    for img in check_images(x):
+    for img in x:
         z = space.encode(img[None])[0]
         out.append([space.decode((z + np.float32(al) * v)[None])[0] for al in alphas])
     return np.asarray(out, dtype=np.float32)
 
 
+@checked(z0=ck.numbers(what="codes (n_pairs, d)"), z1=ck.using(_pairs_of_codes, like=ref("z0")))
 def interpolation_norms(z0: np.ndarray, z1: np.ndarray, t) -> dict[str, np.ndarray]:
     """Norms along lerp and slerp paths for many pairs of codes: each (n_pairs, len(t)).
 
     Used in notebook 05 to show that a straight line between two codes of
     typical norm passes through codes the prior almost never produces.
     """
-    z0 = check_numbers(z0, name="z0", what="codes (n_pairs, d)")
-    z1 = check_numbers(z1, name="z1", what="codes (n_pairs, d)")
-    if z0.shape != z1.shape or z0.ndim != 2:
-        raise ValueError(f"z0 and z1 must both be (n_pairs, d), got {z0.shape} and {z1.shape}.")
     return {
         "lerp": np.stack([path_norms(lerp(a, b, t)) for a, b in zip(z0, z1)]),
         "slerp": np.stack([path_norms(slerp(a, b, t)) for a, b in zip(z0, z1)]),
@@ -353,6 +392,12 @@ def interpolation_norms(z0: np.ndarray, z1: np.ndarray, t) -> dict[str, np.ndarr
 # --- attribute directions (notebook 07) ------------------------------------------------------
 #: The four recipes for an attribute direction, in the order notebook 07 presents them.
 DIRECTION_METHODS = ("quantile", "probe", "conditional", "counterfactual")
+
+
+def _known_method(method, *, name, known):
+    if not isinstance(method, str) or method not in known:
+        raise ValueError(f"unknown direction method {method!r}; use one of {known}.")
+    return method
 
 
 @dataclass
@@ -380,9 +425,8 @@ class AttributeDirections:
         v = self.vector(method)
         return v / np.linalg.norm(v) if np.all(np.isfinite(v)) else v
 
+    @checked(method=ck.using(_known_method, known=ref("self", lambda directions: list(directions.vectors))))
     def vector(self, method: str) -> np.ndarray:
-        if not isinstance(method, str) or method not in self.vectors:
-            raise ValueError(f"unknown direction method {method!r}; use one of {list(self.vectors)}.")
         return self.vectors[method]
 
     def available(self) -> list[str]:
@@ -395,9 +439,9 @@ class AttributeDirections:
         return float(a @ b) if np.all(np.isfinite(a)) and np.all(np.isfinite(b)) else float("nan")
 
 
-def _check_attribute_values(values, n: int, name: str) -> np.ndarray:
+def _attribute_values(values, *, name, n):
     """One measured value per code, NaN allowed (a blank image has no slant), infinities not."""
-    values = check_numbers(values, name=name, finite=False, what=f"one attribute value per code, shape ({n},)")
+    values = ck.check_numbers(values, name=name, finite=False, what=f"one attribute value per code, shape ({n},)")
     if np.isinf(values).any():
         raise ValueError(f"{name}: contains infinite values; pass finite measurements (NaN for a blank image).")
     if np.isfinite(values).any() and np.nanmax(np.abs(values)) > 1e100:  # its square would overflow
@@ -407,9 +451,21 @@ def _check_attribute_values(values, n: int, name: str) -> np.ndarray:
     return values
 
 
-def _check_direction_codes(codes, name: str = "codes") -> np.ndarray:
+def _probe_values(values, *, name, n):
+    """Attribute values with at least 3 finite ones that differ: what a regression can fit."""
+    values = _attribute_values(values, name=name, n=n)
+    keep = np.isfinite(values)
+    if keep.sum() < 3:
+        raise ValueError(f"{name}: only {int(keep.sum())} finite values; the probe needs at least 3.")
+    if np.ptp(values[keep]) == 0:
+        raise ValueError(f"{name}: the attribute does not vary (every value is {values[keep][0]:g}); a probe needs "
+                         "digits that differ in it.")
+    return values
+
+
+def _direction_codes(codes, *, name):
     """Codes (N, d) of finite numbers, small enough that their squares do not overflow float64."""
-    codes = check_numbers(codes, name=name, what="codes (N, d)")
+    codes = ck.check_numbers(codes, name=name, what="codes (N, d)")
     if codes.ndim != 2:
         raise ValueError(f"{name}: expected shape (N, d), got {codes.shape}.")
     if codes.size and np.abs(codes).max() > 1e100:
@@ -418,6 +474,62 @@ def _check_direction_codes(codes, name: str = "codes") -> np.ndarray:
     return codes
 
 
+def _centroids(c, *, name):
+    c = _direction_codes(c, name=name)
+    if len(c) < 2:
+        raise ValueError(f"{name}: expected shape (n_classes >= 2, d), got {c.shape}.")
+    return c
+
+
+def _quantile_values(values, *, name, n, labels, n_classes, quantile):
+    """Attribute values of which some class has distinct top and bottom quantiles."""
+    values = _attribute_values(values, name=name, n=n)
+    for c in range(n_classes):
+        own = values[(labels == c) & np.isfinite(values)]
+        if len(own) >= 2 and np.quantile(own, 1.0 - quantile) > np.quantile(own, quantile):
+            return values
+    raise ValueError(f"{name}: no class has distinct top and bottom quantiles; is the attribute constant?")
+
+
+def _varying_values(values, *, name, n, attribute):
+    values = _attribute_values(values, name=name, n=n)
+    sd = float(np.nanstd(values))
+    if not sd > 0:
+        raise ValueError(f"{name}: the attribute {attribute!r} does not vary (SD {sd}); no direction to find.")
+    return values
+
+
+def _counterfactual(cf, *, name, d):
+    if cf is None:
+        return None
+    cf = ck.check_numbers(cf, name=name, finite=False, what=f"a mean code difference ({d},)").reshape(-1)
+    if cf.shape != (d,) or not np.all(np.isfinite(cf)):
+        raise ValueError(f"{name}: expected a finite mean code difference of shape ({d},), got {cf.shape}.")
+    return cf
+
+
+def _component_count(k, *, name, codes):
+    if len(codes) < 2:
+        raise ValueError(f"codes: expected shape (N >= 2, d), got {codes.shape}.")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= codes.shape[1]:
+        raise ValueError(f"{name} must be an integer from 1 to the code size {codes.shape[1]}, got {k!r}.")
+    if k > len(codes) - 1:
+        # N centred codes span at most N - 1 directions: more would be arbitrary (or missing) rows
+        raise ValueError(f"{name} must be at most the number of codes minus one ({len(codes) - 1}) for {len(codes)} "
+                         f"codes, got {k}; pass more codes or a smaller k.")
+    return int(k)
+
+
+def _codes_len(codes):
+    return len(codes)
+
+
+def _codes_dim(codes):
+    return codes.shape[1]
+
+
+@checked(codes=ck.using(_direction_codes), values=ck.using(_probe_values, n=ref("codes", _codes_len)),
+         ridge=ck.number(low=0))
 def ridge_probe(codes, values, ridge: float = 1e-3) -> tuple[np.ndarray, float, float]:
     """Linear probe s ~ w . z + b by ridge regression: returns (w, b, R^2 on the fitting data).
 
@@ -426,15 +538,7 @@ def ridge_probe(codes, values, ridge: float = 1e-3) -> tuple[np.ndarray, float, 
     collinear (pixels that are always blank). Rows with a NaN value (blank
     images, see helpers.morphometry) are left out.
     """
-    codes = _check_direction_codes(codes)
-    values = _check_attribute_values(values, len(codes), "values")
-    ridge = check_number(ridge, name="ridge", low=0)
     keep = np.isfinite(values)
-    if keep.sum() < 3:
-        raise ValueError(f"values: only {int(keep.sum())} finite values; the probe needs at least 3.")
-    if np.ptp(values[keep]) == 0:
-        raise ValueError(f"values: the attribute does not vary (every value is {values[keep][0]:g}); a probe needs "
-                         "digits that differ in it.")
     z, s = codes[keep], values[keep]
     z_mean, s_mean = z.mean(axis=0), s.mean()
     zc, sc = z - z_mean, s - s_mean
@@ -442,7 +546,7 @@ def ridge_probe(codes, values, ridge: float = 1e-3) -> tuple[np.ndarray, float, 
     penalty = float(ridge) * max(float(np.trace(gram)) / gram.shape[0], 1e-12)
     try:
         w = np.linalg.solve(gram + penalty * np.eye(gram.shape[0]), zc.T @ sc / len(zc))
-    except np.linalg.LinAlgError:
+    except np.linalg.LinAlgError:  # only knowable by solving: the codes turned out collinear
         raise ValueError(f"ridge: the codes are collinear (some code dimension never varies or repeats another), so "
                          f"ridge={ridge:g} leaves the probe undetermined; pass a positive ridge such as 1e-3.") from None
     residual = sc - zc @ w
@@ -451,15 +555,18 @@ def ridge_probe(codes, values, ridge: float = 1e-3) -> tuple[np.ndarray, float, 
     return w, float(s_mean - z_mean @ w), r2
 
 
+@checked(centroids=ck.using(_centroids))
 def class_span(centroids) -> np.ndarray:
     """Orthonormal basis (k, d) of the span of the class-centroid differences (k <= n_classes - 1)."""
-    c = _check_direction_codes(centroids, "centroids")
-    if len(c) < 2:
-        raise ValueError(f"centroids: expected shape (n_classes >= 2, d), got {c.shape}.")
-    _, sv, vt = np.linalg.svd(c - c.mean(axis=0), full_matrices=False)
+    _, sv, vt = np.linalg.svd(centroids - centroids.mean(axis=0), full_matrices=False)
     return vt[sv > 1e-8 * max(sv.max(), 1e-300)]
 
 
+@checked(codes=ck.using(_direction_codes), n_classes=ck.count(minimum=1),
+         labels=ck.labels(n=ref("codes", _codes_len), n_classes=ref("n_classes")),
+         quantile=ck.number(low=0, high=0.5, low_open=True),
+         values=ck.using(_quantile_values, n=ref("codes", _codes_len), labels=ref("labels"),
+                         n_classes=ref("n_classes"), quantile=ref("quantile")))
 def quantile_direction(codes, values, labels, quantile: float = 0.25, n_classes: int = N_CLASSES) -> np.ndarray:
     """Centroid of the top ``quantile`` of s minus that of the bottom ``quantile``, within each class, averaged.
 
@@ -468,13 +575,6 @@ def quantile_direction(codes, values, labels, quantile: float = 0.25, n_classes:
     the class out of the vector (thick 0s and thin 1s would otherwise make
     "thickness" point from 1 to 0). Every class weighs the same.
     """
-    codes = _check_direction_codes(codes)
-    values = _check_attribute_values(values, len(codes), "values")
-    n_classes = check_count(n_classes, name="n_classes", minimum=1)
-    labels = check_labels(labels, len(codes), n_classes, name="labels")
-    quantile = check_number(quantile, name="quantile")
-    if not 0 < quantile <= 0.5:
-        raise ValueError(f"quantile must be in (0, 0.5], got {quantile}.")
     diffs = []
     for c in range(n_classes):
         own = (labels == c) & np.isfinite(values)
@@ -484,11 +584,14 @@ def quantile_direction(codes, values, labels, quantile: float = 0.25, n_classes:
         top, bottom = own & (values >= hi), own & (values <= lo)
         if top.any() and bottom.any() and hi > lo:
             diffs.append(codes[top].mean(axis=0) - codes[bottom].mean(axis=0))
-    if not diffs:
-        raise ValueError("values: no class has distinct top and bottom quantiles; is the attribute constant?")
     return np.mean(diffs, axis=0)
 
 
+@checked(attribute=ck.instance(str, "'thickness'"), min_cosine=ck.number(low=-1, high=1),
+         codes=ck.using(_direction_codes),
+         values=ck.using(_varying_values, n=ref("codes", _codes_len), attribute=ref("attribute")),
+         centroids=ck.using(_centroids),
+         counterfactual=ck.using(_counterfactual, d=ref("codes", _codes_dim)))
 def attribute_directions(
     codes,
     values,
@@ -518,33 +621,16 @@ def attribute_directions(
     says barely moves s (cosine with w below ``min_cosine``), or one pointing
     against it, has no meaningful scale and is reported missing.
     """
-    if not isinstance(attribute, str):
-        raise TypeError(f"attribute: expected the attribute's name (a str such as 'thickness'), got {attribute!r}.")
-    min_cosine = check_number(min_cosine, name="min_cosine", low=-1, high=1)
-    codes = _check_direction_codes(codes)
-    sd = float(np.nanstd(_check_attribute_values(values, len(codes), "values")))
-    if not sd > 0:
-        raise ValueError(f"values: the attribute {attribute!r} does not vary (SD {sd}); no direction to find.")
-    w, _, r2 = ridge_probe(codes, values, ridge)
-    sd = float(np.nanstd(_check_attribute_values(values, len(codes), "values")))
-    if not sd > 0:
-        raise ValueError(f"values: the attribute {attribute!r} does not vary (SD {sd}); no direction to find.")
     d = codes.shape[1]
-    raw: dict[str, np.ndarray | None] = {"quantile": quantile_direction(codes, values, labels, quantile)}
-    raw["probe"] = w
+    if centroids.shape[1] != d:
+        raise ValueError(f"centroids: expected {d} columns like the codes, got {centroids.shape[1]}.")
+    sd = float(np.nanstd(values))
+    w, _, r2 = ridge_probe(codes, values, ridge)
+    raw = {"quantile": quantile_direction(codes, values, labels, quantile), "probe": w}
     basis = class_span(centroids)
-    if basis.shape[1] != d:
-        raise ValueError(f"centroids: expected {d} columns like the codes, got {basis.shape[1]}.")
     raw["conditional"] = w - basis.T @ (basis @ w)
-    missing: dict[str, str] = {}
-    if counterfactual is None:
-        raw["counterfactual"] = None
-        missing["counterfactual"] = "no perturbed digits given"
-    else:
-        cf = np.asarray(counterfactual, dtype=np.float64).reshape(-1)
-        if cf.shape != (d,) or not np.all(np.isfinite(cf)):
-            raise ValueError(f"counterfactual: expected a finite mean code difference of shape ({d},), got {cf.shape}.")
-        raw["counterfactual"] = cf
+    raw["counterfactual"] = counterfactual
+    missing: dict[str, str] = {} if counterfactual is not None else {"counterfactual": "no perturbed digits given"}
     w_norm = np.linalg.norm(w)
     vectors = {}
     for method in DIRECTION_METHODS:
@@ -566,6 +652,7 @@ def attribute_directions(
     return AttributeDirections(attribute, sd, w, r2, vectors, missing)
 
 
+@checked(codes=ck.using(_direction_codes), k=ck.using(_component_count, codes=ref("codes")))
 def principal_directions(codes, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """The codes' top ``k`` principal directions (GANSpace, Harkonen et al. 2020): (k, d) unit rows and their SDs.
 
@@ -573,15 +660,6 @@ def principal_directions(codes, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
     which the notebook then labels by the attribute each one moves most.
     The sign of each direction is arbitrary (that of the SVD).
     """
-    codes = _check_direction_codes(codes)
-    if len(codes) < 2:
-        raise ValueError(f"codes: expected shape (N >= 2, d), got {codes.shape}.")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= codes.shape[1]:
-        raise ValueError(f"k must be an integer from 1 to the code size {codes.shape[1]}, got {k!r}.")
-    if k > len(codes) - 1:
-        # N centred codes span at most N - 1 directions: more would be arbitrary (or missing) rows
-        raise ValueError(f"k must be at most the number of codes minus one ({len(codes) - 1}) for {len(codes)} "
-                         f"codes, got {k}; pass more codes or a smaller k.")
     centred = codes - codes.mean(axis=0)
     _, sv, vt = np.linalg.svd(centred, full_matrices=False)
     return vt[:k], sv[:k] / np.sqrt(len(codes) - 1)

@@ -17,8 +17,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from . import checks as ck
 from . import config
-from .data import Dataset, as_dataset, check_numbers, load_mnist
+from .checks import checked, ref
+from .data import Dataset, as_dataset, load_mnist
 from .judges import CNN_NAME, LR_NAME, Judge, KerasJudge, as_judges, cnn_judge, lr_judge
 from .latent import LatentSpace
 from .scoring import (DEFAULT_ALPHAS, TransferResult, _check_alphas, band_share, class_transfer, entropy_bits, failure_split,
@@ -45,46 +47,8 @@ class Contender:
     record: dict | None = None
 
 
-def load_bigan(data: Dataset) -> tuple[Any, dict] | None:
-    """The BiGAN of notebook 04 via ``helpers.bigan.pretrained_bigan``, or None if that module is not there yet."""
-    try:
-        from . import bigan
-        loader: Callable = bigan.pretrained_bigan
-    except (ImportError, AttributeError) as err:
-        warnings.warn(f"BiGAN left out: helpers.bigan.pretrained_bigan is not available ({err}).", stacklevel=2)
-        return None
-    return loader(data)
-
-
-def contenders(data: Dataset, *, include_bigan: bool = True, include_class_prior: bool = True,
-               elbo: bool = True) -> list[Contender]:
-    """Pixel-space Gaussian NB, the 2-d and 20-d VAEs, the BiGAN and the class-prior VAE, loaded from the
-    cache or trained.
-
-    The class-prior VAE's prior is a Gaussian mixture; its realism distance is to the nearest component.
-    ``elbo=False`` skips the VAEs' test -ELBO (``neg_elbo`` None), which notebook 07 does not use.
-    """
-    from . import vae
-    from .classical import PixelNaiveBayes
-
-    data = as_dataset(data)
-    out = [Contender(GNB_NAME, PixelNaiveBayes().fit(data.x_train, data.y_train), gaussian_prior=False)]
-    for dim, name in ((2, VAE2_NAME), (20, VAE20_NAME)):
-        model, record = vae.pretrained_vae(dim, data)
-        neg_elbo = vae.negative_elbo(model, data.x_test)["neg_elbo"] if elbo else None
-        out.append(Contender(name, model, gaussian_prior=True, neg_elbo=neg_elbo, record=record))
-    if include_bigan:
-        loaded = load_bigan(data)
-        if loaded is not None:
-            out.append(Contender(BIGAN_NAME, loaded[0], gaussian_prior=True, record=loaded[1]))
-    if include_class_prior:
-        model, record = vae.pretrained_class_prior_vae(data)
-        neg_elbo = vae.negative_elbo(model, data.x_test)["neg_elbo"] if elbo else None
-        out.append(Contender(CLASS_PRIOR_NAME, model, gaussian_prior=True, neg_elbo=neg_elbo, record=record))
-    return out
-
-
-def _check_contenders(models) -> list[Contender]:
+# --- argument specs of this module (helpers.checks): what each function may be given ----------------------
+def _contenders(models, *, name="models") -> list[Contender]:
     """A list of :class:`Contender` (as :func:`contenders` returns), or a clear TypeError."""
     if isinstance(models, Contender):
         return [models]
@@ -102,10 +66,93 @@ def _check_contenders(models) -> list[Contender]:
     return models
 
 
+def _judges(judges, *, name):
+    return as_judges(judges, name=name)
+
+
+def _spaces(spaces, *, name):
+    if spaces is not None and not isinstance(spaces, dict):
+        raise TypeError(f"spaces must be a dict of model name -> LatentSpace, got {type(spaces).__name__}.")
+    return spaces
+
+
+def _keras_model(model, *, name):
+    if not hasattr(model, "layers") or not hasattr(model, "count_params"):
+        raise TypeError(f"model must be a Keras model (e.g. the VAE's encoder), got {type(model).__name__}.")
+    return model
+
+
+def _judged_paths(paths, *, name, alphas, at):
+    """{model: (frames, {judge: probabilities (A, 10)})} as built from judged_path, every alpha of ``at`` on the
+    grid; the probabilities as float64 arrays."""
+    if not isinstance(paths, dict):
+        raise TypeError(f"paths must be a dict model -> (frames, {{judge: probabilities}}) from judged_path, "
+                        f"got {type(paths).__name__}.")
+    alphas = _check_alphas(alphas)
+    out = {}
+    for model, entry in paths.items():
+        if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], dict)):
+            raise TypeError(f"paths[{model!r}] must be (frames, {{judge: probabilities}}) as judged_path returns.")
+        by_judge = {}
+        for judge, p in entry[1].items():
+            p = ck.check_numbers(p, name=f"paths[{model!r}][{judge!r}]", ndim=2,
+                                 what=f"probabilities ({len(alphas)}, 10) along the path")
+            if len(p) != len(alphas):
+                raise ValueError(f"paths[{model!r}][{judge!r}] has {len(p)} rows for {len(alphas)} alphas.")
+            for alpha in at:
+                if not np.isclose(alphas[int(np.argmin(np.abs(alphas - alpha)))], alpha):
+                    raise ValueError(f"alpha {alpha} is not on the grid.")
+            by_judge[judge] = p
+        out[model] = (entry[0], by_judge)
+    return out
+
+
+def _alpha_grid(alphas, *, name):
+    return _check_alphas(alphas)
+
+
+def load_bigan(data: Dataset) -> tuple[Any, dict] | None:
+    """The BiGAN of notebook 04 via ``helpers.bigan.pretrained_bigan``, or None if that module is not there yet."""
+    try:
+        from . import bigan
+        loader: Callable = bigan.pretrained_bigan
+    except (ImportError, AttributeError) as err:
+        warnings.warn(f"BiGAN left out: helpers.bigan.pretrained_bigan is not available ({err}).", stacklevel=2)
+        return None
+    return loader(data)
+
+
+@checked(data=ck.using(as_dataset))
+def contenders(data: Dataset, *, include_bigan: bool = True, include_class_prior: bool = True,
+               elbo: bool = True) -> list[Contender]:
+    """Pixel-space Gaussian NB, the 2-d and 20-d VAEs, the BiGAN and the class-prior VAE, loaded from the
+    cache or trained.
+
+    The class-prior VAE's prior is a Gaussian mixture; its realism distance is to the nearest component.
+    ``elbo=False`` skips the VAEs' test -ELBO (``neg_elbo`` None), which notebook 07 does not use.
+    """
+    from . import vae
+    from .classical import PixelNaiveBayes
+
+    out = [Contender(GNB_NAME, PixelNaiveBayes().fit(data.x_train, data.y_train), gaussian_prior=False)]
+    for dim, name in ((2, VAE2_NAME), (20, VAE20_NAME)):
+        model, record = vae.pretrained_vae(dim, data)
+        neg_elbo = vae.negative_elbo(model, data.x_test)["neg_elbo"] if elbo else None
+        out.append(Contender(name, model, gaussian_prior=True, neg_elbo=neg_elbo, record=record))
+    if include_bigan:
+        loaded = load_bigan(data)
+        if loaded is not None:
+            out.append(Contender(BIGAN_NAME, loaded[0], gaussian_prior=True, record=loaded[1]))
+    if include_class_prior:
+        model, record = vae.pretrained_class_prior_vae(data)
+        neg_elbo = vae.negative_elbo(model, data.x_test)["neg_elbo"] if elbo else None
+        out.append(Contender(CLASS_PRIOR_NAME, model, gaussian_prior=True, neg_elbo=neg_elbo, record=record))
+    return out
+
+
+@checked(models=ck.using(_contenders), data=ck.using(as_dataset))
 def latent_spaces(models: Sequence[Contender], data: Dataset) -> dict[str, LatentSpace]:
     """Each model's latent space with class centroids from the training digits."""
-    models = _check_contenders(models)
-    data = as_dataset(data)
     return {m.name: LatentSpace(m.model, data.x_train, data.y_train, name=m.name) for m in models}
 
 
@@ -170,6 +217,8 @@ class Scoreboard:
         return "\n".join(lines)
 
 
+@checked(models=ck.using(_contenders), data=ck.using(as_dataset), judges=ck.using(_judges),
+         spaces=ck.using(_spaces))
 def score_contenders(
     models: Sequence[Contender],
     data: Dataset,
@@ -186,11 +235,6 @@ def score_contenders(
 
     ``spaces`` reuses latent spaces already built (see :func:`latent_spaces`).
     """
-    models = _check_contenders(models)
-    data = as_dataset(data)
-    judges = as_judges(judges)
-    if spaces is not None and not isinstance(spaces, dict):
-        raise TypeError(f"spaces must be a dict of model name -> LatentSpace, got {type(spaces).__name__}.")
     n = int(frechet_samples or min(len(data.x_test), config.SETTINGS.frechet_samples))
     real = cnn.features(data.x_test[:n])
     floor = frechet_floor(cnn, data, n, real_features=real)
@@ -210,6 +254,7 @@ def score_contenders(
     return Scoreboard(spaces, transfers, frechet, floor, elbo, seconds)
 
 
+@checked(data=ck.optional(ck.using(as_dataset)))
 def benchmark_figures(data: Dataset | None = None) -> dict[str, Any]:
     """The figures the benchmark table reports for notebook 06 (this mode's settings).
 
@@ -220,7 +265,7 @@ def benchmark_figures(data: Dataset | None = None) -> dict[str, Any]:
     each model's sample Frechet distance, the real-vs-real floor, and the
     seconds the scoring itself took (models already loaded).
     """
-    data = as_dataset(data) if data is not None else load_mnist()
+    data = load_mnist() if data is None else data
     cnn, record = cnn_judge(data)
     lr = lr_judge(data)
     models = contenders(data)
@@ -243,38 +288,25 @@ def benchmark_figures(data: Dataset | None = None) -> dict[str, Any]:
 
 
 # --- tables for notebook 06 ---------------------------------------------------------------------------
+@checked(model=ck.using(_keras_model))
 def layer_rows(model) -> list[dict[str, Any]]:
     """One row per layer of a Keras model: name, output shape, parameters."""
-    if not hasattr(model, "layers") or not hasattr(model, "count_params"):
-        raise TypeError(f"model must be a Keras model (e.g. the VAE's encoder), got {type(model).__name__}.")
     return [{"layer": layer.name, "output shape": str(tuple(layer.output.shape[1:])),
              "parameters": int(layer.count_params())} for layer in model.layers]
 
 
+@checked(paths=ck.using(_judged_paths, alphas=ref("alphas"), at=ref("at")), alphas=ck.using(_alpha_grid))
 def path_rows(paths: dict, alphas=DEFAULT_ALPHAS, at: Sequence[float] = (0.0, 1.0, 2.0)) -> list[dict[str, Any]]:
     """What each judge says along each model's path: the judged class and its probability at a few alphas.
 
     ``paths`` is ``{model: (frames, {judge: probs (A, 10)})}`` as built from :func:`judged_path`.
     """
-    if not isinstance(paths, dict):
-        raise TypeError(f"paths must be a dict model -> (frames, {{judge: probabilities}}) from judged_path, "
-                        f"got {type(paths).__name__}.")
-    alphas = _check_alphas(alphas)
     rows = []
-    for model, entry in paths.items():
-        if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], dict)):
-            raise TypeError(f"paths[{model!r}] must be (frames, {{judge: probabilities}}) as judged_path returns.")
-        by_judge = entry[1]
+    for model, (_, by_judge) in paths.items():
         for judge, p in by_judge.items():
-            p = check_numbers(p, name=f"paths[{model!r}][{judge!r}]", ndim=2,
-                              what=f"probabilities ({len(alphas)}, 10) along the path")
-            if len(p) != len(alphas):
-                raise ValueError(f"paths[{model!r}][{judge!r}] has {len(p)} rows for {len(alphas)} alphas.")
             row: dict[str, Any] = {"model": model, "judge": judge}
             for alpha in at:
-                i = int(np.argmin(np.abs(alphas - alpha)))
-                if not np.isclose(alphas[i], alpha):
-                    raise ValueError(f"alpha {alpha} is not on the grid.")
+                i = int(np.argmin(np.abs(alphas - alpha)))  # the grid point of this alpha
                 c = int(p[i].argmax())
                 row[f"alpha={alpha:g}"] = f"{c} ({p[i, c]:.2f})"
             rows.append(row)
@@ -299,6 +331,7 @@ def judge_comparison_rows(board: Scoreboard, first: str = CNN_NAME, second: str 
     return rows
 
 
+@checked(models=ck.using(_contenders), data=ck.using(as_dataset), judges=ck.using(_judges))
 def realism_reference(board: Scoreboard, models: Sequence[Contender], data: Dataset, judges: Sequence[Judge],
                       q: float = 0.95, n: int | None = None) -> dict[str, dict[str, float]]:
     """The same realism figures on real test digits: where the data lives.
@@ -307,9 +340,6 @@ def realism_reference(board: Scoreboard, models: Sequence[Contender], data: Data
     digits; ``distance[model]``: the q-quantile of | |z| - E|z| | for the
     encoded test digits (models with a Gaussian prior only).
     """
-    models = _check_contenders(models)
-    data = as_dataset(data)
-    judges = as_judges(judges)
     n = int(n or min(len(data.x_test), config.SETTINGS.frechet_samples))
     x = data.x_test[:n]
     entropy = {j.name: float(np.quantile(entropy_bits(j.predict_proba(x)), q)) for j in judges}

@@ -28,6 +28,10 @@ height     px       out 1% of the ink on each side (2% per direction, Morpho-MNI
 area       px^2     number of ink pixels of the binary image (the ink), in original pixels
 ========== ======== =====================================================================
 
+:func:`thickness` states the thickness definition one digit at a time, as
+a reference that reads like the definition; :func:`measure` computes the same
+numbers (and the other five attributes) for many digits at once.
+
 :func:`measure` returns :class:`Morphometrics` (one float64 array per
 attribute; ``.table()`` or ``np.asarray`` stacks them into an (N, 6) array
 in :data:`ATTRIBUTES` order). A blank image (no contrast at all) gets NaN
@@ -83,7 +87,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import ndimage as ndi
 
-from .data import IMAGE_SHAPE, check_images
+from . import checks as ck
+from .checks import IMAGE_SHAPE, check_images, checked  # noqa: F401  (check_images: mm.check_images in tests)
 
 #: The measured attributes, in the order of :meth:`Morphometrics.table`.
 ATTRIBUTES = ("thickness", "length", "slant", "width", "height", "area")
@@ -479,17 +484,60 @@ def _shape_moments(hires: np.ndarray):
     return slant, (right - left) / SCALE, (bottom - top) / SCALE
 
 
-# --- the public functions ---------------------------------------------------------------------------
+# --- argument specs of this module (helpers.checks) -------------------------------------------------
 
-def _check_quantized(quantized):
+def _check_quantized(quantized, *, name: str = "quantized"):
+    """True, False or None (decide per image)."""
     if quantized is not None and not isinstance(quantized, (bool, np.bool_)):
         raise TypeError(f"quantized must be True, False or None (decide per image), got {quantized!r}.")
     return quantized
 
 
+def _check_workers(workers, *, name: str = "workers") -> int:
+    """Threads: a positive whole number, or None for the machine's cores (up to 4)."""
+    if workers is None:
+        return max(1, min(4, os.cpu_count() or 1))
+    if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"workers must be a positive whole number of threads (or None: up to 4), got {workers!r}.")
+    return int(workers)
+
+
+def _finite_number(value, *, name) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}.")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}.")
+    return value
+
+
+def _amount(amount, *, name) -> float:
+    amount = _finite_number(amount, name=name)
+    if amount < 0:
+        raise ValueError(f"amount must be >= 0 (a fraction of the digit's own thickness), got {amount}.")
+    return amount
+
+
+def _factor(factor, *, name) -> float:
+    factor = _finite_number(factor, name=name)
+    if not 0.2 <= factor <= 5:
+        raise ValueError(f"factor must be between 0.2 and 5 (1 leaves the digit as it is), got {factor}.")
+    return factor
+
+
+def _shear_angle(degrees, *, name) -> float:
+    degrees = _finite_number(degrees, name=name)
+    if not -80 <= degrees <= 80:
+        raise ValueError(f"degrees must be between -80 and 80 (a shear steeper than that leaves the image), "
+                         f"got {degrees}.")
+    return degrees
+
+
+# --- the public functions ---------------------------------------------------------------------------
+
 def _quantized(x: np.ndarray, quantized) -> np.ndarray:
     """Per image: take Morpho-MNIST's uint8 path? (None: when every pixel is a multiple of 1/255.)"""
-    if _check_quantized(quantized) is None:
+    if quantized is None:
         levels = x * np.float32(255)
         return np.all(np.abs(levels - np.rint(levels)) < 1e-3, axis=(1, 2))
     return np.full(len(x), bool(quantized))
@@ -552,14 +600,6 @@ def _one_blas_thread():
     return _BLAS.limit(limits=1, user_api="blas") if _BLAS else contextlib.nullcontext()
 
 
-def _check_workers(workers) -> int:
-    if workers is None:
-        return max(1, min(4, os.cpu_count() or 1))
-    if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise ValueError(f"workers must be a positive whole number of threads (or None: up to 4), got {workers!r}.")
-    return int(workers)
-
-
 def _in_chunks(func, n: int, workers: int, *arrays):
     """func(*chunk) for consecutive chunks of CHUNK images, on ``workers`` threads; results in order."""
     spans = [(a, min(a + CHUNK, n)) for a in range(0, n, CHUNK)]
@@ -571,6 +611,7 @@ def _in_chunks(func, n: int, workers: int, *arrays):
         return [call(span) for span in spans]
 
 
+@checked(images=ck.images(), quantized=ck.using(_check_quantized), workers=ck.using(_check_workers))
 def measure(images, *, quantized: bool | None = None, workers: int | None = None) -> Morphometrics:
     """Thickness, length, slant, width, height and area of every image (Morpho-MNIST's definitions).
 
@@ -583,9 +624,7 @@ def measure(images, *, quantized: bool | None = None, workers: int | None = None
     images (no contrast) get NaN and one warning with their count; an empty
     batch gives empty arrays.
     """
-    x = check_images(images, name="images")
-    _check_quantized(quantized)
-    workers = _check_workers(workers)
+    x = images
     parts = _in_chunks(lambda chunk: _measure_chunk(chunk, _quantized(chunk, quantized)), len(x), workers, x)
     table = np.concatenate(parts) if parts else np.zeros((0, len(ATTRIBUTES)))
     n_blank = int(np.isnan(table).all(axis=1).sum())
@@ -595,16 +634,38 @@ def measure(images, *, quantized: bool | None = None, workers: int | None = None
     return Morphometrics.from_table(table)
 
 
+def _upscaled_ink(images: np.ndarray, quantized) -> np.ndarray:
+    """Each digit as Morpho-MNIST measures it: upscaled 4 times and binarised, (N, 112, 112) bool (True: ink).
+
+    A blank image (no contrast) has no ink at all.
+    """
+    _, tiles, _ = _binary_tiles(images, _quantized(images, quantized))
+    return tiles[:, _TOP:_TOP + _H, :_W]
+
+
+@checked(images=ck.images(), quantized=ck.using(_check_quantized))
+def thickness(images, *, quantized: bool | None = None) -> np.ndarray:
+    """Stroke thickness of each digit in pixels: Morpho-MNIST's definition, written out one digit at a time.
+
+    Introduced in notebook 07. The medial axis (skeleton) of a stroke runs
+    along its middle, so the distance from a skeleton pixel to the nearest
+    background pixel is half the stroke's width there; thickness is twice its
+    mean over the skeleton, measured on the digit upscaled 4 times and given
+    in pixels of the 28 x 28 image. NaN for a blank image. The readable
+    reference for ``measure(images).thickness``, which computes the same
+    numbers for many digits at once (tests/test_morphometry.py compares them).
+    """
+    from skimage.morphology import medial_axis
+
+    out = np.full(len(images), np.nan)
+    for i, ink in enumerate(_upscaled_ink(images, quantized)):
+        if ink.any():
+            skeleton, distance = medial_axis(ink, return_distance=True, rng=_SEED)  # distance to the background
+            out[i] = 2 * distance[skeleton].mean() / SCALE  # upscaled pixels -> pixels of the 28 x 28 image
+    return out
+
+
 # --- counterfactuals: Morpho-MNIST's global perturbations, with known answers --------------------
-
-def _number(value, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}.")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value}.")
-    return value
-
 
 def _within(mask: np.ndarray, radius: int) -> np.ndarray:
     """Pixels within Euclidean distance ``radius`` of a True pixel of ``mask`` (n, H, W); outside ignored.
@@ -673,8 +734,8 @@ def _perturb_chunk(x: np.ndarray, quantized: np.ndarray, change) -> np.ndarray:
     return out
 
 
-def _perturb(images, change) -> np.ndarray:
-    x = check_images(images, name="images")
+def _perturb(x: np.ndarray, change) -> np.ndarray:
+    """Checked images x, each changed by ``change(ink, tiles)`` on its upscaled binary digit, then downscaled."""
     work = lambda chunk: _perturb_chunk(chunk, _quantized(chunk, None), change)  # noqa: E731
     parts = _in_chunks(work, len(x), _check_workers(None), x)
     return np.concatenate(parts) if parts else np.zeros((0, *IMAGE_SHAPE), np.float32)
@@ -687,13 +748,7 @@ def _radii(tiles: np.ndarray, amount: float) -> np.ndarray:
     return r.astype(np.int64)
 
 
-def _check_amount(amount) -> float:
-    amount = _number(amount, "amount")
-    if amount < 0:
-        raise ValueError(f"amount must be >= 0 (a fraction of the digit's own thickness), got {amount}.")
-    return amount
-
-
+@checked(amount=ck.using(_amount), images=ck.images())
 def thicken(images, amount: float = 1.0) -> np.ndarray:
     """Digits thickened by about ``amount`` times their own thickness (1.0: 1.93 times as thick, median).
 
@@ -702,8 +757,6 @@ def thicken(images, amount: float = 1.0) -> np.ndarray:
     downscaled to 28 x 28 grey levels (multiples of 1/255). Blank images come
     back unchanged. Returns float32 (N, 28, 28).
     """
-    amount = _check_amount(amount)
-
     def change(ink, tiles):
         radii = _radii(tiles, amount)
         for r in np.unique(radii[radii > 0]):
@@ -714,6 +767,7 @@ def thicken(images, amount: float = 1.0) -> np.ndarray:
     return _perturb(images, change)
 
 
+@checked(amount=ck.using(_amount), images=ck.images())
 def thin(images, amount: float = 0.7) -> np.ndarray:
     """Digits thinned by about ``amount`` of their own thickness (0.7: to about half, measured).
 
@@ -724,8 +778,6 @@ def thin(images, amount: float = 0.7) -> np.ndarray:
     thinning can erase a digit (then ``measure`` gives NaN). Returns float32
     (N, 28, 28).
     """
-    amount = _check_amount(amount)
-
     def change(ink, tiles):
         radii = _radii(tiles, amount)
         for r in np.unique(radii[radii > 0]):
@@ -736,6 +788,7 @@ def thin(images, amount: float = 0.7) -> np.ndarray:
     return _perturb(images, change)
 
 
+@checked(degrees=ck.using(_shear_angle), images=ck.images())
 def shear(images, degrees: float) -> np.ndarray:
     """Digits slanted by ``degrees`` (positive leans right): a horizontal shear about each centroid.
 
@@ -744,10 +797,6 @@ def shear(images, degrees: float) -> np.ndarray:
     ``degrees`` for an upright digit (exactly arctan(tan(s) + tan(d)) - s).
     Then downscaled. Returns float32 (N, 28, 28).
     """
-    degrees = _number(degrees, "degrees")
-    if not -80 <= degrees <= 80:
-        raise ValueError(f"degrees must be between -80 and 80 (a shear steeper than that leaves the image), "
-                         f"got {degrees}.")
     t = math.tan(math.radians(degrees))
 
     def change(ink, tiles):
@@ -758,13 +807,7 @@ def shear(images, degrees: float) -> np.ndarray:
     return _perturb(images, change)
 
 
-def _check_factor(factor) -> float:
-    factor = _number(factor, "factor")
-    if not 0.2 <= factor <= 5:
-        raise ValueError(f"factor must be between 0.2 and 5 (1 leaves the digit as it is), got {factor}.")
-    return factor
-
-
+@checked(factor=ck.using(_factor), images=ck.images())
 def stretch(images, factor: float) -> np.ndarray:
     """Digits made ``factor`` times as wide, along their own slant (slant and height stay).
 
@@ -772,8 +815,6 @@ def stretch(images, factor: float) -> np.ndarray:
     horizontally about its centroid, along lines parallel to its slant, then
     downscaled. Returns float32 (N, 28, 28).
     """
-    factor = _check_factor(factor)
-
     def change(ink, tiles):
         cx, cy, sh = _ink_moments(ink)
         ys = np.arange(_H)[None, :, None] - cy[:, None, None]
@@ -783,14 +824,13 @@ def stretch(images, factor: float) -> np.ndarray:
     return _perturb(images, change)
 
 
+@checked(factor=ck.using(_factor), images=ck.images())
 def scale(images, factor: float) -> np.ndarray:
     """Digits made ``factor`` times as large about their centroid (width, height, length, thickness).
 
     The upscaled binary digit resampled (nearest pixel), then downscaled.
     Returns float32 (N, 28, 28).
     """
-    factor = _check_factor(factor)
-
     def change(ink, tiles):
         cx, cy, _ = _ink_moments(ink)
         src_x = (np.arange(_W)[None, None, :] - cx[:, None, None]) / factor + cx[:, None, None]

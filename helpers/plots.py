@@ -17,22 +17,24 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Ellipse
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from .data import check_count, check_labels, check_number, check_numbers
+from . import checks as ck
+from .checks import checked, ref
 
 #: One colour per digit, used for every scatter in the series.
 DIGIT_COLORS = plt.get_cmap("tab10")(np.arange(10))
 
 
-# --- checks of what a figure is asked to draw (issue 15): a clear error, never a blank or wrong panel ---------
-
-
-def _check_ax(ax, name: str = "ax") -> Axes:
+# --- argument specs (helpers.checks) of what a figure is asked to draw: a clear error, never a blank or wrong panel ---
+def _axes(ax, *, name="ax") -> Axes:
     if not isinstance(ax, Axes):
         raise TypeError(f"{name}: expected a matplotlib Axes (e.g. from plt.subplots()), got {type(ax).__name__}.")
     return ax
 
 
-def _check_mapping(value, name: str, what: str) -> Mapping:
+_AX = ck.using(_axes)
+
+
+def _mapping(value, *, name, what: str) -> Mapping:
     """A non-empty dict, or a clear error: an empty one would draw an empty figure."""
     if not isinstance(value, Mapping):
         raise TypeError(f"{name}: expected a dict of {what}, got {type(value).__name__}.")
@@ -41,7 +43,13 @@ def _check_mapping(value, name: str, what: str) -> Mapping:
     return value
 
 
-def _check_names(names, n: int | None, name: str, unit: str) -> list | None:
+def _a_dict(value, *, name):
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name}: expected a dict, got {type(value).__name__}.")
+    return value
+
+
+def _names(names, *, name, n: int | None = None, unit: str) -> list | None:
     """Tick labels or titles: None, or a list of exactly ``n``, one per ``unit`` (row, column, image)."""
     if names is None:
         return None
@@ -53,14 +61,14 @@ def _check_names(names, n: int | None, name: str, unit: str) -> list | None:
     return names
 
 
-def _check_pictures(images, name: str, ndim: int, what: str, vmin: float = 0.0, vmax: float = 1.0) -> np.ndarray:
+def _pictures(images, *, name, ndim: int, what: str, vmin: float = 0.0, vmax: float = 1.0) -> np.ndarray:
     """Images to draw: ``ndim`` dimensions, at least one pixel, finite, on the colour scale [vmin, vmax].
 
     NaN pixels would be drawn blank and 0-255 grey levels as solid black, both without a word.
     Values a little off the scale are allowed (imshow saturates them); far off means a wrong scale.
     Returns the array, float as given (other dtypes as float64).
     """
-    arr = check_numbers(images, name=name, ndim=ndim, what=what)
+    arr = ck.check_numbers(images, name=name, ndim=ndim, what=what)
     if arr.size == 0:
         raise ValueError(f"{name}: nothing to draw (shape {arr.shape}); pass {what} holding at least one image.")
     span = vmax - vmin
@@ -73,31 +81,34 @@ def _check_pictures(images, name: str, ndim: int, what: str, vmin: float = 0.0, 
     return given if given.dtype.kind == "f" else arr
 
 
-def _check_alphas(alphas, name: str = "alphas") -> np.ndarray:
-    alphas = check_numbers(alphas, name=name, ndim=1, what="a 1-D grid of alpha values")
+def _alpha_values(alphas, *, name="alphas") -> np.ndarray:
+    alphas = ck.check_numbers(alphas, name=name, ndim=1, what="a 1-D grid of alpha values")
     if len(alphas) == 0:
         raise ValueError(f"{name}: the grid is empty; pass at least one alpha value.")
     return alphas
 
 
-def _check_limits(lim, name: str) -> tuple[float, float]:
+_ALPHAS = ck.using(_alpha_values)
+
+
+def _limits(lim, *, name) -> tuple[float, float]:
     """An axis range (low, high) of two different finite numbers (high < low flips the axis)."""
-    lim = check_numbers(lim, name=name, ndim=1, what="a (low, high) pair of numbers")
+    lim = ck.check_numbers(lim, name=name, ndim=1, what="a (low, high) pair of numbers")
     if lim.shape != (2,) or lim[0] == lim[1]:
         raise ValueError(f"{name}: expected a (low, high) pair of two different numbers, got {lim.tolist()}.")
     return float(lim[0]), float(lim[1])
 
 
-def _check_probabilities(probs, name: str, what: str) -> np.ndarray:
+def _probabilities(probs, *, name, what: str) -> np.ndarray:
     """Judged probabilities: finite and in [0, 1] (log-probabilities or scores would be drawn off the axis)."""
-    probs = check_numbers(probs, name=name, what=what)
+    probs = ck.check_numbers(probs, name=name, what=what)
     if probs.size and (probs.min() < -1e-6 or probs.max() > 1 + 1e-6):
         raise ValueError(f"{name}: values span [{probs.min():.3g}, {probs.max():.3g}]; pass {what} in [0, 1], "
                          "not log-probabilities or scores.")
     return probs
 
 
-def _check_classes(classes, n_classes: int, name: str) -> tuple[int, ...]:
+def _classes(classes, *, name, n_classes: int) -> tuple[int, ...]:
     """A collection of class indices in [0, n_classes)."""
     if isinstance(classes, (str, bytes)) or not isinstance(classes, (Sequence, np.ndarray, set, frozenset)):
         raise TypeError(f"{name}: expected a list of class indices 0-{n_classes - 1}, got {type(classes).__name__}.")
@@ -109,28 +120,506 @@ def _check_classes(classes, n_classes: int, name: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _check_class(c, n_classes: int, name: str) -> int:
-    return _check_classes([c], n_classes, name)[0]
+def _class(c, *, name, n_classes: int) -> int:
+    return _classes([c], name=name, n_classes=n_classes)[0]
 
 
-def _check_scale(vmin, vmax, name: str = "vmin, vmax") -> tuple[float, float]:
-    vmin, vmax = check_number(vmin, name="vmin"), check_number(vmax, name="vmax")
+def _scale_top(vmax, *, name, vmin) -> float:
+    """vmax of a colour scale, above vmin."""
+    vmax = ck.check_number(vmax, name=name)
     if not vmin < vmax:
-        raise ValueError(f"{name}: the colour scale needs vmin < vmax, got vmin={vmin:g}, vmax={vmax:g}.")
-    return vmin, vmax
+        raise ValueError(f"vmin, vmax: the colour scale needs vmin < vmax, got vmin={vmin:g}, vmax={vmax:g}.")
+    return vmax
 
 
-def tile(images: np.ndarray, pad: int = 1, pad_value: float = 1.0) -> np.ndarray:
-    """Tile a (rows, cols, H, W) array of images into one (rows*H, cols*W) canvas."""
-    images = check_numbers(images, name="images", ndim=None, what="(rows, cols, H, W) images").astype(np.float32)
+_COLOUR_SCALE = dict(vmin=ck.number(), vmax=ck.using(_scale_top, vmin=ref("vmin")))
+
+
+def _tile_images(images, *, name) -> np.ndarray:
+    images = ck.check_numbers(images, name=name, ndim=None, what="(rows, cols, H, W) images").astype(np.float32)
     if images.ndim == 3:
         images = images[None]
     if images.ndim != 4:
         raise ValueError(f"tile expects (rows, cols, H, W) images, got shape {images.shape}.")
     if images.size == 0:
         raise ValueError(f"images: nothing to tile (shape {images.shape}); pass at least one image.")
-    pad = check_count(pad, name="pad")
-    pad_value = check_number(pad_value, name="pad_value")
+    return images
+
+
+def _grid_images(images, *, name, vmin, vmax) -> np.ndarray:
+    """A flat batch of images (N, 28, 28) or (N, 784) on the colour scale."""
+    what = "a batch of images (N, 28, 28) or (N, 784)"
+    flat = ck.check_numbers(images, name=name, finite=False, what=what)
+    if flat.ndim == 2 and flat.shape[1] == 784:
+        images = np.asarray(images).reshape(-1, 28, 28)
+    return _pictures(images, name=name, ndim=3, what=what, vmin=vmin, vmax=vmax)
+
+
+def _cell_size(cell_size, *, name, ax=None):
+    """A positive cell size (used only when the figure is made here, ``ax`` None)."""
+    return ck.check_number(cell_size, name=name, low=0, low_open=True) if ax is None else cell_size
+
+
+def _ellipse_variances(variances, *, name, mean):
+    variances = ck.check_numbers(variances, name=name, ndim=1, what="two variances (var_x, var_y)")
+    if mean.shape != (2,) or variances.shape != (2,):
+        raise ValueError(f"mean and variances: expected two numbers each, got shapes {mean.shape} and "
+                         f"{variances.shape}.")
+    if np.any(variances < 0):
+        raise ValueError(f"variances: must be non-negative, got {variances.tolist()}.")
+    return variances
+
+
+def _points_2d(codes, *, name):
+    codes = ck.check_numbers(codes, name=name, what="(N, 2) codes")
+    if codes.ndim != 2 or codes.shape[1] != 2:
+        raise ValueError(f"latent_scatter needs (N, 2) codes, got {codes.shape}; project them first.")
+    return codes
+
+
+def _history_keys(keys, *, name, history):
+    """The keys of ``history`` to draw (None: all), each a list of one number per epoch."""
+    keys = _names(keys, name=name, unit="panel") or list(history.keys())
+    unknown = [k for k in keys if k not in history]
+    if unknown:
+        raise ValueError(f"keys: {unknown} not in history; it holds {list(history)}.")
+    for key in keys:
+        values = ck.check_numbers(history[key], name=f"history[{key!r}]", ndim=1, what="one number per epoch")
+        if len(values) == 0:
+            raise ValueError(f"history[{key!r}]: no epochs to plot; pass one number per epoch.")
+    return keys
+
+
+def _table_rows(rows, *, name):
+    if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, (Sequence, np.ndarray)):
+        raise TypeError(f"rows: expected a list of dicts (one per table row), got {type(rows).__name__}.")
+    bad = [i for i, r in enumerate(rows) if not isinstance(r, Mapping)] if len(rows) else []
+    if bad:
+        raise TypeError(f"rows: row {bad[0]} is a {type(rows[bad[0]]).__name__}; pass a list of dicts "
+                        "(one per table row).")
+    return rows
+
+
+def _table_columns(columns, *, name, rows):
+    """The columns to show (None: every key of any row, in the order they first appear), each held by some row."""
+    if not len(rows):
+        return columns
+    every_key = list(dict.fromkeys(key for row in rows for key in row))  # a later row's extra column is kept
+    columns = _names(columns, name=name, unit="column") or every_key
+    unknown = [c for c in columns if not any(c in r for r in rows)]
+    if unknown:
+        raise ValueError(f"columns: no row has {unknown}; the rows' keys are {list(rows[0].keys())}.")
+    return columns
+
+
+def _legend_format(label, *, name):
+    if label is not None and not isinstance(label, str):
+        raise TypeError(f"label: expected a legend format such as 'class {{}}', or None, got {type(label).__name__}.")
+    return label
+
+
+def _class_ids(y, *, name, x):
+    """Integer class labels, one per point of x (N, 2); returned as given (np.asarray)."""
+    ids = ck.check_numbers(y, name=name, what="integer class labels (N,)")
+    if x.ndim != 2 or x.shape[1] != 2 or ids.shape != (len(x),):
+        raise ValueError(f"class_scatter needs points (N, 2) and labels (N,), got {x.shape} and {ids.shape}.")
+    if np.any(ids != np.round(ids)):
+        raise ValueError("y: contains fractional values; pass integer class labels (N,).")
+    return np.asarray(y)
+
+
+def _class_moments(variances, *, name, means):
+    variances = np.atleast_2d(ck.check_numbers(variances, name=name, what="(K, 2) class variances"))
+    if means.shape != variances.shape or means.ndim != 2 or means.shape[1] != 2:
+        raise ValueError(f"nb_ellipses needs (K, 2) means and variances, got {means.shape} and {variances.shape}.")
+    if np.any(variances < 0):
+        raise ValueError("variances: must be non-negative (they are the classes' variances).")
+    return variances
+
+
+def _n_sigmas(n_sigmas, *, name):
+    n_sigmas = ck.check_numbers(n_sigmas, name=name, ndim=(0, 1), what="positive numbers of SDs, e.g. (1, 2)")
+    if np.any(n_sigmas <= 0):
+        raise ValueError(f"n_sigmas: must be positive numbers of SDs, got {n_sigmas.tolist()}.")
+    return np.atleast_1d(n_sigmas).tolist()
+
+
+def _probability_function(predict_proba, *, name):
+    if not callable(predict_proba):
+        raise TypeError(f"predict_proba: expected a function from (N, 2) points to (N, K) probabilities, such as "
+                        f"model.predict_proba, got {type(predict_proba).__name__}.")
+    return predict_proba
+
+
+def _levels(levels, *, name):
+    levels = ck.check_numbers(levels, name=name, ndim=1, what="increasing probability levels in (0, 1)")
+    if levels.size and (levels.min() <= 0 or levels.max() >= 1 or np.any(np.diff(levels) <= 0)):
+        raise ValueError(f"levels: expected increasing probability levels in (0, 1), got {levels.tolist()}.")
+    return levels
+
+
+def _grid_probabilities(predict_proba, points: np.ndarray) -> np.ndarray:
+    """What ``predict_proba`` says on the grid's points, refused unless one probability row per point."""
+    proba = ck.check_numbers(predict_proba(points), name="predict_proba", finite=False,
+                             what="(N, K) class probabilities")
+    if proba.ndim != 2 or proba.shape[0] != len(points) or proba.shape[1] < 1:
+        raise ValueError(f"predict_proba returned shape {proba.shape}, expected ({len(points)}, K).")
+    if not np.all(np.isfinite(proba)) or proba.min() < -1e-6 or proba.max() > 1 + 1e-6 \
+            or not np.allclose(proba.sum(axis=1), 1.0, atol=1e-3):
+        raise ValueError("predict_proba: returned values that are not probabilities (finite, in [0, 1], each row "
+                         "summing to 1); pass the model's predict_proba, not log-probabilities or scores.")
+    return proba
+
+
+def _curve_rows(rows, *, name):
+    """{"model", "n", "error"} dicts, n > 0 and error in (0, 1] (both axes are logarithmic)."""
+    if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, (Sequence, np.ndarray)):
+        raise TypeError(f"rows: expected a list of {{'model', 'n', 'error'}} dicts, got {type(rows).__name__}.")
+    if not rows:
+        raise ValueError("learning_curves needs at least one row.")
+    for i, r in enumerate(rows):
+        if not isinstance(r, Mapping) or not {"model", "n", "error"} <= set(r):
+            raise ValueError(f"rows[{i}]: expected a dict with keys 'model', 'n' and 'error', got {r!r}.")
+        # both axes are logarithmic: a zero or negative value would silently vanish from the figure
+        ck.check_number(r["n"], name=f"rows[{i}]['n']", low=0, low_open=True)
+        ck.check_number(r["error"], name=f"rows[{i}]['error']", low=0, high=1, low_open=True)
+    return rows
+
+
+def _finite_scores(values, *, name):
+    values = ck.check_numbers(values, name=name, finite=False, what="scores (N,)")
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ValueError("symlog_bins needs at least one finite value.")
+    return values
+
+
+def _score_groups(groups, *, name):
+    """{name: scores (N,)} with at least one finite score among them."""
+    if not isinstance(groups, Mapping):
+        raise TypeError(f"groups: expected a dict of name -> scores (N,), got {type(groups).__name__}.")
+    if not groups:
+        raise ValueError("score_histograms needs at least one group.")
+    checked_ = [ck.check_numbers(v, name=f"groups[{key!r}]", ndim=(0, 1), finite=False, what="scores (N,)")
+                for key, v in groups.items()]
+    if not np.isfinite(np.concatenate([np.atleast_1d(v) for v in checked_])).any():
+        raise ValueError("groups: no finite score to draw; pass scores with at least one finite value.")
+    return groups
+
+
+def _axes_list(axes, *, name):
+    axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
+    for ax in axes:
+        _axes(ax, name=name)
+    return axes
+
+
+def _image_sets(image_sets, *, name, axes):
+    """{name: images (N >= 1, 28, 28)}, one set per axes."""
+    image_sets = _mapping(image_sets, name=name, what="name -> images (N, 28, 28)")
+    if len(axes) != len(image_sets):
+        raise ValueError(f"pixel_pair_hist got {len(axes)} axes for {len(image_sets)} image sets.")
+    out = {}
+    for key, images in image_sets.items():
+        images = ck.check_images(images, name=f"image_sets[{key!r}]")
+        if len(images) == 0:
+            raise ValueError(f"image_sets[{key!r}]: no images; pass at least one image per set.")
+        out[key] = images
+    return out
+
+
+def _pixel(pixel, *, name):
+    """A (row, column) pixel with a right-hand neighbour in a 28 x 28 image."""
+    if (isinstance(pixel, (str, bytes)) or not isinstance(pixel, (Sequence, np.ndarray)) or len(pixel) != 2
+            or any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) for v in pixel)):
+        raise TypeError(f"pixel: expected a (row, column) pair of integers, got {pixel!r}.")
+    r, c = (int(v) for v in pixel)
+    if not (0 <= r < 28 and 0 <= c < 27):
+        raise ValueError(f"pixel {pixel} has no right-hand neighbour inside a 28 x 28 image.")
+    return r, c
+
+
+def _series(values, *, name):
+    """{series name: one value per class}, every series as long."""
+    if not isinstance(values, Mapping):
+        raise TypeError(f"values: expected a dict of series name -> one value per class, got {type(values).__name__}.")
+    if not values:
+        raise ValueError("per_class_bars needs at least one series.")
+    values = {label: ck.check_numbers(v, name=f"values[{label!r}]", ndim=1, what="one value per class")
+              for label, v in values.items()}
+    lengths = {len(v) for v in values.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"every series needs one value per class; got lengths {sorted(lengths)}.")
+    return values
+
+
+def _class_names(class_names, *, name, values):
+    k = len(next(iter(values.values())))
+    names = _names(class_names, name=name, unit="class") if class_names is not None else [str(i) for i in range(k)]
+    if len(names) != k:
+        raise ValueError(f"class_names: {len(names)} class names for {k} classes.")
+    return names
+
+
+def _model_grids(grids, *, name):
+    """{model: (rows, cols, 28, 28) grid}, every grid with the same rows and columns."""
+    grids = _mapping(grids, name=name, what="model name -> (rows, cols, 28, 28) grid")
+    grids = {key: _pictures(g, name=f"grids[{key!r}]", ndim=4, what="a (rows, cols, 28, 28) grid of images")
+             for key, g in grids.items()}
+    rows, cols = next(iter(grids.values())).shape[:2]
+    if any(g.shape[:2] != (rows, cols) for g in grids.values()):
+        raise ValueError(f"grids: every grid must have the same rows and columns, got "
+                         f"{ {n: g.shape[:2] for n, g in grids.items()} }.")
+    return grids
+
+
+def _classes_per_epoch(found, *, name):
+    found = _mapping(found, name=name, what="model name -> classes found per epoch")
+    for key, values in found.items():
+        ck.check_numbers(values, name=f"classes_per_epoch[{key!r}]", ndim=1, what="classes found, one per epoch")
+    return found
+
+
+def _final_counts(final_counts, *, name, n_classes):
+    final_counts = _mapping(final_counts, name=name, what="model name -> sample count per class")
+    for key, counts in final_counts.items():
+        counts = ck.check_numbers(counts, name=f"final_counts[{key!r}]", ndim=1,
+                                  what=f"one sample count per class ({n_classes})")
+        if counts.shape != (n_classes,) or np.any(counts < 0):
+            raise ValueError(f"final_counts[{key!r}]: expected {n_classes} non-negative counts (one per class), "
+                             f"got {counts.tolist()}.")
+    return final_counts
+
+
+def _grid_size(n, *, name):
+    n = ck.check_count(n, name=name)
+    if n < 2:
+        raise ValueError(f"a quantile grid needs at least 2 points per axis, got n={n}.")
+    return n
+
+
+def _tail(tail, *, name):
+    if isinstance(tail, (bool, np.bool_)) or not isinstance(tail, (int, float, np.integer, np.floating)):
+        raise TypeError(f"tail must be a number in (0, 0.5), got {tail!r}.")
+    if not 0.0 < tail < 0.5:
+        raise ValueError(f"tail must lie in (0, 0.5), got {tail}; 0 would put a code at infinity.")
+    return tail
+
+
+def _decoder(decode, *, name):
+    if not callable(decode):
+        raise TypeError(f"decode: expected a function from (N, 2) codes to images, such as model.decode, "
+                        f"got {type(decode).__name__}.")
+    return decode
+
+
+def _decoded_images(decode, codes: np.ndarray) -> np.ndarray:
+    """What ``decode`` gives for the codes, refused unless one image in [0, 1] per code."""
+    images = np.asarray(decode(codes))
+    if images.shape != (len(codes), 28, 28):
+        raise ValueError(f"decode returned shape {images.shape} for {len(codes)} codes; "
+                         f"expected ({len(codes)}, 28, 28).")
+    _pictures(images, name="decode", ndim=3, what="images (N, 28, 28) in [0, 1]")
+    return images
+
+
+def _upper(hi, *, name, lo):
+    hi = ck.check_number(hi, name=name)
+    if lo > hi:
+        raise ValueError(f"lo and hi: the interpolation range needs lo <= hi, got lo={lo:g}, hi={hi:g}.")
+    return hi
+
+
+def _alpha_probabilities(probs, *, name, alphas):
+    probs = _probabilities(probs, name=name, what="(len(alphas), n_classes) probabilities")
+    if probs.ndim != 2 or probs.shape[0] != len(alphas):
+        raise ValueError(f"probs must be (len(alphas), n_classes) = ({len(alphas)}, 10), got {probs.shape}.")
+    return probs
+
+
+def _strip_alphas(alphas, *, name, frames):
+    alphas = _alpha_values(alphas, name=name)
+    if len(frames) != len(alphas):
+        raise ValueError(f"{len(frames)} frames for {len(alphas)} alphas.")
+    return alphas
+
+
+def _judged_paths(paths, *, name):
+    """{model: (frames, {judge: probs})}, every model judged by the same judges."""
+    paths = _mapping(paths, name=name, what="model name -> (frames (A, 28, 28), {judge name: probs (A, 10)})")
+    for key, entry in paths.items():
+        if not (isinstance(entry, (tuple, list)) and len(entry) == 2 and isinstance(entry[1], Mapping) and entry[1]):
+            raise TypeError(f"paths[{key!r}]: expected a (frames, {{judge name: probs}}) pair, got "
+                            f"{type(entry).__name__}.")
+    judges = list(next(iter(paths.values()))[1])
+    for key, (_, probs) in paths.items():
+        if list(probs) != judges:
+            raise ValueError(f"paths[{key!r}]: judges {list(probs)} differ from the first model's {judges}; "
+                             "pass the same judges for every model.")
+    return paths
+
+
+def _band_values(values, *, name, alphas):
+    values = ck.check_numbers(values, name=name, what=f"values (M, {len(alphas)}), one column per alpha")
+    if values.ndim != 2 or values.shape[1] != len(alphas) or len(values) == 0:
+        raise ValueError(f"values must be (M, {len(alphas)}) with M >= 1, got {values.shape}.")
+    return values
+
+
+def _quantile_pair(quantiles, *, name):
+    quantiles = ck.check_numbers(quantiles, name=name, ndim=1, what="a (low, high) pair of quantiles in [0, 1]")
+    if quantiles.shape != (2,) or quantiles.min() < 0 or quantiles.max() > 1:
+        raise ValueError(f"quantiles: expected a (low, high) pair in [0, 1], got {quantiles.tolist()}.")
+    return quantiles
+
+
+def _square_matrix(matrix, *, name):
+    # NaN (no value, e.g. the diagonal) and +inf ("never") are drawn on purpose; -inf has no meaning here
+    m = ck.check_numbers(matrix, name=name, finite=False, what="a square matrix [start class, target class]")
+    if m.ndim != 2 or m.shape[0] != m.shape[1] or m.size == 0:
+        raise ValueError(f"class_heatmap needs a square matrix, got {m.shape}.")
+    if np.isneginf(m).any():
+        raise ValueError("matrix: contains -inf; pass finite values, NaN for no value or +inf for never.")
+    return m
+
+
+def _grid_columns(col_names, *, name, row_names, matrices):
+    """Column names of a grid of heatmaps: with the row names, at least one of the matrices' keys."""
+    col_names = _names(col_names, name=name, unit="column")
+    if not row_names or not col_names:
+        raise ValueError("row_names and col_names: pass at least one name each.")
+    if not any((r, c) in matrices for r in row_names for c in col_names):
+        raise ValueError(f"matrices: no key (row, col) matches row_names x col_names; its keys are "
+                         f"{list(matrices)[:4]}..., the grid asks for e.g. {(row_names[0], col_names[0])!r}.")
+    return col_names
+
+
+def _flat(values, *, name, like=None):
+    """One figure per pair (raveled), as many as ``like``."""
+    values = ck.check_numbers(values, name=name, finite=False, what="one figure per pair").ravel()
+    if like is not None and values.shape != like.shape:
+        raise ValueError(f"x_values and y_values: {like.size} and {values.size} values; pass one of each per pair.")
+    return values
+
+
+def _judge_curves(probs, *, name, alphas):
+    """{judge: probabilities (n >= 1, A, n_classes)}."""
+    probs = _mapping(probs, name=name, what="judge name -> probabilities (n, A, 10)")
+    out = {}
+    for judge, p in probs.items():
+        p = _probabilities(p, name=f"probs[{judge!r}]", what=f"probabilities (n, {len(alphas)}, n_classes)")
+        if p.ndim != 3 or p.shape[1] != len(alphas) or len(p) == 0:
+            raise ValueError(f"probs[{judge!r}]: expected (n >= 1, {len(alphas)}, n_classes), got {p.shape}.")
+        out[judge] = p
+    return out
+
+
+def _n_judged_classes(probs):
+    return list(probs.values())[-1].shape[2]
+
+
+def _entropies(entropy, *, name):
+    entropy = _mapping(entropy, name=name, what="model name -> {judge name: (M, A) entropies}")
+    for model, per_judge in entropy.items():
+        _mapping(per_judge, name=f"entropy[{model!r}]", what="judge name -> (M, A) entropies")
+    return entropy
+
+
+def _levels_dict(refs, *, name):
+    """{key: level}: a dict of numbers (the real-data levels)."""
+    refs = _a_dict(refs, name=name)
+    for key, level in refs.items():
+        ck.check_number(level, name=f"{name}[{key!r}]")
+    return refs
+
+
+def _model_probs(probs, *, name, frames):
+    if not isinstance(probs, Mapping):
+        raise TypeError(f"probs: expected a dict of model name -> {{judge name: (n, A, 10)}}, got "
+                        f"{type(probs).__name__}.")
+    missing = [key for key in frames if key not in probs]
+    if missing:
+        raise ValueError(f"probs: no probabilities for {missing}; pass one entry per model in frames.")
+    return probs
+
+
+def _success_curves(curves, *, name, alphas):
+    curves = _mapping(curves, name=name, what=f"model name -> success rates ({len(alphas)},)")
+    curves = {key: _probabilities(c, name=f"curves[{key!r}]", what=f"success rates ({len(alphas)},), one per alpha")
+              for key, c in curves.items()}
+    for key, c in curves.items():
+        if c.shape != alphas.shape:
+            raise ValueError(f"curves[{key!r}]: expected {len(alphas)} success rates (one per alpha), got shape "
+                             f"{c.shape}.")
+    return curves
+
+
+def _labels_of_values(labels, *, name, values):
+    """Class labels (N,), one per value of every attribute in ``values``."""
+    labels = ck.check_labels(labels, name=name)
+    for key, v in values.items():
+        # NaN is expected here (a blank image has no slant) and left out of the boxes
+        v = ck.check_numbers(v, name=f"values[{key!r}]", finite=False, what=f"one value per digit ({len(labels)},)")
+        if v.shape != labels.shape:
+            raise ValueError(f"values[{key!r}]: {v.size} values for {len(labels)} labels; pass one per digit.")
+    return labels
+
+
+def _units(units, *, name):
+    if units is not None and not isinstance(units, Mapping):
+        raise TypeError(f"units: expected a dict of attribute name -> unit, got {type(units).__name__}.")
+    return units
+
+
+def _dose_models(models, *, name, curves, alphas, methods, attributes):
+    """Model names of a dose figure; with methods and attributes, at least one drawable curve."""
+    models = _names(models, name=name, unit="model")
+    if not (methods and attributes and models):
+        raise ValueError("methods, attributes and models: pass at least one name each.")
+    for key, c in curves.items():
+        if c is not None:
+            # NaN marks a missing direction, left out of the panel
+            c = ck.check_numbers(c, name=f"curves[{key!r}]", finite=False,
+                                 what=f"a curve ({len(alphas)},), one per alpha")
+            if c.shape != alphas.shape:
+                raise ValueError(f"curves[{key!r}]: expected {len(alphas)} values (one per alpha), got {c.shape}.")
+    if not any((m, a, meth) in curves for m in models for a in attributes for meth in methods):
+        raise ValueError("curves: no (model, attribute, method) key matches models x attributes x methods; the "
+                         "figure would be empty.")
+    return models
+
+
+def _dose_curves(curves, *, name):
+    if not isinstance(curves, Mapping):
+        raise TypeError(f"curves: expected a dict of (model, attribute, method) -> (A,) curve, got "
+                        f"{type(curves).__name__}.")
+    return curves
+
+
+def _titled_matrices(matrices, *, name, row_names, col_names):
+    """{title: (rows, cols) matrix} of finite numbers or NaN, each matching row_names x col_names."""
+    matrices = _mapping(matrices, name=name, what="title -> (rows, cols) matrix")
+    out = {}
+    for title, m in matrices.items():
+        # NaN marks a missing entry, drawn grey
+        m = ck.check_numbers(m, name=f"matrices[{title!r}]", finite=False, what="a (rows, cols) matrix")
+        if m.shape != (len(row_names), len(col_names)):
+            raise ValueError(f"matrices[{title!r}]: expected shape ({len(row_names)}, {len(col_names)}) to match "
+                             f"row_names and col_names, got {m.shape}.")
+        if np.isinf(m).any():
+            raise ValueError(f"matrices[{title!r}]: contains infinite values; pass finite numbers (NaN for none).")
+        out[title] = m
+    return out
+
+
+def _named(unit: str):
+    """A spec: a list of names, one per ``unit`` (no fixed count)."""
+    return ck.using(_names, unit=unit)
+
+
+@checked(images=ck.using(_tile_images), pad=ck.count(), pad_value=ck.number())
+def tile(images: np.ndarray, pad: int = 1, pad_value: float = 1.0) -> np.ndarray:
+    """Tile a (rows, cols, H, W) array of images into one (rows*H, cols*W) canvas."""
     rows, cols, h, w = images.shape
     canvas = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), pad_value, np.float32)
     for r in range(rows):
@@ -139,6 +628,9 @@ def tile(images: np.ndarray, pad: int = 1, pad_value: float = 1.0) -> np.ndarray
     return canvas
 
 
+@checked(**_COLOUR_SCALE, images=ck.using(_grid_images, vmin=ref("vmin"), vmax=ref("vmax")),
+         titles=ck.using(_names, n=ref("images", len), unit="image"), ncols=ck.count(minimum=1),
+         cell_size=ck.number(low=0, low_open=True))
 def image_grid(
     images: np.ndarray,
     ncols: int = 10,
@@ -150,15 +642,8 @@ def image_grid(
     vmax: float = 1.0,
 ):
     """Show a flat batch of images (N, 28, 28) in a grid, with optional titles."""
-    vmin, vmax = _check_scale(vmin, vmax)
-    flat = check_numbers(images, name="images", finite=False, what="a batch of images (N, 28, 28) or (N, 784)")
-    if flat.ndim == 2 and flat.shape[1] == 784:
-        images = np.asarray(images).reshape(-1, 28, 28)
-    images = _check_pictures(images, "images", 3, "a batch of images (N, 28, 28) or (N, 784)", vmin, vmax)
     n = len(images)
-    titles = _check_names(titles, n, "titles", "image")
-    ncols = max(1, min(check_count(ncols, name="ncols", minimum=1), n))
-    cell_size = check_number(cell_size, name="cell_size", low=0, low_open=True)
+    ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(cell_size * ncols, cell_size * nrows + (0.35 if titles else 0)),
@@ -176,6 +661,10 @@ def image_grid(
     return fig
 
 
+@checked(grid=ck.using(_pictures, ndim=4, what="a (rows, cols, 28, 28) grid of images"),
+         row_labels=ck.using(_names, n=ref("grid", len), unit="row"),
+         col_labels=ck.using(_names, n=ref("grid", lambda grid: grid.shape[1]), unit="column"),
+         cell_size=ck.using(_cell_size, ax=ref("ax")), ax=ck.optional(_AX))
 def show_canvas(
     grid: np.ndarray,
     row_labels: Sequence[str] | None = None,
@@ -190,15 +679,11 @@ def show_canvas(
     One ``imshow`` instead of rows*cols axes keeps large grids (the 45 digit
     pairs) light enough for nbviewer.
     """
-    grid = _check_pictures(grid, "grid", 4, "a (rows, cols, 28, 28) grid of images")
     rows, cols, h, w = grid.shape
-    row_labels = _check_names(row_labels, rows, "row_labels", "row")
-    col_labels = _check_names(col_labels, cols, "col_labels", "column")
     if ax is None:
-        cell_size = check_number(cell_size, name="cell_size", low=0, low_open=True)
         fig, ax = plt.subplots(figsize=(cell_size * cols + 1.2, cell_size * rows + 0.6))
     else:
-        fig = _check_ax(ax).figure
+        fig = ax.figure
     ax.imshow(tile(grid, pad=1), cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     ax.set_xticks([c * (w + 1) + w / 2 for c in range(cols)] if col_labels is not None else [])
     ax.set_yticks([r * (h + 1) + h / 2 for r in range(rows)] if row_labels is not None else [])
@@ -214,30 +699,19 @@ def show_canvas(
     return fig
 
 
+@checked(ax=_AX, mean=ck.numbers(ndim=1, what="a 2-D point (x, y)"),
+         variances=ck.using(_ellipse_variances, mean=ref("mean")), n_sigma=ck.number(low=0, low_open=True))
 def gaussian_ellipse(ax, mean, variances, n_sigma: float = 1.0, **kwargs) -> Ellipse:
     """Draw the n-sigma contour of an axis-aligned 2-D Gaussian (a Naive Bayes class)."""
-    _check_ax(ax)
-    mean = check_numbers(mean, name="mean", ndim=1, what="a 2-D point (x, y)")
-    variances = check_numbers(variances, name="variances", ndim=1, what="two variances (var_x, var_y)")
-    if mean.shape != (2,) or variances.shape != (2,):
-        raise ValueError(f"mean and variances: expected two numbers each, got shapes {mean.shape} and "
-                         f"{variances.shape}.")
-    if np.any(variances < 0):
-        raise ValueError(f"variances: must be non-negative, got {variances.tolist()}.")
-    n_sigma = check_number(n_sigma, name="n_sigma", low=0, low_open=True)
     sd = np.sqrt(variances)
     patch = Ellipse(tuple(mean), 2 * n_sigma * sd[0], 2 * n_sigma * sd[1], fill=False, **kwargs)
     ax.add_patch(patch)
     return patch
 
 
+@checked(ax=_AX, codes=ck.using(_points_2d), labels=ck.labels(n=ref("codes", len)))
 def latent_scatter(ax, codes: np.ndarray, labels: np.ndarray, title: str | None = None, s: float = 2.0):
     """Scatter 2-D codes coloured by digit, with a legend (notebooks 03 and 04)."""
-    _check_ax(ax)
-    codes = check_numbers(codes, name="codes", what="(N, 2) codes")
-    if codes.ndim != 2 or codes.shape[1] != 2:
-        raise ValueError(f"latent_scatter needs (N, 2) codes, got {codes.shape}; project them first.")
-    labels = check_labels(labels, len(codes), name="labels")
     for d in range(10):
         m = labels == d
         ax.scatter(codes[m, 0], codes[m, 1], s=s, color=DIGIT_COLORS[d], label=str(d), alpha=0.6, linewidths=0)
@@ -248,17 +722,10 @@ def latent_scatter(ax, codes: np.ndarray, labels: np.ndarray, title: str | None 
     return ax
 
 
+@checked(history=ck.using(_mapping, what="per-epoch values, such as {'loss': [...]}"),
+         keys=ck.using(_history_keys, history=ref("history")))
 def training_curves(history: dict[str, list[float]], keys: Sequence[str] | None = None, title: str | None = None):
     """Plot per-epoch training metrics side by side (one panel per key)."""
-    history = _check_mapping(history, "history", "per-epoch values, such as {'loss': [...]}")
-    keys = _check_names(keys, None, "keys", "panel") or list(history.keys())
-    unknown = [k for k in keys if k not in history]
-    if unknown:
-        raise ValueError(f"keys: {unknown} not in history; it holds {list(history)}.")
-    for key in keys:
-        values = check_numbers(history[key], name=f"history[{key!r}]", ndim=1, what="one number per epoch")
-        if len(values) == 0:
-            raise ValueError(f"history[{key!r}]: no epochs to plot; pass one number per epoch.")
     fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 2.8), squeeze=False)
     for ax, key in zip(axes[0], keys):
         values = history[key]
@@ -271,20 +738,11 @@ def training_curves(history: dict[str, list[float]], keys: Sequence[str] | None 
     return fig
 
 
+@checked(rows=ck.using(_table_rows), columns=ck.using(_table_columns, rows=ref("rows")))
 def table(rows: Sequence[dict], columns: Sequence[str] | None = None, floatfmt: str = ".3f") -> str:
     """A markdown table from dicts; notebooks print it with IPython's Markdown."""
-    if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, (Sequence, np.ndarray)):
-        raise TypeError(f"rows: expected a list of dicts (one per table row), got {type(rows).__name__}.")
     if not rows:
         return ""
-    bad = [i for i, r in enumerate(rows) if not isinstance(r, Mapping)]
-    if bad:
-        raise TypeError(f"rows: row {bad[0]} is a {type(rows[bad[0]]).__name__}; pass a list of dicts "
-                        "(one per table row).")
-    columns = _check_names(columns, None, "columns", "column") or list(rows[0].keys())
-    unknown = [c for c in columns if not any(c in r for r in rows)]
-    if unknown:
-        raise ValueError(f"columns: no row has {unknown}; the rows' keys are {list(rows[0].keys())}.")
 
     def fmt(v):
         if isinstance(v, (float, np.floating)):
@@ -299,19 +757,11 @@ def table(rows: Sequence[dict], columns: Sequence[str] | None = None, floatfmt: 
 # --- notebook 01: 2-D class models, learning curves, score histograms ------------
 
 
+@checked(ax=_AX, label=ck.using(_legend_format), x=ck.numbers(what="points (N, 2)"),
+         y=ck.using(_class_ids, x=ref("x")))
 def class_scatter(ax, x: np.ndarray, y: np.ndarray, *, marker: str = "o", s: float = 12.0, alpha: float = 0.5,
                   label: str | None = "class {}", colors=None):
     """Scatter 2-D points coloured by class (notebook 01); ``label`` formats the legend entry."""
-    _check_ax(ax)
-    if label is not None and not isinstance(label, str):
-        raise TypeError(f"label: expected a legend format such as 'class {{}}', or None, got {type(label).__name__}.")
-    x = check_numbers(x, name="x", what="points (N, 2)")
-    ids = check_numbers(y, name="y", what="integer class labels (N,)")
-    if x.ndim != 2 or x.shape[1] != 2 or ids.shape != (len(x),):
-        raise ValueError(f"class_scatter needs points (N, 2) and labels (N,), got {x.shape} and {ids.shape}.")
-    if np.any(ids != np.round(ids)):
-        raise ValueError("y: contains fractional values; pass integer class labels (N,).")
-    y = np.asarray(y)
     colors = DIGIT_COLORS if colors is None else colors
     for c in np.unique(y):
         m = y == c
@@ -320,19 +770,11 @@ def class_scatter(ax, x: np.ndarray, y: np.ndarray, *, marker: str = "o", s: flo
     return ax
 
 
+@checked(ax=_AX, means=ck.numbers(what="(K, 2) class means"), variances=ck.using(_class_moments, means=ref("means")),
+         n_sigmas=ck.using(_n_sigmas))
 def nb_ellipses(ax, means: np.ndarray, variances: np.ndarray, n_sigmas: Sequence[float] = (1.0, 2.0), colors=None):
     """Each class's axis-aligned Gaussian as n-sigma ellipses plus its mean (notebook 01)."""
-    _check_ax(ax)
-    means = np.atleast_2d(check_numbers(means, name="means", what="(K, 2) class means"))
-    variances = np.atleast_2d(check_numbers(variances, name="variances", what="(K, 2) class variances"))
-    if means.shape != variances.shape or means.ndim != 2 or means.shape[1] != 2:
-        raise ValueError(f"nb_ellipses needs (K, 2) means and variances, got {means.shape} and {variances.shape}.")
-    if np.any(variances < 0):
-        raise ValueError("variances: must be non-negative (they are the classes' variances).")
-    n_sigmas = check_numbers(n_sigmas, name="n_sigmas", ndim=(0, 1), what="positive numbers of SDs, e.g. (1, 2)")
-    if np.any(n_sigmas <= 0):
-        raise ValueError(f"n_sigmas: must be positive numbers of SDs, got {n_sigmas.tolist()}.")
-    n_sigmas = np.atleast_1d(n_sigmas).tolist()
+    means = np.atleast_2d(means)
     colors = DIGIT_COLORS if colors is None else colors
     for k, (mu, var) in enumerate(zip(means, variances)):
         for n_sigma in n_sigmas:
@@ -343,6 +785,8 @@ def nb_ellipses(ax, means: np.ndarray, variances: np.ndarray, n_sigmas: Sequence
     return ax
 
 
+@checked(ax=_AX, predict_proba=ck.using(_probability_function), xlim=ck.using(_limits), ylim=ck.using(_limits),
+         resolution=ck.count(minimum=2), levels=ck.using(_levels))
 def probability_map(ax, predict_proba, xlim: tuple[float, float], ylim: tuple[float, float], *,
                     levels: Sequence[float] = (0.5, 0.7, 0.9, 0.99), resolution: int = 200, colors=None):
     """What a classifier learns in 2-D: shaded decision regions, the boundary, and contours of max p(y|x).
@@ -350,25 +794,9 @@ def probability_map(ax, predict_proba, xlim: tuple[float, float], ylim: tuple[fl
     ``predict_proba`` maps (N, 2) points to (N, K) class probabilities (notebook 01).
     Returns the contour set so a caller can label it.
     """
-    _check_ax(ax)
-    if not callable(predict_proba):
-        raise TypeError(f"predict_proba: expected a function from (N, 2) points to (N, K) probabilities, such as "
-                        f"model.predict_proba, got {type(predict_proba).__name__}.")
-    xlim, ylim = _check_limits(xlim, "xlim"), _check_limits(ylim, "ylim")
-    resolution = check_count(resolution, name="resolution", minimum=2)
-    levels = check_numbers(levels, name="levels", ndim=1, what="increasing probability levels in (0, 1)")
-    if levels.size and (levels.min() <= 0 or levels.max() >= 1 or np.any(np.diff(levels) <= 0)):
-        raise ValueError(f"levels: expected increasing probability levels in (0, 1), got {levels.tolist()}.")
     colors = DIGIT_COLORS if colors is None else colors
     gx, gy = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
-    proba = check_numbers(predict_proba(np.c_[gx.ravel(), gy.ravel()]), name="predict_proba", finite=False,
-                          what="(N, K) class probabilities")
-    if proba.ndim != 2 or proba.shape[0] != gx.size or proba.shape[1] < 1:
-        raise ValueError(f"predict_proba returned shape {proba.shape}, expected ({gx.size}, K).")
-    if not np.all(np.isfinite(proba)) or proba.min() < -1e-6 or proba.max() > 1 + 1e-6 \
-            or not np.allclose(proba.sum(axis=1), 1.0, atol=1e-3):
-        raise ValueError("predict_proba: returned values that are not probabilities (finite, in [0, 1], each row "
-                         "summing to 1); pass the model's predict_proba, not log-probabilities or scores.")
+    proba = _grid_probabilities(predict_proba, np.c_[gx.ravel(), gy.ravel()])
     winner = proba.argmax(axis=1).reshape(gx.shape)
     top = proba.max(axis=1).reshape(gx.shape)
     k = proba.shape[1]
@@ -386,6 +814,7 @@ def probability_map(ax, predict_proba, xlim: tuple[float, float], ylim: tuple[fl
     return cs
 
 
+@checked(rows=ck.using(_curve_rows), ax=ck.optional(_AX))
 def learning_curves(rows: Sequence[dict], ax=None, title: str | None = None):
     """Test error against training-set size, one line per model, log-log (notebook 01).
 
@@ -393,18 +822,6 @@ def learning_curves(rows: Sequence[dict], ax=None, title: str | None = None):
     size was drawn more than once: each draw is a dot, the line joins the
     means and the band spans min to max, so the spread is visible.
     """
-    if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, (Sequence, np.ndarray)):
-        raise TypeError(f"rows: expected a list of {{'model', 'n', 'error'}} dicts, got {type(rows).__name__}.")
-    if not rows:
-        raise ValueError("learning_curves needs at least one row.")
-    for i, r in enumerate(rows):
-        if not isinstance(r, Mapping) or not {"model", "n", "error"} <= set(r):
-            raise ValueError(f"rows[{i}]: expected a dict with keys 'model', 'n' and 'error', got {r!r}.")
-        # both axes are logarithmic: a zero or negative value would silently vanish from the figure
-        check_number(r["n"], name=f"rows[{i}]['n']", low=0, low_open=True)
-        check_number(r["error"], name=f"rows[{i}]['error']", low=0, high=1, low_open=True)
-    if ax is not None:
-        _check_ax(ax)
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.5, 4.0))
@@ -436,16 +853,11 @@ def learning_curves(rows: Sequence[dict], ax=None, title: str | None = None):
     return fig if fig is not None else ax.figure
 
 
+@checked(values=ck.using(_finite_scores), linthresh=ck.number(low=0, low_open=True), n_bins=ck.count(minimum=1))
 def symlog_bins(values: np.ndarray, linthresh: float, n_bins: int = 40) -> np.ndarray:
-    """Bin edges evenly spaced on a symlog axis, so histograms spanning many decades look even."""
+    """Bin edges evenly spaced on a symlog axis (finite values only), so histograms spanning many decades look even."""
     from matplotlib.scale import SymmetricalLogTransform
 
-    values = check_numbers(values, name="values", finite=False, what="scores (N,)")
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        raise ValueError("symlog_bins needs at least one finite value.")
-    linthresh = check_number(linthresh, name="linthresh", low=0, low_open=True)
-    n_bins = check_count(n_bins, name="n_bins", minimum=1)
     transform = SymmetricalLogTransform(10, linthresh, 1.0)
     lo, hi = transform.transform(np.array([values.min(), values.max()]))
     if hi == lo:
@@ -473,6 +885,7 @@ def _power_of_ten_label(value: float, _pos=None) -> str:
     return f"${'-' if value < 0 else ''}10^{{{exponent}}}$"
 
 
+@checked(ax=_AX, groups=ck.using(_score_groups), bins=ck.count(minimum=1))
 def score_histograms(ax, groups: dict[str, np.ndarray], *, bins: int = 40, symlog: float | None = None,
                      xlabel: str | None = None, title: str | None = None):
     """Overlaid density histograms of one score for several image groups (notebook 01).
@@ -480,17 +893,7 @@ def score_histograms(ax, groups: dict[str, np.ndarray], *, bins: int = 40, symlo
     ``symlog`` (a linear threshold) switches the x axis to symlog for scores
     such as log p(x) that span many orders of magnitude.
     """
-    _check_ax(ax)
-    if not isinstance(groups, Mapping):
-        raise TypeError(f"groups: expected a dict of name -> scores (N,), got {type(groups).__name__}.")
-    if not groups:
-        raise ValueError("score_histograms needs at least one group.")
-    checked = {name: check_numbers(v, name=f"groups[{name!r}]", ndim=(0, 1), finite=False, what="scores (N,)")
-               for name, v in groups.items()}
-    values = np.concatenate([np.atleast_1d(v) for v in checked.values()])
-    if not np.isfinite(values).any():
-        raise ValueError("groups: no finite score to draw; pass scores with at least one finite value.")
-    bins = check_count(bins, name="bins", minimum=1)
+    values = np.concatenate([np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in groups.values()])
     if symlog is not None:
         edges = symlog_bins(values, symlog, bins)
     else:
@@ -519,6 +922,8 @@ def score_histograms(ax, groups: dict[str, np.ndarray], *, bins: int = 40, symlo
 # --- notebook 02: pixel dependence and per-class comparisons ---------------------
 
 
+@checked(axes=ck.using(_axes_list), image_sets=ck.using(_image_sets, axes=ref("axes")), pixel=ck.using(_pixel),
+         bins=ck.count(minimum=1))
 def pixel_pair_hist(axes, image_sets: dict[str, np.ndarray], pixel: tuple[int, int] = (14, 13), bins: int = 20):
     """For each image set, a 2-D histogram of a pixel against its right-hand neighbour (notebook 02).
 
@@ -530,27 +935,10 @@ def pixel_pair_hist(axes, image_sets: dict[str, np.ndarray], pixel: tuple[int, i
     """
     from matplotlib.colors import LogNorm
 
-    from .data import check_images
-
-    axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
-    for ax in axes:
-        _check_ax(ax, "axes")
-    image_sets = _check_mapping(image_sets, "image_sets", "name -> images (N, 28, 28)")
-    if len(axes) != len(image_sets):
-        raise ValueError(f"pixel_pair_hist got {len(axes)} axes for {len(image_sets)} image sets.")
-    if (isinstance(pixel, (str, bytes)) or not isinstance(pixel, (Sequence, np.ndarray)) or len(pixel) != 2
-            or any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) for v in pixel)):
-        raise TypeError(f"pixel: expected a (row, column) pair of integers, got {pixel!r}.")
-    r, c = (int(v) for v in pixel)
-    if not (0 <= r < 28 and 0 <= c < 27):
-        raise ValueError(f"pixel {pixel} has no right-hand neighbour inside a 28 x 28 image.")
-    bins = check_count(bins, name="bins", minimum=1)
+    r, c = pixel
     edges = np.linspace(0.0, 1.0, bins + 1)
     shares = []
-    for name, images in image_sets.items():
-        images = check_images(images, name=f"image_sets[{name!r}]")
-        if len(images) == 0:
-            raise ValueError(f"image_sets[{name!r}]: no images; pass at least one image per set.")
+    for images in image_sets.values():
         counts, _, _ = np.histogram2d(images[:, r, c], images[:, r, c + 1], bins=[edges, edges])
         shares.append(counts / max(len(images), 1))
     positive = [s[s > 0] for s in shares if (s > 0).any()]
@@ -567,24 +955,11 @@ def pixel_pair_hist(axes, image_sets: dict[str, np.ndarray], pixel: tuple[int, i
     return shares
 
 
+@checked(ax=_AX, values=ck.using(_series), class_names=ck.using(_class_names, values=ref("values")))
 def per_class_bars(ax, values: dict[str, np.ndarray], class_names: Sequence[str] | None = None,
                    ylabel: str | None = None, title: str | None = None):
     """Grouped bars: one group per class, one bar per series (notebook 02's judge shares)."""
-    _check_ax(ax)
-    if not isinstance(values, Mapping):
-        raise TypeError(f"values: expected a dict of series name -> one value per class, got {type(values).__name__}.")
-    if not values:
-        raise ValueError("per_class_bars needs at least one series.")
-    values = {label: check_numbers(v, name=f"values[{label!r}]", ndim=1, what="one value per class")
-              for label, v in values.items()}
-    lengths = {len(v) for v in values.values()}
-    if len(lengths) != 1:
-        raise ValueError(f"every series needs one value per class; got lengths {sorted(lengths)}.")
-    k = lengths.pop()
-    names = _check_names(class_names, None, "class_names", "class") if class_names is not None \
-        else [str(i) for i in range(k)]
-    if len(names) != k:
-        raise ValueError(f"class_names: {len(names)} class names for {k} classes.")
+    k, names = len(class_names), class_names
     width = 0.8 / len(values)
     for i, (label, v) in enumerate(values.items()):
         ax.bar(np.arange(k) + (i - (len(values) - 1) / 2) * width, v, width, label=label,
@@ -598,16 +973,11 @@ def per_class_bars(ax, values: dict[str, np.ndarray], class_names: Sequence[str]
     return ax
 
 
+@checked(grids=ck.using(_model_grids))
 def model_grids(grids: dict, row_labels=None, col_labels=None, title: str | None = None, cell_size: float = 0.32):
     """Several (rows, cols, 28, 28) grids side by side, one panel per model (notebook 05)."""
-    grids = _check_mapping(grids, "grids", "model name -> (rows, cols, 28, 28) grid")
-    grids = {name: _check_pictures(g, f"grids[{name!r}]", 4, "a (rows, cols, 28, 28) grid of images")
-             for name, g in grids.items()}
     names = list(grids)
     rows, cols = next(iter(grids.values())).shape[:2]
-    if any(g.shape[:2] != (rows, cols) for g in grids.values()):
-        raise ValueError(f"grids: every grid must have the same rows and columns, got "
-                         f"{ {n: g.shape[:2] for n, g in grids.items()} }.")
     fig, axes = plt.subplots(1, len(names), figsize=(len(names) * (cols * cell_size + 0.5) + 0.6,
                                                      rows * cell_size + 0.8), squeeze=False)
     for i, (ax, name) in enumerate(zip(axes[0], names)):
@@ -619,6 +989,8 @@ def model_grids(grids: dict, row_labels=None, col_labels=None, title: str | None
     return fig
 
 
+@checked(n_classes=ck.count(minimum=1), classes_per_epoch=ck.using(_classes_per_epoch),
+         final_counts=ck.using(_final_counts, n_classes=ref("n_classes")))
 def mode_collapse_panel(classes_per_epoch: dict[str, Sequence[int]], final_counts: dict[str, Sequence[int]],
                         n_classes: int = 10):
     """The mode-collapse check of notebook 04, one line/bar series per model.
@@ -626,17 +998,6 @@ def mode_collapse_panel(classes_per_epoch: dict[str, Sequence[int]], final_count
     Left: classes the judge finds among the samples after each epoch. Right: how the
     final samples split over the classes, as shares, beside the uniform 1/n_classes line.
     """
-    n_classes = check_count(n_classes, name="n_classes", minimum=1)
-    classes_per_epoch = _check_mapping(classes_per_epoch, "classes_per_epoch", "model name -> classes found per epoch")
-    final_counts = _check_mapping(final_counts, "final_counts", "model name -> sample count per class")
-    for name, found in classes_per_epoch.items():
-        check_numbers(found, name=f"classes_per_epoch[{name!r}]", ndim=1, what="classes found, one per epoch")
-    for name, counts in final_counts.items():
-        counts = check_numbers(counts, name=f"final_counts[{name!r}]", ndim=1,
-                               what=f"one sample count per class ({n_classes})")
-        if counts.shape != (n_classes,) or np.any(counts < 0):
-            raise ValueError(f"final_counts[{name!r}]: expected {n_classes} non-negative counts (one per class), "
-                             f"got {counts.tolist()}.")
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.2))
     for i, (name, found) in enumerate(classes_per_epoch.items()):
         left.plot(np.arange(1, len(found) + 1), found, marker="o", ms=3, label=name, color=plt.get_cmap("tab10")(i))
@@ -664,6 +1025,7 @@ def mode_collapse_panel(classes_per_epoch: dict[str, Sequence[int]], final_count
 # --- notebook 03: the decoded 2-D latent manifold --------------------------------
 
 
+@checked(n=ck.using(_grid_size), tail=ck.using(_tail))
 def normal_quantile_grid(n: int = 20, tail: float = 0.05) -> np.ndarray:
     """n values of z at evenly spaced probabilities of N(0, 1), from ``tail`` to ``1 - tail``.
 
@@ -673,16 +1035,10 @@ def normal_quantile_grid(n: int = 20, tail: float = 0.05) -> np.ndarray:
     """
     from scipy.stats import norm
 
-    n = check_count(n, name="n")
-    if n < 2:
-        raise ValueError(f"a quantile grid needs at least 2 points per axis, got n={n}.")
-    if isinstance(tail, (bool, np.bool_)) or not isinstance(tail, (int, float, np.integer, np.floating)):
-        raise TypeError(f"tail must be a number in (0, 0.5), got {tail!r}.")
-    if not 0.0 < tail < 0.5:
-        raise ValueError(f"tail must lie in (0, 0.5), got {tail}; 0 would put a code at infinity.")
     return norm.ppf(np.linspace(tail, 1.0 - tail, int(n)))
 
 
+@checked(decode=ck.using(_decoder), label_every=ck.count(minimum=1), ax=ck.optional(_AX))
 def latent_manifold(decode, n: int = 20, tail: float = 0.05, ax=None, title: str | None = None,
                     cell_size: float = 0.3, label_every: int = 2):
     """Decode an n x n grid of 2-D codes at Normal quantiles and draw it as one seamless canvas (notebook 03).
@@ -692,18 +1048,11 @@ def latent_manifold(decode, n: int = 20, tail: float = 0.05, ax=None, title: str
     (increasing upwards), so the canvas lines up with a scatter of the codes.
     Every ``label_every``-th tick is labelled with its z value.
     """
-    if not callable(decode):
-        raise TypeError(f"decode: expected a function from (N, 2) codes to images, such as model.decode, "
-                        f"got {type(decode).__name__}.")
     q = normal_quantile_grid(n, tail)
     n = len(q)
     z1, z2 = np.meshgrid(q, q[::-1])  # top row = largest z2, as in a scatter plot
     codes = np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32)
-    images = np.asarray(decode(codes))
-    if images.shape != (n * n, 28, 28):
-        raise ValueError(f"decode returned shape {images.shape} for {n * n} codes; expected ({n * n}, 28, 28).")
-    _check_pictures(images, "decode", 3, "images (N, 28, 28) in [0, 1]")
-    label_every = check_count(label_every, name="label_every", minimum=1)
+    images = _decoded_images(decode, codes)
     if ax is None:
         fig, ax = plt.subplots(figsize=(cell_size * n + 0.8, cell_size * n + 0.6))
     else:
@@ -724,9 +1073,9 @@ def latent_manifold(decode, n: int = 20, tail: float = 0.05, ax=None, title: str
     return fig
 
 
+@checked(ax=_AX)
 def mark_quantile_grid(ax, n: int = 20, tail: float = 0.05, **kwargs):
     """Draw the codes of :func:`latent_manifold`'s grid as small crosses on a 2-D scatter."""
-    _check_ax(ax)
     q = normal_quantile_grid(n, tail)
     z1, z2 = np.meshgrid(q, q)
     style = {"marker": "+", "s": 10, "color": "k", "alpha": 0.45, "linewidths": 0.6} | kwargs
@@ -737,15 +1086,12 @@ def mark_quantile_grid(ax, n: int = 20, tail: float = 0.05, **kwargs):
 # --- notebook 06: judged probabilities along alpha, transfer heatmaps ------------
 
 
+@checked(ax=_AX, lo=ck.number(), hi=ck.using(_upper, lo=ref("lo")))
 def shade_extrapolation(ax, lo: float = 0.0, hi: float = 1.0, color: str = "0.93"):
     """Grey background where alpha < lo or alpha > hi (extrapolation), dotted lines at lo and hi.
 
     Call after plotting, so the x-limits are known.
     """
-    _check_ax(ax)
-    lo, hi = check_number(lo, name="lo"), check_number(hi, name="hi")
-    if lo > hi:
-        raise ValueError(f"lo and hi: the interpolation range needs lo <= hi, got lo={lo:g}, hi={hi:g}.")
     x0, x1 = ax.get_xlim()
     if x0 < lo:
         ax.axvspan(x0, lo, color=color, lw=0, zorder=0)
@@ -757,17 +1103,11 @@ def shade_extrapolation(ax, lo: float = 0.0, hi: float = 1.0, color: str = "0.93
     return ax
 
 
+@checked(ax=_AX, alphas=_ALPHAS, probs=ck.using(_alpha_probabilities, alphas=ref("alphas")),
+         highlight=ck.using(_classes, n_classes=ref("probs", lambda p: p.shape[1])), xlim=ck.optional(ck.using(_limits)))
 def probability_along_alpha(ax, alphas, probs, highlight: Sequence[int] = (), linestyle: str = "-",
                             title: str | None = None, ylabel: str = "p(class)", xlim=None):
     """Judged probability of every class, probs (A, 10), against alpha; ``highlight`` classes bold and labelled."""
-    _check_ax(ax)
-    alphas = _check_alphas(alphas)
-    probs = _check_probabilities(probs, "probs", "(len(alphas), n_classes) probabilities")
-    if probs.ndim != 2 or probs.shape[0] != len(alphas):
-        raise ValueError(f"probs must be (len(alphas), n_classes) = ({len(alphas)}, 10), got {probs.shape}.")
-    highlight = _check_classes(highlight, probs.shape[1], "highlight")
-    if xlim is not None:
-        xlim = _check_limits(xlim, "xlim")
     for c in range(probs.shape[1]):
         bold = c in highlight
         ax.plot(alphas, probs[:, c], ls=linestyle, color=DIGIT_COLORS[c], lw=2.2 if bold else 0.8,
@@ -781,14 +1121,11 @@ def probability_along_alpha(ax, alphas, probs, highlight: Sequence[int] = (), li
     return ax
 
 
+@checked(ax=_AX, frames=ck.using(_pictures, ndim=3, what="frames (A, 28, 28), one per alpha"),
+         alphas=ck.using(_strip_alphas, frames=ref("frames")), every=ck.count(minimum=1))
 def frame_strip(ax, alphas, frames, every: int = 2):
     """Frames (A, 28, 28) as one strip whose x-axis is alpha, so it lines up with a plot below it."""
-    _check_ax(ax)
-    frames = _check_pictures(frames, "frames", 3, "frames (A, 28, 28), one per alpha")
-    alphas = _check_alphas(alphas)
-    if len(frames) != len(alphas):
-        raise ValueError(f"{len(frames)} frames for {len(alphas)} alphas.")
-    idx = np.arange(0, len(alphas), check_count(every, name="every", minimum=1))
+    idx = np.arange(0, len(alphas), every)
     step = float(alphas[idx[1]] - alphas[idx[0]]) if len(idx) > 1 else 1.0
     canvas = tile(frames[idx][None], pad=1)
     ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest", aspect="auto",
@@ -802,6 +1139,7 @@ def frame_strip(ax, alphas, frames, every: int = 2):
     return ax
 
 
+@checked(paths=ck.using(_judged_paths), alphas=_ALPHAS, ncols=ck.count(minimum=1), every=ck.count(minimum=1))
 def judged_paths_figure(paths: dict, alphas, highlight: Sequence[int] = (), ncols: int = 2, every: int = 2,
                         title: str | None = None):
     """For each model: the moved frames, then one probability panel per judge, all on one alpha axis.
@@ -809,20 +1147,8 @@ def judged_paths_figure(paths: dict, alphas, highlight: Sequence[int] = (), ncol
     ``paths`` maps a model name to ``(frames (A, 28, 28), {judge name: probs (A, 10)})``. Each model
     gets its own sub-figure, so titles and tick labels of neighbouring models never collide.
     """
-    paths = _check_mapping(paths, "paths", "model name -> (frames (A, 28, 28), {judge name: probs (A, 10)})")
-    for name, entry in paths.items():
-        if not (isinstance(entry, (tuple, list)) and len(entry) == 2 and isinstance(entry[1], Mapping) and entry[1]):
-            raise TypeError(f"paths[{name!r}]: expected a (frames, {{judge name: probs}}) pair, got "
-                            f"{type(entry).__name__}.")
     names = list(paths)
     judges = list(next(iter(paths.values()))[1])
-    for name, (_, probs) in paths.items():
-        if list(probs) != judges:
-            raise ValueError(f"paths[{name!r}]: judges {list(probs)} differ from the first model's {judges}; "
-                             "pass the same judges for every model.")
-    alphas = _check_alphas(alphas)
-    ncols = check_count(ncols, name="ncols", minimum=1)
-    every = check_count(every, name="every", minimum=1)
     nrows = int(np.ceil(len(names) / ncols))
     fig = plt.figure(figsize=(6.0 * ncols, (1.0 + 1.8 * len(judges)) * nrows + 0.4), layout="constrained")
     subfigs = np.atleast_1d(fig.subfigures(nrows, ncols, wspace=0.04, hspace=0.06)).ravel()
@@ -852,17 +1178,11 @@ def judged_paths_figure(paths: dict, alphas, highlight: Sequence[int] = (), ncol
     return fig
 
 
+@checked(ax=_AX, alphas=_ALPHAS, values=ck.using(_band_values, alphas=ref("alphas")),
+         quantiles=ck.using(_quantile_pair))
 def band_along_alpha(ax, alphas, values, color=None, label: str | None = None, quantiles=(0.25, 0.75),
                      linestyle: str = "-", band: bool = True):
     """Median of values (M, A) against alpha, with a quantile band (default: the middle half)."""
-    _check_ax(ax)
-    alphas = _check_alphas(alphas)
-    values = check_numbers(values, name="values", what=f"values (M, {len(alphas)}), one column per alpha")
-    if values.ndim != 2 or values.shape[1] != len(alphas) or len(values) == 0:
-        raise ValueError(f"values must be (M, {len(alphas)}) with M >= 1, got {values.shape}.")
-    quantiles = check_numbers(quantiles, name="quantiles", ndim=1, what="a (low, high) pair of quantiles in [0, 1]")
-    if quantiles.shape != (2,) or quantiles.min() < 0 or quantiles.max() > 1:
-        raise ValueError(f"quantiles: expected a (low, high) pair in [0, 1], got {quantiles.tolist()}.")
     mid = np.median(values, axis=0)
     line, = ax.plot(alphas, mid, color=color, ls=linestyle, lw=1.8, label=label)
     if band:
@@ -871,6 +1191,7 @@ def band_along_alpha(ax, alphas, values, color=None, label: str | None = None, q
     return line
 
 
+@checked(ax=_AX, matrix=ck.using(_square_matrix), **_COLOUR_SCALE)
 def class_heatmap(ax, matrix, title: str | None = None, vmin: float = 0.0, vmax: float = 1.0,
                   cmap: str = "viridis", fmt=lambda v: f"{100 * v:.0f}", annotate: bool = True,
                   fontsize: float = 6.0):
@@ -881,14 +1202,7 @@ def class_heatmap(ax, matrix, title: str | None = None, vmin: float = 0.0, vmax:
     """
     import matplotlib as mpl
 
-    _check_ax(ax)
-    # NaN (no value, e.g. the diagonal) and +inf ("never") are drawn on purpose; -inf has no meaning here
-    m = check_numbers(matrix, name="matrix", finite=False, what="a square matrix [start class, target class]")
-    if m.ndim != 2 or m.shape[0] != m.shape[1] or m.size == 0:
-        raise ValueError(f"class_heatmap needs a square matrix, got {m.shape}.")
-    if np.isneginf(m).any():
-        raise ValueError("matrix: contains -inf; pass finite values, NaN for no value or +inf for never.")
-    vmin, vmax = _check_scale(vmin, vmax)
+    m = matrix
     colours = mpl.colormaps[cmap].with_extremes(bad="0.88", over="0.25")
     shown = np.ma.masked_invalid(np.where(np.isposinf(m), vmax + abs(vmax) + 1.0, m))
     im = ax.imshow(shown, cmap=colours, vmin=vmin, vmax=vmax, interpolation="nearest")
@@ -916,33 +1230,35 @@ def class_heatmap(ax, matrix, title: str | None = None, vmin: float = 0.0, vmax:
     return im
 
 
+@checked(matrices=ck.using(_mapping, what="(row name, column name) -> square matrix"),
+         row_names=_named("row"), col_names=ck.using(_grid_columns, row_names=ref("row_names"), matrices=ref("matrices")),
+         fontsize=ck.positive(), ncols=ck.optional(ck.count(minimum=1)))
 def heatmap_grid(matrices: dict, row_names: Sequence[str], col_names: Sequence[str], *, vmin: float = 0.0,
                  vmax: float = 1.0, cmap: str = "viridis", fmt=lambda v: f"{100 * v:.0f}", colorbar_label: str = "",
-                 title: str | None = None, cell: float = 3.1):
-    """Heatmaps ``matrices[(row, col)]`` in a grid (e.g. judges x models) with one shared colour bar."""
-    matrices = _check_mapping(matrices, "matrices", "(row name, column name) -> square matrix")
-    row_names = _check_names(row_names, None, "row_names", "row")
-    col_names = _check_names(col_names, None, "col_names", "column")
-    if not row_names or not col_names:
-        raise ValueError("row_names and col_names: pass at least one name each.")
-    if not any((r, c) in matrices for r in row_names for c in col_names):
-        raise ValueError(f"matrices: no key (row, col) matches row_names x col_names; its keys are "
-                         f"{list(matrices)[:4]}..., the grid asks for e.g. {(row_names[0], col_names[0])!r}.")
-    fig, axes = plt.subplots(len(row_names), len(col_names), figsize=(cell * len(col_names) + 0.8,
-                                                                      cell * len(row_names) + 0.4), squeeze=False)
+                 title: str | None = None, cell: float = 3.1, fontsize: float = 6.0, ncols: int | None = None):
+    """Heatmaps ``matrices[(row, col)]`` in a grid (e.g. judges x models) with one shared colour bar.
+
+    ``fontsize`` is the cells' numbers (points); ``fmt`` writes them, so it must match the matrices' units
+    (the default writes a 0-1 share as a percentage). ``ncols`` wraps the panels into rows of at most that
+    many, so that larger maps still fit a page.
+    """
+    panels = [(r, c) for r in row_names for c in col_names]
+    ncols = len(col_names) if ncols is None else ncols
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols + 0.8, cell * nrows + 0.4), squeeze=False)
     im = None
-    for i, r in enumerate(row_names):
-        for j, c in enumerate(col_names):
-            ax = axes[i, j]
-            key = (r, c)
-            if key not in matrices:
-                ax.axis("off")
-                continue
-            im = class_heatmap(ax, matrices[key], title=f"{c}\n{r}", vmin=vmin, vmax=vmax, cmap=cmap, fmt=fmt)
-            if j:
-                ax.set_ylabel("")
-            if i < len(row_names) - 1:
-                ax.set_xlabel("")
+    for k, ax in enumerate(axes.flat):
+        key = panels[k] if k < len(panels) else None
+        if key not in matrices:
+            ax.axis("off")
+            continue
+        r, c = key
+        im = class_heatmap(ax, matrices[key], title=f"{c}\n{r}", vmin=vmin, vmax=vmax, cmap=cmap, fmt=fmt,
+                           fontsize=fontsize)
+        if k % ncols:
+            ax.set_ylabel("")
+        if k + ncols < len(panels):
+            ax.set_xlabel("")
     if im is not None:
         fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.6, label=colorbar_label, extend="max")
     if title:
@@ -950,14 +1266,10 @@ def heatmap_grid(matrices: dict, row_names: Sequence[str], col_names: Sequence[s
     return fig
 
 
+@checked(ax=_AX, x_values=ck.using(_flat), y_values=ck.using(_flat, like=ref("x_values")), lim=ck.using(_limits))
 def judge_scatter(ax, x_values, y_values, xlabel: str, ylabel: str, title: str | None = None, lim=(0.0, 1.0)):
     """One point per ordered pair: a figure under one judge against the same figure under another."""
-    _check_ax(ax)
-    x = check_numbers(x_values, name="x_values", finite=False, what="one figure per pair").ravel()
-    y = check_numbers(y_values, name="y_values", finite=False, what="one figure per pair").ravel()
-    if x.shape != y.shape:
-        raise ValueError(f"x_values and y_values: {x.size} and {y.size} values; pass one of each per pair.")
-    lim = _check_limits(lim, "lim")
+    x, y = x_values, y_values
     ok = np.isfinite(x) & np.isfinite(y)
     ax.scatter(x[ok], y[ok], s=10, alpha=0.6, linewidths=0)
     ax.plot(lim, lim, color="0.6", lw=0.8, ls="--")
@@ -971,24 +1283,17 @@ def judge_scatter(ax, x_values, y_values, xlabel: str, ylabel: str, title: str |
     return ax
 
 
+@checked(ax=_AX, alphas=_ALPHAS, probs=ck.using(_judge_curves, alphas=ref("alphas")),
+         a=ck.using(_class, n_classes=ref("probs", _n_judged_classes)),
+         b=ck.using(_class, n_classes=ref("probs", _n_judged_classes)))
 def pair_bands(ax, alphas, probs: dict, a: int, b: int, title: str | None = None):
     """p(a) and p(b) along alpha for many digits moved from b to a, one line style per judge.
 
     ``probs`` maps a judge name to probabilities (n, A, 10). The first judge
     gets the median and the middle-half band; the others their median only.
     """
-    _check_ax(ax)
-    alphas = _check_alphas(alphas)
-    probs = _check_mapping(probs, "probs", "judge name -> probabilities (n, A, 10)")
-    checked = {}
-    for judge, p in probs.items():
-        p = _check_probabilities(p, f"probs[{judge!r}]", f"probabilities (n, {len(alphas)}, n_classes)")
-        if p.ndim != 3 or p.shape[1] != len(alphas) or len(p) == 0:
-            raise ValueError(f"probs[{judge!r}]: expected (n >= 1, {len(alphas)}, n_classes), got {p.shape}.")
-        checked[judge] = p
-    a, b = _check_class(a, p.shape[2], "a"), _check_class(b, p.shape[2], "b")
     styles = ["-", "--", ":", "-."]
-    for k, (judge, p) in enumerate(checked.items()):
+    for k, (judge, p) in enumerate(probs.items()):
         for c in (a, b):
             band_along_alpha(ax, alphas, p[..., c], color=DIGIT_COLORS[c], label=f"p({c}), {judge}",
                              linestyle=styles[k % len(styles)], band=k == 0)
@@ -1001,6 +1306,8 @@ def pair_bands(ax, alphas, probs: dict, a: int, b: int, title: str | None = None
     return ax
 
 
+@checked(alphas=_ALPHAS, entropy=ck.using(_entropies), distance=ck.using(_a_dict),
+         entropy_ref=ck.using(_levels_dict), distance_ref=ck.using(_levels_dict))
 def realism_figure(alphas, entropy: dict, distance: dict, entropy_ref: dict, distance_ref: dict,
                    title: str | None = None):
     """Two rows of panels, one column per model: judge entropy along alpha, then distance from the prior's
@@ -1009,16 +1316,6 @@ def realism_figure(alphas, entropy: dict, distance: dict, entropy_ref: dict, dis
     ``entropy[model][judge]`` and ``distance[model]`` are (M, A) arrays (``distance[model]`` may be None);
     ``entropy_ref[judge]`` and ``distance_ref[model]`` are the real-data levels.
     """
-    alphas = _check_alphas(alphas)
-    entropy = _check_mapping(entropy, "entropy", "model name -> {judge name: (M, A) entropies}")
-    for name, value in (("distance", distance), ("entropy_ref", entropy_ref), ("distance_ref", distance_ref)):
-        if not isinstance(value, Mapping):
-            raise TypeError(f"{name}: expected a dict, got {type(value).__name__}.")
-    for model, per_judge in entropy.items():
-        _check_mapping(per_judge, f"entropy[{model!r}]", "judge name -> (M, A) entropies")
-    for name, refs in (("entropy_ref", entropy_ref), ("distance_ref", distance_ref)):
-        for key, level in refs.items():
-            check_number(level, name=f"{name}[{key!r}]")
     models = list(entropy)
     fig, axes = plt.subplots(2, len(models), figsize=(3.3 * len(models), 5.4), squeeze=False, sharex=True)
     styles = ["-", "--", ":"]
@@ -1058,21 +1355,14 @@ def realism_figure(alphas, entropy: dict, distance: dict, entropy_ref: dict, dis
     return fig
 
 
+@checked(frames=ck.using(_mapping, what="model name -> frames (A, 28, 28)"),
+         probs=ck.using(_model_probs, frames=ref("frames")), alphas=_ALPHAS, every=ck.count(minimum=1))
 def pair_figure(alphas, frames: dict, probs: dict, a: int, b: int, every: int = 4, title: str | None = None):
     """One column per model: a digit of class b moved towards a (frames), then :func:`pair_bands` for many digits.
 
     ``frames[model]`` is (A, 28, 28); ``probs[model]`` maps a judge name to (n, A, 10).
     """
-    frames = _check_mapping(frames, "frames", "model name -> frames (A, 28, 28)")
-    if not isinstance(probs, Mapping):
-        raise TypeError(f"probs: expected a dict of model name -> {{judge name: (n, A, 10)}}, got "
-                        f"{type(probs).__name__}.")
-    missing = [name for name in frames if name not in probs]
-    if missing:
-        raise ValueError(f"probs: no probabilities for {missing}; pass one entry per model in frames.")
     names = list(frames)
-    alphas = _check_alphas(alphas)
-    every = check_count(every, name="every", minimum=1)
     fig = plt.figure(figsize=(3.4 * len(names), 3.9), layout="constrained")
     subfigs = np.atleast_1d(fig.subfigures(1, len(names), wspace=0.02))
     shown = np.arange(0, len(alphas), max(1, int(every)))
@@ -1095,19 +1385,10 @@ def pair_figure(alphas, frames: dict, probs: dict, a: int, b: int, every: int = 
     return fig
 
 
+@checked(ax=_AX, alphas=_ALPHAS, curves=ck.using(_success_curves, alphas=ref("alphas")),
+         level=ck.optional(ck.number(low=0, high=1)))
 def success_along_alpha(ax, alphas, curves: dict, level: float | None = None, title: str | None = None):
     """Success rate against alpha, one line per model (``curves[model]`` is (A,)), with an optional target level."""
-    _check_ax(ax)
-    alphas = _check_alphas(alphas)
-    curves = _check_mapping(curves, "curves", f"model name -> success rates ({len(alphas)},)")
-    curves = {name: _check_probabilities(c, f"curves[{name!r}]", f"success rates ({len(alphas)},), one per alpha")
-              for name, c in curves.items()}
-    for name, c in curves.items():
-        if c.shape != alphas.shape:
-            raise ValueError(f"curves[{name!r}]: expected {len(alphas)} success rates (one per alpha), got shape "
-                             f"{c.shape}.")
-    if level is not None:
-        level = check_number(level, name="level", low=0, high=1)
     for name, curve in curves.items():
         ax.plot(alphas, curve, marker="o", ms=2.5, lw=1.6, label=name)
     if level is not None:
@@ -1127,18 +1408,10 @@ METHOD_STYLES = {"quantile": ("tab:orange", "-"), "probe": ("tab:blue", "-"),
                  "conditional": ("tab:green", "--"), "counterfactual": ("tab:red", ":")}
 
 
+@checked(values=ck.using(_mapping, what="attribute name -> values (N,)"),
+         labels=ck.using(_labels_of_values, values=ref("values")), units=ck.using(_units), ncols=ck.count(minimum=1))
 def per_class_distributions(values: dict, labels, units: dict | None = None, ncols: int = 3, cell=(3.4, 2.3)):
     """One box plot per class for each attribute: ``values[name]`` (N,) measured on digits with ``labels`` (N,)."""
-    values = _check_mapping(values, "values", "attribute name -> values (N,)")
-    labels = check_labels(labels, name="labels")
-    for name, v in values.items():
-        # NaN is expected here (a blank image has no slant) and left out of the boxes
-        v = check_numbers(v, name=f"values[{name!r}]", finite=False, what=f"one value per digit ({len(labels)},)")
-        if v.shape != labels.shape:
-            raise ValueError(f"values[{name!r}]: {v.size} values for {len(labels)} labels; pass one per digit.")
-    if units is not None and not isinstance(units, Mapping):
-        raise TypeError(f"units: expected a dict of attribute name -> unit, got {type(units).__name__}.")
-    ncols = check_count(ncols, name="ncols", minimum=1)
     names = list(values)
     nrows = int(np.ceil(len(names) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(cell[0] * ncols, cell[1] * nrows), squeeze=False)
@@ -1159,6 +1432,10 @@ def per_class_distributions(values: dict, labels, units: dict | None = None, nco
     return fig
 
 
+@checked(curves=ck.using(_dose_curves), alphas=_ALPHAS, methods=_named("method"), attributes=_named("attribute"),
+         models=ck.using(_dose_models, curves=ref("curves"), alphas=ref("alphas"), methods=ref("methods"),
+                         attributes=ref("attributes")),
+         ylim=ck.using(_limits))
 def dose_curves(curves: dict, alphas, methods: Sequence[str], attributes: Sequence[str], models: Sequence[str],
                 cell=(2.5, 2.1), ylim=(-3.0, 3.0)):
     """Mean measured change (SDs) against alpha: rows attributes, columns models, one line per method.
@@ -1166,25 +1443,6 @@ def dose_curves(curves: dict, alphas, methods: Sequence[str], attributes: Sequen
     ``curves[(model, attribute, method)]`` is (A,) or missing. The dashed
     diagonal is what the probe predicted (one SD per unit alpha).
     """
-    if not isinstance(curves, Mapping):
-        raise TypeError(f"curves: expected a dict of (model, attribute, method) -> (A,) curve, got "
-                        f"{type(curves).__name__}.")
-    alphas = _check_alphas(alphas)
-    methods = _check_names(methods, None, "methods", "method")
-    attributes = _check_names(attributes, None, "attributes", "attribute")
-    models = _check_names(models, None, "models", "model")
-    if not (methods and attributes and models):
-        raise ValueError("methods, attributes and models: pass at least one name each.")
-    for key, c in curves.items():
-        if c is not None:
-            # NaN marks a missing direction, left out of the panel
-            c = check_numbers(c, name=f"curves[{key!r}]", finite=False, what=f"a curve ({len(alphas)},), one per alpha")
-            if c.shape != alphas.shape:
-                raise ValueError(f"curves[{key!r}]: expected {len(alphas)} values (one per alpha), got {c.shape}.")
-    if not any((m, a, meth) in curves for m in models for a in attributes for meth in methods):
-        raise ValueError("curves: no (model, attribute, method) key matches models x attributes x methods; the "
-                         "figure would be empty.")
-    ylim = _check_limits(ylim, "ylim")
     fig, axes = plt.subplots(len(attributes), len(models), figsize=(cell[0] * len(models), cell[1] * len(attributes)),
                              sharex=True, sharey=True, squeeze=False)
     for i, attr in enumerate(attributes):
@@ -1213,26 +1471,13 @@ def dose_curves(curves: dict, alphas, methods: Sequence[str], attributes: Sequen
     return fig
 
 
+@checked(row_names=_named("row"), col_names=_named("column"), vmax=ck.number(low=0, low_open=True),
+         matrices=ck.using(_titled_matrices, row_names=ref("row_names"), col_names=ref("col_names")))
 def matrix_heatmaps(matrices: dict, row_names: Sequence[str], col_names: Sequence[str], *, vmax: float = 1.0,
                     cmap: str = "magma_r", colorbar_label: str = "", cell=(2.6, 1.7), fmt: str = "{:.2f}"):
     """Small annotated heatmaps side by side, one per entry of ``matrices`` (title -> (rows, cols) array)."""
     import matplotlib as mpl
 
-    matrices = _check_mapping(matrices, "matrices", "title -> (rows, cols) matrix")
-    row_names = _check_names(row_names, None, "row_names", "row")
-    col_names = _check_names(col_names, None, "col_names", "column")
-    vmax = check_number(vmax, name="vmax", low=0, low_open=True)
-    checked = {}
-    for title, m in matrices.items():
-        # NaN marks a missing entry, drawn grey
-        m = check_numbers(m, name=f"matrices[{title!r}]", finite=False, what="a (rows, cols) matrix")
-        if m.shape != (len(row_names), len(col_names)):
-            raise ValueError(f"matrices[{title!r}]: expected shape ({len(row_names)}, {len(col_names)}) to match "
-                             f"row_names and col_names, got {m.shape}.")
-        if np.isinf(m).any():
-            raise ValueError(f"matrices[{title!r}]: contains infinite values; pass finite numbers (NaN for none).")
-        checked[title] = m
-    matrices = checked
     n = len(matrices)
     fig, axes = plt.subplots(1, n, figsize=(cell[0] * n + 0.8, cell[1] + 0.6), squeeze=False)
     colours = mpl.colormaps[cmap].with_extremes(bad="0.88")

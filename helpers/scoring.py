@@ -36,9 +36,10 @@ from typing import Sequence
 import numpy as np
 from scipy import linalg
 
+from . import checks as ck
 from . import config
-from .data import (Dataset, as_dataset, check_class, check_count, check_images, check_labels, check_number,
-                   check_numbers, random_generator)
+from .checks import checked, ref
+from .data import Dataset, as_dataset
 from .judges import Judge, KerasJudge, as_judges
 from .latent import N_CLASSES, LatentSpace, class_centroids, ordered_pairs, path_norms, prior_typical_norm
 
@@ -47,19 +48,17 @@ from .latent import N_CLASSES, LatentSpace, class_centroids, ordered_pairs, path
 DEFAULT_ALPHAS = np.round(np.arange(-0.5, 2.0 + 1e-9, 0.125), 6).astype(np.float64)
 
 
-# --- measurements on probability curves ------------------------------------------------------------
-def entropy_bits(probs) -> np.ndarray:
-    """Entropy of each probability vector (last axis) in bits: 0 = certain, log2(10) = 3.32 = clueless."""
-    p = check_numbers(probs, name="probs", what="probabilities (..., n_classes) in [0, 1]")
+# --- argument specs of this module (helpers.checks): what each function may be given ----------------------
+def _probabilities(probs, *, name):
+    p = ck.check_numbers(probs, name=name, what="probabilities (..., n_classes) in [0, 1]")
     if p.ndim == 0 or (p.size and (p.min() < -1e-6 or p.max() > 1 + 1e-6)):
         raise ValueError(f"probs: expected probabilities (..., n_classes) in [0, 1], got shape {p.shape}"
                          + (f" with values in [{p.min():.3g}, {p.max():.3g}]." if p.size else "."))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
-    return -terms.sum(axis=-1)
+    return p
 
 
-def _check_alphas(alphas) -> np.ndarray:
+def _alpha_grid(alphas, *, name="alphas") -> np.ndarray:
+    """A 1-D grid of at least two finite, strictly increasing alphas."""
     try:
         a = np.asarray(alphas, dtype=np.float64)
     except (TypeError, ValueError):
@@ -73,6 +72,219 @@ def _check_alphas(alphas) -> np.ndarray:
     return a
 
 
+def _check_alphas(alphas) -> np.ndarray:
+    """:func:`_alpha_grid` for callers outside the decorator (helpers.lineup)."""
+    return _alpha_grid(alphas)
+
+
+def _curves(p, *, name):
+    return ck.check_numbers(p, name=name, finite=False, what="probabilities (..., A)")
+
+
+def _start_curves(ps, *, name, p_target, alphas):
+    """p(b) curves matching the p(a) curves and the grid; no NaN in either."""
+    ps = _curves(ps, name=name)
+    pt = p_target
+    if pt.shape != ps.shape or pt.ndim == 0 or pt.shape[-1] != len(alphas):
+        raise ValueError(
+            f"p_target {pt.shape} and p_start {ps.shape} must have the same shape (..., {len(alphas)})."
+        )
+    if not (np.all(np.isfinite(pt)) and np.all(np.isfinite(ps))):
+        raise ValueError("probabilities contain NaN or infinite values.")
+    return ps
+
+
+def _codes(codes, *, name):
+    codes = ck.check_numbers(codes, name=name, what="codes (..., d)")
+    if codes.ndim == 0 or codes.shape[-1] == 0:
+        raise ValueError(f"codes must be finite codes (..., d), got shape {codes.shape}.")
+    return codes
+
+
+def _code_size(latent_dim, *, name, codes):
+    d = codes.shape[-1] if latent_dim is None else ck.check_count(latent_dim, name=name, minimum=1)
+    if d != codes.shape[-1]:
+        raise ValueError(f"latent_dim={d} but the codes have {codes.shape[-1]} dimensions; leave latent_dim out.")
+    return int(d)
+
+
+def _centers(centers, *, name, codes):
+    if centers is None:
+        return None
+    centers = ck.check_numbers(centers, name=name, what=f"prior means (K, {codes.shape[-1]})")
+    if centers.ndim != 2 or centers.shape[1] != codes.shape[-1]:
+        raise ValueError(f"centers must have shape (K, {codes.shape[-1]}), got {centers.shape}.")
+    return centers
+
+
+def _grid_alpha(alpha, *, name, alphas):
+    """An alpha of the grid ``alphas``."""
+    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)):
+        raise TypeError(f"alpha must be a number on the grid, got {alpha!r}.")
+    if not np.any(np.isclose(alphas, alpha, atol=1e-6)):
+        raise ValueError(f"alpha {alpha} is not on the grid {np.round(alphas, 3).tolist()}.")
+    return alpha
+
+
+def _other_class(b, *, name, a, n_classes):
+    b = ck.check_class(b, n_classes, name=name)
+    if a == b:
+        raise ValueError("a and b must differ.")
+    return b
+
+
+def _result_classes(result):
+    return result.n_classes
+
+
+def _result_alphas(result):
+    return result.alphas
+
+
+def _per_class(per_class, *, name, y_test, n_classes):
+    """How many test digits of each class to take: every class must have that many."""
+    per_class = ck.check_count(per_class, name=name, minimum=1)
+    for c in range(n_classes):
+        found = int(np.sum(y_test == c))
+        if found < per_class:
+            raise ValueError(f"only {found} test digits of class {c}; {per_class} per pair were asked for.")
+    return per_class
+
+
+def _per_pair(per_pair, *, name):
+    return ck.check_count(config.SETTINGS.transfer_per_pair if per_pair is None else per_pair, name=name, minimum=1)
+
+
+def _space(space, *, name):
+    if not isinstance(space, LatentSpace):
+        raise TypeError(f"space must be a LatentSpace, got {type(space).__name__}; wrap a model as "
+                        "LatentSpace(model, data.x_train, data.y_train).")
+    return space
+
+
+def _space_classes(space):
+    return space.n_classes
+
+
+def _judges(judges, *, name):
+    return as_judges(judges, name=name)
+
+
+def _one_image(x, *, name):
+    x = ck.check_images(x, name=name)
+    if len(x) != 1:
+        raise ValueError(f"judged_path moves one image; got {len(x)} (pass x[i:i + 1]).")
+    return x
+
+
+def _result(result, *, name):
+    if not isinstance(result, TransferResult):
+        raise TypeError(f"{name} must be a TransferResult (one value of what class_transfer returns), "
+                        f"got {type(result).__name__}.")
+    return result
+
+
+def _results(results, *, name):
+    """{judge name: TransferResult} of at least two judges."""
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be the dict class_transfer returns (judge name -> TransferResult), "
+                        f"got {type(results).__name__}.")
+    for r in results.values():
+        _result(r, name="results values")
+    if len(results) < 2:
+        raise ValueError("need at least two judges to compare.")
+    return results
+
+
+def _rows(values, *, name):
+    values = ck.check_numbers(values, name=name, ndim=2, finite=False, what="values (M, A)")
+    if len(values) == 0:
+        raise ValueError("values: no rows to take a share of.")
+    return values
+
+
+def _features(f, *, name, like=None) -> np.ndarray:
+    """Features (N >= 2, k) of finite numbers; as many columns as ``like``."""
+    f = ck.check_numbers(f, name=name, finite=False, what="features (N, k)")
+    if f.ndim != 2:
+        raise ValueError(f"{name}: expected features of shape (N, k), got {f.shape}.")
+    if len(f) < 2:
+        raise ValueError(f"{name}: need at least two samples to estimate a covariance, got {len(f)}.")
+    if not np.all(np.isfinite(f)):
+        raise ValueError(f"{name}: contains NaN or infinite values.")
+    if like is not None and like.shape[1] != f.shape[1]:
+        raise ValueError(f"feature sizes differ: {like.shape[1]} and {f.shape[1]}.")
+    return f
+
+
+def _matching_moments(eps, *, name, mu1, cov1, mu2, cov2):
+    """eps >= 0, for means (k,) and covariances (k, k) of one size k."""
+    eps = ck.check_number(eps, name=name, low=0.0)
+    k = mu1.shape[0]
+    if mu1.shape != (k,) or mu2.shape != (k,) or cov1.shape != (k, k) or cov2.shape != (k, k):
+        raise ValueError(f"shapes do not match: means {mu1.shape}, {mu2.shape}; covariances {cov1.shape}, {cov2.shape}.")
+    return eps
+
+
+def _feature_judge(judge, *, name):
+    if not callable(getattr(judge, "features", None)):
+        raise TypeError(f"judge must have a features() layer (the CNN judge, judges.cnn_judge()[0]), "
+                        f"got {type(judge).__name__}.")
+    return judge
+
+
+def _floor_size(n, *, name, data):
+    return ck.check_count(n or min(len(data.x_test), config.SETTINGS.frechet_samples), name=name, minimum=2)
+
+
+def _sample_size(n, *, name, real_features):
+    return ck.check_count(n or len(real_features), name=name, minimum=2)
+
+
+def _shape_codes(codes, *, name):
+    return ck.check_numbers(codes, name=name, finite=False, what="codes (N, d)")
+
+
+def _shape_labels(labels, *, name, codes, n_classes):
+    """One label per code (N,), for finite codes (N, d), every class with at least two codes."""
+    if codes.ndim != 2 or np.shape(labels) != (len(codes),):
+        raise ValueError(f"codes (N, d) and labels (N,) expected, got {codes.shape} and {np.shape(labels)}.")
+    if not np.all(np.isfinite(codes)):
+        raise ValueError("codes contain NaN or infinite values.")
+    labels = ck.check_labels(labels, len(codes), n_classes, name=name)
+    for c in range(n_classes):
+        own = int(np.sum(labels == c))
+        if own < 2:
+            raise ValueError(f"class {c} has {own} codes; at least two are needed for a covariance.")
+    return labels
+
+
+def _test_labels(test_labels, *, name, test_codes, train_codes, n_classes):
+    test_labels = ck.check_labels(test_labels, len(test_codes), n_classes, name=name)
+    if test_codes.ndim != 2 or test_codes.shape[1] != train_codes.shape[1] or test_labels.shape != (len(test_codes),):
+        raise ValueError(f"test codes {test_codes.shape} and labels {test_labels.shape} do not match the training "
+                         f"codes {train_codes.shape}.")
+    return test_labels
+
+
+def _geometry_per_pair(per_pair, *, name, test_labels, n_classes):
+    per_pair = _per_pair(per_pair, name=name)
+    _per_class(per_pair, name=name, y_test=test_labels, n_classes=n_classes)
+    return per_pair
+
+
+# --- measurements on probability curves ------------------------------------------------------------
+@checked(probs=ck.using(_probabilities))
+def entropy_bits(probs) -> np.ndarray:
+    """Entropy of each probability vector (last axis) in bits: 0 = certain, log2(10) = 3.32 = clueless."""
+    p = probs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
+    return -terms.sum(axis=-1)
+
+
+@checked(alphas=ck.using(_alpha_grid), p_target=ck.using(_curves),
+         p_start=ck.using(_start_curves, p_target=ref("p_target"), alphas=ref("alphas")))
 def crossover_alpha(alphas, p_target, p_start) -> np.ndarray:
     """The smallest alpha at which p(a) overtakes p(b), per curve.
 
@@ -85,16 +297,7 @@ def crossover_alpha(alphas, p_target, p_start) -> np.ndarray:
     - ``+inf`` if p(a) never catches up on the grid (so medians stay defined:
       a median of inf means more than half never crossed).
     """
-    alphas = _check_alphas(alphas)
-    pt = check_numbers(p_target, name="p_target", finite=False, what="probabilities (..., A)")
-    ps = check_numbers(p_start, name="p_start", finite=False, what="probabilities (..., A)")
-    if pt.shape != ps.shape or pt.ndim == 0 or pt.shape[-1] != len(alphas):
-        raise ValueError(
-            f"p_target {pt.shape} and p_start {ps.shape} must have the same shape (..., {len(alphas)})."
-        )
-    if not (np.all(np.isfinite(pt)) and np.all(np.isfinite(ps))):
-        raise ValueError("probabilities contain NaN or infinite values.")
-    d = pt - ps
+    d = p_target - p_start
     ahead = d >= 0
     ever = ahead.any(axis=-1)
     first = ahead.argmax(axis=-1)  # index of the first grid point where p(a) leads
@@ -107,24 +310,17 @@ def crossover_alpha(alphas, p_target, p_start) -> np.ndarray:
     return np.where(ever, a0 + frac * (a1 - a0), np.inf)
 
 
+@checked(codes=ck.using(_codes), latent_dim=ck.using(_code_size, codes=ref("codes")),
+         centers=ck.using(_centers, codes=ref("codes")))
 def prior_distance(codes, latent_dim: int | None = None, centers=None) -> np.ndarray:
     """| |z| - E|z| | for codes (..., d): how far each code is from the N(0, I) prior's typical set.
 
     With ``centers`` (K, d), the prior is a mixture of N(c_k, I) (the class-prior
     VAE): the distance to the nearest component's typical set.
     """
-    codes = check_numbers(codes, name="codes", what="codes (..., d)")
-    if codes.ndim == 0 or codes.shape[-1] == 0:
-        raise ValueError(f"codes must be finite codes (..., d), got shape {codes.shape}.")
-    d = codes.shape[-1] if latent_dim is None else check_count(latent_dim, name="latent_dim", minimum=1)
-    if d != codes.shape[-1]:
-        raise ValueError(f"latent_dim={d} but the codes have {codes.shape[-1]} dimensions; leave latent_dim out.")
-    typical = prior_typical_norm(int(d))
+    typical = prior_typical_norm(latent_dim)
     if centers is None:
         return np.abs(path_norms(codes) - typical)
-    centers = check_numbers(centers, name="centers", what=f"prior means (K, {codes.shape[-1]})")
-    if centers.ndim != 2 or centers.shape[1] != codes.shape[-1]:
-        raise ValueError(f"centers must have shape (K, {codes.shape[-1]}), got {centers.shape}.")
     norms = np.linalg.norm(codes[..., None, :] - centers, axis=-1)  # (..., K)
     return np.abs(norms - typical).min(axis=-1)
 
@@ -163,13 +359,9 @@ class TransferResult:
     def _off_diagonal(self) -> np.ndarray:
         return ~np.eye(self.n_classes, dtype=bool)
 
+    @checked(alpha=ck.using(_grid_alpha, alphas=ref("self", _result_alphas)))
     def alpha_index(self, alpha: float) -> int:
-        if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)):
-            raise TypeError(f"alpha must be a number on the grid, got {alpha!r}.")
-        hits = np.flatnonzero(np.isclose(self.alphas, alpha, atol=1e-6))
-        if hits.size == 0:
-            raise ValueError(f"alpha {alpha} is not on the grid {np.round(self.alphas, 3).tolist()}.")
-        return int(hits[0])
+        return int(np.flatnonzero(np.isclose(self.alphas, alpha, atol=1e-6))[0])
 
     def judged(self, alpha: float = 1.0) -> np.ndarray:
         """The judged class of every moved digit at ``alpha``: (10, 10, n), -1 on the diagonal."""
@@ -229,9 +421,9 @@ class TransferResult:
         """Success (judged as the target, averaged over the pairs) at every alpha of the grid: (A,)."""
         return np.array([self.success_rate(float(a)) for a in self.alphas])
 
+    @checked(level=ck.number())  # above 1: never reached, inf
     def alpha_reaching(self, level: float) -> float:
         """The smallest grid alpha >= 0 at which the success over the pairs reaches ``level`` (inf if none)."""
-        level = check_number(level, name="level")  # above 1: never reached, inf
         curve = self.success_curve()
         ok = (self.alphas >= 0) & (curve >= level)
         return float(self.alphas[ok][0]) if ok.any() else float("inf")
@@ -262,28 +454,23 @@ class TransferResult:
             return None
         return self.prior_dist[self._off_diagonal()].reshape(-1, len(self.alphas))
 
+    @checked(b=ck.class_id(ref("self", _result_classes)),
+             a=ck.using(_other_class, a=ref("b"), n_classes=ref("self", _result_classes)))
     def pair_curves(self, b: int, a: int) -> np.ndarray:
         """Probabilities (n, A, 10) of the digits of class b moved towards a."""
-        b, a = check_class(b, self.n_classes, name="b"), check_class(a, self.n_classes, name="a")
-        if a == b:
-            raise ValueError("a and b must differ.")
         return self.probs[b, a]
 
 
+@checked(n_classes=ck.count(minimum=1), y_test=ck.labels(n_classes=ref("n_classes")),
+         per_class=ck.using(_per_class, y_test=ref("y_test"), n_classes=ref("n_classes")))
 def test_digits_per_class(y_test, per_class: int, n_classes: int = N_CLASSES) -> np.ndarray:
     """Indices (n_classes, per_class) of the first ``per_class`` test digits of each class."""
-    n_classes = check_count(n_classes, name="n_classes", minimum=1)
-    y_test = check_labels(y_test, n_classes=n_classes, name="y_test")
-    per_class = check_count(per_class, name="per_class", minimum=1)
-    out = []
-    for c in range(n_classes):
-        idx = np.flatnonzero(y_test == c)[:per_class]
-        if len(idx) < per_class:
-            raise ValueError(f"only {len(idx)} test digits of class {c}; {per_class} per pair were asked for.")
-        out.append(idx)
-    return np.stack(out)
+    return np.stack([np.flatnonzero(y_test == c)[:per_class] for c in range(n_classes)])
 
 
+@checked(space=ck.using(_space), judges=ck.using(_judges), per_pair=ck.using(_per_pair),
+         alphas=ck.using(_alpha_grid), x_test=ck.images(),
+         y_test=ck.labels(n=ref("x_test", len), n_classes=ref("space", _space_classes)))
 def class_transfer(
     space: LatentSpace,
     x_test,
@@ -302,14 +489,7 @@ def class_transfer(
     (``LatentSpace.moved_codes``), one decode call and one call per judge.
     Returns ``{judge.name: TransferResult}``.
     """
-    _check_space(space)
-    judges = as_judges(judges)
     names = [j.name for j in judges]
-    per_pair = check_count(config.SETTINGS.transfer_per_pair if per_pair is None else per_pair,
-                           name="per_pair", minimum=1)
-    alphas = _check_alphas(alphas)
-    x_test = check_images(x_test, name="x_test")
-    y_test = check_labels(y_test, len(x_test), space.n_classes, name="y_test")
     c, k, d = space.n_classes, len(alphas), space.latent_dim
     chosen = test_digits_per_class(y_test, per_pair, c)
     probs = {n: np.full((c, c, per_pair, k, c), np.nan, np.float32) for n in names}
@@ -326,32 +506,16 @@ def class_transfer(
     return {n: TransferResult(space.name, n, alphas, probs[n], dist) for n in names}
 
 
+@checked(space=ck.using(_space), judges=ck.using(_judges), x=ck.using(_one_image))
 def judged_path(space: LatentSpace, judges: Sequence[Judge], x, a: int, b: int, alphas=DEFAULT_ALPHAS):
     """One digit moved along z_a - z_b: frames (A, 28, 28) and {judge name: probabilities (A, 10)}."""
-    _check_space(space)
-    judges = as_judges(judges)
-    x = check_images(x, name="x")
-    if len(x) != 1:
-        raise ValueError(f"judged_path moves one image; got {len(x)} (pass x[i:i + 1]).")
     frames = space.move(x, a, b, alphas)[0]
     return frames, {j.name: j.predict_proba(frames) for j in judges}
 
 
-def _check_space(space) -> None:
-    if not isinstance(space, LatentSpace):
-        raise TypeError(f"space must be a LatentSpace, got {type(space).__name__}; wrap a model as "
-                        "LatentSpace(model, data.x_train, data.y_train).")
-
-
-def _check_result(result, name: str = "result") -> None:
-    if not isinstance(result, TransferResult):
-        raise TypeError(f"{name} must be a TransferResult (one value of what class_transfer returns), "
-                        f"got {type(result).__name__}.")
-
-
+@checked(result=ck.using(_result))
 def typical_pair(result: TransferResult) -> tuple[int, int]:
     """The ordered pair (b, a) whose median crossover is the median over the pairs (ties: first)."""
-    _check_result(result)
     m = result.crossover_matrix()
     pairs = ordered_pairs(result.n_classes)
     values = np.array([m[b, a] for b, a in pairs])
@@ -364,26 +528,20 @@ def typical_pair(result: TransferResult) -> tuple[int, int]:
     return pairs[idx]
 
 
+@checked(results=ck.using(_results))
 def judge_agreement(results: dict[str, TransferResult]) -> float:
     """Share of moved frames (all pairs, digits, alphas) on which every judge names the same class."""
-    if not isinstance(results, dict):
-        raise TypeError(f"results must be the dict class_transfer returns (judge name -> TransferResult), "
-                        f"got {type(results).__name__}.")
-    for r in results.values():
-        _check_result(r, "results values")
     judged = [np.nan_to_num(r.probs[r._off_diagonal()], nan=-1).argmax(axis=-1) for r in results.values()]
-    if len(judged) < 2:
-        raise ValueError("need at least two judges to compare.")
     same = np.all([j == judged[0] for j in judged[1:]], axis=0)
     return float(same.mean())
 
 
+@checked(result=ck.using(_result))
 def failure_split(result: TransferResult, alpha: float = 1.0) -> dict[str, float]:
     """Where the moved digits that are *not* judged the target at ``alpha`` went: stayed b, or a third class.
 
     Shares of the failures (they add up to 1; NaN when nothing failed).
     """
-    _check_result(result)
     judged = result.judged(alpha)
     c = result.n_classes
     b = np.arange(c)[:, None, None]
@@ -397,27 +555,40 @@ def failure_split(result: TransferResult, alpha: float = 1.0) -> dict[str, float
     return {"stayed b": float(stayed), "third class": float(1.0 - stayed)}
 
 
+@checked(values=ck.using(_rows), threshold=ck.number())
 def band_share(values: np.ndarray, threshold: float) -> np.ndarray:
     """Share of rows above ``threshold`` at each alpha: values (M, A) -> (A,)."""
-    values = check_numbers(values, name="values", ndim=2, finite=False, what="values (M, A)")
-    if len(values) == 0:
-        raise ValueError("values: no rows to take a share of.")
-    threshold = check_number(threshold, name="threshold")
     return np.mean(values > threshold, axis=0)
 
 
 # --- the Frechet distance -------------------------------------------------------------------------
-def _check_features(f, name: str) -> np.ndarray:
-    f = check_numbers(f, name=name, finite=False, what="features (N, k)")
-    if f.ndim != 2:
-        raise ValueError(f"{name}: expected features of shape (N, k), got {f.shape}.")
-    if len(f) < 2:
-        raise ValueError(f"{name}: need at least two samples to estimate a covariance, got {len(f)}.")
-    if not np.all(np.isfinite(f)):
-        raise ValueError(f"{name}: contains NaN or infinite values.")
-    return f
+def _sqrtm_of_product(cov1: np.ndarray, cov2: np.ndarray, eps: float) -> np.ndarray:
+    """The real square root of cov1 @ cov2, recomputed with ``eps`` I added to both when inaccurate.
+
+    A singular product is common (dead ReLU features): scipy's root of it can be inaccurate or not
+    finite. A tiny imaginary part is rounding noise and dropped; a large one means the covariances
+    are not valid, which is refused.
+    """
+    product = cov1 @ cov2
+    with warnings.catch_warnings():  # a singular product is common (dead features); checked just below
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        root = linalg.sqrtm(product)
+    scale = max(np.linalg.norm(product), 1e-300)
+    error = np.linalg.norm(root @ root - product) / scale if np.all(np.isfinite(root)) else np.inf
+    if error > 1e-3:
+        offset = eps * np.eye(len(cov1))
+        root = linalg.sqrtm((cov1 + offset) @ (cov2 + offset))
+    if np.iscomplexobj(root):
+        imag = np.max(np.abs(np.diagonal(root).imag))
+        if imag > 1e-3 * max(1.0, np.max(np.abs(np.diagonal(root).real))):
+            raise ValueError(f"matrix square root has a large imaginary part ({imag:.3g}); covariances are not valid.")
+        root = root.real
+    return root
 
 
+@checked(mu1=ck.numbers(ndim=1, what="a mean vector (k,)"), mu2=ck.numbers(ndim=1, what="a mean vector (k,)"),
+         cov1=ck.numbers(ndim=2, what="a covariance (k, k)"), cov2=ck.numbers(ndim=2, what="a covariance (k, k)"),
+         eps=ck.using(_matching_moments, mu1=ref("mu1"), cov1=ref("cov1"), mu2=ref("mu2"), cov2=ref("cov2")))
 def gaussian_frechet(mu1, cov1, mu2, cov2, eps: float = 1e-6) -> float:
     """Frechet (2-Wasserstein) distance squared between N(mu1, cov1) and N(mu2, cov2).
 
@@ -428,48 +599,23 @@ def gaussian_frechet(mu1, cov1, mu2, cov2, eps: float = 1e-6) -> float:
     imaginary part is rounding noise, a large one raises) and the result is
     clipped at 0.
     """
-    mu1, mu2 = (check_numbers(m, name=n, ndim=1, what="a mean vector (k,)") for n, m in (("mu1", mu1), ("mu2", mu2)))
-    cov1, cov2 = (check_numbers(c, name=n, ndim=2, what="a covariance (k, k)") for n, c in (("cov1", cov1), ("cov2", cov2)))
-    eps = check_number(eps, name="eps", low=0.0)
-    k = mu1.shape[0]
-    if mu1.shape != (k,) or mu2.shape != (k,) or cov1.shape != (k, k) or cov2.shape != (k, k):
-        raise ValueError(f"shapes do not match: means {mu1.shape}, {mu2.shape}; covariances {cov1.shape}, {cov2.shape}.")
-    product = cov1 @ cov2
-    with warnings.catch_warnings():  # a singular product is common (dead features); checked just below
-        warnings.simplefilter("ignore", linalg.LinAlgWarning)
-        root = linalg.sqrtm(product)
-    scale = max(np.linalg.norm(product), 1e-300)
-    error = np.linalg.norm(root @ root - product) / scale if np.all(np.isfinite(root)) else np.inf
-    if error > 1e-3:
-        offset = eps * np.eye(k)
-        product = (cov1 + offset) @ (cov2 + offset)
-        root = linalg.sqrtm(product)
-    if np.iscomplexobj(root):
-        imag = np.max(np.abs(np.diagonal(root).imag))
-        if imag > 1e-3 * max(1.0, np.max(np.abs(np.diagonal(root).real))):
-            raise ValueError(f"matrix square root has a large imaginary part ({imag:.3g}); covariances are not valid.")
-        root = root.real
+    root = _sqrtm_of_product(cov1, cov2, eps)  # (cov1 cov2)^(1/2)
     diff = mu1 - mu2
     value = float(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * np.trace(root))
     return max(value, 0.0)
 
 
+@checked(features_a=ck.using(_features), features_b=ck.using(_features, like=ref("features_a")))
 def frechet_distance(features_a, features_b, eps: float = 1e-6) -> float:
     """Frechet distance between Gaussians fitted to two feature sets (N, k) and (M, k)."""
-    fa = _check_features(features_a, "features_a")
-    fb = _check_features(features_b, "features_b")
-    if fa.shape[1] != fb.shape[1]:
-        raise ValueError(f"feature sizes differ: {fa.shape[1]} and {fb.shape[1]}.")
-    return gaussian_frechet(fa.mean(0), np.cov(fa, rowvar=False).reshape(fa.shape[1], -1),
-                            fb.mean(0), np.cov(fb, rowvar=False).reshape(fb.shape[1], -1), eps)
+    k = features_a.shape[1]
+    mu_a, cov_a = features_a.mean(axis=0), np.cov(features_a, rowvar=False).reshape(k, k)
+    mu_b, cov_b = features_b.mean(axis=0), np.cov(features_b, rowvar=False).reshape(k, k)
+    return gaussian_frechet(mu_a, cov_a, mu_b, cov_b, eps)
 
 
-def _check_feature_judge(judge) -> None:
-    if not callable(getattr(judge, "features", None)):
-        raise TypeError(f"judge must have a features() layer (the CNN judge, judges.cnn_judge()[0]), "
-                        f"got {type(judge).__name__}.")
-
-
+@checked(judge=ck.using(_feature_judge), data=ck.using(as_dataset), n=ck.using(_floor_size, data=ref("data")),
+         seed=ck.seed())
 def frechet_floor(judge: KerasJudge, data: Dataset, n: int | None = None, seed: int = 0,
                   real_features: np.ndarray | None = None) -> float:
     """Real vs real: n random training digits against the test digits, in the judge's features.
@@ -477,24 +623,22 @@ def frechet_floor(judge: KerasJudge, data: Dataset, n: int | None = None, seed: 
     The same sample size as the models' samples, so the floor carries the
     same small-sample bias; no model's samples can be expected to beat it.
     """
-    _check_feature_judge(judge)
-    data = as_dataset(data)
-    n = check_count(n or min(len(data.x_test), config.SETTINGS.frechet_samples), name="n", minimum=2)
-    rng = random_generator(seed)
+    rng = np.random.default_rng(seed)
     idx = rng.choice(len(data.x_train), size=min(n, len(data.x_train)), replace=False)
     real = real_features if real_features is not None else judge.features(data.x_test[:n])
     return frechet_distance(judge.features(data.x_train[idx]), real)
 
 
+@checked(judge=ck.using(_feature_judge), real_features=ck.using(_features),
+         n=ck.using(_sample_size, real_features=ref("real_features")))
 def sample_frechet(judge: KerasJudge, model, real_features: np.ndarray, n: int | None = None, seed: int = 0) -> float:
     """Frechet distance between ``n`` samples of ``model`` and the real test features."""
-    _check_feature_judge(judge)
-    real_features = _check_features(real_features, "real_features")
-    n = check_count(n or len(real_features), name="n", minimum=2)
-    samples = check_images(model.sample(n, seed=seed), name=f"{type(model).__name__}.sample")
+    samples = ck.check_images(model.sample(n, seed=seed), name=f"{type(model).__name__}.sample")
     return frechet_distance(judge.features(samples), real_features)
 
 
+@checked(codes=ck.using(_shape_codes), n_classes=ck.count(minimum=1),
+         labels=ck.using(_shape_labels, codes=ref("codes"), n_classes=ref("n_classes")))
 def class_shape_mismatch(codes, labels, n_classes: int = N_CLASSES) -> np.ndarray:
     """How differently each pair of classes spreads around its centroid: (C, C), 0 on the diagonal.
 
@@ -507,20 +651,8 @@ def class_shape_mismatch(codes, labels, n_classes: int = N_CLASSES) -> np.ndarra
     when all codes are scaled, and reaches 2 when the classes vary in
     orthogonal directions.
     """
-    codes = check_numbers(codes, name="codes", finite=False, what="codes (N, d)")
-    n_classes = check_count(n_classes, name="n_classes", minimum=1)
-    if codes.ndim != 2 or np.shape(labels) != (len(codes),):
-        raise ValueError(f"codes (N, d) and labels (N,) expected, got {codes.shape} and {np.shape(labels)}.")
-    if not np.all(np.isfinite(codes)):
-        raise ValueError("codes contain NaN or infinite values.")
-    labels = check_labels(labels, len(codes), n_classes, name="labels")
     d = codes.shape[1]
-    covs = []
-    for c in range(n_classes):
-        own = codes[labels == c]
-        if len(own) < 2:
-            raise ValueError(f"class {c} has {len(own)} codes; at least two are needed for a covariance.")
-        covs.append(np.cov(own, rowvar=False).reshape(d, d))
+    covs = [np.cov(codes[labels == c], rowvar=False).reshape(d, d) for c in range(n_classes)]
     zero = np.zeros(d)
     out = np.zeros((n_classes, n_classes))
     for a in range(n_classes):
@@ -530,6 +662,11 @@ def class_shape_mismatch(codes, labels, n_classes: int = N_CLASSES) -> np.ndarra
     return out
 
 
+@checked(train_codes=ck.numbers(ndim=2, what="codes (N, d)"), test_codes=ck.numbers(ndim=2, what="codes (N, d)"),
+         n_classes=ck.count(minimum=1), train_labels=ck.labels(n=ref("train_codes", len), n_classes=ref("n_classes")),
+         test_labels=ck.using(_test_labels, test_codes=ref("test_codes"), train_codes=ref("train_codes"),
+                              n_classes=ref("n_classes")),
+         per_pair=ck.using(_geometry_per_pair, test_labels=ref("test_labels"), n_classes=ref("n_classes")))
 def class_geometry(train_codes, train_labels, test_codes, test_labels, per_pair: int | None = None,
                    n_classes: int = N_CLASSES) -> dict[str, float]:
     """The layout of the classes in a code space, and the transfer it predicts without decoder or judge.
@@ -545,14 +682,6 @@ def class_geometry(train_codes, train_labels, test_codes, test_labels, per_pair:
       z_a - z_b for every a (alpha = 1), and the share that land nearest to centroid a;
     - ``shape mismatch``: :func:`class_shape_mismatch` averaged over the 45 pairs.
     """
-    train_codes = check_numbers(train_codes, name="train_codes", ndim=2, what="codes (N, d)")
-    test_codes = check_numbers(test_codes, name="test_codes", ndim=2, what="codes (N, d)")
-    n_classes = check_count(n_classes, name="n_classes", minimum=1)
-    train_labels = check_labels(train_labels, len(train_codes), n_classes, name="train_labels")
-    test_labels = check_labels(test_labels, len(test_codes), n_classes, name="test_labels")
-    if test_codes.ndim != 2 or test_codes.shape[1] != train_codes.shape[1] or test_labels.shape != (len(test_codes),):
-        raise ValueError(f"test codes {test_codes.shape} and labels {test_labels.shape} do not match the training "
-                         f"codes {train_codes.shape}.")
     centroids = class_centroids(train_codes, train_labels, n_classes).astype(np.float64)
     off = ~np.eye(n_classes, dtype=bool)
     spread = np.sqrt(np.mean(np.sum((train_codes - centroids[train_labels]) ** 2, axis=1)))
@@ -561,8 +690,6 @@ def class_geometry(train_codes, train_labels, test_codes, test_labels, per_pair:
     def nearest(codes):
         return np.linalg.norm(codes[..., None, :] - centroids, axis=-1).argmin(axis=-1)
 
-    per_pair = check_count(config.SETTINGS.transfer_per_pair if per_pair is None else per_pair, name="per_pair",
-                           minimum=1)
     chosen = test_digits_per_class(test_labels, per_pair, n_classes)
     moved = test_codes[chosen][:, None] + (centroids[None, :, None] - centroids[:, None, None])  # (b, a, n, d)
     landed = nearest(moved) == np.arange(n_classes)[None, :, None]

@@ -31,8 +31,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from . import checks as ck
 from . import config, morphometry
-from .data import Dataset, as_dataset, check_count, check_images, check_labels, check_number, check_numbers
+from .checks import checked, ref
+from .data import Dataset, as_dataset
 from .judges import Judge, as_judge
 from .latent import DIRECTION_METHODS, AttributeDirections, LatentSpace
 
@@ -55,24 +57,23 @@ JUDGED_ALPHAS = (0.0, 1.0, 2.0)
 PERTURBATION_SIZES = {"thickness": 0.4, "slant": 16.0, "width": 1.35}
 
 
-# --- checks of the arguments (issue 15): each names the argument and what to pass ----------------------------
-
-
-def _check_instance(value, cls, name: str, example: str):
+# --- argument specs of this module (helpers.checks): each names the argument and what to pass ------------
+def _instance(value, *, name, cls, example: str):
     if not isinstance(value, cls):
         raise TypeError(f"{name}: expected a {cls.__name__} ({example}), got {type(value).__name__}.")
     return value
 
 
-def _check_space(space, name: str = "space") -> LatentSpace:
-    return _check_instance(space, LatentSpace, name, "helpers.latent.LatentSpace(model, x_train, y_train)")
+def _space(space, *, name="space") -> LatentSpace:
+    return _instance(space, name=name, cls=LatentSpace, example="helpers.latent.LatentSpace(model, x_train, y_train)")
 
 
-def _check_scale(scale, name: str = "scale") -> "StyleScale":
-    return _check_instance(scale, StyleScale, name, "style.StyleScale.from_table(style.measure_table(x_train))")
+def _scale(scale, *, name="scale") -> "StyleScale":
+    return _instance(scale, name=name, cls=StyleScale,
+                     example="style.StyleScale.from_table(style.measure_table(x_train))")
 
 
-def _check_attributes(names, name: str, known: Sequence[str] = morphometry.ATTRIBUTES) -> tuple[str, ...]:
+def _attributes(names, *, name, known: Sequence[str] = morphometry.ATTRIBUTES) -> tuple[str, ...]:
     """A non-empty list of attribute names, each one of ``known``."""
     if isinstance(names, str) or not isinstance(names, (Sequence, np.ndarray)):
         raise TypeError(f"{name}: expected a list of attribute names such as {list(known[:2])}, got {names!r}.")
@@ -85,7 +86,7 @@ def _check_attributes(names, name: str, known: Sequence[str] = morphometry.ATTRI
     return names
 
 
-def _check_directions(directions, name: str = "directions") -> dict[str, AttributeDirections]:
+def _directions(directions, *, name="directions") -> dict[str, AttributeDirections]:
     """{attribute: AttributeDirections}, non-empty, as :func:`style_directions` returns."""
     if not isinstance(directions, Mapping):
         raise TypeError(f"{name}: expected a dict of attribute -> AttributeDirections (style.style_directions), "
@@ -93,11 +94,11 @@ def _check_directions(directions, name: str = "directions") -> dict[str, Attribu
     if not directions:
         raise ValueError(f"{name}: the dict is empty; pass the directions of at least one attribute.")
     for attr, dirs in directions.items():
-        _check_instance(dirs, AttributeDirections, f"{name}[{attr!r}]", "latent.attribute_directions(...)")
+        _instance(dirs, name=f"{name}[{attr!r}]", cls=AttributeDirections, example="latent.attribute_directions(...)")
     return dict(directions)
 
 
-def _check_index(index, n: int, name: str = "index") -> np.ndarray:
+def _index(index, *, name="index", n: int) -> np.ndarray:
     """Integer positions into ``n`` training codes (a boolean mask of length n also works)."""
     arr = np.asarray(index) if not isinstance(index, (str, bytes)) else np.asarray([index])
     if arr.dtype == bool and arr.shape == (n,):
@@ -112,34 +113,24 @@ def _check_index(index, n: int, name: str = "index") -> np.ndarray:
     return arr
 
 
-def _perturb(attribute: str, images: np.ndarray, sign: int) -> np.ndarray:
+def _n_train_codes(space):
+    return len(space.train_codes)
+
+
+def _perturbed_attribute(attribute, *, name):
     if not isinstance(attribute, str) or attribute not in PERTURBATION_SIZES:
         raise ValueError(f"attribute: no real perturbation for {attribute!r}; use one of {sorted(PERTURBATION_SIZES)}.")
-    size = PERTURBATION_SIZES[attribute]
-    if attribute == "thickness":
-        return morphometry.thicken(images, size) if sign > 0 else morphometry.thin(images, size)
-    if attribute == "slant":
-        return morphometry.shear(images, sign * size)
-    if attribute == "width":
-        return morphometry.stretch(images, size if sign > 0 else 1.0 / size)
-    raise AssertionError(f"PERTURBATION_SIZES names {attribute!r} but _perturb does not handle it")
+    return attribute
 
 
-def perturb(attribute: str, images, sign: int = 1) -> np.ndarray:
-    """Real digits changed along one attribute: thickened/thinned, sheared, stretched/squeezed (sign +1/-1)."""
+def _sign(sign, *, name):
     if isinstance(sign, (bool, np.bool_)) or sign not in (1, -1):
         raise ValueError(f"sign must be +1 (more) or -1 (less), got {sign!r}.")
-    return _perturb(attribute, check_images(images, name="images"), sign)
+    return sign
 
 
-def measure_table(images, names: Sequence[str] = morphometry.ATTRIBUTES) -> np.ndarray:
-    """Attributes of many images as one float64 array (..., len(names)); NaN for blank images.
-
-    Images may have any leading shape (..., 28, 28). Blank images are expected
-    here (a digit thinned away at alpha = -2), so their warning is not repeated:
-    count the NaN rows instead.
-    """
-    names = _check_attributes(names, "names")
+def _image_stack(images, *, name):
+    """Images of any leading shape (..., 28, 28), checked, as float32 of the same shape."""
     if isinstance(images, (str, bytes)) or images is None:
         raise TypeError(f"images: expected float images in [0, 1] of shape (..., 28, 28), got {images!r}.")
     try:
@@ -150,8 +141,293 @@ def measure_table(images, names: Sequence[str] = morphometry.ATTRIBUTES) -> np.n
     if len(shape) < 3 or shape[-2:] != (28, 28):
         raise ValueError(f"images: expected shape (..., 28, 28), got {shape}.")
     images = np.asarray(images)
-    lead = images.shape[:-2]
-    flat = check_images(images.reshape(-1, 28, 28), name="images")
+    return ck.check_images(images.reshape(-1, 28, 28), name="images").reshape(images.shape)
+
+
+def _measured_table(table, *, name, names):
+    """Attributes of real digits (N, len(names)): finite or NaN, at least 2 full rows, each column varying."""
+    table = ck.check_numbers(table, name=name, ndim=2, finite=False,
+                             what=f"attributes of real digits (N, {len(names)}) from style.measure_table")
+    if table.shape[1] != len(names):
+        raise ValueError(f"table: {table.shape[1]} columns for {len(names)} names; pass "
+                         f"style.measure_table(x, names) for the same names.")
+    if np.isinf(table).any():
+        raise ValueError("table: contains infinite values; measured attributes are finite (NaN for blank images).")
+    finite_rows = np.isfinite(table).all(axis=1).sum()
+    if finite_rows < 2:
+        raise ValueError(f"table: {finite_rows} fully measured digits; the scale needs at least 2 (pass more "
+                         "real digits).")
+    sd = np.nanstd(table, axis=0)
+    if not np.all(sd > 0):
+        flat = [n for n, v in zip(names, sd) if not v > 0]
+        raise ValueError(f"table: attribute(s) {flat} do not vary over these digits, so they have no SD to "
+                         "measure changes in; pass more varied real digits.")
+    return table
+
+
+def _one_of_names(attribute, *, name, names, what: str = "measured are"):
+    if not isinstance(attribute, str) or attribute not in names:
+        raise ValueError(f"unknown attribute {attribute!r}; {what} {list(names)}.")
+    return attribute
+
+
+def _changes(change, *, name, names):
+    change = ck.check_numbers(change, name=name, finite=False, what=f"changes of every attribute (..., {len(names)})")
+    if change.ndim == 0 or change.shape[-1] != len(names):
+        raise ValueError(f"change: expected a last axis of {len(names)} attributes {list(names)}, "
+                         f"got shape {change.shape}.")
+    return change
+
+
+def _names(owner):
+    return owner.names
+
+
+def _digits(x, *, name, what: str = "perturb"):
+    """At least one image."""
+    x = ck.check_images(x, name=name)
+    if len(x) == 0:
+        raise ValueError(f"x: no digits to {what}; pass at least one image.")
+    return x
+
+
+def _train_values(train_values, *, name, index, scale):
+    train_values = ck.check_numbers(train_values, name=name, ndim=2, finite=False,
+                                    what=f"attributes of the training digits (len(index), {len(scale.names)})")
+    if train_values.shape != (len(index), len(scale.names)):
+        raise ValueError(f"train_values: expected the attributes of the {len(index)} indexed training digits, shape "
+                         f"({len(index)}, {len(scale.names)}), got {train_values.shape}.")
+    return train_values
+
+
+def _pairs(pairs, *, name, scale):
+    """{attribute: (less, more)} of measured attributes, as :func:`counterfactual_pairs` returns."""
+    if not isinstance(pairs, Mapping) or not pairs:
+        raise TypeError(f"pairs: expected a non-empty dict of attribute -> (less, more) images, as "
+                        f"style.counterfactual_pairs returns, got {pairs!r:.60}.")
+    for attr, pair in pairs.items():
+        scale.index(attr)
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise TypeError(f"pairs[{attr!r}]: expected a (less, more) pair of image batches, got "
+                            f"{type(pair).__name__}.")
+    return pairs
+
+
+def _moved_attribute(attribute, *, name, moved):
+    if not isinstance(attribute, str) or attribute not in moved:
+        raise ValueError(f"attribute {attribute!r} was not moved; moved were {list(moved)}.")
+    return attribute
+
+
+def _method(method, *, name, methods):
+    if not isinstance(method, str) or method not in methods:
+        raise ValueError(f"unknown method {method!r}; use one of {list(methods)}.")
+    return method
+
+
+def _measured_of(of, *, name, names, attribute):
+    """The attribute whose change is read (None: the moved one)."""
+    of = attribute if of is None else of
+    if not isinstance(of, str) or of not in names:
+        raise ValueError(f"{name}: unknown attribute {of!r}; measured are {list(names)}.")
+    return of
+
+
+def _grid_alpha(alpha, *, name, alphas):
+    alpha = ck.check_number(alpha, name=name)
+    if not np.any(np.isclose(alphas, alpha)):
+        raise ValueError(f"alpha {alpha} is not on the grid {alphas.tolist()}.")
+    return alpha
+
+
+def _judged_alpha(alpha, *, name, judged_alphas):
+    alpha = ck.check_number(alpha, name=name)
+    if not np.any(np.isclose(judged_alphas, alpha)):
+        raise ValueError(f"alpha {alpha} was not judged; the judged alphas are {list(judged_alphas)}.")
+    return alpha
+
+
+def _moved(dose):
+    return dose.moved
+
+
+def _methods(dose):
+    return dose.methods
+
+
+def _alphas(dose):
+    return dose.alphas
+
+
+def _entanglement(matrix, *, name, moved, counted):
+    matrix = ck.check_numbers(matrix, name=name, ndim=2, finite=False,
+                              what=f"an entanglement matrix ({len(moved)}, {len(counted)}) from "
+                                   "DoseResponse.side_effects")
+    if matrix.shape != (len(moved), len(counted)):
+        raise ValueError(f"matrix: expected shape ({len(moved)}, {len(counted)}) for moved {list(moved)} and counted "
+                         f"{list(counted)}, got {matrix.shape}.")
+    return matrix
+
+
+def _judge(judge, *, name):
+    return as_judge(judge, name=name)
+
+
+def _dose_alphas(alphas, *, name):
+    alphas = ck.check_numbers(alphas, name=name, what="a 1-D grid of alphas containing 0")
+    if alphas.ndim != 1 or not np.any(np.isclose(alphas, 0.0)):
+        raise ValueError(f"alphas must be a 1-D grid containing 0, got {alphas}.")
+    return alphas
+
+
+def _direction_methods(methods, *, name, directions, scale, space):
+    """Direction methods that every attribute's directions have, each of the space's code size."""
+    if isinstance(methods, str) or not isinstance(methods, (Sequence, np.ndarray)) or not len(methods):
+        raise TypeError(f"methods: expected a non-empty list of direction methods from {list(DIRECTION_METHODS)}, "
+                        f"got {methods!r}.")
+    for attr, dirs in directions.items():
+        scale.index(attr)
+        for m in methods:
+            if dirs.vector(m).shape != (space.latent_dim,):
+                raise ValueError(f"directions[{attr!r}]: {m} vector has shape {dirs.vector(m).shape}, not the "
+                                 f"code size ({space.latent_dim},) of {space.name}; find them in this space.")
+    return methods
+
+
+def _judged_alphas(judged_alphas, *, name, alphas):
+    judged_alphas = tuple(float(a) for a in np.atleast_1d(
+        ck.check_numbers(judged_alphas, name=name, ndim=(0, 1), what="alphas on the alpha grid")))
+    if not all(np.any(np.isclose(alphas, a)) for a in judged_alphas):
+        raise ValueError(f"judged_alphas {judged_alphas} must lie on the alpha grid {alphas.tolist()}.")
+    return judged_alphas
+
+
+def _labelling_attributes(counted, *, name, known):
+    counted = _attributes(counted, name=name, known=known)
+    if len(counted) < 2:
+        raise ValueError(f"counted: each direction is labelled by its two largest effects; pass at least two "
+                         f"attributes, got {list(counted)}.")
+    return counted
+
+
+def _perturbed_digits(x, *, name, dose, directions, perturbed, real):
+    """The digits of a ground truth: one real perturbed digit per digit for every attribute ``dose`` moved."""
+    x = ck.check_images(x, name=name)
+    for attr in dose.moved:
+        for what, known in (("directions", directions), ("perturbed", perturbed), ("real.moved", real.moved)):
+            if attr not in known:
+                raise ValueError(f"{what}: no entry for {attr!r}, which dose moved; pass the directions, dose and "
+                                 "real changes of the same attributes.")
+        if np.shape(perturbed[attr]) != x.shape:
+            raise ValueError(f"perturbed[{attr!r}]: shape {np.shape(perturbed[attr])}, expected {x.shape}: one "
+                             "perturbed digit per digit in x (style.real_changes(x, scale)).")
+    if real.moved != dose.moved:
+        raise ValueError(f"real: perturbed {list(real.moved)}, but dose moved {list(dose.moved)}; pass "
+                         "style.real_changes(x, scale, dose.moved).")
+    return x
+
+
+def _mapping(value, *, name, what: str):
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name}: expected a dict of {what}, got {type(value).__name__}.")
+    return value
+
+
+def _board_model(model, *, name, doses):
+    if not isinstance(model, str) or model not in doses:
+        raise ValueError(f"model: unknown model {model!r}; the board holds {list(doses)}.")
+    return model
+
+
+def _doses(board):
+    return board.doses
+
+
+def _board_attributes(attributes, *, name, board, model):
+    return _attributes(attributes, name=name, known=board.doses[model].moved)
+
+
+def _perturbed_by(attribute, *, name, moved):
+    if not isinstance(attribute, str) or attribute not in moved:
+        raise ValueError(f"attribute {attribute!r} was not perturbed; perturbed were {list(moved)}.")
+    return attribute
+
+
+def _board_attribute(attribute, *, name, directions, model):
+    if not isinstance(attribute, str) or attribute not in directions.get(model, {}):
+        raise ValueError(f"attribute: {attribute!r} has no directions in {model}; it has "
+                         f"{list(directions.get(model, {}))}.")
+    return attribute
+
+
+def _spaces(spaces, *, name):
+    if not isinstance(spaces, Mapping) or not spaces:
+        raise TypeError(f"spaces: expected a non-empty dict of name -> LatentSpace, got {spaces!r:.60}.")
+    for key, space in spaces.items():
+        _space(space, name=f"spaces[{key!r}]")
+    return spaces
+
+
+def _digit_count(n, *, name, minimum: int, setting: str):
+    """A count of digits (None: this mode's setting)."""
+    n = ck.check_count(n, name=name, minimum=minimum, allow_none=True)
+    return int(n or getattr(config.SETTINGS, setting))
+
+
+def _test_per_class(per_class, *, name, data):
+    """Test digits per class (None: this mode's setting), which every class must have."""
+    per_class = _digit_count(per_class, name=name, minimum=1, setting="style_test_per_class")
+    if any(np.sum(data.y_test == c) < per_class for c in range(10)):
+        raise ValueError(f"fewer than {per_class} digits in some class; pass a smaller per_class.")
+    return per_class
+
+
+def _probe_table(train_values, *, name, data, probe_digits):
+    """The attributes of the first probe_digits training digits (None: measured here)."""
+    if train_values is None:
+        return None
+    n = min(probe_digits, len(data.x_train))
+    train_values = ck.check_numbers(train_values, name=name, finite=False,
+                                    what="the attributes of the first probe_digits training digits "
+                                         "(style.measure_table)")
+    if train_values.shape != (n, len(morphometry.ATTRIBUTES)):
+        raise ValueError(f"train_values: expected the attributes of the first {n} training digits, "
+                         f"shape ({n}, {len(morphometry.ATTRIBUTES)}), got {train_values.shape}.")
+    return train_values
+
+
+#: The (attribute, method) pair of a DoseResponse method: a moved attribute and one of its methods.
+_DOSE_PAIR = dict(attribute=ck.using(_moved_attribute, moved=ref("self", _moved)),
+                  method=ck.using(_method, methods=ref("self", _methods)))
+
+
+def _perturb(attribute: str, images: np.ndarray, sign: int) -> np.ndarray:
+    """Checked images changed along a checked attribute (sign +1 or -1)."""
+    size = PERTURBATION_SIZES[attribute]
+    if attribute == "thickness":
+        return morphometry.thicken(images, size) if sign > 0 else morphometry.thin(images, size)
+    if attribute == "slant":
+        return morphometry.shear(images, sign * size)
+    if attribute == "width":
+        return morphometry.stretch(images, size if sign > 0 else 1.0 / size)
+    raise AssertionError(f"PERTURBATION_SIZES names {attribute!r} but _perturb does not handle it")
+
+
+@checked(sign=ck.using(_sign), images=ck.images(), attribute=ck.using(_perturbed_attribute))
+def perturb(attribute: str, images, sign: int = 1) -> np.ndarray:
+    """Real digits changed along one attribute: thickened/thinned, sheared, stretched/squeezed (sign +1/-1)."""
+    return _perturb(attribute, images, sign)
+
+
+@checked(names=ck.using(_attributes), images=ck.using(_image_stack))
+def measure_table(images, names: Sequence[str] = morphometry.ATTRIBUTES) -> np.ndarray:
+    """Attributes of many images as one float64 array (..., len(names)); NaN for blank images.
+
+    Images may have any leading shape (..., 28, 28). Blank images are expected
+    here (a digit thinned away at alpha = -2), so their warning is not repeated:
+    count the NaN rows instead.
+    """
+    lead, flat = images.shape[:-2], images.reshape(-1, 28, 28)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         table = morphometry.measure(flat).table(tuple(names))
@@ -167,55 +443,34 @@ class StyleScale:
     sd: np.ndarray
 
     @classmethod
+    @checked(names=ck.using(_attributes), table=ck.using(_measured_table, names=ref("names")))
     def from_table(cls, table: np.ndarray, names: Sequence[str] = morphometry.ATTRIBUTES) -> "StyleScale":
         """From :func:`measure_table` of real training digits: (N, len(names)), NaN rows for blank images."""
-        names = _check_attributes(names, "names")
-        table = check_numbers(table, name="table", ndim=2, finite=False,
-                              what=f"attributes of real digits (N, {len(names)}) from style.measure_table")
-        if table.shape[1] != len(names):
-            raise ValueError(f"table: {table.shape[1]} columns for {len(names)} names; pass "
-                             f"style.measure_table(x, names) for the same names.")
-        if np.isinf(table).any():
-            raise ValueError("table: contains infinite values; measured attributes are finite (NaN for blank images).")
-        finite_rows = np.isfinite(table).all(axis=1).sum()
-        if finite_rows < 2:
-            raise ValueError(f"table: {finite_rows} fully measured digits; the scale needs at least 2 (pass more "
-                             "real digits).")
-        sd = np.nanstd(table, axis=0)
-        if not np.all(sd > 0):
-            flat = [n for n, v in zip(names, sd) if not v > 0]
-            raise ValueError(f"table: attribute(s) {flat} do not vary over these digits, so they have no SD to "
-                             "measure changes in; pass more varied real digits.")
-        return cls(names, np.nanmean(table, axis=0), sd)
+        return cls(names, np.nanmean(table, axis=0), np.nanstd(table, axis=0))
 
+    @checked(name=ck.using(_one_of_names, names=ref("self", _names)))
     def index(self, name: str) -> int:
-        if not isinstance(name, str) or name not in self.names:
-            raise ValueError(f"unknown attribute {name!r}; measured are {list(self.names)}.")
         return self.names.index(name)
 
+    @checked(change=ck.using(_changes, names=ref("self", _names)))
     def in_sd(self, change: np.ndarray) -> np.ndarray:
         """A change of every attribute (..., len(names)) in units of that attribute's SD."""
-        change = check_numbers(change, name="change", finite=False,
-                               what=f"changes of every attribute (..., {len(self.names)})")
-        if change.ndim == 0 or change.shape[-1] != len(self.names):
-            raise ValueError(f"change: expected a last axis of {len(self.names)} attributes {list(self.names)}, "
-                             f"got shape {change.shape}.")
         return change / self.sd
 
 
+@checked(x=ck.using(_digits), attributes=ck.using(_attributes, known=tuple(PERTURBATION_SIZES)))
 def counterfactual_pairs(x, attributes: Sequence[str] = MOVED) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Real digits perturbed down and up along each attribute: {attribute: (less, more)}.
 
     Computed once and shared by every model: where each model encodes these
     pairs is its counterfactual direction.
     """
-    x = check_images(x, name="x")
-    attributes = _check_attributes(attributes, "attributes", tuple(PERTURBATION_SIZES))
-    if len(x) == 0:
-        raise ValueError("x: no digits to perturb; pass at least one image.")
     return {attr: (perturb(attr, x, -1), perturb(attr, x, +1)) for attr in attributes}
 
 
+@checked(space=ck.using(_space), scale=ck.using(_scale), index=ck.using(_index, n=ref("space", _n_train_codes)),
+         train_values=ck.using(_train_values, index=ref("index"), scale=ref("scale")),
+         pairs=ck.using(_pairs, scale=ref("scale")))
 def style_directions(space: LatentSpace, train_values: np.ndarray, index: np.ndarray,
                      pairs: Mapping[str, tuple[np.ndarray, np.ndarray]], scale: StyleScale
                      ) -> dict[str, AttributeDirections]:
@@ -225,21 +480,6 @@ def style_directions(space: LatentSpace, train_values: np.ndarray, index: np.nda
     digits ``space.train_codes[index]``; ``pairs`` (:func:`counterfactual_pairs`)
     are real training digits perturbed both ways, for the counterfactual direction.
     """
-    space, scale = _check_space(space), _check_scale(scale)
-    index = _check_index(index, len(space.train_codes))
-    train_values = check_numbers(train_values, name="train_values", ndim=2, finite=False,
-                                 what=f"attributes of the training digits (len(index), {len(scale.names)})")
-    if train_values.shape != (len(index), len(scale.names)):
-        raise ValueError(f"train_values: expected the attributes of the {len(index)} indexed training digits, shape "
-                         f"({len(index)}, {len(scale.names)}), got {train_values.shape}.")
-    if not isinstance(pairs, Mapping) or not pairs:
-        raise TypeError(f"pairs: expected a non-empty dict of attribute -> (less, more) images, as "
-                        f"style.counterfactual_pairs returns, got {pairs!r:.60}.")
-    for attr, pair in pairs.items():
-        scale.index(attr)
-        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
-            raise TypeError(f"pairs[{attr!r}]: expected a (less, more) pair of image batches, got "
-                            f"{type(pair).__name__}.")
     out = {}
     for attr, (less, more) in pairs.items():
         out[attr] = space.attribute_directions(attr, train_values[:, scale.index(attr)], index=index,
@@ -272,25 +512,18 @@ class DoseResponse:
     blank: float
 
     def _ij(self, attribute: str, method: str) -> tuple[int, int]:
-        if not isinstance(attribute, str) or attribute not in self.moved:
-            raise ValueError(f"attribute {attribute!r} was not moved; moved were {list(self.moved)}.")
-        if not isinstance(method, str) or method not in self.methods:
-            raise ValueError(f"unknown method {method!r}; use one of {list(self.methods)}.")
         return self.moved.index(attribute), self.methods.index(method)
 
-    def _measured(self, of: str, name: str = "of") -> int:
-        if not isinstance(of, str) or of not in self.names:
-            raise ValueError(f"{name}: unknown attribute {of!r}; measured are {list(self.names)}.")
-        return self.names.index(of)
-
+    @checked(**_DOSE_PAIR)
     def available(self, attribute: str, method: str) -> bool:
         i, j = self._ij(attribute, method)
         return bool(np.isfinite(self.change[i, j]).any())
 
+    @checked(**_DOSE_PAIR, of=ck.using(_measured_of, names=ref("self", _names), attribute=ref("attribute")))
     def curve(self, attribute: str, method: str, of: str | None = None) -> np.ndarray:
         """Mean change of attribute ``of`` (default: the moved one) at each alpha, in SDs: (A,)."""
         i, j = self._ij(attribute, method)
-        k = self._measured(attribute if of is None else of)
+        k = self.names.index(of)
         values = self.change[i, j, :, :, k]
         if not np.isfinite(values).any():
             return np.full(len(self.alphas), np.nan)
@@ -315,16 +548,13 @@ class DoseResponse:
         c = self.curve(attribute, method, of)
         return float(c[self.alpha_index(alpha)])
 
+    @checked(alpha=ck.using(_grid_alpha, alphas=ref("self", _alphas)))
     def alpha_index(self, alpha: float) -> int:
-        alpha = check_number(alpha, name="alpha")
-        hits = np.flatnonzero(np.isclose(self.alphas, alpha))
-        if hits.size == 0:
-            raise ValueError(f"alpha {alpha} is not on the grid {self.alphas.tolist()}.")
-        return int(hits[0])
+        return int(np.flatnonzero(np.isclose(self.alphas, alpha))[0])
 
+    @checked(target=ck.number())
     def alpha_reaching(self, attribute: str, method: str, target: float = 1.0) -> float:
         """The alpha >= 0 where the mean change first reaches ``target`` SDs (linear between grid points; inf if never)."""
-        target = check_number(target, name="target")
         c = self.curve(attribute, method)
         keep = self.alphas >= 0
         a, c = self.alphas[keep], c[keep]
@@ -338,23 +568,21 @@ class DoseResponse:
             return float(a[0])
         return float(a[k - 1] + (target - c[k - 1]) / (c[k] - c[k - 1]) * (a[k] - a[k - 1]))
 
+    @checked(**_DOSE_PAIR, alpha=ck.using(_judged_alpha, judged_alphas=ref("self", lambda dose: dose.judged_alphas)))
     def class_kept(self, attribute: str, method: str, alpha: float = 1.0) -> float:
         """Share of moved digits the judge names as their own class at ``alpha``."""
         i, j = self._ij(attribute, method)
-        alpha = check_number(alpha, name="alpha")
-        if not np.any(np.isclose(self.judged_alphas, alpha)):
-            raise ValueError(f"alpha {alpha} was not judged; the judged alphas are {list(self.judged_alphas)}.")
         if not self.available(attribute, method):
             return float("nan")
         col = list(np.isclose(self.judged_alphas, alpha)).index(True)
         return float(np.mean(self.judged[i, j, :, col] == self.labels))
 
+    @checked(alpha=ck.using(_grid_alpha, alphas=ref("self", _alphas)),
+             method=ck.using(_method, methods=ref("self", _methods)),
+             counted=ck.using(_attributes, known=ref("self", _names)))
     def side_effects(self, method: str, alpha: float = 1.0, counted: Sequence[str] = COUNTED) -> np.ndarray:
         """Entanglement matrix (len(moved), len(counted)): mean |change| of each counted attribute, in SDs."""
         a = self.alpha_index(alpha)
-        if not isinstance(method, str) or method not in self.methods:
-            raise ValueError(f"unknown method {method!r}; use one of {list(self.methods)}.")
-        counted = _check_attributes(counted, "counted", self.names)
         out = np.full((len(self.moved), len(counted)), np.nan)
         for i, attr in enumerate(self.moved):
             j = self.methods.index(method)
@@ -364,22 +592,18 @@ class DoseResponse:
                 out[i, k] = np.nanmean(np.abs(self.change[i, j, :, a, self.names.index(other)]))
         return out
 
+    @checked(**_DOSE_PAIR)
     def side_effect(self, attribute: str, method: str, alpha: float = 1.0, counted: Sequence[str] = COUNTED) -> float:
         """Mean |change| of the *other* counted attributes when ``attribute`` is moved, in SDs."""
-        self._ij(attribute, method)
         row = self.side_effects(method, alpha, counted)[self.moved.index(attribute)]
         others = [k for k, n in enumerate(counted) if n != attribute]
         return float(np.mean(row[others]))
 
 
+@checked(moved=ck.using(_attributes), counted=ck.using(_attributes),
+         matrix=ck.using(_entanglement, moved=ref("moved"), counted=ref("counted")))
 def entanglement_summary(matrix: np.ndarray, moved: Sequence[str] = MOVED, counted: Sequence[str] = COUNTED) -> float:
     """One number per matrix: the mean off-diagonal entry over the mean diagonal entry."""
-    moved, counted = _check_attributes(moved, "moved"), _check_attributes(counted, "counted")
-    matrix = check_numbers(matrix, name="matrix", ndim=2, finite=False,
-                           what=f"an entanglement matrix ({len(moved)}, {len(counted)}) from DoseResponse.side_effects")
-    if matrix.shape != (len(moved), len(counted)):
-        raise ValueError(f"matrix: expected shape ({len(moved)}, {len(counted)}) for moved {list(moved)} and counted "
-                         f"{list(counted)}, got {matrix.shape}.")
     diag = np.array([matrix[i, list(counted).index(a)] for i, a in enumerate(moved) if a in counted])
     off = np.array([matrix[i, k] for i, a in enumerate(moved) for k, c in enumerate(counted) if c != a])
     if not (np.isfinite(diag).any() and np.isfinite(off).any()):
@@ -387,6 +611,10 @@ def entanglement_summary(matrix: np.ndarray, moved: Sequence[str] = MOVED, count
     return float(np.nanmean(off) / np.nanmean(diag))
 
 
+@checked(space=ck.using(_space), scale=ck.using(_scale), directions=ck.using(_directions), judge=ck.using(_judge),
+         x=ck.using(_digits, what="move"), y=ck.labels(n=ref("x", len)), alphas=ck.using(_dose_alphas),
+         methods=ck.using(_direction_methods, directions=ref("directions"), scale=ref("scale"), space=ref("space")),
+         judged_alphas=ck.using(_judged_alphas, alphas=ref("alphas")))
 def dose_response(space: LatentSpace, directions: dict[str, AttributeDirections], x, y, judge: Judge,
                   scale: StyleScale, alphas=DOSE_ALPHAS, methods: Sequence[str] = DIRECTION_METHODS,
                   judged_alphas: Sequence[float] = JUDGED_ALPHAS) -> DoseResponse:
@@ -396,30 +624,6 @@ def dose_response(space: LatentSpace, directions: dict[str, AttributeDirections]
     whole model (``helpers.morphometry`` tiles them), and one judge call on the
     alphas in ``judged_alphas``.
     """
-    space, scale = _check_space(space), _check_scale(scale)
-    directions = _check_directions(directions)
-    judge = as_judge(judge)
-    x = check_images(x, name="x")
-    if len(x) == 0:
-        raise ValueError("x: no digits to move; pass at least one image.")
-    y = check_labels(y, len(x), name="y")
-    alphas = check_numbers(alphas, name="alphas", what="a 1-D grid of alphas containing 0")
-    if alphas.ndim != 1 or not np.any(np.isclose(alphas, 0.0)):
-        raise ValueError(f"alphas must be a 1-D grid containing 0, got {alphas}.")
-    if isinstance(methods, str) or not isinstance(methods, (Sequence, np.ndarray)) or not len(methods):
-        raise TypeError(f"methods: expected a non-empty list of direction methods from {list(DIRECTION_METHODS)}, "
-                        f"got {methods!r}.")
-    for attr, dirs in directions.items():
-        scale.index(attr)
-        for m in methods:
-            dirs.vector(m)
-            if dirs.vector(m).shape != (space.latent_dim,):
-                raise ValueError(f"directions[{attr!r}]: {m} vector has shape {dirs.vector(m).shape}, not the "
-                                 f"code size ({space.latent_dim},) of {space.name}; find them in this space.")
-    judged_alphas = tuple(float(a) for a in np.atleast_1d(
-        check_numbers(judged_alphas, name="judged_alphas", ndim=(0, 1), what="alphas on the alpha grid")))
-    if not all(np.any(np.isclose(alphas, a)) for a in judged_alphas):
-        raise ValueError(f"judged_alphas {judged_alphas} must lie on the alpha grid {alphas.tolist()}.")
     moved, methods = tuple(directions), tuple(methods)
     z = space.encode(x).astype(np.float64)
     n, d, A = len(x), z.shape[1], len(alphas)
@@ -459,6 +663,9 @@ def dose_response(space: LatentSpace, directions: dict[str, AttributeDirections]
                         y, float(np.mean(base_class == y)), blank)
 
 
+@checked(space=ck.using(_space), scale=ck.using(_scale),
+         counted=ck.using(_labelling_attributes, known=ref("scale", _names)),
+         index=ck.optional(ck.using(_index, n=ref("space", _n_train_codes))), x=ck.using(_digits, what="move"))
 def principal_axes(space: LatentSpace, x, scale: StyleScale, k: int = 5, counted: Sequence[str] = COUNTED,
                    index=None) -> list[dict[str, Any]]:
     """The top ``k`` principal directions of the training codes (GANSpace), each labelled by what it moves.
@@ -472,16 +679,8 @@ def principal_axes(space: LatentSpace, x, scale: StyleScale, k: int = 5, counted
     """
     from .latent import principal_directions
 
-    space, scale = _check_space(space), _check_scale(scale)
-    counted = _check_attributes(counted, "counted", scale.names)
-    if len(counted) < 2:
-        raise ValueError(f"counted: each direction is labelled by its two largest effects; pass at least two "
-                         f"attributes, got {list(counted)}.")
-    codes = space.train_codes if index is None else space.train_codes[_check_index(index, len(space.train_codes))]
+    codes = space.train_codes if index is None else space.train_codes[index]
     axes, sds = principal_directions(codes, k)
-    x = check_images(x, name="x")
-    if len(x) == 0:
-        raise ValueError("x: no digits to move; pass at least one image.")
     z = space.encode(x).astype(np.float64)
     moved = z[None, None] + np.array([-1.0, 1.0])[None, :, None, None] * (sds[:, None] * axes)[:, None, None, :]
     images = space.decode(moved.reshape(-1, z.shape[1]).astype(np.float32)).reshape(k, 2, len(x), 28, 28)
@@ -514,24 +713,19 @@ class RealChange:
     main: np.ndarray
     per_sd: np.ndarray
 
+    @checked(counted=ck.using(_attributes, known=ref("self", _names)))
     def side_effects(self, counted: Sequence[str] = COUNTED) -> np.ndarray:
-        counted = _check_attributes(counted, "counted", self.names)
         return np.stack([[self.per_sd[i, self.names.index(c)] for c in counted] for i in range(len(self.moved))])
 
+    @checked(attribute=ck.using(_perturbed_by, moved=ref("self", _moved)))
     def side_effect(self, attribute: str, counted: Sequence[str] = COUNTED) -> float:
-        if not isinstance(attribute, str) or attribute not in self.moved:
-            raise ValueError(f"attribute {attribute!r} was not perturbed; perturbed were {list(self.moved)}.")
         row = self.side_effects(counted)[self.moved.index(attribute)]
         return float(np.mean([v for v, c in zip(row, counted) if c != attribute]))
 
 
+@checked(x=ck.using(_digits), scale=ck.using(_scale), moved=ck.using(_attributes, known=tuple(PERTURBATION_SIZES)))
 def real_changes(x, scale: StyleScale, moved: Sequence[str] = MOVED) -> tuple[RealChange, dict[str, np.ndarray]]:
     """Perturb real digits up along each attribute and measure every attribute; also returns the perturbed digits."""
-    x = check_images(x, name="x")
-    scale = _check_scale(scale)
-    moved = _check_attributes(moved, "moved", tuple(PERTURBATION_SIZES))
-    if len(x) == 0:
-        raise ValueError("x: no digits to perturb; pass at least one image.")
     before = measure_table(x, scale.names)
     mains, rows, perturbed = [], [], {}
     for attr in moved:
@@ -544,6 +738,12 @@ def real_changes(x, scale: StyleScale, moved: Sequence[str] = MOVED) -> tuple[Re
     return RealChange(tuple(moved), tuple(scale.names), np.array(mains), np.stack(rows)), perturbed
 
 
+@checked(space=ck.using(_space), directions=ck.using(_directions),
+         dose=ck.using(_instance, cls=DoseResponse, example="style.dose_response(...)"),
+         real=ck.using(_instance, cls=RealChange, example="the first result of style.real_changes(x, scale)"),
+         perturbed=ck.using(_mapping, what="attribute -> perturbed digits (the second result of style.real_changes)"),
+         x=ck.using(_perturbed_digits, dose=ref("dose"), directions=ref("directions"), perturbed=ref("perturbed"),
+                    real=ref("real")))
 def ground_truth(space: LatentSpace, directions: dict[str, AttributeDirections], dose: DoseResponse, x,
                  real: RealChange, perturbed: dict[str, np.ndarray]) -> list[dict[str, Any]]:
     """Per attribute and learned method: cosine with the counterfactual direction, and pixel distances.
@@ -555,25 +755,6 @@ def ground_truth(space: LatentSpace, directions: dict[str, AttributeDirections],
     against the perturbed digit) and the model's reconstruction error of the
     perturbed digit itself (the best a code can do).
     """
-    space = _check_space(space)
-    directions = _check_directions(directions)
-    _check_instance(dose, DoseResponse, "dose", "style.dose_response(...)")
-    _check_instance(real, RealChange, "real", "the first result of style.real_changes(x, scale)")
-    if not isinstance(perturbed, Mapping):
-        raise TypeError(f"perturbed: expected a dict of attribute -> perturbed digits (the second result of "
-                        f"style.real_changes), got {type(perturbed).__name__}.")
-    x = check_images(x, name="x")
-    for attr in dose.moved:
-        for name, known in (("directions", directions), ("perturbed", perturbed), ("real.moved", real.moved)):
-            if attr not in known:
-                raise ValueError(f"{name}: no entry for {attr!r}, which dose moved; pass the directions, dose and "
-                                 "real changes of the same attributes.")
-        if np.shape(perturbed[attr]) != x.shape:
-            raise ValueError(f"perturbed[{attr!r}]: shape {np.shape(perturbed[attr])}, expected {x.shape}: one "
-                             "perturbed digit per digit in x (style.real_changes(x, scale)).")
-    if real.moved != dose.moved:
-        raise ValueError(f"real: perturbed {list(real.moved)}, but dose moved {list(dose.moved)}; pass "
-                         "style.real_changes(x, scale, dose.moved).")
     z = space.encode(x).astype(np.float64)
     rows = []
     for i, attr in enumerate(dose.moved):
@@ -611,14 +792,9 @@ class StyleBoard:
     def models(self) -> list[str]:
         return list(self.doses)
 
-    def _model(self, model: str) -> str:
-        if not isinstance(model, str) or model not in self.doses:
-            raise ValueError(f"model: unknown model {model!r}; the board holds {self.models}.")
-        return model
-
+    @checked(attributes=ck.using(_attributes, known=MOVED))
     def rows(self, attributes: Sequence[str] = MOVED) -> list[dict[str, Any]]:
         """One row per model, attribute and method: every figure the goals ask for."""
-        attributes = _check_attributes(attributes, "attributes", MOVED)
         rows = []
         for name, dose in self.doses.items():
             for attr in attributes:
@@ -641,6 +817,9 @@ class StyleBoard:
                     })
         return rows
 
+    @checked(model=ck.using(_board_model, doses=ref("self", _doses)),
+             attributes=ck.using(_board_attributes, board=ref("self"), model=ref("model")),
+             change=ck.number(), kept=ck.number(), side=ck.number())
     def meets(self, model: str, method: str, attributes: Sequence[str] = ("thickness", "slant"),
               change: float = 0.8, kept: float = 0.95, side: float = 0.25) -> dict[str, dict[str, bool]]:
         """The issue's three goals for one model and recipe, per attribute.
@@ -648,10 +827,7 @@ class StyleBoard:
         A direction that moves nothing keeps the class and has no side effects
         for free, so those two goals count only where the change goal is met.
         """
-        dose = self.doses[self._model(model)]
-        attributes = _check_attributes(attributes, "attributes", dose.moved)
-        change, kept, side = (check_number(change, name="change"), check_number(kept, name="kept"),
-                              check_number(side, name="side"))
+        dose = self.doses[model]
         out = {}
         for attr in attributes:
             if not dose.available(attr, method):
@@ -664,13 +840,13 @@ class StyleBoard:
                          "side effects": moved and dose.side_effect(attr, method, 1.0) <= limit}
         return out
 
+    @checked(attributes=ck.using(_attributes, known=MOVED))
     def ranking(self, attributes: Sequence[str] = ("thickness", "slant")) -> list[tuple[str, str, int, float]]:
         """(model, method, goals met, mean side effect) for every pair with a direction, best first.
 
         Order: goals met; then how close the change at alpha = 1 comes to one SD
         (capped at 1, so overshooting earns nothing); then smaller side effects.
         """
-        attributes = _check_attributes(attributes, "attributes", MOVED)
         out = []
         for name, dose in self.doses.items():
             for method in dose.methods:
@@ -691,12 +867,11 @@ class StyleBoard:
         model, method, _, _ = ranking[0]
         return model, method
 
+    @checked(model=ck.using(_board_model, doses=ref("self", _doses)),
+             attribute=ck.using(_board_attribute, directions=ref("self", lambda board: board.directions),
+                                model=ref("model")))
     def best_cosine(self, model: str, attribute: str) -> tuple[str, float]:
         """The learned method (not the counterfactual itself) closest to the counterfactual direction."""
-        self._model(model)
-        if not isinstance(attribute, str) or attribute not in self.directions.get(model, {}):
-            raise ValueError(f"attribute: {attribute!r} has no directions in {model}; it has "
-                             f"{list(self.directions.get(model, {}))}.")
         dirs = self.directions[model][attribute]
         cos = {m: dirs.cosine(m, "counterfactual") for m in DIRECTION_METHODS if m != "counterfactual"}
         cos = {m: c for m, c in cos.items() if np.isfinite(c)}
@@ -771,13 +946,15 @@ class StyleBoard:
 
 
 def _stratified(y, per_class: int, n_classes: int = 10) -> np.ndarray:
-    y = np.asarray(y)
-    idx = [np.flatnonzero(y == c)[:per_class] for c in range(n_classes)]
-    if any(len(i) < per_class for i in idx):
-        raise ValueError(f"fewer than {per_class} digits in some class; pass a smaller per_class.")
-    return np.sort(np.concatenate(idx))
+    """The first ``per_class`` digits of each class (every class has that many), in their order."""
+    return np.sort(np.concatenate([np.flatnonzero(y == c)[:per_class] for c in range(n_classes)]))
 
 
+@checked(spaces=ck.using(_spaces), data=ck.using(as_dataset), judge=ck.using(_judge),
+         probe_digits=ck.using(_digit_count, minimum=3, setting="style_probe_digits"),
+         counterfactual_digits=ck.using(_digit_count, minimum=1, setting="style_counterfactual_digits"),
+         test_per_class=ck.using(_test_per_class, data=ref("data")),
+         train_values=ck.using(_probe_table, data=ref("data"), probe_digits=ref("probe_digits")))
 def evaluate(spaces: Mapping[str, LatentSpace], data: Dataset, judge: Judge, *, probe_digits: int | None = None,
              counterfactual_digits: int | None = None, test_per_class: int | None = None,
              alphas=DOSE_ALPHAS, train_values: np.ndarray | None = None, verbose: bool = True) -> StyleBoard:
@@ -790,29 +967,10 @@ def evaluate(spaces: Mapping[str, LatentSpace], data: Dataset, judge: Judge, *, 
     passes the attributes of the first ``probe_digits`` training digits when
     they are already measured (:func:`measure_table`).
     """
-    if not isinstance(spaces, Mapping) or not spaces:
-        raise TypeError(f"spaces: expected a non-empty dict of name -> LatentSpace, got {spaces!r:.60}.")
-    for name, space in spaces.items():
-        _check_space(space, f"spaces[{name!r}]")
-    data = as_dataset(data)
-    judge = as_judge(judge)
-    s = config.SETTINGS
-    probe_digits = check_count(probe_digits, name="probe_digits", minimum=3, allow_none=True)
-    counterfactual_digits = check_count(counterfactual_digits, name="counterfactual_digits", minimum=1,
-                                        allow_none=True)
-    test_per_class = check_count(test_per_class, name="test_per_class", minimum=1, allow_none=True)
-    probe_digits = int(probe_digits or s.style_probe_digits)
-    counterfactual_digits = int(counterfactual_digits or s.style_counterfactual_digits)
-    test_per_class = int(test_per_class or s.style_test_per_class)
     start = time.perf_counter()
     probe_index = np.arange(min(probe_digits, len(data.x_train)))
     if train_values is None:
         train_values = measure_table(data.x_train[probe_index])
-    train_values = check_numbers(train_values, name="train_values", finite=False,
-                                 what="the attributes of the first probe_digits training digits (style.measure_table)")
-    if train_values.shape != (len(probe_index), len(morphometry.ATTRIBUTES)):
-        raise ValueError(f"train_values: expected the attributes of the first {len(probe_index)} training digits, "
-                         f"shape ({len(probe_index)}, {len(morphometry.ATTRIBUTES)}), got {train_values.shape}.")
     scale = StyleScale.from_table(train_values)
     pairs = counterfactual_pairs(data.x_train[len(data.x_train) - min(counterfactual_digits, len(data.x_train)):])
     test_index = _stratified(data.y_test, test_per_class)
@@ -831,9 +989,9 @@ def evaluate(spaces: Mapping[str, LatentSpace], data: Dataset, judge: Judge, *, 
     return StyleBoard(scale, directions, doses, real, truth, seconds)
 
 
+@checked(board=ck.using(_instance, cls=StyleBoard, example="style.evaluate(...)"))
 def benchmark_figures(board: StyleBoard) -> dict[str, Any]:
     """The goals' figures from a board: the best model and recipe on thickness and slant, and the cosines."""
-    _check_instance(board, StyleBoard, "board", "style.evaluate(...)")
     model, method = board.best()
     dose = board.doses[model]
     out: dict[str, Any] = {"best model": model, "best method": method}

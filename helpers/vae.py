@@ -17,6 +17,7 @@ on the same per-image scale.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import time
 
@@ -25,18 +26,156 @@ import numpy as np
 from keras import layers, ops
 
 from . import cache, config
-from .data import (Dataset, as_dataset, check_count, check_images, check_labels, check_memory, check_positive,
-                   check_settings, load_mnist, random_generator, shuffled_batches)
+from . import checks as ck
+from .checks import checked, ref
+from .data import Dataset, as_dataset, check_memory, load_mnist, shuffled_batches
+
+LOG_2PI = math.log(2.0 * math.pi)
 
 
-def _check_units(units, name: str) -> tuple[int, ...]:
+# --- argument specs of this module (helpers.checks): what each function may be given ----------------------
+def _latent_size(latent_dim, *, name):
+    if isinstance(latent_dim, (int, np.integer)) and not isinstance(latent_dim, bool) and latent_dim < 1:
+        raise ValueError(f"latent_dim must be positive, got {latent_dim}.")
+    return ck.check_count(latent_dim, name=name, minimum=1)
+
+
+def _units(units, *, name) -> tuple[int, ...]:
     """Hidden-layer widths: a list or tuple of positive integers (may be empty: no hidden layer)."""
     if isinstance(units, (str, bytes)) or not isinstance(units, (list, tuple)):
         raise TypeError(f"{name} must be a list of layer widths such as [512, 512], got {units!r}.")
-    return tuple(check_count(u, name=f"{name} entry", minimum=1) for u in units)
-from .interface import check_codes
+    return tuple(ck.check_count(u, name=f"{name} entry", minimum=1) for u in units)
 
-LOG_2PI = math.log(2.0 * math.pi)
+
+def _decoder_units(units, *, name, latent_dim, encoder_units):
+    """The decoder's widths, for a VAE (with the encoder's) that fits in memory."""
+    units = _units(units, name=name)
+    widths = [784, *encoder_units, 2 * latent_dim, *units, 784]
+    check_memory(4.0 * 4 * sum(a * b for a, b in zip(widths[:-1], widths[1:])), name="latent_dim and units",
+                 what="a VAE of these sizes")
+    return units
+
+
+def _activation(activation, *, name):
+    if activation is not None and not callable(activation):
+        try:
+            keras.activations.get(activation)
+        except (ValueError, TypeError):
+            raise ValueError(f"activation: unknown activation {activation!r}; use e.g. 'silu' or 'relu'.") from None
+    return activation
+
+
+def _class_count(n_classes, *, name, vae_args, vae_kwargs):
+    """Classes of a class prior: at least 2, their means fitting in memory beside the VAE's latent size."""
+    if isinstance(n_classes, (int, np.integer)) and not isinstance(n_classes, bool) and n_classes < 2:
+        raise ValueError(f"a class prior needs at least 2 classes, got {n_classes}.")
+    n_classes = ck.check_count(n_classes, name=name, minimum=2)
+    latent_dim = vae_args[0] if vae_args else vae_kwargs.get("latent_dim", 20)
+    if isinstance(latent_dim, (int, np.integer)) and not isinstance(latent_dim, bool):
+        check_memory(4.0 * 4 * n_classes * latent_dim, name="n_classes", what="the class means")
+    return n_classes
+
+
+def _every_class(y, *, name, n_classes):
+    """Training labels in which every class occurs (their frequencies are p(y))."""
+    if np.ndim(y) != 1 or np.size(y) == 0:
+        raise ValueError(f"labels must be a non-empty 1-d array, got shape {np.shape(y)}.")
+    y = ck.check_labels(y, n_classes=n_classes, name="labels")
+    counts = np.bincount(y, minlength=n_classes)
+    if np.any(counts == 0):
+        missing = np.flatnonzero(counts == 0).tolist()
+        raise ValueError(f"classes {missing} have no training images; a class prior needs every class.")
+    return y
+
+
+def _class_ids(y, *, name, n_classes):
+    """One class or a list of them, as int64 (N,)."""
+    y = np.atleast_1d(np.asarray(y)) if np.ndim(y) == 0 else y
+    return ck.check_labels(y, n_classes=n_classes, name="classes")
+
+
+def _labelled_batches(x, *, name, y):
+    """What ClassPriorVAE.fit trains on: (image, label) batches, or images x with labels y."""
+    import tensorflow as tf
+
+    if y is not None:
+        return x
+    if isinstance(x, tf.data.Dataset):
+        first = x.element_spec
+    elif isinstance(x, keras.utils.PyDataset):
+        first = x[0]
+    elif hasattr(x, "__next__"):  # a generator: look at its first batch, then put it back
+        try:
+            first = next(x)
+        except StopIteration:
+            return iter(())
+        x = itertools.chain([first], x)
+    else:
+        first = None  # images alone, without y
+    if not (isinstance(first, tuple) and len(first) == 2):
+        raise ValueError("ClassPriorVAE trains on (image, label) batches; pass labels to shuffled_batches.")
+    return x
+
+
+def _sample_count(n, *, name, latent_dim):
+    n = ck.check_count(n, name=name, minimum=1)
+    check_memory(4.0 * n * (latent_dim + 2 * 784), name="n", what=f"{n:,} samples")
+    return n
+
+
+def _test_images(x, *, name, called):
+    """At least one image, checked under the name of the function that reads it."""
+    x = ck.check_images(x, name=called)
+    if len(x) == 0:
+        raise ValueError(f"{called}: no images; pass at least one test image.")
+    return x
+
+
+def _chunk(chunk, *, name, k, x, model):
+    """Images per compiled call, such that k importance samples of each fit in memory."""
+    chunk = ck.check_count(chunk, name=name, minimum=1)
+    check_memory(4.0 * 4 * k * min(chunk, max(len(x), 1)) * (model.latent_dim + 784), name="k",
+                 what=f"{k:,} importance samples per image")
+    return chunk
+
+
+def _schedule_settings(cfg, *, name):
+    cfg = ck.check_settings(cfg, ("learning_rate",), name=name, example="vae.training_config(20)")
+    ck.check_positive(cfg["learning_rate"], name="cfg['learning_rate']")
+    return cfg
+
+
+def _training_settings(cfg, *, name):
+    return check_training_config(cfg)
+
+
+def _vae_class(model_class, *, name):
+    if not (isinstance(model_class, type) and issubclass(model_class, VAE)):
+        raise TypeError(f"model_class must be VAE or a subclass of it, got {model_class!r}.")
+    return model_class
+
+
+def _timed_record(record, *, name):
+    record = ck.check_settings(record, ("epoch_seconds", "train_flops_per_image", "train_images"), name=name,
+                               example="the record pretrained_vae returns")
+    if len(record["epoch_seconds"]) == 0:
+        raise ValueError("record['epoch_seconds'] is empty: the record holds no timed epoch.")
+    return record
+
+
+def _decoded(images, name, args):
+    """decode's result: finite pixels (huge codes can overflow the network)."""
+    return check_decoder_output(images, args["z"])
+
+
+def _latent_dim(model):
+    return model.latent_dim
+
+
+def _n_classes(model):
+    return model.n_classes
+
+
 
 
 # --- loss terms (backend-agnostic keras.ops, unit-tested) -------------------------
@@ -88,6 +227,9 @@ class VAE(keras.Model):
     Bernoulli logits, and ``decode`` returns their sigmoid (pixel means).
     """
 
+    @checked(latent_dim=ck.using(_latent_size), encoder_units=ck.using(_units),
+             decoder_units=ck.using(_decoder_units, latent_dim=ref("latent_dim"), encoder_units=ref("encoder_units")),
+             seed=ck.count(), activation=ck.using(_activation))
     def __init__(
         self,
         latent_dim: int = 20,
@@ -98,22 +240,11 @@ class VAE(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if isinstance(latent_dim, (int, np.integer)) and not isinstance(latent_dim, bool) and latent_dim < 1:
-            raise ValueError(f"latent_dim must be positive, got {latent_dim}.")
-        self.latent_dim = check_count(latent_dim, name="latent_dim", minimum=1)
-        self.encoder_units = _check_units(encoder_units, "encoder_units")
-        self.decoder_units = _check_units(decoder_units, "decoder_units")
-        seed = check_count(seed, name="seed")
-        widths = [784, *self.encoder_units, 2 * self.latent_dim, *self.decoder_units, 784]
-        check_memory(4.0 * 4 * sum(a * b for a, b in zip(widths[:-1], widths[1:])), name="latent_dim and units",
-                     what="a VAE of these sizes")
-        if activation is not None and not callable(activation):
-            try:
-                keras.activations.get(activation)
-            except (ValueError, TypeError):
-                raise ValueError(f"activation: unknown activation {activation!r}; use e.g. 'silu' or 'relu'.") from None
+        self.latent_dim = latent_dim
+        self.encoder_units = encoder_units
+        self.decoder_units = decoder_units
         self.activation = activation
-        self.seed = int(seed)
+        self.seed = seed
         self.noise = keras.random.SeedGenerator(seed)
 
         x_in = keras.Input((28, 28), name="image")
@@ -185,7 +316,7 @@ class VAE(keras.Model):
     def train_step(self, data):
         import tensorflow as tf  # the gradient tape is the TensorFlow backend's
 
-        x = data[0] if isinstance(data, tuple) else data
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)  # the images (labels, if any, are not used)
         with tf.GradientTape() as tape:
             rec, kl = self._terms(x, training=True)
             loss = ops.mean(rec + kl)
@@ -194,7 +325,7 @@ class VAE(keras.Model):
         return self._update_metrics(loss, rec, kl)
 
     def test_step(self, data):
-        x = data[0] if isinstance(data, tuple) else data
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         rec, kl = self._terms(x, training=False)
         return self._update_metrics(ops.mean(rec + kl), rec, kl)
 
@@ -221,36 +352,31 @@ class VAE(keras.Model):
             cache[name] = tf.function(functools.partial(_inference_call, getattr(self, name)), reduce_retracing=True)
         return cache[name]
 
+    @checked(x=ck.images(label="encode"), batch_size=ck.count(minimum=1))
     def encode(self, x, batch_size: int = 2048) -> np.ndarray:
         """Mean codes mu(x), (N, latent_dim)."""
-        x = check_images(x, name="encode")
-        batch_size = check_count(batch_size, name="batch_size", minimum=1)
         run = self._graph("encoder")
         out = [ops.convert_to_numpy(run(x[i: i + batch_size])[0]) for i in range(0, len(x), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, self.latent_dim), np.float32)
 
+    @checked(x=ck.images(label="encode_distribution"), batch_size=ck.count(minimum=1))
     def encode_distribution(self, x, batch_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:
         """Mean and log-variance of q(z|x)."""
-        x = check_images(x, name="encode_distribution")
-        batch_size = check_count(batch_size, name="batch_size", minimum=1)
         parts = [self.encoder(x[i: i + batch_size]) for i in range(0, len(x), batch_size)]
         return (np.concatenate([ops.convert_to_numpy(p[0]) for p in parts]),
                 np.concatenate([ops.convert_to_numpy(p[1]) for p in parts]))
 
+    @checked(z=ck.codes(ref("self", _latent_dim), label="decode"), batch_size=ck.count(minimum=1), returns=_decoded)
     def decode(self, z, batch_size: int = 4096) -> np.ndarray:
         """Pixel means sigmoid(logits), (N, 28, 28) in [0, 1]."""
-        z = check_codes(z, self.latent_dim, name="decode")
-        batch_size = check_count(batch_size, name="batch_size", minimum=1)
         run = self._graph("decoder")
         out = [ops.convert_to_numpy(ops.sigmoid(run(z[i: i + batch_size]))) for i in range(0, len(z), batch_size)]
-        images = np.concatenate(out) if out else np.zeros((0, 28, 28), np.float32)
-        return check_decoder_output(images, z)
+        return np.concatenate(out) if out else np.zeros((0, 28, 28), np.float32)
 
+    @checked(n=ck.using(_sample_count, latent_dim=ref("self", _latent_dim)), seed=ck.seed())
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """Decode n codes drawn from the prior N(0, I)."""
-        n = check_count(n, name="n", minimum=1)
-        check_memory(4.0 * n * (self.latent_dim + 2 * 784), name="n", what=f"{n:,} samples")
-        z = random_generator(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
         return self.decode(z)
 
     def reconstruct(self, x) -> np.ndarray:
@@ -278,12 +404,10 @@ class ClassPriorVAE(VAE):
     compares with the plain VAE's (:meth:`kl_estimate`).
     """
 
+    @checked(n_classes=ck.using(_class_count, vae_args=ref("args"), vae_kwargs=ref("kwargs")))
     def __init__(self, *args, n_classes: int = 10, **kwargs):
         super().__init__(*args, **kwargs)
-        if isinstance(n_classes, (int, np.integer)) and not isinstance(n_classes, bool) and n_classes < 2:
-            raise ValueError(f"a class prior needs at least 2 classes, got {n_classes}.")
-        self.n_classes = check_count(n_classes, name="n_classes", minimum=2)
-        check_memory(4.0 * 4 * self.n_classes * self.latent_dim, name="n_classes", what="the class means")
+        self.n_classes = n_classes
         # Unit-scale random starts: all-zero means would start every class on the same spot.
         self.class_means = self.add_weight(
             shape=(self.n_classes, self.latent_dim), name="class_means",
@@ -296,15 +420,10 @@ class ClassPriorVAE(VAE):
     def get_config(self):
         return {**super().get_config(), "n_classes": self.n_classes}
 
+    @checked(y=ck.using(_every_class, n_classes=ref("self", _n_classes)))
     def set_class_frequencies(self, y) -> None:
         """Fix p(y) to the class frequencies of the labels y; every class must occur."""
-        if np.ndim(y) != 1 or np.size(y) == 0:
-            raise ValueError(f"labels must be a non-empty 1-d array, got shape {np.shape(y)}.")
-        y = check_labels(y, n_classes=self.n_classes, name="labels")
         counts = np.bincount(y, minlength=self.n_classes)
-        if np.any(counts == 0):
-            missing = np.flatnonzero(counts == 0).tolist()
-            raise ValueError(f"classes {missing} have no training images; a class prior needs every class.")
         self.log_class_prior.assign(np.log(counts / counts.sum()).astype(np.float32))
 
     def class_log_joint(self, z):
@@ -320,12 +439,15 @@ class ClassPriorVAE(VAE):
         """log q(z|x) - log p(z) at the draw z: the mixture has no closed-form KL, so one sample estimates it."""
         return gaussian_log_density(z, mean, log_var) - self.log_prior(z)
 
+    @checked(x=ck.using(_labelled_batches, y=ref("y")))
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """Keras' ``fit`` on (image, label) batches (e.g. ``shuffled_batches(x, y, ...)``): the prior needs y."""
+        return super().fit(x, y, *args, **kwargs)
+
     def train_step(self, data):
         import tensorflow as tf
 
-        if not (isinstance(data, tuple) and len(data) == 2):
-            raise ValueError("ClassPriorVAE trains on (image, label) batches; pass labels to shuffled_batches.")
-        x, y = data
+        x, y = data  # images and their labels (fit makes sure there are labels)
         with tf.GradientTape() as tape:
             mean, log_var = self.encoder(x, training=True)
             eps = keras.random.normal(ops.shape(mean), seed=self.noise)
@@ -340,7 +462,7 @@ class ClassPriorVAE(VAE):
         return self._update_metrics(loss, rec, kl)
 
     def test_step(self, data):
-        x = data[0] if isinstance(data, tuple) else data
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)  # scored as images alone, like negative_elbo
         mean, log_var = self.encoder(x, training=False)
         z = mean + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mean), seed=self.noise)
         rec = bernoulli_nll(x, self.decoder(z, training=False))
@@ -351,25 +473,28 @@ class ClassPriorVAE(VAE):
         """The class means m_y, (n_classes, latent_dim)."""
         return ops.convert_to_numpy(self.class_means)
 
+    @checked(n=ck.using(_sample_count, latent_dim=ref("self", _latent_dim)), seed=ck.seed())
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """Decode n codes from the mixture prior: y ~ p(y), then z ~ N(m_y, I)."""
-        n = check_count(n, name="n", minimum=1)
-        check_memory(4.0 * n * (self.latent_dim + 2 * 784), name="n", what=f"{n:,} samples")
-        rng = random_generator(seed)
+        rng = np.random.default_rng(seed)
         p = np.exp(ops.convert_to_numpy(self.log_class_prior).astype(np.float64))
         y = rng.choice(self.n_classes, size=n, p=p / p.sum())
         return self.sample_class(y, seed=rng)
 
+    @checked(y=ck.using(_class_ids, n_classes=ref("self", _n_classes)), seed=ck.seed())
     def sample_class(self, y, seed=None) -> np.ndarray:
         """Decode one code z ~ N(m_y, I) per entry of the class labels y."""
-        y = np.atleast_1d(np.asarray(y)) if np.ndim(y) == 0 else y
-        y = check_labels(y, n_classes=self.n_classes, name="classes")
-        rng = random_generator(seed)
+        rng = np.random.default_rng(seed)
         z = self.prior_means()[y] + rng.standard_normal((len(y), self.latent_dim)).astype(np.float32)
         return self.decode(z.astype(np.float32))
 
 
 # --- evaluation -----------------------------------------------------------------------
+_A_VAE = ck.instance(VAE, "from pretrained_vae()")
+
+
+@checked(model=_A_VAE, x=ck.using(_test_images, called="negative_elbo"), batch_size=ck.count(minimum=1),
+         seed=ck.seed())
 def negative_elbo(model: VAE, x, batch_size: int = 2000, seed: int = 0) -> dict[str, float]:
     """Test negative ELBO in nats per image, with its reconstruction and KL parts.
 
@@ -377,12 +502,7 @@ def negative_elbo(model: VAE, x, batch_size: int = 2000, seed: int = 0) -> dict[
     The KL part comes from ``model.kl_estimate``: exact for the N(0, I)
     prior, a one-sample estimate for the class-prior mixture.
     """
-    _check_vae(model)
-    x = check_images(x, name="negative_elbo")
-    batch_size = check_count(batch_size, name="batch_size", minimum=1)
-    if len(x) == 0:
-        raise ValueError("negative_elbo: no images; pass at least one test image.")
-    rng = random_generator(seed)
+    rng = np.random.default_rng(seed)
     rec_all, kl_all = [], []
     for i in range(0, len(x), batch_size):
         xb = x[i: i + batch_size]
@@ -393,11 +513,6 @@ def negative_elbo(model: VAE, x, batch_size: int = 2000, seed: int = 0) -> dict[
         kl_all.append(ops.convert_to_numpy(model.kl_estimate(z, mean, log_var)))
     rec, kl = np.concatenate(rec_all), np.concatenate(kl_all)
     return {"neg_elbo": float(np.mean(rec + kl)), "reconstruction": float(np.mean(rec)), "kl": float(np.mean(kl))}
-
-
-def _check_vae(model) -> None:
-    if not isinstance(model, VAE):
-        raise TypeError(f"model must be a VAE (e.g. from pretrained_vae()), got {type(model).__name__}.")
 
 
 def importance_log_weights(model: VAE, x, eps):
@@ -414,6 +529,8 @@ def importance_log_weights(model: VAE, x, eps):
     return log_px_z + model.log_prior(z) - gaussian_log_density(z, mean[None], log_var[None])
 
 
+@checked(model=_A_VAE, x=ck.using(_test_images, called="importance_weighted_nll"), k=ck.count(minimum=1),
+         chunk=ck.using(_chunk, k=ref("k"), x=ref("x"), model=ref("model")), seed=ck.seed())
 def importance_weighted_nll(model: VAE, x, k: int = 200, chunk: int = 50, seed: int = 0) -> float:
     """-log p(x) estimated with k importance samples from q(z|x) (Burda et al. 2016).
 
@@ -426,16 +543,8 @@ def importance_weighted_nll(model: VAE, x, k: int = 200, chunk: int = 50, seed: 
     import tensorflow as tf
     from scipy.special import logsumexp
 
-    _check_vae(model)
-    x = check_images(x, name="importance_weighted_nll")
-    if len(x) == 0:
-        raise ValueError("importance_weighted_nll: no images; pass at least one test image.")
-    k = check_count(k, name="k", minimum=1)
-    chunk = check_count(chunk, name="chunk", minimum=1)
-    check_memory(4.0 * 4 * k * min(chunk, max(len(x), 1)) * (model.latent_dim + 784), name="k",
-                 what=f"{k:,} importance samples per image")
     run = tf.function(functools.partial(importance_log_weights, model), jit_compile=True, reduce_retracing=True)
-    rng = random_generator(seed)
+    rng = np.random.default_rng(seed)
     out = []
     for i in range(0, len(x), chunk):
         xb = x[i: i + chunk]
@@ -459,6 +568,7 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
+@checked(latent_dim=ck.count(minimum=1))
 def training_config(latent_dim: int) -> dict:
     """Architecture and schedule of the VAEs used in the series, for this mode.
 
@@ -481,7 +591,6 @@ def training_config(latent_dim: int) -> dict:
       (15 epochs instead of 8 lowered its final training loss by about 5 nats;
       going from 2 to 20 dimensions is worth about 50).
     """
-    latent_dim = check_count(latent_dim, name="latent_dim", minimum=1)
     s = config.SETTINGS
     return {
         "latent_dim": latent_dim,
@@ -512,11 +621,9 @@ def class_prior_config(latent_dim: int = 20) -> dict:
                 epochs=max(1, 2 * config.SETTINGS.vae_epochs // 5))
 
 
+@checked(cfg=ck.using(_schedule_settings), steps=ck.count(minimum=1))
 def warmup_cosine(cfg: dict, steps: int):
     """Linear warm-up over ``cfg["warmup_fraction"]`` of the steps to the peak rate, then cosine decay to zero."""
-    cfg = check_settings(cfg, ("learning_rate",), name="cfg", example="vae.training_config(20)")
-    check_positive(cfg["learning_rate"], name="cfg['learning_rate']")
-    steps = check_count(steps, name="steps", minimum=1)
     warmup = int(cfg.get("warmup_fraction", 0.0) * steps)
     if warmup == 0:
         return keras.optimizers.schedules.CosineDecay(cfg["learning_rate"], decay_steps=max(1, steps))
@@ -531,15 +638,15 @@ REQUIRED_SETTINGS = ("latent_dim", "encoder_units", "decoder_units", "activation
 
 def check_training_config(cfg) -> dict:
     """``cfg`` with every setting :func:`train_vae` reads present and sensible, or a clear error naming it."""
-    cfg = check_settings(cfg, REQUIRED_SETTINGS, name="cfg", example="vae.training_config(20)")
+    cfg = ck.check_settings(cfg, REQUIRED_SETTINGS, name="cfg", example="vae.training_config(20)")
     for key in ("latent_dim", "epochs", "batch_size", "train_images"):
-        check_count(cfg[key], name=f"cfg['{key}']", minimum=1)
+        ck.check_count(cfg[key], name=f"cfg['{key}']", minimum=1)
     for key in ("encoder_units", "decoder_units"):
         units = cfg[key]
         if isinstance(units, (str, bytes)) or not isinstance(units, (list, tuple)) or not units:
             raise TypeError(f"cfg['{key}'] must be a non-empty list of layer widths, e.g. [512, 512], got {units!r}.")
         for u in units:
-            check_count(u, name=f"cfg['{key}'] entry", minimum=1)
+            ck.check_count(u, name=f"cfg['{key}'] entry", minimum=1)
     if not isinstance(cfg["activation"], str):
         raise TypeError(f"cfg['activation'] must be the name of a Keras activation such as 'silu', "
                         f"got {cfg['activation']!r}.")
@@ -548,7 +655,7 @@ def check_training_config(cfg) -> dict:
     except (ValueError, TypeError):
         raise ValueError(f"cfg['activation']: unknown activation {cfg['activation']!r}; use e.g. 'silu' or 'relu'.") \
             from None
-    check_positive(cfg["learning_rate"], name="cfg['learning_rate']")
+    ck.check_positive(cfg["learning_rate"], name="cfg['learning_rate']")
     warmup = cfg.get("warmup_fraction", 0.0)
     if isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or not 0.0 <= warmup < 1.0:
         raise ValueError(f"cfg['warmup_fraction'] must be a number in [0, 1), got {warmup!r}.")
@@ -558,6 +665,7 @@ def check_training_config(cfg) -> dict:
     return cfg
 
 
+@checked(cfg=ck.using(_training_settings), data=ck.using(as_dataset), model_class=ck.using(_vae_class))
 def train_vae(data: Dataset, cfg: dict, verbose: int = 2, model_class: type = VAE) -> tuple[VAE, dict]:
     """Build (one seed call) and fit a VAE; returns the model and its training record.
 
@@ -566,10 +674,6 @@ def train_vae(data: Dataset, cfg: dict, verbose: int = 2, model_class: type = VA
     The data (a Dataset or a keras.datasets tuple) and ``cfg`` are checked first: NaN pixels or
     grey levels 0-255 would otherwise train, without a word, to a NaN or enormous loss.
     """
-    cfg = check_training_config(cfg)
-    data = as_dataset(data)
-    if not (isinstance(model_class, type) and issubclass(model_class, VAE)):
-        raise TypeError(f"model_class must be VAE or a subclass of it, got {model_class!r}.")
     prior = cfg.get("prior", "standard")
     if prior == "class":
         model_class = ClassPriorVAE
@@ -607,7 +711,7 @@ def train_vae(data: Dataset, cfg: dict, verbose: int = 2, model_class: type = VA
 
 def _cached_vae(name: str, cfg: dict, data, retrain: bool, verbose: int):
     """Train or load a VAE keyed on ``cfg`` and on the training images (and labels) it would see."""
-    data = as_dataset(data) if data is not None else load_mnist()
+    data = load_mnist() if data is None else data
     n = cfg["train_images"]
     labelled = cfg.get("prior", "standard") == "class"
     key = cache.data_fingerprint(data.x_train[:n], *([data.y_train[:n]] if labelled else []))
@@ -622,6 +726,7 @@ def _cached_vae(name: str, cfg: dict, data, retrain: bool, verbose: int):
     return model, record
 
 
+@checked(latent_dim=ck.count(minimum=1), data=ck.optional(ck.using(as_dataset)))
 def pretrained_vae(latent_dim: int = 20, data: Dataset | None = None, *, retrain: bool = False,
                    verbose: int = 2) -> tuple[VAE, dict]:
     """The series' VAE with this latent size, trained on ``data`` (default MNIST): cached, else trained.
@@ -629,25 +734,22 @@ def pretrained_vae(latent_dim: int = 20, data: Dataset | None = None, *, retrain
     The cache entry is keyed on the configuration and on a fingerprint of the
     training images, so another data set never gets this one's model.
     """
-    latent_dim = check_count(latent_dim, name="latent_dim", minimum=1)
     cfg = training_config(latent_dim)
     return _cached_vae(f"vae-d{latent_dim}", cfg, data, retrain, verbose)
 
 
+@checked(data=ck.optional(ck.using(as_dataset)))
 def pretrained_class_prior_vae(data: Dataset | None = None, *, retrain: bool = False,
                                verbose: int = 2) -> tuple[ClassPriorVAE, dict]:
     """The class-prior VAE of notebook 06 (20-d): cached (keyed on images and labels), else trained."""
     return _cached_vae("vae-classprior-d20", class_prior_config(20), data, retrain, verbose)
 
 
+@checked(record=ck.using(_timed_record))
 def achieved_gflops(record: dict) -> float:
     """Training GFLOP/s from a record: FLOPs per image x images / median epoch time.
 
     The median skips the first epoch's XLA compilation.
     """
-    record = check_settings(record, ("epoch_seconds", "train_flops_per_image", "train_images"), name="record",
-                            example="the record pretrained_vae returns")
-    if len(record["epoch_seconds"]) == 0:
-        raise ValueError("record['epoch_seconds'] is empty: the record holds no timed epoch.")
     seconds = float(np.median(record["epoch_seconds"]))
     return record["train_flops_per_image"] * record["train_images"] / seconds / 1e9

@@ -1,42 +1,53 @@
-"""The interactive interpolation explorer and its static stand-ins.
+"""The interactive interpolation explorer and its static stand-in.
 
 Introduced in notebook 05; notebook 07 adds attribute axes. The explorer is
-built from ipywidgets: sliders and menus for alpha, model, axis (a class pair
-b -> a, or a named attribute axis such as thickness), start and target class
-and test sample. The decoded digit and the judge's class probabilities are
-drawn into one PNG (:func:`frame_png`), so a slider move sends one image to
-the browser, not a dozen widget updates. A kernel is needed for that, so every
-explorer view also has a stand-in that works without one: a scrubbable
-matplotlib animation (``to_jshtml``, works on nbviewer) and a small-multiples
-PNG (works on GitHub, which strips JavaScript).
+one ipywidgets widget written with anywidget: its page side is the ES module
+``helpers/explorer.js``, which it shares with the page-only block of
+:mod:`helpers.browser_explorer`, so both look and behave alike (model, axis,
+class pair, digit thumbnails, alpha, the judge's bars). When the reader picks
+a setting other than alpha, the page sends it to the kernel in one message;
+the kernel decodes and judges every step of alpha in one batch
+(:meth:`InterpolationExplorer.frame_set`) and sends them back in one message.
+Alpha moves then only swap frames in the page: no alpha move waits on the
+kernel. Any model with the shared interface (helpers.interface), wrapped in a
+:class:`~helpers.latent.LatentSpace`, works, however slow its decoder: its
+frames are computed in the kernel. Without a kernel (GitHub, nbviewer, the
+HTML pages, the decks) the page-only block and :func:`small_multiples` stand in.
 """
 
 from __future__ import annotations
 
-import functools
-import io
 import time
-from typing import Callable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
 
+import anywidget
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib import animation
+import traitlets
 
-from .data import check_class, check_count, check_images, check_labels, check_numbers
+from . import checks as ck
+from .checks import check_class, check_images, check_number, check_numbers, checked, ref
 from .judges import as_judge
 from .latent import LatentSpace
 
 #: A judge: images (N, 28, 28) in [0, 1] -> class probabilities (N, 10).
 ProbaFn = Callable[[np.ndarray], np.ndarray]
 
+#: The explorer's page side, shared with helpers.browser_explorer.
+MODULE = Path(__file__).with_name("explorer.js")
 
-def _probabilities(judge: ProbaFn, images: np.ndarray) -> np.ndarray:
-    """The judge's probabilities (N, 10), checked (helpers.judges.check_probabilities): log-probabilities
-    or NaN would draw plausible-looking bars. A Judge, a fitted classifier or a function all work."""
-    return as_judge(judge).predict_proba(images)
+#: Bar colours: the target class a, the start class b, the digit's own class, every other class.
+TARGET_COLOUR, START_COLOUR, OWN_COLOUR, OTHER_COLOUR = "tab:red", "tab:blue", "0.15", "0.65"
+
+#: What GitHub shows for the widget (it renders a widget output's text/plain; ipywidgets 7 cuts it at 110 characters).
+PLAIN_TEXT = "Interactive explorer: a live widget, run the notebook to use it. Static version: the page-only block below."
 
 
-def _check_range(values, name: str) -> tuple[float, float]:
+def _check_range(values, *, name: str) -> tuple[float, float]:
     """A slider range (low, high) of two finite numbers with low < high."""
     try:
         low, high = (float(v) for v in values)
@@ -47,7 +58,7 @@ def _check_range(values, name: str) -> tuple[float, float]:
     return low, high
 
 
-def _check_spaces(spaces) -> dict[str, LatentSpace]:
+def _check_spaces(spaces, *, name: str = "spaces") -> dict[str, LatentSpace]:
     """The explorer's ``spaces``: a non-empty dict of model name -> LatentSpace."""
     if not isinstance(spaces, Mapping):
         raise TypeError(f"spaces must be a dict of model name -> LatentSpace, e.g. {{'VAE-20d': space}}, "
@@ -61,197 +72,47 @@ def _check_spaces(spaces) -> dict[str, LatentSpace]:
     return dict(spaces)
 
 
-#: Bar colours: the target class a, the start class b (in attribute mode the digit's own class,
-#: which a style move should keep), every other class (matplotlib's tab:red, tab:blue, 0.6 grey).
-TARGET_COLOUR = "tab:red"
-START_COLOUR = "tab:blue"
-OTHER_COLOUR = "0.6"
-_RGB = {TARGET_COLOUR: (214, 39, 40), START_COLOUR: (31, 119, 180), OTHER_COLOUR: (153, 153, 153)}
+def _check_test_digits(x, *, name: str) -> np.ndarray:
+    x = check_images(x, name=name)
+    if len(x) == 0:
+        raise ValueError(f"{name}: the explorer needs at least one test digit.")
+    return x
 
 
-class ExplorerFigure:
-    """The stand-ins' picture: decoded image on the left, judged probabilities on the right.
-
-    Built once; ``show`` only swaps the image data and bar heights, which is
-    what keeps drawing an animation's frames cheap.
-    """
-
-    def __init__(self, figsize=(5.6, 2.4), dpi: int = 72):
-        self.fig, (self.ax_img, self.ax_bar) = plt.subplots(
-            1, 2, figsize=figsize, dpi=dpi, gridspec_kw={"width_ratios": [1, 1.6]})
-        self.image = self.ax_img.imshow(np.zeros((28, 28)), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
-        self.ax_img.axis("off")
-        self.bars = self.ax_bar.bar(np.arange(10), np.zeros(10), color=OTHER_COLOUR)
-        self.ax_bar.set_ylim(0, 1)
-        self.ax_bar.set_xticks(np.arange(10))
-        self.ax_bar.set_xlabel("digit")
-        self.ax_bar.set_ylabel("judged probability")
-        self.fig.tight_layout()
-
-    def show(self, image: np.ndarray, probs: np.ndarray, title: str,
-             highlight: Mapping[int, str] | None = None) -> None:
-        """Draw IMAGE and PROBS; HIGHLIGHT maps a class to its bar colour (others grey)."""
-        highlight = highlight or {}
-        self.image.set_data(image)
-        for k, bar in enumerate(self.bars):
-            bar.set_height(probs[k])
-            bar.set_color(highlight.get(k, OTHER_COLOUR))
-        self.ax_img.set_title(title, fontsize=9)
-
-    def png(self) -> bytes:
-        buf = io.BytesIO()
-        self.fig.savefig(buf, format="png")
-        return buf.getvalue()
+def _check_step(step, *, name: str, pair, axis) -> float:
+    """An alpha step that divides both slider ranges into at most 2,000 steps."""
+    step = check_number(step, name=name, low=0.0, low_open=True)
+    for low, high in (pair, axis):
+        if abs((high - low) / step - round((high - low) / step)) > 1e-6 or (high - low) / step > 2000:
+            raise ValueError(f"{name} must divide alpha_range and attribute_range into at most 2,000 "
+                             f"steps, got {step} for ({low}, {high}).")
+    return step
 
 
-def image_png(image: np.ndarray, scale: int = 6) -> bytes:
-    """A (28, 28) image in [0, 1] as PNG bytes, enlarged with nearest-neighbour pixels.
-
-    Encoding a tiny PNG with Pillow takes well under a millisecond, where a
-    full matplotlib redraw takes tens; that difference is the explorer's latency.
-    """
-    from PIL import Image
-
-    image = check_numbers(image, name="image", what="one image (28, 28) in [0, 1]")
-    if image.shape != (28, 28):
-        raise ValueError(f"image: expected one image (28, 28), got shape {image.shape}.")
-    scale = check_count(scale, name="scale", minimum=1)
-    grey = (255 * (1.0 - np.clip(image, 0, 1))).astype(np.uint8)  # dark ink on white, like gray_r
-    img = Image.fromarray(grey, mode="L").resize((28 * scale, 28 * scale), Image.NEAREST)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
+def _check_start(start, *, name: str) -> tuple[int, int]:
+    if not (isinstance(start, (tuple, list)) and len(start) == 2):
+        raise TypeError(f"{name} must be a class pair (b, a) such as (6, 0), got {start!r}.")
+    return check_class(start[0], name=f"{name} class b"), check_class(start[1], name=f"{name} class a")
 
 
-class FrameLayout:
-    """Where :func:`frame_png` puts things, in pixels (for the tests, and for reading the image).
-
-    The digit fills a square of ``28 * scale`` pixels at ``digit_box``; bar k
-    spans ``bar_x[k]`` to ``bar_x[k] + bar_width``, from ``chart_bottom`` (p = 0)
-    up to ``chart_top`` (p = 1); class labels sit under the bars.
-    """
-
-    margin, gap, bar_width, bar_gap, axis_width, label_height = 8, 22, 20, 6, 30, 34
-
-    def __init__(self, scale: int = 6):
-        self.scale = int(scale)
-        side = 28 * self.scale
-        m = self.margin
-        self.digit_box = (m, m, m + side, m + side)
-        self.chart_top, self.chart_bottom = m + 14, m + side  # room above p = 1 for a value
-        self.chart_left = m + side + self.gap + self.axis_width
-        self.bar_x = [self.chart_left + self.bar_gap + k * (self.bar_width + self.bar_gap) for k in range(10)]
-        self.chart_right = self.bar_x[-1] + self.bar_width + self.bar_gap
-        self.size = (self.chart_right + m, self.chart_bottom + self.label_height)
-
-    def bar_top(self, p: float) -> int:
-        """The y pixel of a bar of probability P (rows grow downwards)."""
-        p = min(max(float(p), 0.0), 1.0)
-        return round(self.chart_bottom - p * (self.chart_bottom - self.chart_top))
+def _check_sample_class(c, *, name: str, y_test: np.ndarray) -> int:
+    c = check_class(c, name=name)
+    if not np.any(y_test == c):
+        raise ValueError(f"{name}: no test digit of class {c} in y_test; pass {name}= one of "
+                         f"{np.unique(y_test).tolist()}.")
+    return c
 
 
-@functools.lru_cache(maxsize=4)
-def _font(size: int):
-    """DejaVu Sans, the font of every matplotlib figure in the series (matplotlib ships it)."""
-    from matplotlib import font_manager
-    from PIL import ImageFont
-
-    return ImageFont.truetype(font_manager.findfont("DejaVu Sans"), size)
-
-
-# A frame is a palette image: its background (axis, labels) takes the first BACKGROUND_COLOURS
-# entries, then the bar colours, then a grey ramp for the digit. Encoding a palette PNG costs a
-# quarter of an RGB one, and the moving parts are then plain numpy slices.
-_TEXT, _AXIS, _GRID, _FRAME = (40, 40, 40), (90, 90, 90), (225, 225, 225), (200, 200, 200)
-_INKS = (_TEXT, _AXIS, _GRID, _FRAME, *_RGB.values())
-_BLENDS = 8  # anti-aliased text: each ink blended with white in this many steps
-BACKGROUND_COLOURS = 1 + len(_INKS) * _BLENDS
-_BAR_INDEX = {name: BACKGROUND_COLOURS + i for i, name in enumerate(_RGB)}
-_RAMP_START = BACKGROUND_COLOURS + len(_RGB)
-_RAMP_LEVELS = 256 - _RAMP_START
-
-
-def _background_palette() -> list[int]:
-    """White, then every ink at _BLENDS strengths over white."""
-    colours = [(255, 255, 255)]
-    for ink in _INKS:
-        for step in range(1, _BLENDS + 1):
-            t = step / _BLENDS
-            colours.append(tuple(round(255 + t * (c - 255)) for c in ink))
-    return [v for c in colours for v in c]
-
-
-@functools.lru_cache(maxsize=64)
-def _frame_template(scale: int, highlight: tuple[tuple[int, str], ...],
-                    caption: str) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Everything of a frame that does not move (axis, gridlines, class labels in their colours,
-    caption) as palette indices, and the palette."""
-    from PIL import Image, ImageDraw
-
-    lay = FrameLayout(scale)
-    img = Image.new("RGB", lay.size, "white")
-    draw = ImageDraw.Draw(img)
-    small, label = _font(10), _font(13)
-    for p in (0.0, 0.5, 1.0):
-        y = lay.bar_top(p)
-        draw.line([(lay.chart_left, y), (lay.chart_right, y)], fill=_GRID if p else _AXIS)
-        draw.text((lay.chart_left - 4, y), f"{p:g}", fill=_AXIS, font=small, anchor="rm")
-    colours = dict(highlight)
-    for k, x in enumerate(lay.bar_x):
-        colour = _RGB[colours[k]] if k in colours else _TEXT
-        draw.text((x + lay.bar_width / 2, lay.chart_bottom + 3), str(k), fill=colour, font=label, anchor="mt")
-    draw.text(((lay.chart_left + lay.chart_right) / 2, lay.size[1] - 2), caption,
-              fill=_AXIS, font=small, anchor="md")
-    x0, y0, x1, y1 = lay.digit_box
-    draw.rectangle([x0 - 1, y0 - 1, x1, y1], outline=_FRAME)
-    palette = _background_palette()
-    reference = Image.new("P", (1, 1))
-    reference.putpalette(palette + [0] * (768 - len(palette)))
-    quantised = img.quantize(palette=reference, dither=Image.Dither.NONE)
-    for rgb in _RGB.values():
-        palette += list(rgb)
-    for level in range(_RAMP_LEVELS):
-        palette += [round(level * 255 / (_RAMP_LEVELS - 1))] * 3
-    indices = np.array(quantised, dtype=np.uint8)
-    indices.setflags(write=False)
-    return indices, tuple(palette)
-
-
-def frame_png(image: np.ndarray, probs: np.ndarray, highlight: Mapping[int, str] | None = None,
-              caption: str = "judged probability per digit", scale: int = 6) -> bytes:
-    """The explorer's picture as one PNG: the digit on the left, the judge's ten bars on the right.
-
-    IMAGE is (28, 28) in [0, 1], drawn dark on white and enlarged SCALE times;
-    PROBS is (10,). HIGHLIGHT maps a class to a colour name (``TARGET_COLOUR``,
-    ``START_COLOUR``); those bars and their class labels are coloured, the
-    others grey; CAPTION goes under the bars. One small image per slider move is what keeps the explorer
-    fast in the browser (:class:`FrameLayout` says where things are); it is
-    drawn and encoded in well under a millisecond.
-    """
-    from PIL import Image
-
-    image = np.asarray(image, dtype=np.float32)
-    probs = np.nan_to_num(np.asarray(probs, dtype=np.float64).reshape(-1))
-    if image.shape != (28, 28) or probs.shape != (10,):
-        raise ValueError(f"frame_png needs a (28, 28) image and 10 probabilities, got {image.shape} and {probs.shape}.")
-    highlight = dict(highlight or {})
-    unknown = set(highlight.values()) - set(_RGB)
-    if unknown:
-        raise ValueError(f"highlight colours must be among {sorted(_RGB)}, got {sorted(unknown)}.")
-    lay = FrameLayout(scale)
-    template, palette = _frame_template(lay.scale, tuple(sorted(highlight.items())), str(caption))
-    frame = template.copy()
-    ink = np.clip(np.nan_to_num(image), 0, 1)  # dark ink on white, like gray_r
-    levels = (_RAMP_START + np.rint((1.0 - ink) * (_RAMP_LEVELS - 1))).astype(np.uint8)
-    x0, y0, x1, y1 = lay.digit_box
-    frame[y0:y1, x0:x1] = np.repeat(np.repeat(levels, lay.scale, axis=0), lay.scale, axis=1)
-    for k, x in enumerate(lay.bar_x):
-        frame[lay.bar_top(probs[k]):lay.chart_bottom, x:x + lay.bar_width] = _BAR_INDEX[highlight.get(k, OTHER_COLOUR)]
-    img = Image.fromarray(frame, mode="P")
-    img.putpalette(palette)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
+def _check_digits(digits, *, name: str, y_test: np.ndarray, sample_class: int, per_class: int = 4) -> np.ndarray:
+    """The test digits on offer (indices into x_test); by default the first PER_CLASS of each class."""
+    if digits is None:
+        return np.concatenate([np.flatnonzero(y_test == c)[:per_class] for c in np.unique(y_test)])
+    idx = check_numbers(digits, name=name, ndim=1, what="indices into x_test, e.g. [0, 5, 17]")
+    if idx.size == 0 or idx.size > 100 or np.any(idx != np.round(idx)) or idx.min() < 0 or idx.max() >= len(y_test):
+        raise ValueError(f"digits must be 1 to 100 indices into x_test (0..{len(y_test) - 1}), got {digits!r}.")
+    if not np.any(y_test[idx.astype(np.int64)] == sample_class):
+        raise ValueError(f"sample_class: none of digits is a {sample_class}; add one, or pass another sample_class.")
+    return idx.astype(np.int64)
 
 
 #: The axis menu's entry for moving along a class vector b -> a (the other entries name attribute axes).
@@ -277,7 +138,8 @@ def check_vector(vector, latent_dim: int, name: str = "vector") -> np.ndarray:
     return v.astype(np.float32)
 
 
-def check_axes(axes: Axes | None, spaces: Mapping[str, LatentSpace]) -> dict[str, dict[str, np.ndarray]]:
+def check_axes(axes: Axes | None, spaces: Mapping[str, LatentSpace], *, name: str = "axes"
+               ) -> dict[str, dict[str, np.ndarray]]:
     """Validate the explorer's ``axes`` argument against ``spaces``; returns float32 copies."""
     if axes is None:
         return {}
@@ -303,7 +165,33 @@ def check_axes(axes: Axes | None, spaces: Mapping[str, LatentSpace]) -> dict[str
     return checked
 
 
-class InterpolationExplorer:
+def _ink(images: np.ndarray) -> np.ndarray:
+    """Images in [0, 1] as the page draws them: (N, 784) bytes, 255 = ink 1."""
+    return np.rint(np.clip(images, 0, 1) * 255).astype(np.uint8).reshape(len(images), 784)
+
+
+@dataclass(frozen=True)
+class FrameSet:
+    """Every step of alpha of one setting: what the page receives in one message."""
+
+    settings: dict       # model, axis, b, a, digit (and alpha: where the slider stood)
+    alphas: np.ndarray   # (A,)
+    images: np.ndarray   # (A, 28, 28) in [0, 1], model.decode's
+    probs: np.ndarray    # (A, 10), the judge's
+    seconds: float       # to encode, decode and judge them
+
+    @property
+    def ink(self) -> np.ndarray:
+        """The images as the page receives them: (A, 784) bytes, 255 = ink 1."""
+        return _ink(self.images)
+
+    @property
+    def payload(self) -> bytes:
+        """One message's binary buffer: the probabilities as float32, then the images' bytes."""
+        return self.probs.astype("<f4").tobytes() + self.ink.tobytes()
+
+
+class InterpolationExplorer(anywidget.AnyWidget):
     """ipywidgets explorer of decode(encode(x) + alpha v), with v a class vector or an attribute axis.
 
     ``spaces`` maps a model name to its fitted :class:`LatentSpace`;
@@ -312,323 +200,241 @@ class InterpolationExplorer:
     and "to a" menus. ``axes`` (notebook 07) adds attribute axes per model:
     ``{model name: {axis name: direction (latent_dim,)}}``, each direction
     scaled so that alpha = 1 is one standard deviation of the attribute; the
-    "axis" menu then offers them beside "class pair", the class menus are
-    disabled, alpha runs over ``attribute_range`` and the judge's bars show
-    whether the digit keeps its class.
+    "axis" menu then offers them beside "class pair", alpha runs over
+    ``attribute_range`` and the judge's bars show whether the digit keeps its
+    class. ``digits`` (indices into ``x_test``, default four per class) are the
+    start digits on offer; the first of ``sample_class`` is shown first.
 
-    Each move draws the digit and the ten bars into one PNG (:func:`frame_png`)
-    and sends it with the text line: two widget messages instead of a dozen,
-    which is what the browser's latency is made of. All slider steps of the
-    current settings are decoded and judged in one batch when the settings
-    change (:meth:`_track`), so a slider move costs a lookup and, the first
-    time a step is shown, one small PNG.
+    The widget is its own view (``explorer.widget`` is the explorer). The
+    page holds the frames of the current setting (:class:`FrameSet`, one
+    message); a change of model, axis, class or digit asks the kernel once.
+    From Python, :meth:`choose` changes the setting as a reader would.
     """
 
+    _esm = MODULE
+    meta = traitlets.Dict().tag(sync=True)        # what the menus offer
+    thumbs = traitlets.Bytes().tag(sync=True)     # the digits on offer, (N, 784) bytes
+    settings = traitlets.Dict().tag(sync=True)    # model, axis, b, a, digit, alpha (sent by the page on a change)
+    frames = traitlets.Bytes().tag(sync=True)     # FrameSet.payload of the setting in frames_for
+    frames_for = traitlets.Dict().tag(sync=True)  # settings, request, low, step, count (or error)
+
+    @checked(spaces=ck.using(_check_spaces), axes=ck.using(check_axes, spaces=ref("spaces")),
+             x_test=ck.using(_check_test_digits), y_test=ck.labels(n=ref("x_test", len)), judge=ck.using(as_judge),
+             alpha_range=ck.using(_check_range), attribute_range=ck.using(_check_range),
+             alpha_step=ck.using(_check_step, pair=ref("alpha_range"), axis=ref("attribute_range")),
+             start=ck.using(_check_start), sample_class=ck.using(_check_sample_class, y_test=ref("y_test")),
+             digits=ck.using(_check_digits, y_test=ref("y_test"), sample_class=ref("sample_class")))
     def __init__(self, spaces: Mapping[str, LatentSpace], x_test, y_test, judge: ProbaFn,
                  alpha_range: tuple[float, float] = (-1.0, 2.0), start: tuple[int, int] = (6, 0),
                  sample_class: int = 7, axes: Axes | None = None,
-                 attribute_range: tuple[float, float] = (-2.0, 2.0)):
-        self.spaces = _check_spaces(spaces)
-        self.axes = check_axes(axes, self.spaces)
-        self.x_test = check_images(x_test, name="x_test")
-        if len(self.x_test) == 0:
-            raise ValueError("x_test: the explorer needs at least one test digit.")
-        self.y_test = check_labels(y_test, len(self.x_test), name="y_test")
-        self.judge = as_judge(judge, name="judge")
-        self.alpha_range = _check_range(alpha_range, "alpha_range")
-        self.attribute_range = _check_range(attribute_range, "attribute_range")
-        if not (isinstance(start, (tuple, list)) and len(start) == 2):
-            raise TypeError(f"start must be a class pair (b, a) such as (6, 0), got {start!r}.")
-        start = (check_class(start[0], name="start class b"), check_class(start[1], name="start class a"))
-        sample_class = check_class(sample_class, name="sample_class")
-        if not np.any(self.y_test == sample_class):
-            raise ValueError(f"sample_class: no test digit of class {sample_class} in y_test; pass sample_class= one "
-                             f"of {np.unique(self.y_test).tolist()}.")
-        self._code_cache: dict[tuple[str, int], np.ndarray] = {}
-        self._tracks: dict[tuple, dict] = {}  # slider steps decoded per settings: see _track
-        self._quiet = False  # set while one change adjusts other controls: update once, at the end
-        self.timings: list[float] = []
-        self.probabilities = np.zeros(10)
-
-        import ipywidgets as w
-
+                 attribute_range: tuple[float, float] = (-2.0, 2.0), digits=None, alpha_step: float = 0.05):
+        ranges = {CLASS_PAIR: alpha_range, "axis": attribute_range}
         b, a = start
-        first = int(np.flatnonzero(self.y_test == sample_class)[0])
-        self.model_menu = w.Dropdown(options=list(self.spaces), description="model")
-        self.axis_menu = w.Dropdown(options=self._axis_options(self.model_menu.value), value=CLASS_PAIR,
-                                    description="axis")
-        self.b_menu = w.Dropdown(options=list(range(10)), value=b, description="from b")
-        self.a_menu = w.Dropdown(options=list(range(10)), value=a, description="to a")
-        self.sample_box = w.BoundedIntText(value=first, min=0, max=len(self.x_test) - 1, description="test #")
-        self.alpha_slider = w.FloatSlider(value=0.0, min=self.alpha_range[0], max=self.alpha_range[1], step=0.05,
-                                          description="alpha", continuous_update=True, readout_format=".2f")
-        width, height = FrameLayout().size
-        self.image_widget = w.Image(format="png", width=width, height=height)
-        self.message = w.HTML()
-        self.model_menu.observe(self._on_model, names="value")
-        self.axis_menu.observe(self._on_axis, names="value")
-        for control in (self.b_menu, self.a_menu, self.sample_box, self.alpha_slider):
-            control.observe(self.update, names="value")
-        menus = [self.axis_menu] if self.axes else []  # notebook 05 has no attribute axes: no axis menu
-        self.widget = w.VBox([
-            w.HBox([self.model_menu, self.sample_box]),
-            w.HBox(menus + [self.b_menu, self.a_menu]),
-            self.alpha_slider,
-            self.image_widget,
-            self.message,
-        ])
-        self.update()
+        super().__init__()
+        self.spaces, self.axes, self.judge = spaces, axes, judge
+        self.x, self.labels, self.digits = x_test[digits], y_test[digits], digits
+        self.ranges = {kind: (low, high, alpha_step) for kind, (low, high) in ranges.items()}
+        self.timings: list[float] = []   # seconds per frame set computed
+        self._frame_sets: OrderedDict[tuple, FrameSet] = OrderedDict()
+        self._codes: dict[tuple[str, int], np.ndarray] = {}
+        self.meta = {"title": f"decode(z + \u03b1\u00b7v), judged by {judge.name}: frames from the kernel",
+                     "models": list(spaces), "axes": {m: list(axes.get(m, {})) for m in spaces},
+                     "classes": 10, "labels": self.labels.tolist(), "names": [f"test #{i}" for i in digits],
+                     "judge": judge.name, "ranges": {("pair" if kind == CLASS_PAIR else kind):
+                                                     {"low": low, "high": high, "step": step}
+                                                     for kind, (low, high, step) in self.ranges.items()}}
+        self.thumbs = _ink(self.x).tobytes()
+        first = int(np.flatnonzero(self.labels == sample_class)[0])
+        self.settings = {"model": next(iter(spaces)), "axis": CLASS_PAIR, "b": b, "a": a, "digit": first,
+                         "alpha": float(np.clip(0.0, *ranges[CLASS_PAIR]))}
 
-    # --- state
-    def _axis_options(self, model_name: str) -> list[str]:
-        return [CLASS_PAIR, *self.axes.get(model_name, {})]
+    @property
+    def widget(self) -> InterpolationExplorer:
+        """The widget to display (the explorer itself; kept from the ipywidgets VBox version)."""
+        return self
+
+    def __repr__(self) -> str:
+        return PLAIN_TEXT
+
+    # --- settings
+    @traitlets.validate("settings")
+    def _valid_settings(self, proposal) -> dict:
+        return self.check_settings(proposal["value"])
+
+    def check_settings(self, s: Mapping) -> dict:
+        """A setting the explorer can show: known model, class or axis, digit on offer, alpha in its range."""
+        if not isinstance(s, Mapping):
+            raise TypeError(f"settings must be a dict of model, axis, b, a, digit and alpha, got {type(s).__name__}.")
+        model, axis = s.get("model"), s.get("axis", CLASS_PAIR)
+        if model not in self.spaces:
+            raise ValueError(f"settings: model must be one of {list(self.spaces)}, got {model!r}.")
+        if axis != CLASS_PAIR and not any(axis in named for named in self.axes.values()):
+            raise ValueError(f"settings: axis must be {CLASS_PAIR!r} or one of the axes, got {axis!r}.")
+        axis = axis if axis in self.axes.get(model, {}) else CLASS_PAIR  # this model lacks it: the class pair
+        b, a = check_class(s.get("b"), name="settings['b']"), check_class(s.get("a"), name="settings['a']")
+        if axis == CLASS_PAIR and a == b:
+            raise ValueError(f"settings: pick two different classes, the vector z_a - z_b is zero when a = b = {a}.")
+        digit = s.get("digit")
+        if isinstance(digit, bool) or not isinstance(digit, (int, np.integer)) or not 0 <= digit < len(self.labels):
+            raise ValueError(f"settings: digit must index the {len(self.labels)} digits on offer, got {digit!r}.")
+        low, high, _ = self.ranges[CLASS_PAIR if axis == CLASS_PAIR else "axis"]
+        alpha = float(np.clip(check_number(s.get("alpha", 0.0), name="settings['alpha']"), low, high))
+        extra = {"request": str(s["request"])} if "request" in s else {}
+        return {"model": model, "axis": axis, "b": b, "a": a, "digit": int(digit), "alpha": alpha, **extra}
+
+    @traitlets.observe("settings")
+    def _send_frames(self, change) -> None:
+        """The frames of the new setting, in one message (the page waits for the request it made)."""
+        request = change["new"].get("request")
+        try:
+            fs = self.frame_set()
+        except Exception as err:  # noqa: BLE001 - shown in the page, which would otherwise wait forever
+            if request is None:
+                raise
+            self.frames_for = {"error": f"The kernel could not compute this setting: {type(err).__name__}: {err}",
+                               "request": request}
+            return
+        low, _, step = self.ranges[CLASS_PAIR if fs.settings["axis"] == CLASS_PAIR else "axis"]
+        with self.hold_sync():
+            self.frames = fs.payload
+            self.frames_for = {"settings": {**fs.settings, "alpha": change["new"]["alpha"]}, "request": request,
+                               "low": low, "step": step, "count": len(fs.alphas)}
+
+    def choose(self, **settings) -> None:
+        """Change the setting from Python (model=, axis=, b=, a=, digit=, alpha=); every view follows."""
+        unknown = set(settings) - {"model", "axis", "b", "a", "digit", "alpha"}
+        if unknown:
+            raise TypeError(f"choose takes model, axis, b, a, digit and alpha, got {sorted(unknown)}.")
+        self.settings = {k: v for k, v in {**self.settings, **settings}.items() if k != "request"}
 
     @property
     def attribute(self) -> str | None:
         """The attribute axis being moved along, or None in class-pair mode."""
-        return None if self.axis_menu.value == CLASS_PAIR else self.axis_menu.value
+        return None if self.settings["axis"] == CLASS_PAIR else self.settings["axis"]
 
-    def direction(self) -> np.ndarray:
-        """The latent direction v of the current settings (z_a - z_b, or the attribute axis)."""
-        if self.attribute is not None:
-            return self.axes[self.model_menu.value][self.attribute]
-        return self.spaces[self.model_menu.value].vector(self.a_menu.value, self.b_menu.value)
+    def direction(self, settings: Mapping | None = None) -> np.ndarray:
+        """The latent direction v of a setting (z_a - z_b, or the attribute axis); default the current one."""
+        s = self.settings if settings is None else settings
+        if s["axis"] != CLASS_PAIR:
+            return self.axes[s["model"]][s["axis"]]
+        return self.spaces[s["model"]].vector(s["a"], s["b"])
 
-    def _code(self, model_name: str, index: int) -> np.ndarray:
-        key = (model_name, index)
-        if key not in self._code_cache:
-            self._code_cache[key] = self.spaces[model_name].encode(self.x_test[index: index + 1])[0]
-        return self._code_cache[key]
+    def _code(self, model: str, digit: int) -> np.ndarray:
+        if (model, digit) not in self._codes:
+            self._codes[model, digit] = self.spaces[model].encode(self.x[digit: digit + 1])
+        return self._codes[model, digit]
+
+    # --- frames
+    def frame_set(self, settings: Mapping | None = None) -> FrameSet:
+        """Every step of alpha of a setting (default: the current one), decoded and judged in one batch.
+
+        The last 16 are kept, so going back to a setting costs nothing.
+        """
+        s = self.settings if settings is None else self.check_settings(settings)
+        key = (s["model"], s["axis"], s["b"], s["a"], s["digit"])
+        if key not in self._frame_sets:
+            start = time.perf_counter()
+            low, high, step = self.ranges[CLASS_PAIR if s["axis"] == CLASS_PAIR else "axis"]
+            alphas = np.round(low + step * np.arange(round((high - low) / step) + 1), 9)
+            space = self.spaces[s["model"]]
+            images = space.decode(space.moved_codes(self._code(s["model"], s["digit"]), self.direction(s), alphas)[0])
+            probs = self.judge.predict_proba(images)
+            seconds = time.perf_counter() - start
+            self.timings.append(seconds)
+            settings = {k: s[k] for k in ("model", "axis", "b", "a", "digit")}
+            self._frame_sets[key] = FrameSet(settings, alphas, images, probs, seconds)
+        self._frame_sets.move_to_end(key)
+        while len(self._frame_sets) > 16:
+            self._frame_sets.popitem(last=False)
+        return self._frame_sets[key]
 
     def frame(self, alpha: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Decoded image and judged probabilities for the current settings."""
-        space = self.spaces[self.model_menu.value]
-        alpha = self.alpha_slider.value if alpha is None else alpha
-        code = self._code(self.model_menu.value, self.sample_box.value)
-        z = (code + np.float32(alpha) * self.direction())[None]
-        image = space.decode(z)
-        return image[0], _probabilities(self.judge, image)[0]
-
-    def _step_index(self, alpha: float) -> int | None:
-        """Which of the slider's steps ALPHA is (a reader can only reach those), or None if it is none."""
-        slider = self.alpha_slider
-        k = round((alpha - slider.min) / slider.step)
-        return k if abs(slider.min + k * slider.step - alpha) < 1e-9 else None
-
-    def _track(self) -> dict:
-        """Every slider step of the current settings, decoded and judged in one batch.
-
-        A move then costs a lookup and one small PNG (drawn once per step and
-        kept), not a decode and a judge call: the kernel gives the browser its
-        image sooner, and competes less for the CPU with the server and the
-        browser while it does. Built when model, sample, axis or classes change;
-        the last few are kept.
-        """
-        slider = self.alpha_slider
-        settings = (self.model_menu.value, self.sample_box.value, self.attribute or (self.a_menu.value, self.b_menu.value),
-                    slider.min, slider.max, slider.step)
-        track = self._tracks.pop(settings, None)
-        if track is None:
-            steps = round((slider.max - slider.min) / slider.step)
-            alphas = (slider.min + slider.step * np.arange(steps + 1)).astype(np.float32)
-            code = self._code(self.model_menu.value, self.sample_box.value)
-            images = self.spaces[self.model_menu.value].decode(code[None] + alphas[:, None] * self.direction()[None])
-            track = {"images": images, "probs": _probabilities(self.judge, images), "pngs": {}}
-        self._tracks[settings] = track  # most recent last
-        while len(self._tracks) > 8:
-            self._tracks.pop(next(iter(self._tracks)))
-        return track
-
-    # --- reacting to the controls
-    def _on_model(self, change=None) -> None:
-        """A model has its own attribute axes: offer them, keep the axis when the new model has it."""
-        axis = self.axis_menu.value
-        options = self._axis_options(self.model_menu.value)
-        self._quiet = True
-        try:
-            with self.axis_menu.hold_sync():
-                self.axis_menu.options = options
-                self.axis_menu.value = axis if axis in options else CLASS_PAIR
-            self._apply_axis()
-        finally:
-            self._quiet = False
-        self.update()
-
-    def _on_axis(self, change=None) -> None:
-        if self._quiet:
-            return
-        self._quiet = True
-        try:
-            self._apply_axis()
-        finally:
-            self._quiet = False
-        self.update()
-
-    def _apply_axis(self) -> None:
-        """Class menus on or off and alpha's range, for the chosen axis (one message per widget)."""
-        attribute = self.attribute is not None
-        for menu in (self.a_menu, self.b_menu):
-            menu.disabled = attribute
-        low, high = self.attribute_range if attribute else self.alpha_range
-        slider = self.alpha_slider
-        with slider.hold_sync():
-            slider.min, slider.max = min(low, slider.min), max(high, slider.max)  # never cut the value off midway
-            slider.value = float(np.clip(slider.value, low, high))
-            slider.min, slider.max = low, high
-
-    def _highlight(self) -> tuple[dict[int, str], str]:
-        if self.attribute is not None:
-            own = int(self.y_test[self.sample_box.value])
-            return {own: START_COLOUR}, f"judged probability; blue: the digit's class {own}"
-        return ({self.a_menu.value: TARGET_COLOUR, self.b_menu.value: START_COLOUR},
-                "judged probability; red: to a, blue: from b")
-
-    def update(self, change=None) -> float:
-        """Redraw for the current widget values; returns the seconds it took."""
-        if self._quiet:
-            return 0.0
-        start = time.perf_counter()
-        a, b = self.a_menu.value, self.b_menu.value
-        attribute = self.attribute
-        if attribute is None and a == b:
-            self.message.value = "<b>Pick two different classes</b>: the vector z_a - z_b is zero when a = b."
-            return 0.0
-        alpha = self.alpha_slider.value
-        step = self._step_index(alpha)
-        highlight, caption = self._highlight()
-        if step is None:  # set from code between two steps: computed on its own
-            image, probs = self.frame()
-            png = frame_png(image, probs, highlight, caption)
-        else:
-            track = self._track()
-            image, probs = track["images"][step], track["probs"][step]
-            png = track["pngs"].get(step)
-            if png is None:
-                png = track["pngs"][step] = frame_png(image, probs, highlight, caption)
-        idx = self.sample_box.value
-        own = int(self.y_test[idx])
-        if attribute is None:
-            text = (f"test #{idx} (a {own}) moved {b} &rarr; {a}, alpha {alpha:+.2f}: "
-                    f"p({a}) = {probs[a]:.2f}, p({b}) = {probs[b]:.2f}, judged {int(np.argmax(probs))}")
-        else:
-            text = (f"test #{idx} (a {own}), {attribute} {alpha:+.2f} SD: p({own}) = {probs[own]:.2f}, "
-                    f"judged {int(np.argmax(probs))}")
-        self.probabilities = probs
-        # the image first: it is what the reader is watching; the text line follows in the same burst
-        self.image_widget.value = png
-        self.message.value = text
-        seconds = time.perf_counter() - start
-        self.timings.append(seconds)
-        return seconds
-
-    def measure_latency(self, alphas: Sequence[float]) -> dict[str, float]:
-        """Slider latency: set each alpha as a user would and time decode + judge + redraw."""
-        self.timings = []
-        for alpha in alphas:
-            self.alpha_slider.value = float(alpha)  # fires update through the observer
-        t = np.asarray(self.timings) * 1000
-        return {"median_ms": float(np.median(t)), "p95_ms": float(np.percentile(t, 95)), "n": int(len(t))}
+        """Decoded image and judged probabilities of the current setting at ALPHA (default: the slider's)."""
+        s = self.settings
+        alpha = s["alpha"] if alpha is None else check_number(alpha, name="alpha")
+        space = self.spaces[s["model"]]
+        image = space.decode(space.moved_codes(self._code(s["model"], s["digit"]), self.direction(), [alpha])[0])
+        return image[0], self.judge.predict_proba(image)[0]
 
 
-# --- static stand-ins (no kernel needed) --------------------------------------------------
-def _stand_in_axis(space: LatentSpace, a, b, vector, axis) -> tuple[np.ndarray, str | None]:
-    """The direction of a stand-in: z_a - z_b for a class pair, or VECTOR for the attribute AXIS."""
-    if not isinstance(space, LatentSpace):
-        raise TypeError(f"space must be a LatentSpace, got {type(space).__name__}; wrap the model as "
-                        "LatentSpace(model, data.x_train, data.y_train).")
+# --- the static stand-in (no kernel needed) ---------------------------------------------------
+def _check_vector_or_pair(vector, *, name: str, space: LatentSpace, a, b, axis):
+    """Either a class pair (a and b: the vector is None) or an attribute axis (VECTOR and its name AXIS)."""
     if vector is None:
         if a is None or b is None:
             raise TypeError("pass a and b (a class pair, e.g. a=0, b=6) or vector and axis "
                             "(an attribute axis, e.g. vector=v, axis='thickness').")
-        return space.vector(a, b), None
+        space.vector(a, b)  # refuses classes it cannot move between
+        return None
     if a is not None or b is not None:
         raise ValueError("pass either a and b (a class pair) or vector and axis (an attribute axis), not both.")
     if not isinstance(axis, str) or not axis.strip():
         raise TypeError(f"axis must name the attribute the vector moves, e.g. axis='thickness'; got {axis!r}.")
-    return check_vector(vector, space.latent_dim, name="vector"), axis
+    return check_vector(vector, space.latent_dim, name=name)
 
 
-def _stand_in_frames(space: LatentSpace, x, vector: np.ndarray, alphas, judge: ProbaFn):
-    """Decoded frames (A, 28, 28) of the first image of X along VECTOR, their probabilities, and
-    the judge's class for the unmoved digit. One encode, one decode and one judge call."""
+def _check_stand_in_alphas(alphas, *, name: str) -> np.ndarray:
     if alphas is None:
-        raise TypeError("alphas is required: the values of alpha to show, e.g. np.linspace(-1, 2, 13).")
-    if judge is None:
-        raise TypeError("judge is required: a function from images (N, 28, 28) to probabilities (N, 10).")
-    x = check_images(x)[:1]
-    alphas = check_numbers(alphas, name="alphas", what="the values of alpha, e.g. np.linspace(-1, 2, 13)")
-    alphas = alphas.astype(np.float32).reshape(-1)
+        raise TypeError(f"{name} is required: the values of alpha to show, e.g. np.linspace(-1, 2, 13).")
+    alphas = check_numbers(alphas, name=name, what="the values of alpha, e.g. np.linspace(-1, 2, 13)").reshape(-1)
     if alphas.size == 0:
-        raise ValueError("alphas: got none; pass the values of alpha to show, e.g. np.linspace(-1, 2, 13).")
-    codes = space.moved_codes(space.encode(x), vector, alphas)[0]
-    images = space.decode(codes)
-    probs = _probabilities(judge, images)
-    own = int(np.argmax(_probabilities(judge, x)[0]))
-    return images, probs, alphas, own
+        raise ValueError(f"{name}: got none; pass the values of alpha to show, e.g. np.linspace(-1, 2, 13).")
+    return alphas.astype(np.float32)
 
 
-def alpha_animation(space: LatentSpace, x, a: int | None = None, b: int | None = None, alphas=None,
-                    judge: ProbaFn | None = None, label: str = "", *, vector=None,
-                    axis: str | None = None) -> animation.FuncAnimation:
-    """The explorer as a matplotlib animation over alpha; embed with ``to_jshtml()``.
-
-    Along a class pair (``a``, ``b``: notebook 05) or an attribute axis
-    (``vector`` of shape (latent_dim,) and its name ``axis``: notebook 07,
-    alpha in the vector's units, e.g. SD). In attribute mode the blue bar is
-    the class the judge gives the unmoved digit. All frames are decoded and
-    judged in one batch before drawing.
-    """
-    direction, axis = _stand_in_axis(space, a, b, vector, axis)
-    images, probs, alphas, own = _stand_in_frames(space, x, direction, alphas, judge)
-    fig = ExplorerFigure(dpi=60)  # every frame is an embedded PNG: keep them small for nbviewer
-    if axis is None:
-        highlight = {a: TARGET_COLOUR, b: START_COLOUR}
-        titles = [f"{label} {b}->{a}, alpha {al:+.2f}".strip() for al in alphas]
-    else:
-        highlight = {own: START_COLOUR}
-        titles = [f"{label} {axis} {al:+.2f}".strip() for al in alphas]
-
-    def draw(i):
-        fig.show(images[i], probs[i], titles[i], highlight)
-        return [fig.image, *fig.bars]
-
-    draw(0)
-    anim = animation.FuncAnimation(fig.fig, draw, frames=len(alphas), interval=150, blit=False)
-    plt.close(fig.fig)  # the HTML player replaces the static figure
-    return anim
+def _check_required_judge(judge, *, name: str):
+    if judge is None:
+        raise TypeError(f"{name} is required: a function from images (N, 28, 28) to probabilities (N, 10).")
+    return as_judge(judge, name=name)
 
 
+@checked(space=ck.instance(LatentSpace, "LatentSpace(model, data.x_train, data.y_train)"), x=ck.images(),
+         vector=ck.using(_check_vector_or_pair, space=ref("space"), a=ref("a"), b=ref("b"), axis=ref("axis")),
+         alphas=ck.using(_check_stand_in_alphas), judge=ck.using(_check_required_judge),
+         true_class=ck.optional(ck.class_id()))
 def small_multiples(space: LatentSpace, x, a: int | None = None, b: int | None = None, alphas=None,
-                    judge: ProbaFn | None = None, label: str = "", *, vector=None, axis: str | None = None):
-    """One row of decoded images along alpha with two judged probabilities under each (a static PNG).
+                    judge: ProbaFn | None = None, label: str = "", *, vector=None, axis: str | None = None,
+                    true_class: int | None = None):
+    """One row of decoded images along alpha with the judge's probabilities under each (a static PNG).
 
-    Along a class pair (``a``, ``b``): p(b) and p(a). Along an attribute axis
-    (``vector``, ``axis``): p(c) for the class c the judge gives the unmoved
-    digit, and the strongest other class, so a lost class shows at a glance.
+    The digit's class c is ``true_class`` (its label) or, without one, the
+    class the judge gives the unmoved digit. Along a class pair (``a``, ``b``):
+    p(b), p(a) and p(c), so a digit that is neither b nor a still shows bars.
+    Along an attribute axis (``vector``, ``axis``): p(c) and the strongest
+    other class, so a lost class shows at a glance. The bars share one y-axis.
     """
-    direction, axis = _stand_in_axis(space, a, b, vector, axis)
-    images, probs, alphas, own = _stand_in_frames(space, x, direction, alphas, judge)
-    fig, axes = plt.subplots(2, len(alphas), figsize=(0.85 * len(alphas), 2.3),
+    direction = space.vector(a, b) if vector is None else vector
+    images = space.decode(space.moved_codes(space.encode(x[:1]), direction, alphas)[0])
+    probs = judge.predict_proba(images)
+    judged = int(np.argmax(judge.predict_proba(x[:1])[0]))  # the class the judge gives the unmoved digit
+    own = judged if true_class is None else true_class
+    axis = None if vector is None else axis
+    fig, axes = plt.subplots(2, len(alphas), figsize=(0.85 * len(alphas) + 0.5, 2.6), sharey="row",
                              gridspec_kw={"height_ratios": [1, 0.9]}, squeeze=False)
     for i, alpha in enumerate(alphas):
         axes[0, i].imshow(images[i], cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
-        axes[0, i].set_title(f"{alpha:+.2f}", fontsize=8)
+        axes[0, i].set_title(f"\u03b1 = {alpha:+.2f}", fontsize=8)
         axes[0, i].axis("off")
-        ax = axes[1, i]
         if axis is None:
-            shown, colours = [b, a], [START_COLOUR, TARGET_COLOUR]
+            shown = dict.fromkeys([b, a, own])  # the digit's class only when it is neither b nor a
+            colours = [{b: START_COLOUR, a: TARGET_COLOUR}.get(k, OWN_COLOUR) for k in shown]
         else:
-            other = int(np.argmax(np.where(np.arange(10) == own, -np.inf, probs[i])))
-            shown, colours = [own, other], [START_COLOUR, OTHER_COLOUR]
-        ax.bar([0, 1], probs[i, shown], color=colours)
+            shown = [own, int(np.argmax(np.where(np.arange(10) == own, -np.inf, probs[i])))]
+            colours = [OWN_COLOUR, OTHER_COLOUR]
+        ax = axes[1, i]
+        ax.bar(range(len(shown)), probs[i, list(shown)], color=colours)
         ax.set_ylim(0, 1)
-        ax.set_xticks([0, 1], [str(k) for k in shown], fontsize=8)
-        ax.set_yticks([] if i else [0, 1])
+        ax.set_xticks(range(len(shown)), [str(k) for k in shown], fontsize=8)
+        ax.tick_params(axis="y", labelsize=7)
+    axes[1, 0].set_yticks([0, 0.5, 1])
+    axes[1, 0].set_ylabel("judged\nprobability", fontsize=8)
+    axes[1, 0].set_xlabel("class", fontsize=8)
+    whose = f"its class {own}" if true_class is not None else f"the class the judge gives it unmoved, {own}"
     if axis is None:
-        title = f"{label} test digit moved from {b} towards {a}: decoded image and judged p(b), p(a)"
+        title = f"{label} test digit moved from {b} (blue) towards {a} (red)" + (
+            f"; black: {whose}" if own not in (a, b) else "")
     else:
-        title = (f"{label} test digit moved along {axis}: decoded image, judged p({own}) "
-                 "and the strongest other class")
+        title = f"{label} test digit moved along {axis}; black: {whose}, grey: the strongest other class"
     fig.suptitle(title.strip(), fontsize=10)
     fig.tight_layout()
     return fig

@@ -977,7 +977,7 @@ def test_artifacts_pointing_at_a_file(tmp_path, monkeypatch):
         config.artifacts_dir()
 
 
-@pytest.mark.parametrize("stand_in", ["alpha_animation", "small_multiples"])
+@pytest.mark.parametrize("stand_in", ["small_multiples"])  # alpha_animation went with the page-only explorer
 def test_stand_ins_check_space_and_alphas(pixel_space, pnb, stand_in):
     import matplotlib
 
@@ -992,14 +992,3 @@ def test_stand_ins_check_space_and_alphas(pixel_space, pnb, stand_in):
         fn(pixel_space, x, 1, 2, "0 to 1", _uniform)
     with refused(ValueError, "alphas"):
         fn(pixel_space, x, 1, 2, [], _uniform)
-
-
-def test_image_png_checks_its_image():
-    from helpers import widgets
-
-    with refused(ValueError, "image", "(28, 28)"):
-        widgets.image_png(np.zeros((2, 28, 28)))
-    with refused(ValueError, "image", "NaN"):
-        widgets.image_png(np.full((28, 28), np.nan))
-    with refused(TypeError, "image"):
-        widgets.image_png(None)

@@ -6,7 +6,9 @@ see the ``space`` fixture) is turned into a block, and the block is
 opened as a standalone page, in an nbconvert HTML page and in a reveal.js deck
 built as tools/export.py builds them (a small notebook made here). In the page:
 
-- the JavaScript decoder's images match ``model.decode`` within 0.02 per pixel;
+- the JavaScript decoder's images match ``model.decode`` within 0.02 per pixel, and
+  the judge's bars are the page's logistic regression of the image it shows;
+- the block runs the live widget's ES module (helpers/explorer.js), inlined;
 - moving the slider (keys, or value + input event) changes the image, and so does
   choosing another digit, class pair or named axis;
 - nothing is requested from any host but 127.0.0.1 and no script error occurs;
@@ -80,13 +82,22 @@ def axes():
 
 
 @pytest.fixture(scope="module")
-def block(space, axes):
+def judge(space):
+    """A multinomial logistic regression on the digits' pixels, as judges.lr_judge() is."""
+    from sklearn.linear_model import LogisticRegression
+
+    _, x, y = space
+    return LogisticRegression(max_iter=300).fit(x.reshape(len(x), -1), y)
+
+
+@pytest.fixture(scope="module")
+def block(space, axes, judge):
     sp, x, y = space
-    return bx.browser_explorer(sp, x[:N_DIGITS], y[:N_DIGITS], axes=axes, pair=(6, 0))
+    return bx.browser_explorer(sp, x[:N_DIGITS], y[:N_DIGITS], judge=judge, axes=axes, pair=(6, 0))
 
 
 def expected_code(block, digit, axis, b, a, alpha):
-    v = block.centroids[a] - block.centroids[b] if axis == 0 else list(block.axes.values())[axis - 1]
+    v = block.centroids[a] - block.centroids[b] if axis == "class pair" else block.axes[axis]
     return block.codes[digit].astype(np.float64) + alpha * v.astype(np.float64)
 
 
@@ -108,12 +119,26 @@ def test_block_is_small_and_its_arithmetic_matches_keras(space, block):
 
 
 def test_block_loads_nothing_and_defines_no_module(block):
+    from helpers import widgets
+
     html = block.html
+    assert widgets.MODULE.read_text() in html and '<script type="module">' in html  # the live widget's module
     assert "http://" not in html and "https://" not in html and "src=" not in html
     assert "define(" not in html and "require(" not in html  # works with and without require.js
     assert "<img" not in html.lower() and "anim-slider" not in html  # not counted as figures or players
     assert block._repr_html_() == html
     assert html.count(block.element_id) == 2  # the container and the call that mounts it
+
+
+def test_the_page_judge_is_the_logistic_regression(block, judge, space):
+    _, x, _ = space
+    np.testing.assert_allclose(block.probabilities(x[:20]), judge.predict_proba(x[:20].reshape(20, -1)), atol=1e-5)
+    from helpers import judges
+
+    with pytest.raises(TypeError, match="judge: the page runs a logistic regression"):
+        bx.browser_explorer(space[0], x[:3], space[2][:3], judge=lambda im: np.full((len(im), 10), 0.1))
+    with pytest.raises(TypeError, match="judge"):
+        bx.page_judge(judges.SklearnJudge(judge).predict)
 
 
 def test_each_block_gets_its_own_id(space):
@@ -174,14 +199,14 @@ def test_a_bare_model_needs_centroids(space):
     ({"x": np.zeros((0, 28, 28), np.float32)}, ValueError, "x: pass 1 to 100"),
     ({"x": np.zeros((101, 28, 28), np.float32), "y": np.zeros(101, int)}, ValueError, "x: pass 1 to 100"),
     ({"x": np.full((3, 28, 28), 2.0, np.float32)}, ValueError, r"x: values span"),
-    ({"y": [0, 1]}, ValueError, r"y must hold one label per digit"),
-    ({"y": [0, 1, 10]}, ValueError, r"y must hold class labels 0..9"),
-    ({"y": [0.5, 1, 2]}, ValueError, "integer class labels"),
-    ({"y": ["a", "b", "c"]}, ValueError, "integer class labels"),
+    ({"y": [0, 1]}, ValueError, r"y: 2 labels for 3 images"),
+    ({"y": [0, 1, 10]}, ValueError, r"y must lie in 0..9"),
+    ({"y": [0.5, 1, 2]}, ValueError, "y: contains fractional values"),
+    ({"y": ["a", "b", "c"]}, TypeError, "y: got list of dtype"),
     ({"axes": [1, 2]}, TypeError, "axes must be a mapping"),
     ({"axes": {"": np.ones(20)}}, ValueError, "non-empty string"),
     ({"axes": {"thick": np.ones(3)}}, ValueError, r"axes\['thick'\] must have shape \(20,\)"),
-    ({"axes": {"thick": np.zeros(20)}}, ValueError, "not all zero"),
+    ({"axes": {"thick": np.zeros(20)}}, ValueError, "all zeros"),
     ({"axes": {"thick": np.full(20, np.nan)}}, ValueError, "finite"),
     ({"pair": (3, 3)}, ValueError, "would be zero"),
     ({"pair": (3, 12)}, ValueError, "class labels in 0..9"),
@@ -190,12 +215,12 @@ def test_a_bare_model_needs_centroids(space):
     ({"start": True}, ValueError, "start must be an index"),
     ({"alpha_range": (2, 1)}, ValueError, "low < high"),
     ({"alpha_range": 5}, TypeError, "alpha_range must be two numbers"),
-    ({"alpha_range": (0, float("inf"))}, ValueError, r"alpha_range\[1\] must be finite"),
-    ({"alpha_step": 0}, ValueError, "alpha_step must be positive"),
+    ({"alpha_range": (0, float("inf"))}, ValueError, r"alpha_range must be \(low, high\) with finite"),
+    ({"alpha_step": 0}, ValueError, r"alpha_step must be a finite number in \(0, inf"),
     ({"alpha_step": "0.1"}, TypeError, "alpha_step must be a number"),
-    ({"alpha": 5.0}, ValueError, "alpha must lie in alpha_range"),
-    ({"max_pixel_error": 0}, ValueError, "max_pixel_error must lie between 0 and 1"),
-    ({"max_bytes": 5}, ValueError, "max_bytes must be an int"),
+    ({"alpha": 5.0}, ValueError, r"alpha must be a finite number in \[-1, 2\]"),
+    ({"max_pixel_error": 0}, ValueError, r"max_pixel_error must be a finite number in \(0, 1\)"),
+    ({"max_bytes": 5}, ValueError, "max_bytes must be at least 10000"),
     ({"name": " "}, ValueError, "name must be a non-empty string"),
 ])
 def test_bad_arguments_are_refused_naming_them(space, kwargs, error, match):
@@ -362,8 +387,14 @@ def _page_decodes_like_keras_and_every_control_changes_the_image(browser, block,
         eid = block.element_id
         assert page.get_attribute(f'div.lx-explorer[data-lx-id="{eid}"]', "data-lx-state") == "ready"
         first = page.evaluate(STATE, eid)
-        assert (first["digit"], first["axis"], first["b"], first["a"], first["alpha"]) == (0, 0, 6, 0, 0.0)
+        assert (first["digit"], first["axis"], first["b"], first["a"], first["alpha"]) == (0, "class pair", 6, 0, 0.0)
         gaps = [_check_against_keras(block, sp, first)]
+        # the judge's bars: the page's logistic regression of the image it shows, drawn to scale
+        np.testing.assert_allclose(first["probs"], block.probabilities(np.reshape(first["image"], (1, 28, 28)))[0],
+                                   atol=1e-9)
+        heights = page.locator(f'div.lx-explorer[data-lx-id="{eid}"] .lx-bar').evaluate_all(
+            "bs => bs.map(b => b.getBoundingClientRect().height / b.parentElement.getBoundingClientRect().height)")
+        np.testing.assert_allclose(heights, first["probs"], atol=0.01)
         # the canvas shows the decoded image: dark ink (p = 1) on white
         grey = np.asarray(page.evaluate(CANVAS, eid), np.float64)
         assert np.abs((1 - grey / 255) - np.asarray(first["image"])).max() <= 0.5 / 255 + 1e-9
@@ -385,7 +416,7 @@ def _page_decodes_like_keras_and_every_control_changes_the_image(browser, block,
         assert moved["alpha"] == 1.5 and moved["image"] != keyed["image"]
         gaps.append(_check_against_keras(block, sp, moved))
         seen = [moved["image"]]
-        for cls, value in (("lx-a", 3), ("lx-b", 1), ("lx-digit", 17), ("lx-axis", 1), ("lx-axis", 2)):
+        for cls, value in (("lx-a", 3), ("lx-b", 1), ("lx-digit", 17), ("lx-axis", "thickness"), ("lx-axis", "slant")):
             state = _choose(page, block, cls, value)
             assert state["image"] not in seen, f"choosing {cls} = {value} did not change the image"
             seen.append(state["image"])
@@ -395,7 +426,7 @@ def _page_decodes_like_keras_and_every_control_changes_the_image(browser, block,
         assert state["digit"] == 33 and state["image"] not in seen
         gaps.append(_check_against_keras(block, sp, state))
         # a sweep over the whole slider for two more settings
-        for cls, value in (("lx-axis", 0), ("lx-digit", 5)):
+        for cls, value in (("lx-axis", "class pair"), ("lx-digit", 5)):
             _choose(page, block, cls, value)
         for alpha in np.linspace(-1, 2, 7):
             slider.evaluate(f"(s) => {{ s.value = '{alpha:.2f}'; s.dispatchEvent(new Event('input')); }}")

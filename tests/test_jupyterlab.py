@@ -5,12 +5,18 @@ temporary copy of notebooks/05_interpolation.ipynb, with temporary config,
 data, runtime, IPython, settings and workspace folders, news and update
 checks off. Headless Chromium opens the notebook through Playwright and runs
 it with Run > Run All Cells in quick mode (TUTORIAL_QUICK=1 and MNIST_NPZ
-reach the kernel through the server's environment). Then, on the kernel
-explorer (found by its "alpha" slider and "model" menu, not by cell index):
+reach the kernel through the server's environment). Then, on the live
+explorer (found by its class, not by cell index):
 
-- every ArrowRight on the focused alpha slider brings a new image, and a few
-  of them change both the digit and the judged bars drawn in it;
-- choosing another model in the menu changes the image;
+- every ArrowRight on the focused alpha slider draws a new frame, the digit
+  and the judge's bars change along alpha, and the page sends the kernel no
+  message at all while it does;
+- a change of digit, class pair or model sends the kernel one message (a comm
+  message) and draws the new setting's first frame;
+- a setting chosen in Python (``explorer.choose``) shows in the page;
+- the frames the page shows are the kernel's: a second client runs
+  ``explorer.frame_set(...)`` in the notebook's kernel for the page's setting
+  and the image bytes and probabilities are compared;
 - no cell shows an error, the page throws nothing and logs no console error
   (bar any listed in ``lab_harness.HARMLESS_CONSOLE_ERRORS``), and it makes
   no request off this machine (bar any listed in ``KNOWN_EXTERNAL``).
@@ -23,9 +29,8 @@ under CI (CI=true) that is a failure. Screenshots go to test-artifacts/browser/.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import io
+import json
 import os
 import sys
 from unittest import mock
@@ -105,75 +110,98 @@ def notebook(browser, lab):
         errors = lab_harness.cell_errors(page)
         assert not errors, f"cells failed in JupyterLab: {errors}"
         assert state["unrun"] == 0, f"Run All Cells left cells unrun: {state}"
-        explorer = lab_harness.Explorer(page)
+        explorer = lab_harness.Explorer(page, monitor)
         yield page, monitor, explorer
     finally:
         context.close()
     assert _digest(copy) == before, "JupyterLab saved the notebook: the harness must never write it"
 
 
-def frame_of(explorer) -> tuple[np.ndarray, np.ndarray]:
-    """The explorer's current PNG, read from the page: (digit pixels, bar heights in pixels)."""
-    from PIL import Image
-
-    from helpers.widgets import FrameLayout
-
-    data_url = explorer.image_pixels()
-    rgb = np.asarray(Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))).convert("RGB")).astype(int)
-    layout = FrameLayout()
-    assert rgb.shape[1::-1] == layout.size, f"the explorer image is {rgb.shape[1::-1]}, not a frame {layout.size}"
-    x0, y0, x1, y1 = layout.digit_box
-    bars = [int((np.abs(rgb[layout.chart_top:layout.chart_bottom, x + layout.bar_width // 2] - 255).sum(axis=1)
-                 > 150).sum()) for x in layout.bar_x]
-    return rgb[y0:y1, x0:x1], np.asarray(bars)
-
-
 def test_notebook_runs_in_jupyterlab_and_shows_the_explorer(notebook, lab):
     page, monitor, explorer = notebook
     assert lab.root != REPO / "notebooks" and REPO not in lab.root.parents, "the server must serve a copy"
     assert explorer.models(), "the explorer's model menu is empty"
-    digit, bars = frame_of(explorer)
-    assert digit.min() < 128, "the explorer shows no digit (no dark pixels)"
-    assert bars.sum() > 0, "the explorer shows no probability bars"
+    state = explorer.state()
+    assert min(explorer.canvas_grey()) < 128, "the explorer shows no digit (no dark pixels)"
+    assert state["probs"] and abs(sum(state["probs"]) - 1) < 1e-4, "the explorer shows no judged probabilities"
+    bars = explorer.root.locator(".lx-bar").evaluate_all("bs => bs.map(b => b.getBoundingClientRect().height)")
+    assert len(bars) == 10 and max(bars) > 10, f"the judge's bars are not drawn: {bars}"
 
 
-def test_arrow_keys_move_the_slider_and_redraw_digit_and_bars(notebook):
+def test_arrow_keys_swap_frames_in_the_page_without_asking_the_kernel(notebook):
     page, monitor, explorer = notebook
     explorer.reset_alpha("Home")
     page.wait_for_timeout(500)
     low, _ = explorer.alpha_range()
     assert explorer.alpha() == pytest.approx(low)
-    start_digit, start_bars = frame_of(explorer)
-    sources = {explorer.image_src()}
+    start = explorer.state()
+    images, messages = {tuple(start["image"])}, 0
     for _ in range(12):
         t = explorer.press("ArrowRight")
-        assert t["image_ms"] is not None, f"ArrowRight brought no new image: {t}"
-        sources.add(explorer.image_src())
-        page.wait_for_timeout(100)
+        assert t["image_ms"] is not None, f"ArrowRight drew no new frame: {t}"
+        messages += t["kernel_msgs"]
+        images.add(tuple(explorer.state()["image"]))
+    assert messages == 0, f"{messages} messages went to the kernel for 12 alpha moves"
     assert explorer.alpha() == pytest.approx(low + 12 * 0.05, abs=1e-6)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     explorer.root.screenshot(path=str(SCREENSHOTS / "jupyterlab_explorer.png"))
-    assert len(sources) == 13, "each key press should show a new image"
-    digit, bars = frame_of(explorer)
-    assert np.abs(digit - start_digit).max() > 50, "the digit did not change along alpha"
-    assert (bars != start_bars).any(), "the judged bars did not change along alpha"
+    end = explorer.state()
+    assert len(images) >= 10, "each key press should show a new image"
+    assert np.abs(np.subtract(end["image"], start["image"])).max() > 0.2, "the digit did not change along alpha"
+    assert np.abs(np.subtract(end["probs"], start["probs"])).max() > 1e-3, "the judged bars did not change"
     assert not monitor.errors, monitor.errors
 
 
-def test_choosing_another_model_redraws(notebook):
+def test_the_page_shows_the_kernels_frames(notebook, lab):
+    """Image bytes and probabilities of the page's frame = the kernel's frame_set for the page's setting."""
     page, monitor, explorer = notebook
+    for key in ("Home", "ArrowRight", "End"):
+        explorer.reset_alpha(key)
+        page.wait_for_timeout(200)
+        state = explorer.state()
+        setting = {k: state[k] for k in ("model", "axis", "b", "a", "digit")}
+        code = (f"import json\nfs = explorer.frame_set({setting!r})\n"
+                f"print(json.dumps({{'ink': fs.ink[{state['index']}].tolist(), 'probs': fs.probs[{state['index']}].tolist(),"
+                f" 'alpha': float(fs.alphas[{state['index']}])}}))")
+        kernel = json.loads(lab.run_in_kernel(lab_harness.EXPLORER_NOTEBOOK, code).strip().splitlines()[-1])
+        np.testing.assert_array_equal(np.rint(np.asarray(state["image"]) * 255), kernel["ink"])
+        np.testing.assert_array_equal(np.asarray(explorer.canvas_grey()), 255 - np.asarray(kernel["ink"]))
+        np.testing.assert_allclose(state["probs"], kernel["probs"], rtol=1e-6, atol=1e-7)  # float32 on the wire
+        assert state["alpha"] == pytest.approx(kernel["alpha"]) == pytest.approx(explorer.alpha())
+    assert not monitor.errors, monitor.errors
+
+
+def test_a_new_digit_pair_or_model_asks_the_kernel_once(notebook):
+    page, monitor, explorer = notebook
+    before = explorer.state()
+    thumbs = explorer.root.locator(".lx-thumbs canvas").count()
+    changes = [("digit", lambda: explorer.click_thumbnail((before["digit"] + 5) % thumbs)),
+               ("pair", lambda: explorer.choose("a", next(c for c in range(10) if c not in (before["a"], before["b"]))))]
     models = explorer.models()
-    if len(models) < 2:
-        pytest.skip(f"notebook 05's explorer offers one model only: {models}")
-    current = explorer.model()
-    before, _ = frame_of(explorer)
-    other = next(m for m in models if m != current)
-    t = explorer.select_model(other)
-    assert t["image_ms"] is not None, f"choosing {other!r} brought no new image: {t}"
-    assert explorer.model() == other
-    after, _ = frame_of(explorer)
-    assert np.abs(after - before).max() > 50, f"{current!r} and {other!r} show the same digit"
-    explorer.select_model(current)
+    if len(models) > 1:
+        changes.append(("model", lambda: explorer.choose("model", next(m for m in models if m != before["model"]))))
+    for kind, change in changes:
+        shown = explorer.state()
+        t = change()
+        assert t["image_ms"] is not None, f"changing the {kind} drew no frame: {t}"
+        assert t["comm_msgs"] == 1, f"changing the {kind} sent {t['comm_msgs']} comm messages to the kernel, not 1"
+        after = explorer.state()
+        assert after["image"] != shown["image"], f"changing the {kind} did not change the image"
+        page.wait_for_timeout(200)
+    assert not monitor.errors, monitor.errors
+
+
+def test_a_setting_chosen_in_python_shows_in_the_page(notebook, lab):
+    page, monitor, explorer = notebook
+    digit = (explorer.state()["digit"] + 3) % explorer.root.locator(".lx-thumbs canvas").count()
+    lab.run_in_kernel(lab_harness.EXPLORER_NOTEBOOK, f"explorer.choose(digit={digit}, alpha=0.5)")
+    for _ in range(50):
+        state = explorer.state()
+        if state["digit"] == digit:
+            break
+        page.wait_for_timeout(200)
+    assert (state["digit"], state["alpha"]) == (digit, 0.5), state
+    assert explorer.alpha() == pytest.approx(0.5)
     assert not monitor.errors, monitor.errors
 
 

@@ -77,6 +77,19 @@ def test_thickness_of_strokes_drawn_at_known_widths(width):
         np.testing.assert_allclose(thickness, width, rtol=0.10)
 
 
+def test_the_readable_thickness_is_the_fast_paths_thickness(digits):
+    """mm.thickness (the definition, one digit at a time with scikit-image's medial axis) equals measure's."""
+    blank = np.zeros((1, 28, 28), np.float32)
+    images = np.concatenate([digits, blank, digits[:3].astype(np.float32) * 0.9])  # uint8-grid and float digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the blank image's warning
+        fast = mm.measure(images).thickness
+    readable = mm.thickness(images)
+    assert np.isnan(readable[len(digits)]) and np.isnan(fast[len(digits)])
+    assert np.isfinite(readable).sum() == len(images) - 1
+    np.testing.assert_allclose(readable, fast, rtol=1e-9, equal_nan=True)
+
+
 def test_thickness_orders_strokes_and_length_follows_the_stroke():
     m = quiet_measure(np.stack([render_strokes([(14, 9, 14, 19)], 2.5), render_strokes([(14, 5, 14, 23)], 2.5)]))
     short, long = m.length

@@ -226,6 +226,27 @@ def test_table_formats_rows():
     assert plots.table([{"a": 1, "b": 2}], columns=["b"]).splitlines()[2] == "| 2 |"
 
 
+def test_table_shows_a_column_only_later_rows_have():
+    """Notebook 07's perturbation table: the first row leaves out the attribute it moves on purpose."""
+    rows = [{"moved": "thickness", "slant": 0.1}, {"moved": "slant", "thickness": 0.2, "slant": "-"}]
+    lines = plots.table(rows, floatfmt=".1f").splitlines()
+    assert lines[0] == "| moved | slant | thickness |"
+    assert lines[2] == "| thickness | 0.1 |  |" and lines[3] == "| slant | - | 0.2 |"
+
+
+def test_heatmap_grid_writes_its_numbers_at_the_size_asked():
+    m = np.full((10, 10), 50.0)
+    np.fill_diagonal(m, np.nan)
+    fig = plots.heatmap_grid({("CNN", "VAE"): m}, ["CNN"], ["VAE"], vmin=0, vmax=100, fmt=lambda v: f"{v:.0f}",
+                             fontsize=9.5)
+    sizes = {t.get_fontsize() for t in fig.axes[0].texts}
+    assert sizes == {9.5} and len(fig.axes[0].texts) == 90
+    assert {t.get_text() for t in fig.axes[0].texts} == {"50"}
+    with pytest.raises(ValueError, match="fontsize"):
+        plots.heatmap_grid({("CNN", "VAE"): m}, ["CNN"], ["VAE"], fontsize=0)
+    plt.close("all")
+
+
 def test_table_escapes_pipes_in_cells():
     text = plots.table([{"score": "max p(y|x)", "AUC": 0.5}])
     assert text.splitlines()[2] == "| max p(y\\|x) | 0.500 |"  # still two cells
@@ -238,3 +259,13 @@ def test_symlog_ticks_are_few_and_span_the_data():
     assert 0.0 in ticks and len(ticks) <= 9
     assert min(ticks) <= -1e10 and max(ticks) >= 1e3
     assert ax.xaxis.get_major_formatter()(-1e10) == "$-10^{10}$"
+
+
+def test_heatmap_grid_wraps_its_panels():
+    m = np.full((10, 10), 0.5)
+    matrices = {("CNN", name): m for name in "abcde"}
+    fig = plots.heatmap_grid(matrices, ["CNN"], list("abcde"), ncols=3)
+    maps = [ax for ax in fig.axes if ax.texts]
+    assert len(maps) == 5 and fig.axes[5].axison is False  # 2 x 3 panels, the sixth left empty
+    assert [ax.get_title() for ax in maps] == [f"{n}\nCNN" for n in "abcde"]
+    plt.close("all")

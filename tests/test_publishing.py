@@ -355,8 +355,9 @@ def test_bootstrap_is_short_valid_ipython(slug):
     from IPython.core.inputtransformer2 import TransformerManager
 
     source = publishing.bootstrap_source(slug)
-    assert 2 <= len(source.splitlines()) <= 4
+    assert 2 <= len(source.splitlines()) <= 6
     compile(TransformerManager().transform_cell(source), "bootstrap", "exec")
+    assert source.endswith(publishing.COLAB_WIDGETS)  # Colab draws the explorer widget only with its widget manager
     if slug:
         assert f'%pip install --quiet "{repo.PACKAGE_NAME} @ {repo.archive_url(slug)}"' in source
         assert "print(" in source  # says what it installs
@@ -474,3 +475,127 @@ def test_package_ranges_admit_the_pins():
     )
     extras = project["optional-dependencies"]
     assert Requirement(extras["tensorflow-cpu"][0]).specifier.contains(pins["tensorflow-cpu"])
+
+
+def _png(width: int, height: int = 10) -> str:
+    """A base64 PNG of the given size (white), as a notebook output stores it."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (width, height), 255).save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _shaped_chapter(tmp_path: Path, name: str = "01_shaped.ipynb") -> Path:
+    """A chapter with the closing sections, a short table and a narrow figure: it passes the shape check."""
+    path = _notebook(tmp_path, name)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[3].outputs = [nbformat.v4.new_output("display_data", data={
+        "text/markdown": "| a | b |\n|---|---|\n" + "| 1 | 2 |\n" * publishing.MAX_TABLE_ROWS,
+        "image/png": _png(publishing.MAX_FIGURE_PIXELS)})]
+    nb.cells += [nbformat.v4.new_markdown_cell(text) for text in (
+        "## The answer\n\nYes, by 3 points.", "## References\n\n- [A paper](https://arxiv.org/abs/1312.6114)",
+        "## Exercises\n\n1. Try it.\n2. Try again.")]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_chapter_check_passes_a_chapter_and_catches_each_problem(tmp_path):
+    good = _shaped_chapter(tmp_path)
+    assert publishing.chapter_problems(good) == []
+
+    for section in publishing.CLOSING_SECTIONS:
+        path = _shaped_chapter(tmp_path, f"02_no_{section.split()[-1].lower()}.ipynb")
+        nb = nbformat.read(path, as_version=4)
+        nb.cells = [c for c in nb.cells if section not in c.source]
+        nbformat.write(nb, path)
+        problems = publishing.chapter_problems(path)
+        assert len(problems) == 1 and f"'{section}'" in problems[0], problems
+
+    bad = _shaped_chapter(tmp_path, "03_bad.ipynb")
+    nb = nbformat.read(bad, as_version=4)
+    nb.cells[3].outputs = [
+        nbformat.v4.new_output("display_data", data={
+            "text/markdown": "| a |\n|---|\n" + "| 1 |\n" * (publishing.MAX_TABLE_ROWS + 1)}),
+        nbformat.v4.new_output("display_data", data={
+            "text/html": "<table><tr><th>a</th></tr>" + "<tr><td>1</td></tr>" * 20 + "</table>"}),
+        nbformat.v4.new_output("display_data", data={"image/png": _png(publishing.MAX_FIGURE_PIXELS + 1)}),
+        nbformat.v4.new_output("display_data", data={
+            publishing.WIDGET_VIEW: {"model_id": "x", "version_major": 2, "version_minor": 0},
+            "text/plain": "VBox(children=(HBox(children=(Dropdown(description='model'"}),
+    ]
+    nb.cells[2].source = "## Second slide\n\nThe seed's experiment, in the ten-minute budget."
+    nbformat.write(nb, bad)
+    problems = "\n".join(publishing.chapter_problems(bad))
+    assert f"{publishing.MAX_TABLE_ROWS + 1} visible rows" in problems
+    assert "20 visible rows" in problems
+    assert f"{publishing.MAX_FIGURE_PIXELS + 1} px wide" in problems
+    assert "raw widget repr" in problems
+    assert "'The seed'" in problems and "name the source" in problems and "ten-minute budget" in problems
+
+
+def test_table_rows_in_a_collapsed_block_or_code_are_not_visible():
+    table = "| a |\n|---|\n" + "| 1 |\n" * 30
+    assert publishing.markdown_table_rows(table) == [30]
+    assert publishing.markdown_table_rows(f"<details><summary>all rows</summary>\n\n{table}\n</details>") == []
+    assert publishing.markdown_table_rows(f"```\n{table}```") == []
+    assert publishing.markdown_table_rows("| a | b |\n|---|---|\n| 1 | 2 |\n\ntext\n\n| c |\n|---|\n") == [1, 0]
+
+
+def test_a_widget_with_a_plain_text_description_passes(tmp_path):
+    path = _shaped_chapter(tmp_path)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[3].outputs.append(nbformat.v4.new_output("display_data", data={
+        publishing.WIDGET_VIEW: {"model_id": "x", "version_major": 2, "version_minor": 0},
+        "text/plain": "Latent-space explorer (needs a running kernel; the static figures below show the same moves)"}))
+    nbformat.write(nb, path)
+    assert publishing.chapter_problems(path) == []
+
+
+def test_the_blog_post_may_be_named_and_a_random_seed_mentioned(tmp_path):
+    path = _shaped_chapter(tmp_path)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[2].source = ("## Second slide\n\nZ. Wang's 2018 blog post; `config.setup()` prints its random "
+                          "seed, and each seed gives other samples.")
+    nbformat.write(nb, path)
+    assert publishing.chapter_problems(path) == []
+
+
+def test_index_quotes_each_chapter_question_answer_prerequisites_and_times(tmp_path):
+    path = _notebook(tmp_path, "05_moving.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source = ("# 05 · Moving digits\n\nDoes a 7 become a 0 along the 6 to 0 vector?\n\n"
+                          "*Prerequisites:* notebooks 03 and 04.")
+    answer = nbformat.v4.new_code_cell("display(Markdown(...))")
+    answer.metadata["tags"] = ["answer"]
+    answer.metadata["slideshow"] = {"slide_type": "-"}
+    answer.outputs = [nbformat.v4.new_output("display_data", data={
+        "text/markdown": "No: 100% of the sevens stay 7s at alpha = 1.\n\nA second paragraph the index leaves."})]
+    nb.cells.append(answer)
+    nb.metadata["tutorial"] = {"run_seconds": 90.0, "measured": "2026-12-03"}
+    nbformat.write(nb, path)
+    text = "\n".join(cell.source for cell in publishing.index_notebook([path]).cells)
+    assert "**Question.** Does a 7 become a 0 along the 6 to 0 vector?" in text
+    assert "**Answer.** No: 100% of the sevens stay 7s at alpha = 1." in text
+    assert "second paragraph" not in text
+    assert "*Prerequisites:* notebooks 03 and 04." in text
+    assert "*running:* 1.5 min" in text and "*Reading:* about 1 min" in text
+    del nb.metadata["tutorial"]
+    nb.cells.pop()
+    nbformat.write(nb, path)
+    text = "\n".join(cell.source for cell in publishing.index_notebook([path]).cells)
+    assert "*running:* ? min" in text and "*(in the chapter's last section)*" in text
+
+
+def test_make_run_records_each_chapter_run_time(tmp_path):
+    path = tmp_path / "01_tiny.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nbformat.write(nb, path)
+    seconds = run_notebooks.execute(path)
+    recorded = nbformat.read(path, as_version=4).metadata["tutorial"]
+    assert recorded["run_seconds"] == round(seconds, 1) and recorded["measured"]

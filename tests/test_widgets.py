@@ -1,4 +1,7 @@
-"""The interpolation explorer (helpers.widgets) and its static stand-ins."""
+"""The interpolation explorer (helpers.widgets): its kernel side, and the static stand-in.
+
+What the page does with the frames is checked in Chromium (tests/test_jupyterlab.py).
+"""
 
 from __future__ import annotations
 
@@ -45,82 +48,123 @@ def toy():
     return space, x, y
 
 
-def decoded(png: bytes) -> np.ndarray:
-    from PIL import Image
-
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
-
-
-def bar_heights(png: bytes, layout: widgets.FrameLayout) -> np.ndarray:
-    """Height in pixels of each of the ten bars of a frame, read from its pixels."""
-    rgb = decoded(png)
-    heights = []
-    for x in layout.bar_x:
-        column = rgb[layout.chart_top:layout.chart_bottom, x + layout.bar_width // 2]
-        heights.append(int((np.abs(column - 255).sum(axis=1) > 150).sum()))  # not white, not a light gridline
-    return np.asarray(heights)
+def frames_of(explorer):
+    """The frames the page holds, read back from the widget's state as the page reads them."""
+    info, data = explorer.frames_for, explorer.frames
+    n = info["count"]
+    probs = np.frombuffer(data[:40 * n], "<f4").reshape(n, 10)
+    ink = np.frombuffer(data[40 * n:], np.uint8).reshape(n, 28, 28)
+    return info, ink, probs
 
 
-def test_explorer_image_changes_with_alpha(toy):
+def test_every_alpha_step_of_a_setting_is_in_the_widget_state(toy):
     space, x, y = toy
     explorer = widgets.InterpolationExplorer({"linear": space}, x, y, toy_judge, start=(6, 0), sample_class=7)
-    explorer.alpha_slider.value = 0.0
-    before = explorer.image_widget.value
-    probs_before = explorer.probabilities.copy()
-    explorer.alpha_slider.value = 1.5
-    assert explorer.image_widget.value != before
-    assert not np.allclose(explorer.probabilities, probs_before)
-    assert np.isclose(explorer.probabilities.sum(), 1.0, atol=1e-6)
-    # the bars are in the image: they follow the judged probabilities
-    layout = widgets.FrameLayout()
-    full = layout.chart_bottom - layout.chart_top
-    for png, probs in ((before, probs_before), (explorer.image_widget.value, explorer.probabilities)):
-        np.testing.assert_allclose(bar_heights(png, layout), probs * full, atol=1.5)
+    info, ink, probs = frames_of(explorer)
+    digit = explorer.settings["digit"]
+    assert explorer.labels[digit] == 7 and info["settings"]["b"] == 6 and info["settings"]["a"] == 0
+    assert (info["low"], info["step"], info["count"]) == (-1.0, 0.05, 61)
+    alphas = -1.0 + 0.05 * np.arange(61)
+    expected = space.move(explorer.x[digit: digit + 1], a=0, b=6, alphas=alphas)[0]
+    np.testing.assert_array_equal(ink, np.rint(np.clip(expected, 0, 1) * 255))
+    np.testing.assert_allclose(probs, toy_judge(expected), atol=1e-6)
+    assert len(explorer.frames) == 61 * (784 + 40)
+    assert not np.array_equal(ink[0], ink[-1]) and not np.allclose(probs[0], probs[-1])
+    assert len(explorer.thumbs) == len(explorer.labels) * 784
 
 
-def test_explorer_sends_one_image_and_one_text_per_move(toy, monkeypatch):
-    """A slider move updates two widgets (the image, then the text line), once each: no bar widgets."""
-    import ipywidgets
-
+def test_a_setting_from_the_page_is_answered_in_one_message(toy, monkeypatch):
+    """The page sends a setting (one comm message); the kernel answers with one update carrying all frames."""
     space, x, y = toy
     explorer = widgets.InterpolationExplorer({"linear": space}, x, y, toy_judge)
     sent = []
-    original = ipywidgets.Widget._send
 
-    def record(self, msg, buffers=None):
-        binary = [path[0] for path in msg.get("buffer_paths", [])]  # the PNG travels as a binary buffer
-        sent.append((self, sorted([*msg.get("state", {}), *binary])))
-        return original(self, msg, buffers)
+    class Comm:  # what the kernel would send to the page (ipywidgets 7 sends nothing without a kernel)
+        kernel = object()
 
-    monkeypatch.setattr(ipywidgets.Widget, "_send", record)
-    explorer.alpha_slider.value = 0.65
-    others = [(w, keys) for w, keys in sent if w is not explorer.alpha_slider]
-    assert others == [(explorer.image_widget, ["value"]), (explorer.message, ["value"])], others
+        def send(self, data, buffers=None):
+            sent.append((data.get("method"), sorted([*data.get("state", {}), *(p[0] for p in data.get("buffer_paths", []))]),
+                         sum(len(b) for b in buffers or [])))
+
+    monkeypatch.setitem(explorer._trait_values, "comm", Comm())
+    request = {**explorer.settings, "digit": 3, "b": 2, "a": 5, "alpha": 0.5, "request": "1:7"}
+    explorer.set_state({"settings": request})  # what a message from the page does
+    updates = [s for s in sent if s[0] == "update" and "frames" in s[1]]
+    assert len(updates) == 1 and updates[0][1] == ["frames", "frames_for"], sent
+    assert updates[0][2] == 61 * (784 + 40)  # the frames travel as one binary buffer
+    info, ink, _ = frames_of(explorer)
+    assert info["request"] == "1:7" and info["settings"]["digit"] == 3 and info["settings"]["alpha"] == 0.5
+    expected = space.move(explorer.x[3:4], a=5, b=2, alphas=[-1.0, 0.5])[0]
+    np.testing.assert_array_equal(ink[[0, 30]], np.rint(np.clip(expected, 0, 1) * 255))
+
+
+def test_frame_sets_are_decoded_in_one_batch_and_kept(toy, monkeypatch):
+    space, x, y = toy
+    calls = []
+    decode = space.decode
+    monkeypatch.setattr(space, "decode", lambda z: calls.append(len(z)) or decode(z))
+    explorer = widgets.InterpolationExplorer({"linear": space}, x, y, toy_judge, alpha_range=(-1.0, 2.0))
+    assert calls == [61]  # -1 to 2 in steps of 0.05, in one call
+    explorer.choose(alpha=1.25)  # alpha alone: the same frames
+    explorer.choose(digit=2)
+    explorer.choose(digit=explorer.settings["digit"] + 1)
+    assert calls == [61, 61, 61]
+    explorer.choose(digit=2)  # been there: kept
+    assert calls == [61, 61, 61] and len(explorer.timings) == 3
+    image, probs = explorer.frame(0.5)  # the direct computation, for comparison
+    assert calls[-1] == 1
+    fs = explorer.frame_set()
+    np.testing.assert_allclose(fs.images[30], image, atol=1e-6)
+    np.testing.assert_allclose(fs.probs[30], probs, atol=1e-9)
 
 
 def test_explorer_frame_matches_engine(toy):
     space, x, y = toy
     explorer = widgets.InterpolationExplorer({"linear": space}, x, y, toy_judge, start=(2, 5), sample_class=3)
-    idx = explorer.sample_box.value
+    digit = explorer.settings["digit"]
     image, probs = explorer.frame(alpha=0.7)
-    expected = space.move(x[idx: idx + 1], a=5, b=2, alphas=[0.7])[0, 0]
+    expected = space.move(explorer.x[digit: digit + 1], a=5, b=2, alphas=[0.7])[0, 0]
     np.testing.assert_allclose(image, expected, atol=1e-6)
     np.testing.assert_allclose(probs, toy_judge(expected[None])[0], atol=1e-9)
 
 
-def test_explorer_same_class_shows_message_instead_of_failing(toy):
+def test_settings_are_checked(toy):
     space, x, y = toy
     explorer = widgets.InterpolationExplorer({"linear": space}, x, y, toy_judge)
-    explorer.a_menu.value = explorer.b_menu.value
-    assert "different classes" in explorer.message.value
+    with pytest.raises(ValueError, match="two different classes"):
+        explorer.choose(a=explorer.settings["b"])
+    with pytest.raises(ValueError, match="model must be one of"):
+        explorer.choose(model="other")
+    with pytest.raises(ValueError, match="digit must index"):
+        explorer.choose(digit=len(explorer.labels))
+    with pytest.raises(ValueError, match="axis must be"):
+        explorer.choose(axis="thickness")
+    with pytest.raises(TypeError, match="choose takes"):
+        explorer.choose(sample=3)
+    explorer.choose(alpha=9.0)
+    assert explorer.settings["alpha"] == 2.0  # kept in the range
 
 
-def test_explorer_latency_is_measured_per_move(toy):
+def test_a_failing_model_is_reported_in_the_page_not_lost(toy, monkeypatch):
     space, x, y = toy
     explorer = widgets.InterpolationExplorer({"linear": space}, x, y, toy_judge)
-    lat = explorer.measure_latency(np.linspace(-1, 2, 10))
-    assert lat["n"] == 10
-    assert 0 < lat["median_ms"] <= lat["p95_ms"]
+    monkeypatch.setattr(space, "decode", lambda z: 1 / 0)
+    explorer.set_state({"settings": {**explorer.settings, "digit": 5, "request": "1:1"}})
+    assert explorer.frames_for["request"] == "1:1"
+    assert "ZeroDivisionError" in explorer.frames_for["error"]
+    with pytest.raises(ZeroDivisionError):  # from Python, the error is raised
+        explorer.choose(digit=6)
+
+
+def test_plain_text_says_what_it_is_and_where_the_static_version_is(toy):
+    space, x, y = toy
+    explorer = widgets.InterpolationExplorer({"linear": space}, x, y, toy_judge)
+    data, _ = explorer._repr_mimebundle_()
+    text = data["text/plain"]
+    assert text == repr(explorer) and len(text) <= 110  # ipywidgets 7 (Colab) cuts longer ones
+    assert "live widget" in text and "page-only" in text and "VBox" not in text
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.model_id
+    assert explorer.widget is explorer
 
 
 def test_explorer_rejects_bad_judge(toy):
@@ -135,55 +179,32 @@ def test_explorer_needs_a_model(toy):
         widgets.InterpolationExplorer({}, x, y, toy_judge)
 
 
-def test_frame_png_draws_the_digit_and_the_bars():
-    rng = np.random.default_rng(3)
-    image = rng.random((28, 28)).astype(np.float32)
-    probs = rng.dirichlet(np.ones(10))
-    layout = widgets.FrameLayout(scale=6)
-    png = widgets.frame_png(image, probs, {0: widgets.TARGET_COLOUR, 6: widgets.START_COLOUR})
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    rgb = decoded(png)
-    assert rgb.shape[1::-1] == layout.size
-    # the digit: dark ink on white, each pixel a 6 x 6 block, grey levels within the ramp's step
-    x0, y0, x1, y1 = layout.digit_box
-    digit = rgb[y0:y1:6, x0:x1:6, 0]
-    np.testing.assert_allclose(digit, 255 * (1 - image), atol=255 / 190)
-    assert (rgb[y0:y1, x0:x1, 0] == rgb[y0:y1, x0:x1, 2]).all()  # grey, not tinted
-    # the bars: heights follow the probabilities; a red, b blue, the others grey
-    full = layout.chart_bottom - layout.chart_top
-    np.testing.assert_allclose(bar_heights(png, layout), probs * full, atol=1.5)
-    bottom = layout.chart_bottom - 1
-    colour = {k: tuple(rgb[bottom, x + layout.bar_width // 2]) for k, x in enumerate(layout.bar_x)}
-    assert colour[0] == (214, 39, 40) and colour[6] == (31, 119, 180)
-    assert all(colour[k] == (153, 153, 153) for k in range(10) if k not in (0, 6) and probs[k] * full >= 1)
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"digits": [0, 1, 500]}, ValueError, "digits must be 1 to 100 indices"),
+    ({"digits": "all"}, TypeError, "digits"),
+    ({"digits": [0, 1]}, ValueError, "sample_class: none of digits"),
+    ({"alpha_step": 0.07}, ValueError, "alpha_step must divide"),
+    ({"alpha_step": 0}, ValueError, "alpha_step"),
+])
+def test_bad_digits_and_steps_are_refused(toy, kwargs, error, match):
+    space, x, y = toy
+    with pytest.raises(error, match=match):
+        widgets.InterpolationExplorer({"linear": space}, x, y, toy_judge, **kwargs)
 
 
-def test_frame_png_refuses_bad_shapes_and_colours():
-    with pytest.raises(ValueError, match=r"\(28, 28\) image and 10 probabilities"):
-        widgets.frame_png(np.zeros((28, 27)), np.full(10, 0.1))
-    with pytest.raises(ValueError, match="10 probabilities"):
-        widgets.frame_png(np.zeros((28, 28)), np.full(9, 0.1))
-    with pytest.raises(ValueError, match="highlight colours"):
-        widgets.frame_png(np.zeros((28, 28)), np.full(10, 0.1), {3: "green"})
-
-
-def test_image_png_is_a_png():
-    png = widgets.image_png(np.zeros((28, 28), np.float32))
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_animation_has_one_frame_per_alpha_and_embeds_as_html(toy):
+def test_small_multiples_shows_start_target_and_the_digits_class_on_one_scale(toy):
     space, x, _ = toy
-    anim = widgets.alpha_animation(space, x[:1], a=1, b=2, alphas=np.linspace(0, 1, 4), judge=toy_judge)
-    html = anim.to_jshtml()
-    assert html.count("data:image/png;base64") == 4
-    assert "anim" in html
-
-
-def test_small_multiples_draws_one_column_per_alpha(toy):
-    space, x, _ = toy
-    fig = widgets.small_multiples(space, x[:1], a=1, b=2, alphas=np.linspace(0, 1, 5), judge=toy_judge)
+    fig = widgets.small_multiples(space, x[:1], a=1, b=2, alphas=np.linspace(0, 1, 5), judge=toy_judge, true_class=7)
     assert len(fig.axes) == 10
+    bars = fig.axes[5:]
+    assert [t.get_text() for t in bars[0].get_xticklabels()] == ["2", "1", "7"]
+    image = space.decode(space.moved_codes(space.encode(x[:1]), space.vector(1, 2), np.linspace(0, 1, 5))[0])
+    np.testing.assert_allclose([p.get_height() for p in bars[2].patches], toy_judge(image)[2, [2, 1, 7]], atol=1e-6)
+    assert all(ax.get_shared_y_axes().joined(bars[0], ax) for ax in bars)
+    assert bars[0].get_ylabel() and bars[0].get_xlabel() == "class"
+    own = widgets.small_multiples(space, x[:1], a=1, b=2, alphas=[0.0, 1.0], judge=toy_judge)  # judged class
+    judged = int(np.argmax(toy_judge(x[:1])[0]))
+    assert [t.get_text() for t in own.axes[2].get_xticklabels()] == list(dict.fromkeys(["2", "1", str(judged)]))
 
 
 # --- attribute mode (notebook 07) ----------------------------------------------------------
@@ -197,71 +218,49 @@ def two_models(toy):
     return {"linear": space, "other": other}, axes, x, y
 
 
-def test_attribute_axis_moves_along_its_vector_and_disables_the_class_menus(two_models):
+def test_attribute_axis_moves_along_its_vector(two_models):
     spaces, axes, x, y = two_models
     explorer = widgets.InterpolationExplorer(spaces, x, y, toy_judge, axes=axes)
-    assert list(explorer.axis_menu.options) == [widgets.CLASS_PAIR, "thickness", "slant"]
-    assert explorer.axis_menu in explorer.widget.children[1].children
-    explorer.alpha_slider.value = 1.0
-    pair_image = explorer.image_widget.value
-    assert not explorer.a_menu.disabled and not explorer.b_menu.disabled
-
-    explorer.axis_menu.value = "thickness"
-    assert explorer.image_widget.value != pair_image
-    assert explorer.a_menu.disabled and explorer.b_menu.disabled
-    assert "thickness +1.00 SD" in explorer.message.value
-    idx = explorer.sample_box.value
-    own = int(y[idx])
-    assert f"p({own}) = " in explorer.message.value  # the judge still says whether the class is kept
-    image, probs = explorer.frame()
-    code = spaces["linear"].encode(x[idx: idx + 1])[0]
+    assert explorer.meta["axes"] == {"linear": ["thickness", "slant"], "other": []}
+    pair = frames_of(explorer)[1]
+    explorer.choose(axis="thickness", alpha=1.0)
+    info, ink, probs = frames_of(explorer)
+    assert info["settings"]["axis"] == "thickness" and explorer.attribute == "thickness"
+    assert (info["low"], info["count"]) == (-2.0, 81)  # attribute_range in steps of 0.05
+    digit = explorer.settings["digit"]
+    code = spaces["linear"].encode(explorer.x[digit: digit + 1])[0]
     expected = spaces["linear"].decode((code + 1.0 * axes["linear"]["thickness"])[None])[0]
+    np.testing.assert_array_equal(ink[60], np.rint(np.clip(expected, 0, 1) * 255))
+    np.testing.assert_allclose(probs[60], toy_judge(expected[None])[0], atol=1e-6)
+    image, _ = explorer.frame()
     np.testing.assert_allclose(image, expected, atol=1e-6)
-    np.testing.assert_allclose(explorer.probabilities, toy_judge(expected[None])[0], atol=1e-9)
-
-    thick = explorer.image_widget.value
-    explorer.axis_menu.value = "slant"
-    assert explorer.image_widget.value not in (thick, pair_image)
-    explorer.axis_menu.value = widgets.CLASS_PAIR
-    assert not explorer.a_menu.disabled and not explorer.b_menu.disabled
-    assert explorer.image_widget.value == pair_image  # same settings, same picture
-    assert "moved 6 &rarr; 0" in explorer.message.value
+    explorer.choose(axis="slant")
+    assert not np.array_equal(frames_of(explorer)[1][60], ink[60])
+    explorer.choose(axis=widgets.CLASS_PAIR)
+    np.testing.assert_array_equal(frames_of(explorer)[1], pair)  # same settings, same frames
 
 
 def test_attribute_axis_has_its_own_alpha_range(two_models):
     spaces, axes, x, y = two_models
     explorer = widgets.InterpolationExplorer(spaces, x, y, toy_judge, axes=axes, alpha_range=(-1.0, 2.0),
                                              attribute_range=(-3.0, 3.0))
-    explorer.alpha_slider.value = 1.5
-    explorer.axis_menu.value = "thickness"
-    assert (explorer.alpha_slider.min, explorer.alpha_slider.max) == (-3.0, 3.0)
-    assert explorer.alpha_slider.value == 1.5
-    explorer.alpha_slider.value = -2.5
-    explorer.axis_menu.value = widgets.CLASS_PAIR
-    assert (explorer.alpha_slider.min, explorer.alpha_slider.max) == (-1.0, 2.0)
-    assert explorer.alpha_slider.value == -1.0  # kept inside the class range
-    assert "alpha -1.00" in explorer.message.value
+    assert explorer.meta["ranges"] == {"pair": {"low": -1.0, "high": 2.0, "step": 0.05},
+                                       "axis": {"low": -3.0, "high": 3.0, "step": 0.05}}
+    explorer.choose(axis="thickness", alpha=-2.5)
+    assert explorer.frames_for["count"] == 121
+    explorer.choose(axis=widgets.CLASS_PAIR)
+    assert explorer.settings["alpha"] == -1.0  # kept inside the class range
 
 
 def test_switching_to_a_model_without_that_axis_falls_back_to_the_class_pair(two_models):
     spaces, axes, x, y = two_models
     explorer = widgets.InterpolationExplorer(spaces, x, y, toy_judge, axes=axes)
-    explorer.axis_menu.value = "slant"
+    explorer.choose(axis="slant")
     timings = len(explorer.timings)
-    explorer.model_menu.value = "other"
-    assert list(explorer.axis_menu.options) == [widgets.CLASS_PAIR]
-    assert explorer.axis_menu.value == widgets.CLASS_PAIR
-    assert not explorer.a_menu.disabled
-    assert len(explorer.timings) == timings + 1  # one redraw for the whole switch
-    explorer.model_menu.value = "linear"
-    assert list(explorer.axis_menu.options) == [widgets.CLASS_PAIR, "thickness", "slant"]
-
-
-def test_no_axes_means_no_axis_menu(toy):
-    space, x, y = toy
-    explorer = widgets.InterpolationExplorer({"linear": space}, x, y, toy_judge)
-    assert explorer.axis_menu not in explorer.widget.children[1].children
-    assert list(explorer.axis_menu.options) == [widgets.CLASS_PAIR]
+    explorer.choose(model="other")
+    assert explorer.settings["axis"] == widgets.CLASS_PAIR
+    assert explorer.frames_for["settings"]["model"] == "other"
+    assert len(explorer.timings) == timings + 1  # one frame set for the whole switch
 
 
 @pytest.mark.parametrize("axes, error, match", [
@@ -284,30 +283,7 @@ def test_bad_axes_are_refused_naming_the_argument(toy, axes, error, match):
         widgets.InterpolationExplorer({"linear": space}, x, y, toy_judge, axes=axes)
 
 
-def test_attribute_frame_highlights_the_digits_own_class(two_models):
-    spaces, axes, x, y = two_models
-    explorer = widgets.InterpolationExplorer(spaces, x, y, toy_judge, axes=axes, sample_class=3)
-    explorer.axis_menu.value = "thickness"
-    rgb = decoded(explorer.image_widget.value)
-    layout = widgets.FrameLayout()
-    label_row = rgb[layout.chart_bottom + 3: layout.chart_bottom + 18]
-    blue = [(np.abs(label_row[:, x: x + layout.bar_width] - (31, 119, 180)).sum(axis=2) < 60).sum()
-            for x in layout.bar_x]
-    assert int(np.argmax(blue)) == 3 and sorted(blue)[-2] == 0  # only the 3's label is blue
-
-
-# --- static stand-ins along an attribute axis ------------------------------------------------
-def test_animation_along_an_attribute_axis(two_models):
-    spaces, axes, x, _ = two_models
-    v = axes["linear"]["thickness"]
-    anim = widgets.alpha_animation(spaces["linear"], x[:1], vector=v, axis="thickness",
-                                   alphas=np.linspace(-2, 2, 5), judge=toy_judge, label="linear")
-    html = anim.to_jshtml()
-    assert html.count("data:image/png;base64") == 5
-    pair = widgets.alpha_animation(spaces["linear"], x[:1], a=1, b=2, alphas=np.linspace(-2, 2, 5), judge=toy_judge)
-    assert pair.to_jshtml().split("data:image/png;base64")[2] != html.split("data:image/png;base64")[2]
-
-
+# --- the static stand-in along an attribute axis ---------------------------------------------
 def test_small_multiples_along_an_attribute_axis_shows_the_moved_images(two_models):
     spaces, axes, x, _ = two_models
     space, v = spaces["linear"], axes["linear"]["slant"]
@@ -330,11 +306,10 @@ def test_small_multiples_along_an_attribute_axis_shows_the_moved_images(two_mode
     ({"vector": np.ones(5), "axis": "thickness"}, ValueError, r"vector must have shape \(4,\)"),
     ({"vector": np.full(4, np.inf), "axis": "thickness"}, ValueError, "non-finite"),
 ])
-@pytest.mark.parametrize("stand_in", [widgets.alpha_animation, widgets.small_multiples])
-def test_stand_ins_refuse_an_ambiguous_or_bad_axis(toy, stand_in, kwargs, error, match):
+def test_stand_in_refuses_an_ambiguous_or_bad_axis(toy, kwargs, error, match):
     space, x, _ = toy
     with pytest.raises(error, match=match):
-        stand_in(space, x[:1], alphas=[0.0, 1.0], judge=toy_judge, **kwargs)
+        widgets.small_multiples(space, x[:1], alphas=[0.0, 1.0], judge=toy_judge, **kwargs)
 
 
 def test_stand_ins_keep_their_positional_signature(toy):
@@ -343,26 +318,3 @@ def test_stand_ins_keep_their_positional_signature(toy):
     assert len(fig.axes) == 6
     with pytest.raises(TypeError, match="alphas is required"):
         widgets.small_multiples(space, x[:1], a=1, b=2, judge=toy_judge)
-
-
-def test_slider_steps_are_decoded_in_one_batch_and_match_the_direct_frame(toy, monkeypatch):
-    """A slider move looks its frame up; model, sample or classes changing decodes all steps again, once."""
-    space, x, y = toy
-    calls = []
-    decode = space.decode
-    monkeypatch.setattr(space, "decode", lambda z: calls.append(len(z)) or decode(z))
-    explorer = widgets.InterpolationExplorer({"linear": space}, x, y, toy_judge, alpha_range=(-1.0, 2.0))
-    assert calls == [61]  # -1 to 2 in steps of 0.05, in one call
-    for alpha in (0.5, 1.25, -0.35, 0.5):
-        explorer.alpha_slider.value = alpha
-    assert calls == [61]
-    image, probs = explorer.frame()  # the direct computation, for comparison
-    assert calls == [61, 1]
-    cached = explorer._track()
-    step = explorer._step_index(0.5)
-    np.testing.assert_allclose(cached["images"][step], image, atol=1e-6)
-    np.testing.assert_allclose(explorer.probabilities, probs, atol=1e-9)
-    explorer.sample_box.value = explorer.sample_box.value + 1
-    assert calls == [61, 1, 61]
-    explorer.alpha_slider.value = 0.123  # between steps (set from code): computed on its own
-    assert calls == [61, 1, 61, 1]

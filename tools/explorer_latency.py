@@ -31,14 +31,15 @@ SWEEP = """async ({id, digits, alphas}) => {
   const inst = window.latentExplorers.byId[id], root = inst.element;
   const control = cls => root.querySelector('.' + cls);
   const choose = (cls, value) => { const m = control(cls); m.value = String(value); m.dispatchEvent(new Event('change')); };
-  const slider = control('lx-slider'), axes = control('lx-axis').options.length, labels = [];
+  const slider = control('lx-slider'), labels = [];
+  const axes = control('lx-axis') ? [...control('lx-axis').options].map(o => o.value) : ['class pair'];  // no menu: no axes
   for (const o of control('lx-digit').options) labels.push(+o.textContent.match(/a (\\d+)\\)/)[1]);
   const out = [];
   for (const d of digits) {
     choose('lx-digit', d);
-    for (let axis = 0; axis < axes; axis++) {
-      choose('lx-axis', axis);
-      if (axis === 0) { choose('lx-b', labels[d]); choose('lx-a', (labels[d] + 1 + d % 9) % 10); }  // never a = b
+    for (const axis of axes) {
+      if (control('lx-axis')) choose('lx-axis', axis);
+      if (axis === 'class pair') { choose('lx-b', labels[d]); choose('lx-a', (labels[d] + 1 + d % 9) % 10); }  // never a = b
       for (const a of alphas) {
         slider.value = String(a); slider.dispatchEvent(new Event('input'));
         const s = inst.state(); out.push([s.code, s.image]);

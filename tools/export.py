@@ -86,6 +86,8 @@ TEMPLATES = Path(__file__).resolve().parent / "nbconvert_templates"
 #: From build/html/ and build/slides/ (or any SITE/KIND/ with SITE/vendor beside it).
 VENDOR_URL = "../vendor/node_modules"
 FOLDERS = {"html": "html", "slides": "slides"}
+#: The tag of a chapter's claim-checking cells, whose code the pages hide.
+CLAIM_TAG = "remove-input"
 SUFFIXES = {"html": ".html", "slides": ".slides.html"}
 
 CDN_FONT_AWESOME = re.compile(r"""https?://[^"'\s>]*font-awesome[^"'\s>]*?\.css""")
@@ -127,6 +129,8 @@ def nbconvert_command(kind: str, notebooks: list[Path], out_dir: Path) -> list[s
         "--HTMLExporter.embed_images=True",
         f"--OfflineAssets.vendor_url={v}",
         f"--OfflineAssets.link_suffix={SUFFIXES[kind]}",
+        # the chapters' claim checks (CONTRIBUTING.md): their outputs, if any, stay; their code does not
+        f"--TagRemovePreprocessor.remove_input_tags={CLAIM_TAG}",
     ]
     if kind == "html":
         cmd += ["--HTMLExporter.preprocessors=tools.export.OfflineAssets"]

@@ -2,7 +2,8 @@
 
 Used by tests/test_jupyterlab.py (does the live explorer work in JupyterLab?)
 and by ``python -m benchmarks --only jupyterlab`` (how long from a key press on
-the alpha slider until the new image is in the page?).
+the alpha slider until the new frame is drawn, and from a new digit, class
+pair or model to its first frame?).
 
 - :class:`LabServer` starts ``jupyter lab`` on 127.0.0.1 (a free port, a token)
   over a temporary root folder holding copies of the notebooks, so the
@@ -14,9 +15,13 @@ the alpha slider until the new image is in the page?).
 - :func:`open_notebook` opens a notebook in Chromium through Playwright and
   records page errors; :func:`run_all_cells` runs it with the menu, as a reader
   would, and waits until the kernel is idle.
-- :class:`Explorer` finds the kernel explorer's widget by its labelled
-  controls ("alpha", "model"), not by cell index, moves the slider with the
-  keyboard, switches the model, and times each move in the page.
+- :class:`Explorer` finds the live explorer widget (``.lx-explorer.lx-live``),
+  not by cell index, moves its alpha slider with the keyboard, changes its
+  digit, class pair and model, and times each change in the page, from the
+  reader's event to the frame drawn; :class:`PageMonitor` counts the messages
+  the page sends to the kernel meanwhile.
+- :meth:`LabServer.run_in_kernel` runs code in the notebook's kernel from a
+  second client, to compare the page's frames with the kernel's.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -186,6 +192,26 @@ class LabServer:
         sessions = [s for s in self.api("sessions") if s.get("path", "").endswith(name)]
         return sessions[0]["kernel"] if sessions else None
 
+    def run_in_kernel(self, name: str, code: str, timeout: float = 60) -> str:
+        """Run CODE in notebook NAME's kernel from a second client (the page shows nothing of it); its stdout."""
+        from jupyter_client import BlockingKernelClient
+
+        kernel = self.kernel_of(name)
+        if kernel is None:
+            raise LabError(f"no kernel runs {name}")
+        client = BlockingKernelClient(connection_file=str(self.tmp / "runtime" / f"kernel-{kernel['id']}.json"))
+        client.load_connection_file()
+        client.start_channels()
+        out: list[str] = []
+        try:
+            reply = client.execute_interactive(code, timeout=timeout, output_hook=lambda msg: out.append(
+                msg["content"].get("text", "") if msg["msg_type"] == "stream" else ""))
+        finally:
+            client.stop_channels()
+        if reply["content"]["status"] != "ok":
+            raise LabError(f"the kernel failed on {code!r}: {reply['content'].get('evalue')}")
+        return "".join(out)
+
     def _wait_until_up(self) -> None:
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
@@ -232,17 +258,33 @@ def launch_chromium(playwright):
 
 @dataclass
 class PageMonitor:
-    """Uncaught exceptions, console errors and non-local requests of one page."""
+    """Uncaught exceptions, console errors, non-local requests and messages sent to the kernel, of one page."""
 
     errors: list[str] = field(default_factory=list)
     harmless: list[str] = field(default_factory=list)
     external: list[str] = field(default_factory=list)
+    #: (seconds on this machine's clock, msg_type) of every message the page sent on a kernel websocket
+    sent: list[tuple[float, str]] = field(default_factory=list)
 
     def attach(self, context, page):
         context.route("**/*", self._route)
         page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
         page.on("console", self._console)
+        page.on("websocket", self._websocket)
         return self
+
+    def _websocket(self, ws):
+        if "/api/kernels/" in ws.url:
+            ws.on("framesent", self._frame_sent)
+
+    def _frame_sent(self, payload):
+        data = payload.encode() if isinstance(payload, str) else payload
+        found = re.search(rb'"msg_type":\s*"(\w+)"', data)  # the header's comes first (v1 binary framing too)
+        self.sent.append((time.monotonic(), found.group(1).decode() if found else "?"))
+
+    def sent_since(self, start: float, msg_type: str | None = "comm_msg") -> int:
+        """How many messages (of MSG_TYPE; None: any) the page sent to the kernel since START (time.monotonic())."""
+        return sum(1 for t, kind in self.sent if t >= start and (msg_type is None or kind == msg_type))
 
     def _route(self, route):
         url = urlsplit(route.request.url)
@@ -351,151 +393,133 @@ def cell_errors(page) -> list[str]:
 
 # --------------------------------------------------------------------------- the explorer in the page
 
-# Arm a one-move timer: the key press (capture phase, before any widget sees it) starts it; the
-# first change of the explorer image's src (a new blob: URL per update) stops it, and so does the
-# first change of the label text (the last part of a move to arrive in the old layout).
-ARM_TIMER = """([img, label]) => {
-  const t = {key: null, image: null, label: null, src: img.src, text: label ? label.textContent : null};
+# Arm a one-change timer on the explorer ROOT: the first of EVENTS (window, capture phase: before the
+# explorer sees it) starts it; the explorer drawing a frame (its data-lx-shown counter changes) stops
+# it, and the next animation frame after that, when the browser can paint, is noted too.
+ARM_TIMER = """([root, events]) => {
+  const t = {start: null, shown: null, painted: null, before: root.getAttribute('data-lx-shown')};
   window.__labTimer = t;
-  const onKey = () => { if (t.key === null) t.key = performance.now(); };
-  window.addEventListener('keydown', onKey, {capture: true, once: true});
-  const imageObserver = new MutationObserver(() => {
-    if (t.image === null && img.src !== t.src) { t.image = performance.now(); imageObserver.disconnect(); }
+  const onStart = () => { if (t.start === null) t.start = performance.now(); };
+  for (const type of events) window.addEventListener(type, onStart, {capture: true, once: true});
+  const observer = new MutationObserver(() => {
+    if (t.shown === null && root.getAttribute('data-lx-shown') !== t.before) {
+      t.shown = performance.now();
+      observer.disconnect();
+      requestAnimationFrame(() => { t.painted = performance.now(); });
+    }
   });
-  imageObserver.observe(img, {attributes: true, attributeFilter: ['src']});
-  if (label) {
-    const labelObserver = new MutationObserver(() => {
-      if (t.label === null && label.textContent !== t.text) { t.label = performance.now(); labelObserver.disconnect(); }
-    });
-    labelObserver.observe(label, {childList: true, subtree: true, characterData: true});
-  }
+  observer.observe(root, {attributes: true, attributeFilter: ['data-lx-shown']});
 }"""
 
-# Resolves once the image (and the label, if any) changed, or after TIMEOUT ms with what was seen.
-WAIT_TIMER = """([timeout, wantLabel]) => new Promise(resolve => {
-  const t = window.__labTimer, start = performance.now();
+# Resolves once the frame is drawn and a paint opportunity has passed, or after TIMEOUT ms with what was seen.
+WAIT_TIMER = """timeout => new Promise(resolve => {
+  const t = window.__labTimer, begin = performance.now();
   const poll = () => {
-    const done = t.image !== null && (!wantLabel || t.label !== null);
-    if (done || performance.now() - start > timeout) {
-      resolve({key: t.key, image: t.image, label: t.label,
-               image_ms: t.key !== null && t.image !== null ? t.image - t.key : null,
-               label_ms: t.key !== null && t.label !== null ? t.label - t.key : null});
+    if ((t.shown !== null && t.painted !== null) || performance.now() - begin > timeout) {
+      const since = end => (t.start !== null && end !== null ? end - t.start : null);
+      resolve({image_ms: since(t.shown), paint_ms: since(t.painted)});
     } else { requestAnimationFrame(poll); }
   };
   poll();
 })"""
 
-# The pixels of an <img>, drawn onto a canvas: a data URL that identifies what is shown.
-IMAGE_PIXELS = """img => new Promise(resolve => {
-  const draw = () => { const c = document.createElement('canvas');
-    c.width = img.naturalWidth; c.height = img.naturalHeight;
-    c.getContext('2d').drawImage(img, 0, 0); resolve(c.toDataURL()); };
-  img.complete && img.naturalWidth ? draw() : img.addEventListener('load', draw, {once: true});
-})"""
-
-
-def _exact(text: str):
-    import re
-
-    return re.compile(rf"^\s*{re.escape(text)}\s*$")
-
 
 class Explorer:
-    """The kernel explorer (helpers.widgets.InterpolationExplorer) as rendered in the page.
+    """The live explorer (helpers.widgets.InterpolationExplorer) as rendered in the page.
 
-    Found by its controls' labels, "alpha" (a slider) and "model" (a menu), so a
-    cell added or moved in the notebook does not change which widget this is.
+    Found as the one ``.lx-explorer.lx-live`` element of the notebook's
+    outputs (the page-only block of helpers.browser_explorer has no
+    ``lx-live``), so a cell added or moved does not change which widget this is.
     """
 
-    def __init__(self, page, timeout_ms: float = 60_000):
-        self.page = page
-        outputs = page.locator(".jp-OutputArea-output")
-        slider = page.locator(".widget-hslider").filter(has=page.locator(":scope > label.widget-label", has_text=_exact("alpha")))
-        menu = page.locator(".widget-dropdown").filter(has=page.locator(":scope > label.widget-label", has_text=_exact("model")))
-        self.root = outputs.filter(has=slider).filter(has=menu)
+    def __init__(self, page, monitor: PageMonitor, timeout_ms: float = 60_000):
+        self.page, self.monitor = page, monitor
+        root = page.locator(".jp-OutputArea-output .lx-explorer.lx-live")
         try:
-            self.root.first.wait_for(state="attached", timeout=timeout_ms)
+            root.first.wait_for(state="attached", timeout=timeout_ms)
         except Exception as err:  # Playwright's TimeoutError: say what the notebook showed instead
             raise LabError(f"no explorer widget in the page after {timeout_ms / 1000:.0f} s; "
                            f"kernel {kernel_state(page)}; cell errors: {cell_errors(page) or 'none'}") from err
-        count = self.root.count()
-        if count != 1:
-            raise LabError(f"expected one explorer widget (an 'alpha' slider and a 'model' menu), found {count}")
-        self.root = self.root.first
-        self.slider = self.root.locator(".widget-hslider").filter(
-            has=page.locator(":scope > label.widget-label", has_text=_exact("alpha")))
-        self.handle = self.slider.locator(".noUi-handle")
-        self.model_menu = self.root.locator(".widget-dropdown").filter(
-            has=page.locator(":scope > label.widget-label", has_text=_exact("model"))).locator("select")
-        self.image = self.root.locator("img.widget-image").first
-        self.image.wait_for(state="visible", timeout=timeout_ms)
+        if root.count() != 1:
+            raise LabError(f"expected one live explorer widget (.lx-explorer.lx-live), found {root.count()}")
+        self.root = root.first
+        self.root.locator("canvas.lx-image").wait_for(state="visible", timeout=timeout_ms)
         self.root.scroll_into_view_if_needed()
-        # element handles, resolved once: the locators' label filters are slow on a notebook's DOM
-        self._img = self.image.element_handle()
-        self._handle = self.handle.element_handle()
-        self._select = self.model_menu.element_handle()
-        labels = self.root.locator(".widget-html")
-        self._label = labels.last.element_handle() if labels.count() else None
+        self._root = self.root.element_handle()
+        self._slider = self.root.locator("input.lx-slider").element_handle()
 
     # what the page shows
+    def state(self) -> dict:
+        """The explorer's own account: settings, alpha, the image shown (784 values) and the bars (10)."""
+        return self._root.evaluate("r => window.latentExplorers.byId[r.dataset.lxId].state()")
+
     def alpha(self) -> float:
-        """The slider's value as its readout shows it (aria-valuenow is rounded to one decimal)."""
-        readout = self.slider.locator(".widget-readout").text_content()
-        return float(readout.replace("\u2212", "-"))
+        return float(self._slider.evaluate("s => s.value"))
 
     def alpha_range(self) -> tuple[float, float]:
-        return (float(self._handle.get_attribute("aria-valuemin")), float(self._handle.get_attribute("aria-valuemax")))
+        return tuple(float(v) for v in self._slider.evaluate("s => [s.min, s.max]"))
 
-    def image_src(self) -> str:
-        return self._img.get_attribute("src") or ""
-
-    def image_pixels(self) -> str:
-        return self._img.evaluate(IMAGE_PIXELS)
-
-    def label_text(self) -> str:
-        return self._label.text_content() if self._label else ""
+    def options(self, control: str) -> list[str]:
+        return self.root.locator(f"select.lx-{control}").evaluate("s => [...s.options].map(o => o.value)")
 
     def models(self) -> list[str]:
-        return self._select.evaluate("s => [...s.options].map(o => o.value)")
+        return self.options("model")
 
     def model(self) -> str:
-        return self._select.evaluate("s => s.value")
+        return self.state()["model"]
 
-    # what a reader does
-    def press(self, key: str = "ArrowRight", timeout_ms: float = 10_000, want_label: bool = True) -> dict:
-        """Press KEY on the slider handle; wait for the new image. Timings in ms (page clock)."""
-        label = self._label if want_label else None
-        self.page.evaluate(ARM_TIMER, [self._img, label])
-        self._handle.focus()
-        self.page.keyboard.press(key)
-        return self.page.evaluate(WAIT_TIMER, [timeout_ms, label is not None])
+    def canvas_grey(self) -> list[int]:
+        """The decoded image's 784 grey levels as drawn on its canvas (255 white)."""
+        return self.root.locator("canvas.lx-image").evaluate(
+            "c => Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data).filter((_, i) => i % 4 === 0)")
 
-    def select_model(self, name: str, timeout_ms: float = 10_000) -> dict:
-        """Choose NAME in the model menu; wait for the new image (timed from the menu's change)."""
-        self.page.evaluate(ARM_TIMER, [self._img, None])
-        self._select.evaluate("s => s.addEventListener('change', () => { window.__labTimer.key = performance.now(); }, "
-                              "{capture: true, once: true})")
-        self._select.select_option(value=name)
-        return self.page.evaluate(WAIT_TIMER, [timeout_ms, False])
+    # what a reader does, each timed from its event to the frame drawn
+    def _timed(self, events, act, timeout_ms: float) -> dict:
+        self.page.evaluate(ARM_TIMER, [self._root, events])
+        start = time.monotonic()
+        act()
+        timing = self.page.evaluate(WAIT_TIMER, timeout_ms)
+        self.page.wait_for_timeout(50)  # a message the change sends afterwards would still be counted
+        return {**timing, "comm_msgs": self.monitor.sent_since(start),
+                "kernel_msgs": self.monitor.sent_since(start, None)}
+
+    def press(self, key: str = "ArrowRight", timeout_ms: float = 10_000) -> dict:
+        """Press KEY on the focused alpha slider."""
+        self._slider.focus()
+        return self._timed(["keydown"], lambda: self.page.keyboard.press(key), timeout_ms)
+
+    def choose(self, control: str, value, timeout_ms: float = 10_000) -> dict:
+        """Choose VALUE in the explorer's menu CONTROL (model, axis, a, b, digit)."""
+        menu = self.root.locator(f"select.lx-{control}")
+        return self._timed(["change"], lambda: menu.select_option(value=str(value)), timeout_ms)
+
+    def click_thumbnail(self, index: int, timeout_ms: float = 10_000) -> dict:
+        thumb = self.root.locator(".lx-thumbs canvas").nth(index)
+        return self._timed(["click"], thumb.click, timeout_ms)
 
     def reset_alpha(self, key: str = "Home") -> None:
-        self._handle.focus()
+        self._slider.focus()
         self.page.keyboard.press(key)
+
+
+def _stats(values) -> dict:
+    import numpy as np
+
+    v = np.asarray([x for x in values if x is not None], dtype=float)
+    return {"median_ms": float(np.median(v)), "p95_ms": float(np.percentile(v, 95)), "n": len(v)} if len(v) else {}
 
 
 def slider_latency(explorer: Explorer, moves: int = 40, pause_ms: float = 150, warmup: int = 3) -> dict:
-    """Key press to new image, per ArrowRight on the alpha slider: median and p95 over MOVES.
+    """Key press to new frame, per ArrowRight on the alpha slider: median and p95 over MOVES.
 
     Starts from the slider's minimum ("Home") and walks right; at the maximum it
-    walks back with ArrowLeft. Between moves it waits PAUSE_MS for the kernel to
-    settle, so each figure is one move's latency, not a queue's.
+    walks back with ArrowLeft. Counts the messages the page sent to the kernel
+    meanwhile (the goal is none).
     """
-    import numpy as np
-
     explorer.reset_alpha("Home")
     explorer.page.wait_for_timeout(500)
     low, high = explorer.alpha_range()
-    image_ms, label_ms, missed = [], [], 0
+    image_ms, paint_ms, comm, sent, missed = [], [], 0, 0, 0
     key = "ArrowRight"
     for i in range(moves + warmup):
         alpha = explorer.alpha()
@@ -505,35 +529,63 @@ def slider_latency(explorer: Explorer, moves: int = 40, pause_ms: float = 150, w
             key = "ArrowRight"
         t = explorer.press(key)
         if i >= warmup:
-            if t["image_ms"] is None:
-                missed += 1
-            else:
-                image_ms.append(t["image_ms"])
-                if t["label_ms"] is not None:
-                    label_ms.append(t["label_ms"])
+            missed += t["image_ms"] is None
+            image_ms.append(t["image_ms"])
+            paint_ms.append(t["paint_ms"])
+            comm += t["comm_msgs"]
+            sent += t["kernel_msgs"]
         explorer.page.wait_for_timeout(pause_ms)
-    if not image_ms:
-        raise LabError("no slider move produced a new image")
+    if missed == moves:
+        raise LabError("no slider move produced a new frame")
+    return {"image": _stats(image_ms), "paint": _stats(paint_ms), "missed": missed, "moves": moves,
+            "comm_msgs": comm, "kernel_msgs": sent, "image_ms": image_ms}
 
-    def stats(v):
-        v = np.asarray(v, dtype=float)
-        return {"median_ms": float(np.median(v)), "p95_ms": float(np.percentile(v, 95)), "n": len(v)} if len(v) else {}
 
-    return {"image": stats(image_ms), "label": stats(label_ms), "missed": missed,
-            "image_ms": image_ms, "label_ms": label_ms}
+def setting_latency(explorer: Explorer, repeats: int = 8, pause_ms: float = 300) -> dict:
+    """A change of digit (a thumbnail), class pair (the "to a" menu) and model, each timed to its first frame.
+
+    Per kind: median and p95 over REPEATS changes, and the comm messages sent
+    per change (the goal is one). Models are visited in turn, so each figure
+    mixes them; per model, ``by_model`` holds the digit changes' times.
+    """
+    out = {"digit": [], "pair": [], "model": [], "comm_msgs": [], "by_model": {}}
+    models, thumbs = explorer.models(), explorer.root.locator(".lx-thumbs canvas").count()
+    for r in range(repeats):
+        for m in models:
+            if explorer.model() != m:
+                t = explorer.choose("model", m)
+                out["model"].append(t["image_ms"])
+                out["comm_msgs"].append(t["comm_msgs"])
+                explorer.page.wait_for_timeout(pause_ms)
+            s = explorer.state()
+            t = explorer.click_thumbnail((s["digit"] + 7 + r) % thumbs)
+            out["digit"].append(t["image_ms"])
+            out["by_model"].setdefault(m, []).append(t["image_ms"])
+            out["comm_msgs"].append(t["comm_msgs"])
+            explorer.page.wait_for_timeout(pause_ms)
+            s = explorer.state()
+            target = next(c for c in ((s["a"] + 1 + k) % 10 for k in range(10)) if c != s["b"])
+            t = explorer.choose("a", target)
+            out["pair"].append(t["image_ms"])
+            out["comm_msgs"].append(t["comm_msgs"])
+            explorer.page.wait_for_timeout(pause_ms)
+    return {"digit": _stats(out["digit"]), "pair": _stats(out["pair"]), "model": _stats(out["model"]),
+            "all": _stats(out["digit"] + out["pair"] + out["model"]), "comm_msgs": out["comm_msgs"],
+            "by_model": {m: _stats(v) for m, v in out["by_model"].items()}}
 
 
 def measure_notebook_explorer(quick: bool, moves: int = 60, model: str | None = "VAE-20d",
                               env: dict[str, str] | None = None, run_timeout_s: float = 1800,
-                              pauses_ms=(150,), tcp_nodelay: bool = False) -> dict:
-    """Run notebook 05 in JupyterLab (quick or full mode) and time slider moves of its explorer.
+                              pauses_ms=(150,), tcp_nodelay: bool = False, setting_repeats: int = 0) -> dict:
+    """Run notebook 05 in JupyterLab (quick or full mode) and time its explorer.
 
     The explorer is switched to MODEL first when its menu offers it. For each
-    pause in PAUSES_MS, MOVES moves that far apart (a reader pressing the key
-    again and again) are timed with :func:`slider_latency`. Returns
-    ``{"runs": {pause: figures}, "model", "run_all_seconds", "page_errors"}``.
-    Raises ImportError without Playwright and LabError when JupyterLab,
-    Chromium or the notebook fails.
+    pause in PAUSES_MS, MOVES alpha moves that far apart (a reader pressing the
+    key again and again) are timed with :func:`slider_latency`; with
+    SETTING_REPEATS, changes of digit, class pair and model with
+    :func:`setting_latency`. Returns ``{"runs": {pause: figures}, "settings",
+    "model", "run_all_seconds", "page_errors"}``. Raises ImportError without
+    Playwright and LabError when JupyterLab, Chromium or the notebook fails.
     """
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
@@ -552,12 +604,13 @@ def measure_notebook_explorer(quick: bool, moves: int = 60, model: str | None = 
             errors = cell_errors(page)
             if errors:
                 raise LabError(f"notebook 05 failed in JupyterLab: {errors}")
-            explorer = Explorer(page)
+            explorer = Explorer(page, monitor)
+            settings = setting_latency(explorer, repeats=setting_repeats) if setting_repeats else {}
             if model and model in explorer.models() and explorer.model() != model:
-                explorer.select_model(model)
+                explorer.choose("model", model)
                 page.wait_for_timeout(500)
             runs = {pause: slider_latency(explorer, moves=moves, pause_ms=pause) for pause in pauses_ms}
-            figures = {"runs": runs, "model": explorer.model(), "run_all_seconds": run_seconds,
+            figures = {"runs": runs, "settings": settings, "model": explorer.model(), "run_all_seconds": run_seconds,
                        "page_errors": list(monitor.errors), "tcp_nodelay": tcp_nodelay}
             context.close()
             return figures

@@ -1,0 +1,476 @@
+"""Argument checks, kept apart from the ideas they guard.
+
+Introduced in notebook 03, the first chapter that prints the series' own code.
+Every public function of ``helpers`` checks what it is given and names the
+argument at fault, with an error of the type a user expects (TypeError for the
+wrong kind of thing, ValueError for a wrong value). The checks sit in one
+decorator above the function, not in its body, so the body holds the idea
+alone and a chapter can print exactly that (:func:`show_core`)::
+
+    @checked(codes=numbers(ndim=2, what="codes (N, d)"), labels=labels(n=ref("codes", len)),
+             quantile=number(low=0, high=0.5, low_open=True))
+    def quantile_direction(codes, values, labels, quantile=0.25):
+        ...                                   # the recipe, nothing else
+
+``checked`` binds the call's arguments to the signature, passes each named one
+through its *spec* in the order the decorator lists them, and calls the
+function with what the specs return (an array as float32, a count as int...).
+A spec is any callable ``spec(value, name, args)``; ``args`` holds the
+arguments checked so far, so a spec can depend on one listed before it
+(``ref("codes", len)``: the number of codes). The factories below cover what
+the series needs; :func:`using` wraps any ``check(value, name=...)`` function.
+
+The converters themselves (``check_images``, ``check_labels`` ...) live here
+too and are used directly where a value is not an argument (a model's output,
+a file's contents); ``helpers.data`` re-exports them.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+import textwrap
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+IMAGE_SHAPE = (28, 28)
+
+
+# --- converters: one value in, the checked value out, or a clear error naming it ----------------------
+def _as_array(x, name: str, what: str) -> np.ndarray:
+    """``np.asarray(x)``, with a clear error for None, ragged lists and objects numpy cannot read."""
+    if x is None:
+        raise TypeError(f"{name}: got None; pass {what}.")
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as err:  # ragged nested lists, objects without __array__
+        raise ValueError(f"{name}: cannot read a {type(x).__name__} as an array ({err}); pass {what}.") from None
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise TypeError(f"{name}: got {type(x).__name__} of dtype {arr.dtype}; pass {what}.")
+    return arr
+
+
+def check_images(x: np.ndarray, *, name: str = "images") -> np.ndarray:
+    """Validate a batch of images: shape (N, 28, 28) or (N, 784), values in [0, 1].
+
+    Returns the batch as float32 (N, 28, 28). Used by every model's ``encode``.
+    """
+    x = _as_array(x, name, "float images in [0, 1] of shape (N, 28, 28)")
+    if x.ndim == 2 and x.shape[1] == 784:
+        x = x.reshape(-1, *IMAGE_SHAPE)
+    elif x.shape == IMAGE_SHAPE:
+        raise ValueError(f"{name}: got one image of shape {x.shape}; pass a batch, e.g. x[None].")
+    if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE:
+        raise ValueError(f"{name}: expected shape (N, 28, 28) or (N, 784), got {x.shape}.")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(
+            f"{name}: expected float images in [0, 1], got dtype {x.dtype}; "
+            "divide uint8 images by 255 (load_mnist does this)."
+        )
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name}: contains NaN or infinite values.")
+    if x.size and (x.min() < -1e-6 or x.max() > 1 + 1e-6):
+        hint = "; divide grey levels 0-255 by 255" if x.min() >= 0 and x.max() <= 255 else ""
+        raise ValueError(f"{name}: values span [{x.min():.3g}, {x.max():.3g}], expected [0, 1]{hint}.")
+    return x.astype(np.float32, copy=False)
+
+
+def check_count(n, *, name: str = "n", minimum: int = 0, allow_none: bool = False) -> int | None:
+    """An integer count >= ``minimum`` (a bool is not a count), or a clear error naming ``name``."""
+    if n is None and allow_none:
+        return None
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        if isinstance(n, (float, np.floating)) and float(n).is_integer():
+            n = int(n)  # 100.0 reads as 100
+        else:
+            kind = "an integer" + (" or None" if allow_none else "")
+            raise TypeError(f"{name} must be {kind}, got {n!r} ({type(n).__name__}).")
+    if n < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {n}.")
+    return int(n)
+
+
+def random_generator(seed=None, *, name: str = "seed") -> np.random.Generator:
+    """``np.random.default_rng(seed)`` for None, a non-negative integer or a Generator; else a clear error."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return np.random.default_rng(seed)
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name} must be a non-negative integer, None or a numpy Generator, got {seed!r}.")
+    if seed < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {seed}.")
+    return np.random.default_rng(int(seed))
+
+
+def check_settings(cfg, required, *, name: str, example: str) -> dict:
+    """A settings dict holding every key in ``required``, or a clear error naming what is missing.
+
+    ``example`` names where a complete dict comes from (e.g. ``"vae.training_config(20)"``).
+    """
+    if not isinstance(cfg, Mapping):
+        raise TypeError(f"{name}: expected a dict of settings such as {example}, got {type(cfg).__name__}.")
+    missing = [k for k in required if k not in cfg]
+    if missing:
+        raise ValueError(f"{name}: missing settings {missing}; start from {example} and change what you need.")
+    return dict(cfg)
+
+
+def check_positive(value, *, name: str) -> float:
+    """A finite number > 0 (a learning rate, a weight), or a clear error naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a positive number, got {value!r} ({type(value).__name__}).")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
+    return float(value)
+
+
+def check_number(value, *, name: str, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, high_open: bool = False) -> float:
+    """A finite number within [low, high] (an end is excluded when ``low_open`` / ``high_open``)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
+    value = float(value)
+    below = low is not None and (value < low or (low_open and value == low))
+    above = high is not None and (value > high or (high_open and value == high))
+    if not np.isfinite(value) or below or above:
+        left, right = ("(" if low_open else "[", ")" if high_open else "]")
+        span = f" in {left}{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}{right}"
+        raise ValueError(f"{name} must be a finite number{span if low is not None or high is not None else ''}, "
+                         f"got {value!r}.")
+    return value
+
+
+def check_numbers(x, *, name: str, ndim=None, finite: bool = True, what: str | None = None) -> np.ndarray:
+    """``x`` as a float64 array (of ``ndim`` dimensions: an int or a tuple of allowed ones), or a clear error.
+
+    ``what`` describes what to pass (e.g. "codes (N, d)"); NaN and infinities are refused when ``finite``.
+    """
+    what = what or "an array of numbers"
+    if x is None or isinstance(x, (str, bytes)):
+        raise TypeError(f"{name}: expected {what}, got {x!r}.")
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: expected {what}, got a {type(x).__name__} that is not an array of numbers.") \
+            from None
+    allowed = (ndim,) if isinstance(ndim, int) else ndim
+    if allowed is not None and arr.ndim not in allowed:
+        raise ValueError(f"{name}: expected {what}, got shape {arr.shape}.")
+    if finite and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: contains NaN or infinite values; pass {what} of finite numbers.")
+    return arr
+
+
+def check_labels(y, n_images: int | None = None, n_classes: int = 10, *, name: str = "labels") -> np.ndarray:
+    """Class labels as int64 (N,): integer ids in [0, n_classes), one per image.
+
+    Integral floats (3.0) and exact one-hot rows (N, n_classes) are read as the
+    class ids they denote; anything else (NaN, fractions, strings, other shapes,
+    out-of-range ids, a count other than ``n_images``) is a clear error.
+    """
+    what = f"integer class ids 0-{n_classes - 1}, one per image"
+    y = _as_array(y, name, what)
+    if y.dtype == bool:
+        raise TypeError(f"{name}: got booleans; pass {what}.")
+    if y.dtype.kind not in "iuf":
+        raise TypeError(f"{name}: got dtype {y.dtype}; pass {what}.")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError(f"{name}: contains NaN or infinite values; pass {what}.")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    elif y.ndim == 2 and y.shape[1] == n_classes and y.size:
+        one_hot = np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1)
+        if not one_hot:
+            raise ValueError(f"{name}: got an (N, {n_classes}) array that is not one-hot; pass {what} "
+                             "(e.g. y.argmax(axis=1)).")
+        y = y.argmax(axis=1)
+    if y.ndim != 1:
+        raise ValueError(f"{name}: expected shape (N,), got {y.shape}; pass {what}.")
+    if y.dtype.kind == "f":
+        if np.any(y != np.round(y)):
+            raise ValueError(f"{name}: contains fractional values such as {y[y != np.round(y)][0]!r}; pass {what}.")
+    y = y.astype(np.int64, copy=False)
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        bad = y[(y < 0) | (y >= n_classes)]
+        raise ValueError(f"{name} must lie in 0..{n_classes - 1} (integer class ids), got class {int(bad[0])}.")
+    if n_images is not None and len(y) != n_images:
+        raise ValueError(f"{name}: {len(y)} labels for {n_images} images; pass one label per image.")
+    return y
+
+
+def check_class(label: int, n_classes: int = 10, *, name: str = "class") -> int:
+    """An integer class index in [0, n_classes), or a clear ValueError."""
+    if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):
+        raise ValueError(f"{name}: expected an integer class 0-{n_classes - 1}, got {label!r}.")
+    if not 0 <= int(label) < n_classes:
+        raise ValueError(f"{name}: unknown class {label}; classes are 0-{n_classes - 1}.")
+    return int(label)
+
+
+def check_alphas(alphas, *, name: str = "alphas") -> np.ndarray:
+    """A number or a 1-D sequence of finite numbers as float32 (A,), or a clear error naming ``name``."""
+    if alphas is None or isinstance(alphas, (str, bytes, bool, np.bool_)) or getattr(alphas, "dtype", None) == bool:
+        raise TypeError(f"{name} must be a number or a 1-D sequence of numbers, got {alphas!r}.")
+    try:
+        a = np.atleast_1d(np.asarray(alphas, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number or a 1-D sequence of numbers, got {alphas!r}.") from None
+    with np.errstate(over="ignore"):
+        a = a.astype(np.float32)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be a number or a 1-D sequence, got shape {a.shape}.")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be finite numbers (within the float32 range).")
+    if a.size == 0:
+        raise ValueError(f"{name}: got an empty sequence; pass at least one value.")
+    return a
+
+
+def check_flag(value, *, name: str) -> bool:
+    """True or False (numpy's bools too); anything else is a TypeError naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}.")
+    return bool(value)
+
+
+def check_choice(value, options, *, name: str) -> Any:
+    """One of ``options`` (compared with ==), or a ValueError listing them."""
+    if isinstance(value, (list, dict, set, np.ndarray)) or not any(value == o for o in options):
+        raise ValueError(f"unknown {name} {value!r}: {name} must be one of {', '.join(repr(o) for o in options)}.")
+    return value
+
+
+# --- the decorator ------------------------------------------------------------------------------------------
+Spec = Callable[[Any, str, dict], Any]
+
+
+def checked(*, returns: Spec | None = None, **specs: Spec):
+    """Decorator: check the named arguments with their specs before the function runs.
+
+    Specs run in the order given, each on the argument's value (defaults
+    included) and seeing the arguments checked before it; the function is
+    called with what they return. A call that does not fit the signature at
+    all is a TypeError naming the function. ``returns`` checks the result the
+    same way (``spec(result, "result", args)``): for results that only the
+    computation can reveal as unusable, such as a path beyond the float32
+    range; the body then runs without numpy's overflow warnings, since the
+    result's check judges the numbers.
+    """
+
+    def decorate(fn):
+        signature = inspect.signature(fn)
+        unknown = [name for name in specs if name not in signature.parameters]
+        if unknown:
+            raise TypeError(f"@checked on {fn.__qualname__}: no parameter named {unknown}.")
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError as err:
+                raise TypeError(f"{fn.__qualname__}(): {err}") from None
+            bound.apply_defaults()
+            values = bound.arguments
+            for name, spec in specs.items():
+                values[name] = spec(values[name], name, values)
+            if returns is None:
+                return fn(*bound.args, **bound.kwargs)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                result = fn(*bound.args, **bound.kwargs)
+            return returns(result, "result", values)
+
+        wrapper.checks = dict(specs, **({"returns": returns} if returns else {}))
+        # The function's own signature, also for inspect.getfullargspec (which ignores __wrapped__):
+        # Keras reads a layer's __init__ arguments that way.
+        wrapper.__signature__ = signature
+        return wrapper
+
+    return decorate
+
+
+class ref:
+    """A spec option taken from another, already checked argument: ``ref("codes", len)`` is len(codes)."""
+
+    def __init__(self, argument: str, transform: Callable[[Any], Any] | None = None):
+        self.argument, self.transform = argument, transform
+
+    def resolve(self, args: dict) -> Any:
+        value = args[self.argument]
+        return value if self.transform is None else self.transform(value)
+
+
+def _resolved(options: dict, args: dict) -> dict:
+    return {k: (v.resolve(args) if isinstance(v, ref) else v) for k, v in options.items()}
+
+
+def using(check: Callable, *, label: str | None = None, **options) -> Spec:
+    """A spec from any ``check(value, name=..., **options)`` converter; options may be :class:`ref`.
+
+    ``label`` replaces the argument's name in messages (e.g. "target class a").
+    """
+
+    def spec(value, name, args):
+        return check(value, name=label or name, **_resolved(options, args))
+
+    spec.__name__ = getattr(check, "__name__", "check")
+    return spec
+
+
+def optional(inner: Spec) -> Spec:
+    """``inner``, except that None passes unchanged (an argument whose None means "the default")."""
+
+    def spec(value, name, args):
+        return None if value is None else inner(value, name, args)
+
+    return spec
+
+
+def images(**options) -> Spec:
+    """Images (N, 28, 28) or (N, 784) in [0, 1], as float32 (N, 28, 28)."""
+    return using(check_images, **options)
+
+
+def count(minimum: int = 0, allow_none: bool = False, **options) -> Spec:
+    """An integer count >= ``minimum``."""
+    return using(check_count, minimum=minimum, allow_none=allow_none, **options)
+
+
+def number(low=None, high=None, low_open: bool = False, high_open: bool = False, **options) -> Spec:
+    """A finite number, within [low, high] when given (ends excluded when ``*_open``)."""
+    return using(check_number, low=low, high=high, low_open=low_open, high_open=high_open, **options)
+
+
+def positive(**options) -> Spec:
+    """A finite number > 0."""
+    return using(check_positive, **options)
+
+
+def numbers(ndim=None, finite: bool = True, what: str | None = None, **options) -> Spec:
+    """An array of numbers as float64, of ``ndim`` dimensions (an int or a tuple of allowed ones)."""
+    return using(check_numbers, ndim=ndim, finite=finite, what=what, **options)
+
+
+def labels(n=None, n_classes=10, **options) -> Spec:
+    """Class ids as int64 (N,); ``n`` (often ``ref("x", len)``) is how many there must be."""
+    return using(check_labels, n_images=n, n_classes=n_classes, **options)
+
+
+def class_id(n_classes=10, **options) -> Spec:
+    """One integer class in [0, n_classes)."""
+    return using(check_class, n_classes=n_classes, **options)
+
+
+def alphas(**options) -> Spec:
+    """A number or a 1-D sequence of finite numbers, as float32 (A,)."""
+    return using(check_alphas, **options)
+
+
+def flag(**options) -> Spec:
+    """True or False."""
+    return using(check_flag, **options)
+
+
+def one_of(*options_: Any, label: str | None = None) -> Spec:
+    """One of the given values."""
+    return using(check_choice, options=options_, label=label)
+
+
+def seed(**options) -> Spec:
+    """None, a non-negative integer or a numpy Generator (returned unchanged)."""
+
+    def check_seed(value, *, name):
+        random_generator(value, name=name)
+        return value
+
+    return using(check_seed, **options)
+
+
+def instance(kinds, example: str, *, allow_none: bool = False) -> Spec:
+    """An instance of ``kinds`` (a class or a tuple); ``example`` says where one comes from."""
+    names = " or ".join(k.__name__ for k in (kinds if isinstance(kinds, tuple) else (kinds,)))
+
+    def spec(value, name, args):
+        if value is None and allow_none:
+            return None
+        if not isinstance(value, kinds):
+            raise TypeError(f"{name} must be a {names} (e.g. {example}), got {type(value).__name__}.")
+        return value
+
+    return spec
+
+
+def model() -> Spec:
+    """A generative model with the series' interface (``helpers.interface``)."""
+
+    def spec(value, name, args):
+        from .interface import check_model
+
+        check_model(value)
+        return value
+
+    return spec
+
+
+def codes(latent_dim, **options) -> Spec:
+    """Codes as float32 (N, latent_dim); ``latent_dim`` is an int or a :class:`ref`."""
+
+    def check(value, *, name, latent_dim):
+        from .interface import check_codes
+
+        return check_codes(value, latent_dim, name=name)
+
+    return using(check, latent_dim=latent_dim, **options)
+
+
+# --- printing the idea ------------------------------------------------------------------------------------
+def core_source(fn, *, docstring: bool = False) -> str:
+    """The source of ``fn`` as a chapter prints it: no decorators, no argument checks, no docstring.
+
+    Works on functions and methods decorated with :func:`checked` (and any
+    other decorator), and on classes' methods reached through the class.
+    """
+    target = inspect.unwrap(fn)
+    source = textwrap.dedent(inspect.getsource(target))
+    lines = source.splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(r"(async\s+)?def |class ", line))
+    lines = lines[start:]
+    if not docstring:
+        lines = _without_docstring(lines, target)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _without_docstring(lines: list[str], target) -> list[str]:
+    doc = inspect.getdoc(target) if getattr(target, "__doc__", None) else None
+    if not doc:
+        return lines
+    # The header may span several lines: the body starts after the line ending with ':'.
+    body = next(i for i, line in enumerate(lines) if line.rstrip().endswith(":")) + 1
+    quote = lines[body].strip()[:3]
+    if quote not in ('"""', "'''"):
+        return lines
+    end = body
+    if not (lines[body].strip().count(quote) >= 2 and len(lines[body].strip()) > 3):
+        end = next(i for i in range(body + 1, len(lines)) if quote in lines[i])
+    rest = lines[end + 1:]
+    while rest and not rest[0].strip():
+        rest = rest[1:]
+    return lines[:body] + rest
+
+
+def show_core(*fns, docstring: bool = False):
+    """Display the core of each function as a highlighted code block (notebooks call this)."""
+    from IPython.display import Markdown
+
+    blocks = [core_source(fn, docstring=docstring) for fn in fns]
+    return Markdown("\n".join(f"```python\n{b}```" for b in blocks))
+
+
+__all__ = [
+    "alphas", "check_alphas", "check_choice", "check_class", "check_count", "check_flag", "check_images",
+    "check_labels", "check_number", "check_numbers", "check_positive", "check_settings", "checked", "class_id",
+    "codes", "core_source", "count", "flag", "images", "instance", "labels", "model", "number", "numbers",
+    "one_of", "optional", "positive", "random_generator", "ref", "seed", "show_core", "using",
+]
