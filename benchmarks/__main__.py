@@ -23,10 +23,9 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("matmul", "vae", "bigan", "explorer", "morphometry", "jsexplorer", "jupyterlab", "scoring", "style", "flow", "slides", "series",
-            "flowchoices")
+SECTIONS = ("matmul", "vae", "bigan", "explorer", "morphometry", "jsexplorer", "jupyterlab", "scoring", "style", "flow", "slides", "series")
 #: Sections left out of a plain ``python -m benchmarks`` (they take long; name them with --only).
-OPT_IN = ("flowchoices",)
+OPT_IN = ()
 
 
 class Results:
@@ -325,7 +324,8 @@ def bench_style(res: Results, ctx: dict) -> None:
 
 def bench_flow(res: Results, ctx: dict) -> None:
     """Notebook 08's flow (issue 20): bits/dim against training time, exactness, throughput."""
-    from helpers import cache, config, flow
+    from benchmarks import flow_sweep
+    from helpers import cache, flow
 
     data = ctx["data"]
     model, record = flow.pretrained_flow(data, verbose=False)
@@ -335,10 +335,18 @@ def bench_flow(res: Results, ctx: dict) -> None:
     res.add("flow test bits/dim, all test digits", record["test_bits_per_dim"], "bits/dim", "<= 1.25",
             f"{record['test_images']} test digits after {minutes:.2f} min of training; {bound}")
     res.add("flow training time", minutes, "min", "<= 3",
-            f"{cfg['epochs']} epochs of {record['train_images']} digits, {record['parameters']:,} parameters")
+            f"a {cfg['budget_seconds']:g} s wall-clock budget (compilation included): {record['steps']} steps of "
+            f"{cfg['batch_size']}, {record['epochs']:.2f} epochs of {record['train_images']} digits, "
+            f"{record['parameters']:,} parameters")
     for point in record["checkpoints"]:
-        res.add(f"flow test bits/dim after {point['seconds']:.0f} s of training", point["test bits/dim"], "bits/dim",
-                note=f"first {flow.CHECKPOINT_IMAGES:,} test digits, step {point['step']}")
+        res.add(f"flow test bits/dim at {point['seconds']:.0f} s of the {cfg['budget_seconds']:g} s run",
+                point["test bits/dim"], "bits/dim", note=f"first {flow.CHECKPOINT_IMAGES:,} test digits, "
+                f"step {point['step']} (mid-schedule: the learning rate is still high)")
+    for run in flow_sweep.runs_of(cfg):
+        res.add(f"flow test bits/dim, a {run['budget_seconds']:.0f} s budget", run["test bits/dim"], "bits/dim",
+                note=f"first {run['test images']:,} test digits; {run['steps']} steps, {run['epochs']:.2f} epochs; "
+                     f"matmul {run['matmul GFLOP/s before']:.0f}/{run['matmul GFLOP/s after']:.0f} GFLOP/s before/"
+                     f"after, {run['measured']} (benchmarks/flow_sweep.json)")
     errors = flow.reconstruction_errors(model, data.x_test)
     res.add("flow reconstruction max abs error", errors["max abs error"], "", "< 1e-4",
             f"decode(encode(x)) on {errors['images']:,} test digits")
@@ -355,49 +363,6 @@ def bench_flow(res: Results, ctx: dict) -> None:
         print("  no time for 08_flows.ipynb in artifacts/run_times-full.json: run `make run` to time it")
     else:
         res.add("notebook 08 run time", seconds / 60, "min", "<= 4", f"measured {times.get('measured', '?')}")
-
-
-#: Notebook 08's table of architecture choices: each row changes one setting of the chosen flow.
-FLOW_CHOICES = (
-    ("chosen flow", {}),
-    ("channel reversal instead of 1x1 convolutions", {"mixing": "reverse"}),
-    ("no actnorm", {"actnorm": False}),
-    ("no learned prior at the splits", {"split_prior": False}),
-    ("checkerboard and channel masks in turn", {"mask": "alternate"}),
-    ("no XLA compilation", {"jit_compile": False}),
-)
-
-
-def bench_flowchoices(res: Results, ctx: dict) -> None:
-    """What each architecture choice of the flow bought (opt-in: one training run per row).
-
-    Every variant trains for half the chosen flow's epochs, so the table costs
-    about as much as three full trainings; the test bits/dim is measured on the
-    first CHECKPOINT_IMAGES test digits. Written to benchmarks/flow_choices.json
-    (full mode) for notebook 08.
-    """
-    from helpers import cache, config, flow
-
-    data = ctx["data"]
-    base = flow.training_config()
-    epochs = base["epochs"] / 2
-    rows = []
-    for label, change in FLOW_CHOICES:
-        cfg = dict(base, epochs=epochs, **change)
-        model, record = flow.train_flow(data, cfg, eval_images=flow.CHECKPOINT_IMAGES, verbose=False)
-        bpd = flow.bits_per_dim(model, data.x_test[: flow.CHECKPOINT_IMAGES])
-        rows.append({"variant": label, "test bits/dim": bpd, "training seconds": record["train_seconds"],
-                     "parameters": record["parameters"]})
-        res.add(f"flow variant: {label}", bpd, "bits/dim",
-                note=f"{epochs:g} epochs in {record['train_seconds']:.0f} s, {record['parameters']:,} parameters")
-    chosen = rows[0]["test bits/dim"]
-    for row in rows:
-        row["change vs chosen (bits/dim)"] = row["test bits/dim"] - chosen
-    if config.MODE == "full":
-        out = {"rows": rows, "epochs": epochs, "measured": res.date, "matmul_gflops": ctx["roofline"]
-               if "roofline" in ctx else matmul_rate()}
-        cache.atomic_write(flow.CHOICES_FILE, lambda p: p.write_text(json.dumps(out, indent=2)))
-        print(f"wrote {flow.CHOICES_FILE}")
 
 
 def bench_slides(res: Results, ctx: dict) -> None:
@@ -434,7 +399,7 @@ def bench_series(res: Results, ctx: dict) -> None:
 BENCHES = {"matmul": bench_matmul, "vae": bench_vae, "bigan": bench_bigan,
            "explorer": bench_explorer, "morphometry": bench_morphometry, "jsexplorer": bench_jsexplorer,
            "jupyterlab": bench_jupyterlab, "scoring": bench_scoring,
-           "style": bench_style, "flow": bench_flow, "flowchoices": bench_flowchoices,
+           "style": bench_style, "flow": bench_flow,
            "slides": bench_slides, "series": bench_series}
 
 

@@ -15,7 +15,8 @@ from scipy import integrate, stats  # noqa: E402
 from helpers import cache, config, flow  # noqa: E402
 from helpers.data import Dataset  # noqa: E402
 
-TINY = dict(steps=[1, 2, 1], widths=[8, 8, 8], epochs=1, batch_size=50, train_images=300, jit_compile=False)
+TINY = dict(steps=[1, 2, 1], widths=[8, 8, 8], epochs=1, budget_seconds=None, batch_size=50, train_images=300,
+            jit_compile=False)
 
 
 def np_(t) -> np.ndarray:
@@ -271,8 +272,46 @@ def test_cache_refuses_other_data(isolated_artifacts, tiny_mnist_npz):
 
 def test_training_config_is_keyed_on_the_mode():
     cfg = flow.training_config()
-    assert cfg["epochs"] == config.SETTINGS.flow_epochs
+    assert cfg["budget_seconds"] == config.SETTINGS.flow_budget_seconds
+    assert cfg["epochs"] == config.SETTINGS.flow_max_epochs
     assert cfg["train_images"] == (config.SETTINGS.train_subset or 60000)
+
+
+def test_training_stops_at_its_time_budget_and_the_schedule_follows_the_clock(mnist):
+    budget = 8.0
+    cfg = flow.training_config(**dict(TINY, epochs=1000, budget_seconds=budget, train_images=500))
+    model, record = flow.train_flow(mnist, cfg)
+    # the clock includes tracing (the first step); it stops after the step that crosses the budget, and no
+    # later step takes as long as the first, traced one
+    assert budget <= record["train_seconds"] < budget + record["first_step_seconds"]
+    assert 1 < record["steps"] < 1000 * (500 // 50)
+    assert record["epochs"] == pytest.approx(record["steps"] / (500 // 50))
+    assert record["curve"][-1]["step"] == record["steps"]
+
+
+def test_learning_rate_warms_up_then_decays_to_zero():
+    cfg = flow.training_config(learning_rate=1e-3, warmup_fraction=0.1)
+    rates = [flow.learning_rate(cfg, p) for p in np.linspace(0, 1, 101)]
+    assert rates[0] == 0 and rates[10] == pytest.approx(1e-3) and rates[-1] == pytest.approx(0, abs=1e-12)
+    assert np.all(np.diff(rates[:11]) > 0) and np.all(np.diff(rates[10:]) <= 0)
+    assert flow.learning_rate(dict(cfg, warmup_fraction=0.0), 0.0) == pytest.approx(1e-3)
+
+
+@pytest.mark.parametrize("splits", [[False, True], [True, False], [False, False]])
+def test_flows_with_fewer_splits_invert_and_count_every_code(splits):
+    import tensorflow as tf
+
+    model = flow.build_flow(flow.training_config(**TINY, splits=splits))
+    randomise(model, 0.1)
+    assert sum(flow.code_sizes(splits)) == 784
+    x = (np.random.default_rng(11).integers(0, 256, (4, 28, 28)) / 255).astype(np.float32)
+    np.testing.assert_allclose(model.decode(model.encode(x)), x, atol=1e-3)
+    logits = tf.constant(np.random.default_rng(5).standard_normal((1, 28, 28, 1)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(logits)
+        z, log_det = model.flow_forward(logits)
+    jac = np_(tape.jacobian(z, logits)).reshape(784, 784)
+    assert np_(log_det)[0] == pytest.approx(float(np.linalg.slogdet(jac)[1]), abs=1e-2)
 
 
 # --- bad inputs --------------------------------------------------------------------------------------------
@@ -326,6 +365,10 @@ def test_sample_refuses_bad_arguments(kwargs, error, words):
     (dict(epochs=0), ValueError, "epochs"),
     (dict(actnorm="yes"), TypeError, "actnorm"),
     (dict(warmup_fraction=1.0), ValueError, "warmup_fraction"),
+    (dict(budget_seconds=0), ValueError, "budget_seconds"),
+    (dict(budget_seconds="3 min"), TypeError, "budget_seconds"),
+    (dict(splits=[True]), TypeError, "splits"),
+    (dict(splits=["yes", True]), TypeError, "splits"),
 ])
 def test_training_config_refuses_bad_settings(overrides, error, words):
     with pytest.raises(error, match=words):
