@@ -23,9 +23,8 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("matmul", "vae", "bigan", "explorer", "morphometry", "jsexplorer", "jupyterlab", "scoring", "style", "flow", "slides", "series")
-#: Sections left out of a plain ``python -m benchmarks`` (they take long; name them with --only).
-OPT_IN = ()
+SECTIONS = ("matmul", "vae", "bigan", "explorer", "morphometry", "jsexplorer", "jupyterlab", "scoring", "style",
+            "flow", "diffusion", "slides", "memory", "series")
 
 
 class Results:
@@ -365,6 +364,80 @@ def bench_flow(res: Results, ctx: dict) -> None:
         res.add("notebook 08 run time", seconds / 60, "min", "<= 4", f"measured {times.get('measured', '?')}")
 
 
+def bench_diffusion(res: Results, ctx: dict) -> None:
+    """Notebook 09 (issue 21): latent and pixel diffusion, their samples, inversion and class transfer."""
+    from helpers import config, diffusion, judges, latent, scoring, vae
+
+    data = ctx["data"]
+    cnn, _ = judges.cnn_judge(data, verbose=0)
+    n = min(config.SETTINGS.frechet_samples, len(data.x_test))
+    real = cnn.features(data.x_test[:n])
+    vae20, _ = vae.pretrained_vae(20, data, verbose=0)
+    reference_fd = scoring.frechet_distance(cnn.features(vae20.sample(n, seed=0)), real)
+    res.add("VAE-20d sample Frechet distance (CNN features), reference", reference_fd, "",
+            note=f"{n} samples, seed 0: the pixel model's goal")
+
+    latent_model, latent_record = diffusion.pretrained_latent_diffusion(data, steps=20)
+    q = diffusion.sample_quality(latent_model, cnn, real, n)
+    res.add("latent diffusion training time", latent_record["train_seconds"], "s", "<= 60",
+            f"{latent_record['images_seen'] / latent_record['train_images']:.0f} epochs of the cached VAE-20d's codes")
+    res.add("latent diffusion sample Frechet distance (20 steps)", q["frechet"], "", "<= 10", f"{n} samples")
+    res.add("latent diffusion confident samples (CNN p > 0.9)", q["confident"], "")
+
+    pixel, record = diffusion.pretrained_pixel_diffusion(data, steps=20)
+    flops = diffusion.forward_flops(pixel.net)
+    rate = record["images_seen"] / record["train_seconds"]
+    res.add("pixel diffusion training time", record["train_seconds"] / 60, "min", "<= 6",
+            f"{record['images_seen'] / record['train_images']:.1f} epochs in its time budget, "
+            f"{record['parameters']:,} parameters, {flops / 1e6:.0f} MFLOP/pass")
+    res.add("pixel diffusion training images per second", rate, "images/s")
+    gflops = 3 * flops * rate / 1e9
+    res.add("pixel diffusion training throughput", gflops, "GFLOP/s", note="3 x forward FLOPs x images/s")
+    if "roofline" in ctx:
+        res.add("pixel diffusion throughput / matmul rate", gflops / ctx["roofline"], "fraction")
+    q = diffusion.sample_quality(pixel, cnn, real, n)
+    res.add("pixel diffusion sample Frechet distance (20 steps)", q["frechet"], "", f"<= {reference_fd:.1f}",
+            f"{n} samples; goal: the VAE-20d's")
+    res.add("pixel diffusion confident samples (CNN p > 0.9)", q["confident"], "")
+    small = min(1000, n)
+    for seconds, snap in diffusion.training_snapshots(pixel, record):
+        fd = scoring.frechet_distance(cnn.features(snap.sample(small, seed=0)), real[:small])
+        res.add(f"pixel diffusion FD after {seconds / 60:.0f} min of training (20 steps)", fd, "",
+                note=f"EMA weights of then, {small} samples")
+    for steps in (5, 10, 50):
+        q = diffusion.sample_quality(pixel.with_steps(steps), cnn, real[:small], small)
+        res.add(f"pixel diffusion FD with {steps} steps", q["frechet"], "", note=f"{small} samples")
+
+    x = data.x_test[:200]
+    vae_error = diffusion.reconstruction_error(vae20, x)
+    res.add("VAE-20d reconstruction MSE per pixel", vae_error, "", note=f"{len(x)} test digits")
+    for steps in (10, 20, 50):
+        error = diffusion.reconstruction_error(pixel.with_steps(steps), x)
+        res.add(f"pixel diffusion inversion MSE per pixel ({steps} steps)", error, "", f"< {vae_error:.4f}")
+
+    n_train, per_pair = 500, 5
+    x_tr, y_tr = data.x_train[:n_train], data.y_train[:n_train]
+    moves = pixel.with_steps(10)
+    spaces = {"pixel x_T": latent.LatentSpace(moves, x_tr, y_tr, name="pixel x_T"),
+              "h-space": latent.LatentSpace(diffusion.HSpaceDiffusion(moves), x_tr, y_tr, name="h-space"),
+              "latent-diffusion x_T": latent.LatentSpace(latent_model.with_steps(10), x_tr, y_tr,
+                                                         name="latent-diffusion x_T"),
+              "VAE-20d z": latent.LatentSpace(vae20, x_tr, y_tr, name="VAE-20d z")}
+    spaces["h only"] = diffusion.h_only_vectors(spaces["h-space"])
+    best = 0.0
+    for name, space in spaces.items():
+        start = time.perf_counter()
+        result = scoring.class_transfer(space, data.x_test, data.y_test, [cnn], per_pair=per_pair,
+                                        alphas=np.array([0.0, 0.5, 1.0]))[judges.CNN_NAME]
+        success, se = diffusion.success_with_error(result)
+        best = max(best, success)
+        res.add(f"{name} transfer success at alpha = 1 (CNN judge)", success, "",
+                note=f"+/- {se:.3f} (standard error), {per_pair} digits per pair, 10 steps, "
+                     f"{time.perf_counter() - start:.0f} s")
+    res.add("best transfer success of these spaces at alpha = 1 (CNN judge)", best, "", ">= 0.93",
+            "the class-prior VAE's is in the scoring section")
+
+
 def bench_slides(res: Results, ctx: dict) -> None:
     """Decks a presenter can use (issue 13): every slide of every `make slides` deck, measured in Chromium."""
     from tools import slide_fit
@@ -383,6 +456,46 @@ def bench_slides(res: Results, ctx: dict) -> None:
     res.add("tallest slide", t["tallest_px"], "px", f"<= {canvas.split(' x ')[-1]}", "slide coordinates")
 
 
+#: Binder gives a session 1-2 GB: the goals for one notebook's kernel, per mode (GB = 1e9 bytes).
+MEMORY_GOALS_GB = {"quick": 1.5, "full": 2.0}
+
+
+def bench_memory(res: Results, ctx: dict) -> None:
+    """Each notebook's peak memory (issue 19): its kernel's resident set (VmHWM), quick and full mode.
+
+    As on a first Binder launch: every notebook in order, each in a fresh kernel started
+    from a temporary folder, with an empty artifacts folder per mode, so each trains its
+    models (a later run that loads them peaks lower). The full-mode part takes about as
+    long as ``make run``. A smoke run (TUTORIAL_QUICK=1) measures quick mode only.
+    """
+    import tempfile
+
+    from helpers import config
+    from tools import run_notebooks
+
+    paths = run_notebooks.numbered_notebooks()
+    saved = os.environ.get("TUTORIAL_ARTIFACTS")
+    for mode in ("quick",) if config.QUICK else ("quick", "full"):
+        goal = MEMORY_GOALS_GB[mode]
+        with tempfile.TemporaryDirectory(prefix=f"memory-{mode}-") as artifacts:
+            os.environ["TUTORIAL_ARTIFACTS"] = artifacts
+            try:
+                runs = run_notebooks.check(paths, quick=mode == "quick")
+            finally:
+                if saved is None:
+                    os.environ.pop("TUTORIAL_ARTIFACTS", None)
+                else:
+                    os.environ["TUTORIAL_ARTIFACTS"] = saved
+        for run in runs:
+            note = f"{run.seconds:.0f} s, models trained" + ("" if run.ok else f"; FAILED: {run.problems[0][:80]}")
+            value = "n/a" if run.peak_gb is None else run.peak_gb
+            res.add(f"peak memory, {run.name}, {mode} mode", value, "GB", f"<= {goal:g}", note)
+        peaks = [r.peak_gb for r in runs if r.peak_gb is not None]
+        if peaks:
+            res.add(f"peak memory, largest notebook, {mode} mode", max(peaks), "GB", f"<= {goal:g}",
+                    "kernel resident set (VmHWM), first run: Binder's budget is 1-2 GB")
+
+
 def bench_series(res: Results, ctx: dict) -> None:
     from helpers import cache
 
@@ -392,15 +505,17 @@ def bench_series(res: Results, ctx: dict) -> None:
         return
     res.add("make run, whole series (training included)", record["total_seconds"] / 60, "min", "<= 10",
             f"measured {record.get('measured', '?')}")
+    peaks = record.get("peak_bytes", {})
     for name, seconds in record["notebooks"].items():
-        res.add(f"  {name}", seconds, "s")
+        peak = peaks.get(name)
+        res.add(f"  {name}", seconds, "s", note="" if peak is None else f"kernel peak memory {peak / 1e9:.2f} GB")
 
 
 BENCHES = {"matmul": bench_matmul, "vae": bench_vae, "bigan": bench_bigan,
            "explorer": bench_explorer, "morphometry": bench_morphometry, "jsexplorer": bench_jsexplorer,
            "jupyterlab": bench_jupyterlab, "scoring": bench_scoring,
-           "style": bench_style, "flow": bench_flow,
-           "slides": bench_slides, "series": bench_series}
+           "style": bench_style, "flow": bench_flow, "diffusion": bench_diffusion,
+           "slides": bench_slides, "memory": bench_memory, "series": bench_series}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -415,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     config.setup(0)
     res = Results()
     ctx = LazyContext(data=load_mnist)
-    for name in args.only or [s for s in SECTIONS if s not in OPT_IN]:
+    for name in args.only or SECTIONS:
         print(f"[{name}]", flush=True)
         BENCHES[name](res, ctx)
 

@@ -256,7 +256,7 @@ _TRAINING_SET = dict(x=ck.images(), y=ck.using(_training_labels, x=ref("x")))
 @checked(x=ck.using(_named_images, called=ref("name")))
 def flatten(x: np.ndarray, name: str = "images") -> np.ndarray:
     """Images (N, 28, 28) to rows (N, 784), validating shape and range."""
-    return x.reshape(len(x), -1)
+    return x.reshape(-1, 784)
 
 
 @checked(nb=ck.using(_fitted_nb), x=ck.using(_points, nb=ref("nb")))
@@ -303,7 +303,7 @@ class PixelNaiveBayes:
 
     @checked(**_TRAINING_SET)
     def fit(self, x: np.ndarray, y: np.ndarray) -> "PixelNaiveBayes":
-        self.nb.fit(x.reshape(len(x), -1), y)
+        self.nb.fit(x.reshape(-1, 784), y)
         return self
 
     @property
@@ -325,21 +325,21 @@ class PixelNaiveBayes:
 
     @checked(self=_nb_fitted(), x=ck.images(label="images"))
     def predict(self, x: np.ndarray) -> np.ndarray:
-        return self.nb.predict(x.reshape(len(x), -1))
+        return self.nb.predict(x.reshape(-1, 784))
 
     @checked(self=_nb_fitted(), x=ck.images(label="images"))
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        return self.nb.predict_proba(x.reshape(len(x), -1))
+        return self.nb.predict_proba(x.reshape(-1, 784))
 
     @checked(self=_nb_fitted(), x=ck.images(label="images"))
     def log_likelihood(self, x: np.ndarray) -> np.ndarray:
         """log p(x) = log sum_y p(x|y) p(y), in nats per image."""
-        return gaussian_nb_log_px(self.nb, x.reshape(len(x), -1))
+        return gaussian_nb_log_px(self.nb, x.reshape(-1, 784))
 
     # --- the shared generative-model interface ---------------------------------
     @checked(x=ck.images(label="images"))
     def encode(self, x: np.ndarray) -> np.ndarray:
-        return x.reshape(len(x), -1)
+        return x.reshape(-1, 784)
 
     @checked(z=ck.codes(latent_dim, label="codes"))
     def decode(self, z: np.ndarray) -> np.ndarray:
@@ -380,7 +380,7 @@ class ClassPCAGaussian:
 
     @checked(x=ck.images(), y=ck.using(_pca_training_labels, x=ref("x"), n_components=ref("self", _pca_dim)))
     def fit(self, x: np.ndarray, y: np.ndarray) -> "ClassPCAGaussian":
-        flat = x.reshape(len(x), -1)
+        flat = x.reshape(-1, 784)
         # PCA by hand: eigh of the 784 x 784 pixel covariance is exact and, with many images and few
         # pixels, the fastest route. Centring first avoids the float32 cancellation of
         # computing X'X - n*mean*mean'. One BLAS thread: so small a matrix gains nothing
@@ -416,7 +416,7 @@ class ClassPCAGaussian:
 
     @checked(self=_PCA_FITTED, x=ck.images(label="images"))
     def encode(self, x: np.ndarray) -> np.ndarray:
-        return ((x.reshape(len(x), -1) - self.pixel_mean_) @ self.components_.T).astype(np.float32)
+        return ((x.reshape(-1, 784) - self.pixel_mean_) @ self.components_.T).astype(np.float32)
 
     @checked(self=_PCA_FITTED, z=ck.codes(ref("self", _pca_dim), label="codes"))
     def decode(self, z: np.ndarray) -> np.ndarray:
@@ -486,7 +486,7 @@ def neighbour_correlation(x: np.ndarray, y: np.ndarray, min_std: float = 0.05) -
 @checked(images=ck.images(), judge=ck.using(_classifier), intended=ck.using(_intended, n=ref("images", len)))
 def judge_hits(judge, images: np.ndarray, intended) -> np.ndarray:
     """Boolean per image: did the classifier ``judge`` label it as its ``intended`` class (notebook 02)."""
-    return np.asarray(judge.predict(images.reshape(len(images), -1))) == intended
+    return np.asarray(judge.predict(images.reshape(-1, 784))) == intended
 
 
 @checked(max_iter=ck.using(_max_iter), tol=ck.number(low=0.0, low_open=True), x=ck.images(),
@@ -502,7 +502,7 @@ def fit_logistic_regression(x: np.ndarray, y: np.ndarray, max_iter: int | None =
     # One BLAS thread: the notebooks run two at a time on two cores, and oversubscribed OpenBLAS
     # threads spin-wait (a 10,000-image fit measured 1.8 s with one thread, 30 s with two).
     with threadpool_limits(limits=1, user_api="blas"):
-        return model.fit(x.reshape(len(x), -1), y)
+        return model.fit(x.reshape(-1, 784), y)
 
 
 @checked(data=ck.optional(ck.using(as_dataset)))

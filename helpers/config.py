@@ -6,6 +6,7 @@ nowhere else, so every notebook, test and benchmark agrees on what "quick" means
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import sys
@@ -72,9 +73,9 @@ class Settings:
     elbo_importance_samples: int
     #: Notebook 06: samples per model (and real digits) in the Frechet distance.
     frechet_samples: int = 10000
-    #: Notebook 04's pure BiGAN, the comparison run: half the epochs of the BiGAN, so the whole
-    #: series stays within its 10-minute budget once notebook 07 runs too.
-    pure_bigan_epochs: int = 6
+    #: Notebook 04's pure BiGAN, the comparison run: as many epochs as the BiGAN (``bigan_epochs``),
+    #: so that the two runs differ only in the objective.
+    pure_bigan_epochs: int = 12
     #: Notebook 07: measured training digits behind each attribute probe, perturbed training digits
     #: behind each counterfactual direction, and held-out test digits per class moved along each axis.
     style_probe_digits: int = 10000
@@ -93,6 +94,14 @@ class Settings:
     flow_train_codes: int = 5000
     flow_transfer_per_pair: int = 10
     flow_frechet_samples: int = 1000
+    #: Notebook 09: training budgets (seconds) of the pixel and latent diffusion models, test digits per class
+    #: moved through each diffusion latent space (decoding runs the sampler, so these experiments are scaled to
+    #: the cost), samples per Frechet distance of the step sweep, and sampler steps per decode in those spaces.
+    diffusion_pixel_seconds: float = 300.0
+    diffusion_latent_seconds: float = 60.0
+    diffusion_per_class: int = 5
+    diffusion_samples: int = 1000
+    diffusion_move_steps: int = 10
 
 
 FULL = Settings(
@@ -122,7 +131,7 @@ QUICK_SETTINGS = Settings(
     transfer_per_pair=8,
     elbo_importance_samples=10,
     frechet_samples=1000,
-    pure_bigan_epochs=1,
+    pure_bigan_epochs=2,
     style_probe_digits=1000,
     style_counterfactual_digits=200,
     style_test_per_class=4,
@@ -133,6 +142,11 @@ QUICK_SETTINGS = Settings(
     flow_train_codes=500,
     flow_transfer_per_pair=3,
     flow_frechet_samples=200,
+    diffusion_pixel_seconds=8.0,
+    diffusion_latent_seconds=4.0,
+    diffusion_per_class=1,
+    diffusion_samples=100,
+    diffusion_move_steps=4,
 )
 
 SETTINGS = QUICK_SETTINGS if QUICK else FULL
@@ -206,6 +220,72 @@ def versions() -> dict[str, str]:
     }
 
 
+#: The Keras backend the series runs on: its models train with TensorFlow itself (tf.data, tf.function,
+#: GradientTape), so another backend would fail in the first training step.
+KERAS_BACKEND = "tensorflow"
+
+
+def _keras_config_file() -> Path:
+    """The ``keras.json`` Keras reads: in ``$KERAS_HOME``, else ``~/.keras`` (``/tmp/.keras`` if home is read-only)."""
+    folder = os.environ.get("KERAS_HOME")
+    if folder is None:
+        home = os.path.expanduser("~")
+        folder = os.path.join(home if os.access(home, os.W_OK) else "/tmp", ".keras")
+    return Path(folder).expanduser() / "keras.json"
+
+
+def keras_backend() -> tuple[str, str]:
+    """The backend Keras uses (or will use) in this process, and where that choice comes from.
+
+    Decided as Keras decides, without importing it: Keras already imported,
+    else ``KERAS_BACKEND`` (when not empty), else ``"backend"`` in ``keras.json``,
+    else TensorFlow.
+    """
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        try:
+            return keras.config.backend(), "Keras, imported before helpers"
+        except Exception:  # half-imported or broken: judge from the settings below
+            pass
+    env = os.environ.get("KERAS_BACKEND", "")
+    if env:
+        return env, f"KERAS_BACKEND={env!r}"
+    path = _keras_config_file()
+    try:
+        chosen = json.loads(path.read_text()).get("backend")
+    except (OSError, ValueError, AttributeError):
+        chosen = None
+    if isinstance(chosen, str) and chosen:
+        return chosen, f'"backend": "{chosen}" in {path}'
+    return KERAS_BACKEND, "Keras's default"
+
+
+def check_keras_backend() -> None:
+    """Refuse, at ``import helpers``, a Keras backend other than TensorFlow, saying how to switch.
+
+    A ValueError naming the setting, as for a bad ``TUTORIAL_QUICK``; without it the
+    series would fail much later, inside a training step.
+    """
+    backend, source = keras_backend()
+    if backend == KERAS_BACKEND:
+        return
+    if source.startswith("Keras, imported"):
+        fix = ("Keras was imported with that backend before helpers, and cannot switch in a running kernel: "
+               "restart the kernel (Colab: Runtime > Restart session), run `%env KERAS_BACKEND=tensorflow` "
+               "first, then this notebook")
+    elif source.startswith("KERAS_BACKEND"):
+        fix = ("set KERAS_BACKEND=tensorflow (or unset it) and restart the kernel: in a notebook, "
+               "`%env KERAS_BACKEND=tensorflow` as the first cell of a fresh kernel; in a shell, "
+               "`export KERAS_BACKEND=tensorflow` before starting Jupyter")
+    else:
+        fix = (f'set "backend": "tensorflow" in {_keras_config_file()}, or set KERAS_BACKEND=tensorflow '
+               "(`%env KERAS_BACKEND=tensorflow` as the first cell), and restart the kernel")
+    raise ValueError(
+        f"This series needs Keras's {KERAS_BACKEND!r} backend, but Keras is set to {backend!r} ({source}). "
+        f"Its models train with TensorFlow itself, so they would fail in a training step. To fix it, {fix}."
+    )
+
+
 def seed_everything(seed: int = 0) -> None:
     """Seed Python, numpy and the Keras backend in one call (one per model build)."""
     import keras
@@ -255,6 +335,7 @@ def in_ci() -> bool:
 
 __all__ = [
     "FULL",
+    "KERAS_BACKEND",
     "MODE",
     "PACKAGE_DIR",
     "QUICK",
@@ -263,7 +344,9 @@ __all__ = [
     "SETTINGS",
     "Settings",
     "artifacts_dir",
+    "check_keras_backend",
     "in_ci",
+    "keras_backend",
     "parse_flag",
     "quick_setting_text",
     "seed_everything",

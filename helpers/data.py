@@ -83,26 +83,57 @@ def _mnist_file(path, *, name):
     return path
 
 
-def _quick(quick, *, name):
+def _quick_flag(quick, *, name):
     if quick is not None and not isinstance(quick, (bool, np.bool_)):
         raise TypeError(f"quick must be True, False or None (the quick-mode setting), got {quick!r}.")
     return quick
 
 
 def _training_images(x, *, name):
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError):  # ragged lists
+        arr = np.asarray(None)
+    if arr.ndim == 0 or arr.dtype == object or arr.dtype.kind in "USV":
+        raise TypeError(f"x: expected images (N, 28, 28) to train on, got {type(x).__name__}.")
     if len(x) == 0:
         raise ValueError("shuffled_batches: no images to train on (x is empty); pass at least one image.")
     return x
 
 
 def _one_label_each(y, *, name, x):
-    if y is not None and np.asarray(y).shape[0] != len(x):
-        raise ValueError(f"{len(x)} images but {np.asarray(y).shape[0]} labels.")
+    """None, or one label per image."""
+    if y is None:
+        return None
+    labels = np.asarray(y) if not isinstance(y, (dict, set)) else np.asarray(None)
+    if labels.ndim == 0 or labels.dtype == object:
+        raise TypeError(f"y: expected one label per image, an array of shape (N,), got {type(y).__name__}.")
+    if labels.shape[0] != len(x):
+        raise ValueError(f"{len(x)} images but {labels.shape[0]} labels.")
     return y
 
 
 def _to_unit_float(images: np.ndarray) -> np.ndarray:
-    return (images.astype(np.float32) / np.float32(255.0)).clip(0.0, 1.0)
+    """Grey levels 0-255 as float32 in [0, 1], in one new array (no temporaries: MNIST's are 188 MB each)."""
+    out = images.astype(np.float32)
+    out /= np.float32(255.0)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _as_dataset(arrays: dict[str, np.ndarray], names: tuple[str, ...], quick: bool | None) -> Dataset:
+    """Validated uint8 splits as a Dataset, cut to the quick-mode subsets before they become floats.
+
+    Cutting first means quick mode converts the 4,000 images it keeps, not all 70,000:
+    a kernel's peak memory drops by about 0.4 GB (Binder gives 1-2 GB).
+    """
+    if _quick(quick):
+        s = config.QUICK_SETTINGS
+        cut = {"train": s.train_subset, "test": s.test_subset}
+        arrays = {k: v[:cut[k.split("_")[1]]] for k, v in arrays.items()}
+    return Dataset(
+        _to_unit_float(arrays["x_train"]), arrays["y_train"].astype(np.int64),
+        _to_unit_float(arrays["x_test"]), arrays["y_test"].astype(np.int64), names,
+    )
 
 
 def _validate(arrays: dict[str, np.ndarray], source: str) -> None:
@@ -138,6 +169,12 @@ def read_mnist_npz(path: str | os.PathLike) -> Dataset:
     A missing, truncated or wrong-layout file raises :class:`DataError` naming
     the file, never a bare numpy traceback.
     """
+    return _as_dataset(_read_mnist_arrays(path), DIGIT_NAMES, quick=False)
+
+
+def _read_mnist_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """The four uint8/label arrays of a ``mnist.npz``, checked (see :func:`read_mnist_npz`)."""
+    path = _mnist_file(path, name="path")  # also for $MNIST_NPZ, which no argument spec sees
     try:
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):
@@ -163,34 +200,60 @@ def read_mnist_npz(path: str | os.PathLike) -> Dataset:
             f"{MNIST_ENV} to let Keras fetch a fresh copy."
         ) from err
     _validate(arrays, str(path))
-    return Dataset(
-        _to_unit_float(arrays["x_train"]), arrays["y_train"].astype(np.int64),
-        _to_unit_float(arrays["x_test"]), arrays["y_test"].astype(np.int64),
-        DIGIT_NAMES,
-    )
+    return arrays
 
 
-def _download_mnist() -> Dataset:
+def _cause(err: BaseException) -> str:
+    """What went wrong, in one line: the innermost exception behind ERR (urllib wraps the socket's)."""
+    while err.__cause__ is not None or (err.__context__ is not None and not err.__suppress_context__):
+        err = err.__cause__ or err.__context__
+    reason = getattr(err, "reason", None)  # urllib's URLError carries the socket error here
+    if isinstance(reason, BaseException):
+        err = reason
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text[:200]}" if text else type(err).__name__
+
+
+def _download(loader, what: str, ways_out: str):
+    """``loader()`` (a keras.datasets download), or one DataError naming the ways out.
+
+    Raised ``from None``: the reader gets one sentence, not urllib's 40-line chain
+    (the cause is kept, in one line, in the message).
+    """
+    try:
+        return loader()  # Keras checks the file's hash and caches it in ~/.keras/datasets
+    except Exception as err:  # urllib, socket, ssl and Keras's own wrappers: all mean "no data"
+        cause = _cause(err)
+    raise DataError(f"{what} is not on this machine and could not be downloaded ({cause}). "
+                    f"{ways_out}") from None
+
+
+def _mnist_ways_out() -> str:
+    return (f"If this machine is offline, copy a mnist.npz (the keras.datasets.mnist layout) here and set "
+            f"{MNIST_ENV}=/path/to/mnist.npz (in a notebook: %env {MNIST_ENV}=/path/to/mnist.npz, then run the "
+            "cell again); or connect to the network once (Keras keeps its copy in ~/.keras/datasets).")
+
+
+def _fashion_ways_out() -> str:
+    return ("Ways out: install Debian's package dataset-fashion-mnist (`sudo apt-get install "
+            f"dataset-fashion-mnist`; it puts the files in {DEBIAN_FASHION_DIR}, read from there); or set "
+            f"{FASHION_ENV} to a folder holding the four IDX files (train-images-idx3-ubyte.gz, "
+            "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz; in a notebook: "
+            f"%env {FASHION_ENV}=/path/to/folder, then run the cell again); or connect to the network once "
+            "(Keras keeps its copy in ~/.keras/datasets).")
+
+
+def _download_mnist() -> dict[str, np.ndarray]:
     import keras
 
-    try:
-        # Keras checks the file hash and caches it under ~/.keras/datasets.
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-    except Exception as err:  # urllib raises several types; all mean "no data"
-        raise DataError(
-            "Could not download MNIST through keras.datasets.mnist "
-            f"({type(err).__name__}: {err}). If this machine is offline, copy a "
-            f"mnist.npz (keras layout) here and set {MNIST_ENV}=/path/to/mnist.npz."
-        ) from err
+    (x_train, y_train), (x_test, y_test) = _download(
+        keras.datasets.mnist.load_data, "MNIST (through keras.datasets.mnist)", _mnist_ways_out())
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     _validate(arrays, "keras.datasets.mnist")
-    return Dataset(
-        _to_unit_float(x_train), y_train.astype(np.int64),
-        _to_unit_float(x_test), y_test.astype(np.int64), DIGIT_NAMES,
-    )
+    return arrays
 
 
-@checked(path=ck.using(_path, optional=True), quick=ck.using(_quick))
+@checked(path=ck.using(_path, optional=True), quick=ck.using(_quick_flag))
 def load_mnist(path: str | os.PathLike | None = None, *, quick: bool | None = None) -> Dataset:
     """MNIST as float32 images in [0, 1], shape (N, 28, 28), integer labels.
 
@@ -199,16 +262,15 @@ def load_mnist(path: str | os.PathLike | None = None, *, quick: bool | None = No
     setting) trims to the quick-mode subset sizes.
     """
     source = path if path is not None else os.environ.get(MNIST_ENV)
-    data = read_mnist_npz(source) if source else _download_mnist()
-    return _trim(data, quick)
+    arrays = _read_mnist_arrays(source) if source else _download_mnist()
+    return _as_dataset(arrays, DIGIT_NAMES, quick)
 
 
-def _trim(data: Dataset, quick: bool | None) -> Dataset:
-    quick = config.QUICK if quick is None else quick
-    if not quick:
-        return data
-    s = config.QUICK_SETTINGS
-    return data.subset(s.train_subset, s.test_subset)
+def _quick(quick: bool | None) -> bool:
+    """``quick`` checked, or the quick-mode setting when None."""
+    if quick is not None and not isinstance(quick, (bool, np.bool_)):
+        raise TypeError(f"quick must be True, False or None (the quick-mode setting), got {quick!r}.")
+    return bool(config.QUICK if quick is None else quick)
 
 
 def _read_idx(path: Path, expected_dims: int) -> np.ndarray:
@@ -238,13 +300,14 @@ def _fashion_dir() -> Path | None:
     return DEBIAN_FASHION_DIR if DEBIAN_FASHION_DIR.is_dir() else None
 
 
-@checked(folder=ck.using(_path, what="a folder path (str or pathlib.Path)", optional=True), quick=ck.using(_quick))
+@checked(folder=ck.using(_path, what="a folder path (str or pathlib.Path)", optional=True), quick=ck.using(_quick_flag))
 def load_fashion_mnist(folder: str | os.PathLike | None = None, *, quick: bool | None = None) -> Dataset:
     """Fashion-MNIST in the same form as :func:`load_mnist`.
 
     Reads the four IDX files from ``folder``, ``$FASHION_MNIST_DIR`` or Debian's
     ``/usr/share/datasets/fashion-mnist`` (``apt-get install dataset-fashion-mnist``),
-    else downloads through Keras.
+    else downloads through Keras. Offline with none of them: one :class:`DataError`
+    naming these three ways out.
     """
     folder = Path(folder) if folder is not None else _fashion_dir()
     if folder is not None:
@@ -266,20 +329,11 @@ def load_fashion_mnist(folder: str | os.PathLike | None = None, *, quick: bool |
     else:
         import keras
 
-        try:
-            (xtr, ytr), (xte, yte) = keras.datasets.fashion_mnist.load_data()
-        except Exception as err:
-            raise DataError(
-                "Could not download Fashion-MNIST through Keras "
-                f"({type(err).__name__}: {err}). Offline, install Debian's dataset-fashion-mnist "
-                f"or set {FASHION_ENV} to a folder with the four IDX files."
-            ) from err
+        (xtr, ytr), (xte, yte) = _download(
+            keras.datasets.fashion_mnist.load_data, "Fashion-MNIST (through keras.datasets.fashion_mnist)",
+            _fashion_ways_out())
         arrays = {"x_train": xtr, "y_train": ytr, "x_test": xte, "y_test": yte}
-    data = Dataset(
-        _to_unit_float(arrays["x_train"]), arrays["y_train"].astype(np.int64),
-        _to_unit_float(arrays["x_test"]), arrays["y_test"].astype(np.int64), FASHION_NAMES,
-    )
-    return _trim(data, quick)
+    return _as_dataset(arrays, FASHION_NAMES, quick)
 
 
 @checked(batch_size=ck.count(minimum=1), x=ck.using(_training_images), y=ck.using(_one_label_each, x=ck.ref("x")))
@@ -321,16 +375,71 @@ def _physical_memory() -> int | None:
         return None
 
 
-def check_memory(n_bytes: float, *, name: str, what: str) -> None:
-    """Refuse a request that could not fit in this machine's memory, naming the argument behind it.
+#: Where the control groups are mounted, and this process's membership (tests point both at fake files).
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+PROC_CGROUP = Path("/proc/self/cgroup")
+#: cgroup v1 writes "no limit" as a page-rounded 2**63 - 1; anything this large means none.
+_NO_LIMIT = 1 << 60
 
-    Without it, a count such as 10**12 surfaces as numpy's bare MemoryError or TensorFlow's
-    ResourceExhaustedError after a long wait.
+
+def _limits_up(base: Path, group: str, filename: str) -> list[int]:
+    """The limits in FILENAME of GROUP (under BASE) and of each parent group up to BASE itself."""
+    limits = []
+    parts = [p for p in group.strip().split("/") if p]
+    for depth in range(len(parts), -1, -1):
+        try:
+            text = (base.joinpath(*parts[:depth]) / filename).read_text().strip()
+        except OSError:  # not mounted here (a container sees its own group as the root)
+            continue
+        if text.isdigit() and int(text) < _NO_LIMIT:
+            limits.append(int(text))  # "max" (v2) and v1's huge number mean no limit
+    return limits
+
+
+def container_memory_limit() -> int | None:
+    """The memory limit of this process's control group, in bytes: a container's (Binder, Docker); None if none.
+
+    cgroup v2: ``memory.max`` of the group named on the ``0::`` line of ``/proc/self/cgroup``,
+    and of its parents, under ``/sys/fs/cgroup``; cgroup v1: ``memory.limit_in_bytes`` under
+    ``/sys/fs/cgroup/memory`` for the ``memory`` line. The smallest limit found applies.
     """
-    limit = _physical_memory()
+    try:
+        lines = PROC_CGROUP.read_text().splitlines()
+    except OSError:  # not Linux
+        lines = []
+    limits = []
+    for line in lines:
+        _, controllers, group = (line.split(":", 2) + ["", ""])[:3]
+        if controllers == "":  # the v2 (unified) hierarchy
+            limits += _limits_up(CGROUP_ROOT, group, "memory.max")
+        elif "memory" in controllers.split(","):
+            limits += _limits_up(CGROUP_ROOT / "memory", group, "memory.limit_in_bytes")
+    if not lines:
+        limits += _limits_up(CGROUP_ROOT, "/", "memory.max") + _limits_up(CGROUP_ROOT / "memory", "/",
+                                                                          "memory.limit_in_bytes")
+    return min(limits) if limits else None
+
+
+def memory_limit() -> tuple[int | None, str]:
+    """The memory this process may use, in bytes, and whose limit it is: the container's or the machine's."""
+    machine, container = _physical_memory(), container_memory_limit()
+    if container is not None and (machine is None or container < machine):
+        return container, "this container's memory limit (cgroup)"
+    return machine, "this machine's memory"
+
+
+def check_memory(n_bytes: float, *, name: str, what: str) -> None:
+    """Refuse a request that could not fit in memory, naming the argument behind it.
+
+    The limit is the container's when there is one (Binder gives 1-2 GB; see
+    :func:`container_memory_limit`), else the machine's. Without it, a count
+    such as 10**12 surfaces as numpy's bare MemoryError or TensorFlow's
+    ResourceExhaustedError after a long wait, or the kernel is killed.
+    """
+    limit, whose = memory_limit()
     if limit is not None and n_bytes > limit:
-        raise ValueError(f"{name}: {what} would need {n_bytes / 1e9:,.1f} GB, more than this machine's "
-                         f"{limit / 1e9:,.1f} GB of memory; pass a smaller {name}.")
+        raise ValueError(f"{name}: {what} would need {n_bytes / 1e9:,.1f} GB, more than {whose} of "
+                         f"{limit / 1e9:,.1f} GB; pass a smaller {name}.")
 
 
 def _dataset_images(x, name: str) -> np.ndarray:

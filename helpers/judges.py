@@ -345,7 +345,8 @@ class KerasJudge(Judge):
     """A Keras classifier whose last layer gives 10 logits and whose ``features`` layer is the penultimate one."""
 
     @checked(model=ck.using(_keras_classifier, owner=ref("name")), name=ck.using(_plain_name_label),
-             feature_layer=ck.using(_feature_layer, model=ref("model"), owner=ref("name")))
+             feature_layer=ck.using(_feature_layer, model=ref("model"), owner=ref("name")),
+             batch_size=ck.count(minimum=1))
     def __init__(self, model, name: str = CNN_NAME, feature_layer: str = "features", batch_size: int = 1024):
         import keras
         import tensorflow as tf

@@ -295,7 +295,8 @@ def layer_rows(model) -> list[dict[str, Any]]:
              "parameters": int(layer.count_params())} for layer in model.layers]
 
 
-@checked(paths=ck.using(_judged_paths, alphas=ref("alphas"), at=ref("at")), alphas=ck.using(_alpha_grid))
+@checked(at=ck.numbers(ndim=1, what="alphas to report, on the grid"),
+         paths=ck.using(_judged_paths, alphas=ref("alphas"), at=ref("at")), alphas=ck.using(_alpha_grid))
 def path_rows(paths: dict, alphas=DEFAULT_ALPHAS, at: Sequence[float] = (0.0, 1.0, 2.0)) -> list[dict[str, Any]]:
     """What each judge says along each model's path: the judged class and its probability at a few alphas.
 

@@ -267,10 +267,13 @@ def _removal_table() -> np.ndarray:
 
 def _thinning_loop():
     """scikit-image's compiled single-pass thinning (the inner loop of medial_axis), or None."""
-    try:
+    try:  # scikit-image 0.25 and later
         from skimage.morphology._skeletonize_various_cy import _skeletonize_loop
-    except ImportError:  # moved in a future scikit-image: fall back to medial_axis per digit
-        return None
+    except ImportError:
+        try:  # 0.24, pyproject.toml's floor: same function and arguments, another module
+            from skimage.morphology._skeletonize_cy import _skeletonize_loop
+        except ImportError:  # moved in a future scikit-image: fall back to medial_axis per digit
+            return None
     return _skeletonize_loop
 
 
@@ -745,7 +748,8 @@ def _radii(tiles: np.ndarray, amount: float) -> np.ndarray:
     """Morpho-MNIST's disc radius (upscaled pixels): amount x half the digit's own thickness, rounded down."""
     thickness = _stroke_measures(tiles)[0]
     r = np.floor(amount * SCALE * np.nan_to_num(thickness, nan=0.0) / 2)
-    return r.astype(np.int64)
+    # A disc reaching past the image's diagonal (157 upscaled pixels) covers all of it: larger ones change nothing
+    return np.minimum(r, 160).astype(np.int64)
 
 
 @checked(amount=ck.using(_amount), images=ck.images())

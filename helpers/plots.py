@@ -19,6 +19,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from . import checks as ck
 from .checks import checked, ref
+from .data import check_memory
 
 #: One colour per digit, used for every scatter in the series.
 DIGIT_COLORS = plt.get_cmap("tab10")(np.arange(10))
@@ -228,6 +229,10 @@ def _class_ids(y, *, name, x):
     return np.asarray(y)
 
 
+def _class_means(means, *, name):
+    return np.atleast_2d(ck.check_numbers(means, name=name, what="(K, 2) class means"))
+
+
 def _class_moments(variances, *, name, means):
     variances = np.atleast_2d(ck.check_numbers(variances, name=name, what="(K, 2) class variances"))
     if means.shape != variances.shape or means.ndim != 2 or means.shape[1] != 2:
@@ -392,7 +397,7 @@ def _final_counts(final_counts, *, name, n_classes):
 
 
 def _grid_size(n, *, name):
-    n = ck.check_count(n, name=name)
+    n = _fits(n, name=name, what="grid values")
     if n < 2:
         raise ValueError(f"a quantile grid needs at least 2 points per axis, got n={n}.")
     return n
@@ -612,12 +617,31 @@ def _titled_matrices(matrices, *, name, row_names, col_names):
     return out
 
 
+def _fits(n, *, name, minimum: int = 0, bytes_each: float = 8.0, power: int = 1, what: str = "values"):
+    """A count whose ``n ** power`` values of ``bytes_each`` bytes fit in memory."""
+    n = ck.check_count(n, name=name, minimum=minimum)
+    check_memory(bytes_each * float(n) ** power, name=name, what=f"{what} for {name}={n:,}")
+    return n
+
+
+def _pad(pad, *, name, images):
+    pad = ck.check_count(pad, name=name)
+    rows, cols, h, w = images.shape
+    check_memory(4.0 * (rows * (h + pad)) * (cols * (w + pad)), name=name, what=f"a canvas with pad={pad:,}")
+    return pad
+
+
+def _every(every, *, name, alphas):
+    """Show every ``every``-th frame; a step longer than the grid shows its first frame, whatever its size."""
+    return min(ck.check_count(every, name=name, minimum=1), max(1, len(alphas)))
+
+
 def _named(unit: str):
     """A spec: a list of names, one per ``unit`` (no fixed count)."""
     return ck.using(_names, unit=unit)
 
 
-@checked(images=ck.using(_tile_images), pad=ck.count(), pad_value=ck.number())
+@checked(images=ck.using(_tile_images), pad=ck.using(_pad, images=ref("images")), pad_value=ck.number())
 def tile(images: np.ndarray, pad: int = 1, pad_value: float = 1.0) -> np.ndarray:
     """Tile a (rows, cols, H, W) array of images into one (rows*H, cols*W) canvas."""
     rows, cols, h, w = images.shape
@@ -741,7 +765,7 @@ def training_curves(history: dict[str, list[float]], keys: Sequence[str] | None 
 @checked(rows=ck.using(_table_rows), columns=ck.using(_table_columns, rows=ref("rows")))
 def table(rows: Sequence[dict], columns: Sequence[str] | None = None, floatfmt: str = ".3f") -> str:
     """A markdown table from dicts; notebooks print it with IPython's Markdown."""
-    if not rows:
+    if len(rows) == 0:
         return ""
 
     def fmt(v):
@@ -770,11 +794,10 @@ def class_scatter(ax, x: np.ndarray, y: np.ndarray, *, marker: str = "o", s: flo
     return ax
 
 
-@checked(ax=_AX, means=ck.numbers(what="(K, 2) class means"), variances=ck.using(_class_moments, means=ref("means")),
+@checked(ax=_AX, means=ck.using(_class_means), variances=ck.using(_class_moments, means=ref("means")),
          n_sigmas=ck.using(_n_sigmas))
 def nb_ellipses(ax, means: np.ndarray, variances: np.ndarray, n_sigmas: Sequence[float] = (1.0, 2.0), colors=None):
     """Each class's axis-aligned Gaussian as n-sigma ellipses plus its mean (notebook 01)."""
-    means = np.atleast_2d(means)
     colors = DIGIT_COLORS if colors is None else colors
     for k, (mu, var) in enumerate(zip(means, variances)):
         for n_sigma in n_sigmas:
@@ -786,7 +809,8 @@ def nb_ellipses(ax, means: np.ndarray, variances: np.ndarray, n_sigmas: Sequence
 
 
 @checked(ax=_AX, predict_proba=ck.using(_probability_function), xlim=ck.using(_limits), ylim=ck.using(_limits),
-         resolution=ck.count(minimum=2), levels=ck.using(_levels))
+         resolution=ck.using(_fits, minimum=2, bytes_each=8.0 * 4, power=2, what="a grid of points"),
+         levels=ck.using(_levels))
 def probability_map(ax, predict_proba, xlim: tuple[float, float], ylim: tuple[float, float], *,
                     levels: Sequence[float] = (0.5, 0.7, 0.9, 0.99), resolution: int = 200, colors=None):
     """What a classifier learns in 2-D: shaded decision regions, the boundary, and contours of max p(y|x).
@@ -853,7 +877,8 @@ def learning_curves(rows: Sequence[dict], ax=None, title: str | None = None):
     return fig if fig is not None else ax.figure
 
 
-@checked(values=ck.using(_finite_scores), linthresh=ck.number(low=0, low_open=True), n_bins=ck.count(minimum=1))
+@checked(values=ck.using(_finite_scores), linthresh=ck.number(low=0, low_open=True),
+         n_bins=ck.using(_fits, minimum=1, what="bin edges"))
 def symlog_bins(values: np.ndarray, linthresh: float, n_bins: int = 40) -> np.ndarray:
     """Bin edges evenly spaced on a symlog axis (finite values only), so histograms spanning many decades look even."""
     from matplotlib.scale import SymmetricalLogTransform
@@ -885,7 +910,7 @@ def _power_of_ten_label(value: float, _pos=None) -> str:
     return f"${'-' if value < 0 else ''}10^{{{exponent}}}$"
 
 
-@checked(ax=_AX, groups=ck.using(_score_groups), bins=ck.count(minimum=1))
+@checked(ax=_AX, groups=ck.using(_score_groups), bins=ck.using(_fits, minimum=1, what="bin edges"))
 def score_histograms(ax, groups: dict[str, np.ndarray], *, bins: int = 40, symlog: float | None = None,
                      xlabel: str | None = None, title: str | None = None):
     """Overlaid density histograms of one score for several image groups (notebook 01).
@@ -923,7 +948,7 @@ def score_histograms(ax, groups: dict[str, np.ndarray], *, bins: int = 40, symlo
 
 
 @checked(axes=ck.using(_axes_list), image_sets=ck.using(_image_sets, axes=ref("axes")), pixel=ck.using(_pixel),
-         bins=ck.count(minimum=1))
+         bins=ck.using(_fits, minimum=1, power=2, what="a 2-D histogram"))
 def pixel_pair_hist(axes, image_sets: dict[str, np.ndarray], pixel: tuple[int, int] = (14, 13), bins: int = 20):
     """For each image set, a 2-D histogram of a pixel against its right-hand neighbour (notebook 02).
 
@@ -1038,7 +1063,8 @@ def normal_quantile_grid(n: int = 20, tail: float = 0.05) -> np.ndarray:
     return norm.ppf(np.linspace(tail, 1.0 - tail, int(n)))
 
 
-@checked(decode=ck.using(_decoder), label_every=ck.count(minimum=1), ax=ck.optional(_AX))
+@checked(decode=ck.using(_decoder), n=ck.using(_fits, bytes_each=4.0 * 784, power=2, what="decoded images"),
+         label_every=ck.count(minimum=1), ax=ck.optional(_AX))
 def latent_manifold(decode, n: int = 20, tail: float = 0.05, ax=None, title: str | None = None,
                     cell_size: float = 0.3, label_every: int = 2):
     """Decode an n x n grid of 2-D codes at Normal quantiles and draw it as one seamless canvas (notebook 03).
@@ -1073,7 +1099,7 @@ def latent_manifold(decode, n: int = 20, tail: float = 0.05, ax=None, title: str
     return fig
 
 
-@checked(ax=_AX)
+@checked(ax=_AX, n=ck.using(_fits, bytes_each=16.0, power=2, what="grid points"))
 def mark_quantile_grid(ax, n: int = 20, tail: float = 0.05, **kwargs):
     """Draw the codes of :func:`latent_manifold`'s grid as small crosses on a 2-D scatter."""
     q = normal_quantile_grid(n, tail)
@@ -1122,7 +1148,7 @@ def probability_along_alpha(ax, alphas, probs, highlight: Sequence[int] = (), li
 
 
 @checked(ax=_AX, frames=ck.using(_pictures, ndim=3, what="frames (A, 28, 28), one per alpha"),
-         alphas=ck.using(_strip_alphas, frames=ref("frames")), every=ck.count(minimum=1))
+         alphas=ck.using(_strip_alphas, frames=ref("frames")), every=ck.using(_every, alphas=ref("alphas")))
 def frame_strip(ax, alphas, frames, every: int = 2):
     """Frames (A, 28, 28) as one strip whose x-axis is alpha, so it lines up with a plot below it."""
     idx = np.arange(0, len(alphas), every)
@@ -1139,7 +1165,9 @@ def frame_strip(ax, alphas, frames, every: int = 2):
     return ax
 
 
-@checked(paths=ck.using(_judged_paths), alphas=_ALPHAS, ncols=ck.count(minimum=1), every=ck.count(minimum=1))
+@checked(paths=ck.using(_judged_paths), alphas=_ALPHAS, ncols=ck.using(_fits, minimum=1, bytes_each=4.0 * 600 * 600,
+                                                                      what="a figure"),
+         every=ck.using(_every, alphas=ref("alphas")))
 def judged_paths_figure(paths: dict, alphas, highlight: Sequence[int] = (), ncols: int = 2, every: int = 2,
                         title: str | None = None):
     """For each model: the moved frames, then one probability panel per judge, all on one alpha axis.
@@ -1356,7 +1384,7 @@ def realism_figure(alphas, entropy: dict, distance: dict, entropy_ref: dict, dis
 
 
 @checked(frames=ck.using(_mapping, what="model name -> frames (A, 28, 28)"),
-         probs=ck.using(_model_probs, frames=ref("frames")), alphas=_ALPHAS, every=ck.count(minimum=1))
+         probs=ck.using(_model_probs, frames=ref("frames")), alphas=_ALPHAS, every=ck.using(_every, alphas=ref("alphas")))
 def pair_figure(alphas, frames: dict, probs: dict, a: int, b: int, every: int = 4, title: str | None = None):
     """One column per model: a digit of class b moved towards a (frames), then :func:`pair_bands` for many digits.
 
@@ -1409,7 +1437,8 @@ METHOD_STYLES = {"quantile": ("tab:orange", "-"), "probe": ("tab:blue", "-"),
 
 
 @checked(values=ck.using(_mapping, what="attribute name -> values (N,)"),
-         labels=ck.using(_labels_of_values, values=ref("values")), units=ck.using(_units), ncols=ck.count(minimum=1))
+         labels=ck.using(_labels_of_values, values=ref("values")), units=ck.using(_units),
+         ncols=ck.using(_fits, minimum=1, bytes_each=4.0 * 340 * 230, what="a figure"))
 def per_class_distributions(values: dict, labels, units: dict | None = None, ncols: int = 3, cell=(3.4, 2.3)):
     """One box plot per class for each attribute: ``values[name]`` (N,) measured on digits with ``labels`` (N,)."""
     names = list(values)

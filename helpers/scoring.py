@@ -259,6 +259,17 @@ def _shape_labels(labels, *, name, codes, n_classes):
     return labels
 
 
+def _labels_of_every_class(labels, *, name, n, n_classes):
+    """Training labels (one per code) in which every class occurs: each needs a centroid."""
+    labels = ck.check_labels(labels, n, n_classes, name=name)
+    if n_classes > n:
+        raise ValueError(f"n_classes={n_classes} but only {n} codes: every class needs at least one.")
+    missing = np.flatnonzero(np.bincount(labels, minlength=n_classes) == 0)
+    if missing.size:
+        raise ValueError(f"no training samples of class(es) {missing.tolist()}; every class needs at least one.")
+    return labels
+
+
 def _test_labels(test_labels, *, name, test_codes, train_codes, n_classes):
     test_labels = ck.check_labels(test_labels, len(test_codes), n_classes, name=name)
     if test_codes.ndim != 2 or test_codes.shape[1] != train_codes.shape[1] or test_labels.shape != (len(test_codes),):
@@ -629,7 +640,7 @@ def frechet_floor(judge: KerasJudge, data: Dataset, n: int | None = None, seed: 
     return frechet_distance(judge.features(data.x_train[idx]), real)
 
 
-@checked(judge=ck.using(_feature_judge), real_features=ck.using(_features),
+@checked(judge=ck.using(_feature_judge), model=ck.model(), real_features=ck.using(_features),
          n=ck.using(_sample_size, real_features=ref("real_features")))
 def sample_frechet(judge: KerasJudge, model, real_features: np.ndarray, n: int | None = None, seed: int = 0) -> float:
     """Frechet distance between ``n`` samples of ``model`` and the real test features."""
@@ -663,7 +674,8 @@ def class_shape_mismatch(codes, labels, n_classes: int = N_CLASSES) -> np.ndarra
 
 
 @checked(train_codes=ck.numbers(ndim=2, what="codes (N, d)"), test_codes=ck.numbers(ndim=2, what="codes (N, d)"),
-         n_classes=ck.count(minimum=1), train_labels=ck.labels(n=ref("train_codes", len), n_classes=ref("n_classes")),
+         n_classes=ck.count(minimum=1),
+         train_labels=ck.using(_labels_of_every_class, n=ref("train_codes", len), n_classes=ref("n_classes")),
          test_labels=ck.using(_test_labels, test_codes=ref("test_codes"), train_codes=ref("train_codes"),
                               n_classes=ref("n_classes")),
          per_pair=ck.using(_geometry_per_pair, test_labels=ref("test_labels"), n_classes=ref("n_classes")))

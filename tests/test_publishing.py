@@ -596,6 +596,6 @@ def test_make_run_records_each_chapter_run_time(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell("x = 1")]
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     nbformat.write(nb, path)
-    seconds = run_notebooks.execute(path)
+    run = run_notebooks.execute(path)
     recorded = nbformat.read(path, as_version=4).metadata["tutorial"]
-    assert recorded["run_seconds"] == round(seconds, 1) and recorded["measured"]
+    assert recorded["run_seconds"] == round(run.seconds, 1) and recorded["measured"]

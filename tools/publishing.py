@@ -90,7 +90,9 @@ ARGUMENT = (
     "order. Chapters 01-02 meet the difference between modelling $p(x \\mid y)$ and $p(y \\mid x)$ with "
     "Naive Bayes, and the first judge. Chapters 03-04 train the two deep families with an encoder, a "
     "variational autoencoder and a BiGAN. Chapter 05 moves digits through their latent spaces, chapter 06 "
-    "measures those moves with two judges, and chapter 07 moves digits along style instead of class."
+    "measures those moves with two judges, and chapter 07 moves digits along style instead of class. Chapters "
+    "08 and 09 put the two families that came after the blog post on the same bench: a normalizing flow, whose "
+    "encoder is exact, and diffusion models, which encode a digit by running their sampler backwards."
 )
 #: Words per minute for the reading times (prose and printed code; figures take longer).
 READING_WPM = 200
@@ -147,7 +149,7 @@ def index_notebook(notebooks: list[Path] | None = None, slug: str | None = None)
     online = (
         " With the repository's address known, each chapter also opens on "
         f"[nbviewer]({repo.nbviewer_folder_url(slug)}), or runs with nothing to install in Colab (its first "
-        "code cell installs the series' package) or on Binder (which builds the repository's `environment.yml`)."
+        "code cell installs the series' package) or on Binder (which builds the repository's `binder/` folder)."
     ) if slug else ""
     intro = (
         "# Generative models, hands on: table of contents\n"

@@ -1,28 +1,40 @@
-"""Execute every numbered notebook in full mode, in place, then clean it.
+"""Execute every numbered notebook in full mode, in place, then clean it; or check them without writing.
 
 ``make run`` calls this. Each notebook runs top to bottom in a fresh kernel
 with ``TUTORIAL_QUICK`` unset; outputs are kept (nbviewer shows them) and
 volatile metadata (execution timestamps, saved widget state, cell ids) is
-stripped by nbstripout. Wall times go to ``artifacts/run_times-full.json``
-for the benchmark table. Afterwards the table of contents
-(``notebooks/00_index.ipynb``) and the README's notebook table are regenerated
-from the notebooks' title cells (``tools.publishing``); the index itself is
-not executed.
+stripped by nbstripout. Wall times and each kernel's peak memory (its resident
+set, ``VmHWM`` in ``/proc``) go to ``artifacts/run_times-full.json`` for the
+benchmark table. Afterwards the table of contents (``notebooks/00_index.ipynb``)
+and the README's notebook table are regenerated from the notebooks' title cells
+(``tools.publishing``); the index itself is not executed.
 
     python -m tools.run_notebooks            # all notebooks
     python -m tools.run_notebooks 03 05      # only those whose names start so
+    python -m tools.run_notebooks --check --quick [--json FILE]
+
+``--check`` runs each notebook in a fresh kernel from a temporary folder and
+writes nothing back: a notebook fails on an error or on a TensorFlow/CUDA log
+line in its outputs, and the exit status is 1 when any failed. The
+compatibility environments run it (tools/compat_env.py), and so does the
+benchmark's memory section.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 from tools import publishing, repo
 
@@ -49,40 +61,170 @@ def clean(path: Path) -> None:
     )
 
 
-def execute(path: Path, timeout: int = 3600) -> float:
-    nb = nbformat.read(path, as_version=4)
+def peak_rss_bytes(pid: int) -> int | None:
+    """The peak resident set of process PID so far (``VmHWM`` in /proc/PID/status), bytes; None without /proc."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024  # the kernel reports kB (KiB)
+    return None
+
+
+def _kernel_pid(km) -> int | None:
+    """The kernel's process id: jupyter_client 7+ keeps it in the provisioner, older ones in km.kernel."""
+    provisioner = getattr(km, "provisioner", None)
+    pid = getattr(provisioner, "pid", None) if provisioner is not None else None
+    if pid is None:
+        pid = getattr(getattr(km, "kernel", None), "pid", None)
+    return pid
+
+
+@dataclass
+class Run:
+    """One notebook executed: wall time, the kernel's peak memory, what went wrong (nothing, when it passed)."""
+
+    name: str
+    seconds: float
+    peak_bytes: int | None
+    problems: list[str] = field(default_factory=list)
+    kernel_python: str | None = None
+    error: CellExecutionError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def peak_gb(self) -> float | None:
+        return None if self.peak_bytes is None else self.peak_bytes / 1e9
+
+
+def run_notebook(nb: nbformat.NotebookNode, name: str, cwd: Path, timeout: int = 3600) -> Run:
+    """Execute NB (in place) in a fresh kernel started in CWD; its time, the kernel's peak memory, any error."""
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+    problems, peak, kernel_python, error = [], None, None, None
     start = time.perf_counter()
-    NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
-    seconds = time.perf_counter() - start
+    with client.setup_kernel():
+        pid = _kernel_pid(client.km)
+        try:
+            client.execute(cleanup_kc=False)  # the kernel stays up until its peak is read
+        except CellExecutionError as err:
+            error = err
+            problems.append(f"{name}: {str(err).strip().splitlines()[-1]}")
+        finally:
+            seconds = time.perf_counter() - start
+            if pid is not None:
+                peak = peak_rss_bytes(pid)
+                try:
+                    kernel_python = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+                except OSError:
+                    pass
+    problems += [f"{name} cell {index}: TensorFlow/CUDA log line in the output: {line[:160]}"
+                 for index, line in publishing.log_lines(nb)]
+    return Run(name, seconds, peak, problems, kernel_python, error)
+
+
+def execute(path: Path, timeout: int = 3600) -> Run:
+    """Run the notebook at PATH in place (full outputs kept, then cleaned); what make run records."""
+    nb = nbformat.read(path, as_version=4)
+    run = run_notebook(nb, path.name, path.parent, timeout)
+    if run.error is not None:
+        raise run.error  # as before: make run stops, the notebook is not written
     # the table of contents quotes it (tools.publishing): measured here, in full mode
-    nb.metadata["tutorial"] = {"run_seconds": round(seconds, 1), "measured": time.strftime("%Y-%m-%d")}
+    nb.metadata["tutorial"] = {"run_seconds": round(run.seconds, 1), "measured": time.strftime("%Y-%m-%d")}
     nbformat.write(nb, path)
     clean(path)
-    return seconds
+    return run
+
+
+def check(paths: list[Path], *, quick: bool, timeout: int = 1800) -> list[Run]:
+    """Run each notebook in a fresh kernel from a temporary folder, writing nothing back (mode set for the kernels).
+
+    ``quick`` sets ``TUTORIAL_QUICK=1`` for the kernels (unset: full mode). Models go
+    where ``TUTORIAL_ARTIFACTS`` says, as in any run.
+    """
+    saved = os.environ.get("TUTORIAL_QUICK")
+    if quick:
+        os.environ["TUTORIAL_QUICK"] = "1"
+    else:
+        os.environ.pop("TUTORIAL_QUICK", None)
+    runs = []
+    try:
+        for path in paths:
+            print(f"running {path.name} ({'quick' if quick else 'full'} mode) ...", flush=True)
+            with tempfile.TemporaryDirectory(prefix="notebook-check-") as folder:
+                run = run_notebook(nbformat.read(path, as_version=4), path.name, Path(folder), timeout)
+            runs.append(run)
+            peak = "?" if run.peak_gb is None else f"{run.peak_gb:.2f} GB"
+            print(f"  {'ok' if run.ok else 'FAILED'}: {run.seconds:.1f} s, kernel peak memory {peak}", flush=True)
+            for problem in run.problems:
+                print(f"  {problem}", flush=True)
+            if run.error is not None:  # the cell, its code and the traceback, for the CI log
+                print(str(run.error)[-4000:], flush=True)
+    finally:
+        if saved is None:
+            os.environ.pop("TUTORIAL_QUICK", None)
+        else:
+            os.environ["TUTORIAL_QUICK"] = saved
+    return runs
+
+
+def as_record(runs: list[Run]) -> dict:
+    """Runs as JSON: per notebook seconds, peak memory (bytes), problems, and the kernel's interpreter."""
+    return {r.name: {"seconds": r.seconds, "peak_bytes": r.peak_bytes, "problems": r.problems,
+                     "kernel_python": r.kernel_python} for r in runs}
 
 
 def main(argv: list[str]) -> int:
-    os.environ.pop("TUTORIAL_QUICK", None)  # full mode: the committed outputs
+    parser = argparse.ArgumentParser(prog="python -m tools.run_notebooks", description=__doc__.splitlines()[0])
+    parser.add_argument("prefixes", nargs="*", help="only the notebooks whose names start so (e.g. 03 05)")
+    parser.add_argument("--check", action="store_true", help="run from a temporary folder, write nothing back")
+    parser.add_argument("--quick", action="store_true", help="with --check: quick mode (TUTORIAL_QUICK=1)")
+    parser.add_argument("--json", type=Path, help="with --check: write the runs (time, peak memory) here")
+    args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
+    if args.check:
+        paths = numbered_notebooks(args.prefixes or None)
+        if not paths:
+            print("no notebooks matched", file=sys.stderr)
+            return 1
+        total_start = time.perf_counter()
+        runs = check(paths, quick=args.quick)
+        total = time.perf_counter() - total_start
+        failed = [r.name for r in runs if not r.ok]
+        peaks = [r.peak_gb for r in runs if r.peak_gb is not None]
+        print(f"{len(runs) - len(failed)} of {len(runs)} notebooks passed in {total:.1f} s"
+              + (f", largest kernel peak {max(peaks):.2f} GB" if peaks else "")
+              + (f"; failed: {', '.join(failed)}" if failed else ""))
+        if args.json:
+            args.json.write_text(json.dumps({"mode": "quick" if args.quick else "full", "total_seconds": total,
+                                             "python": sys.version.split()[0], "notebooks": as_record(runs)},
+                                            indent=2))
+        return 1 if failed else 0
+
+    os.environ.pop("TUTORIAL_QUICK", None)  # full mode: the committed outputs
     from helpers import cache
 
-    times = {}
+    times, peaks = {}, {}
     total_start = time.perf_counter()
-    for path in numbered_notebooks(argv or None):
+    for path in numbered_notebooks(args.prefixes or None):
         print(f"running {path.name} ...", flush=True)
-        times[path.name] = execute(path)
+        run = execute(path)
+        times[path.name], peaks[path.name] = run.seconds, run.peak_bytes
         size_mb = path.stat().st_size / 1e6
-        print(f"  {times[path.name]:.1f} s, {size_mb:.2f} MB", flush=True)
-        for problem in publishing.notebook_problems(path):
+        peak = "?" if run.peak_gb is None else f"{run.peak_gb:.2f} GB"
+        print(f"  {run.seconds:.1f} s, {size_mb:.2f} MB, kernel peak memory {peak}", flush=True)
+        for problem in run.problems + publishing.notebook_problems(path):
             print(f"  warning: {problem}", flush=True)
     total = time.perf_counter() - total_start
     print(f"all notebooks: {total:.1f} s")
-    if not argv:
+    if not args.prefixes:
         cache.save_json(
             cache.artifact_path("run_times", ".json", mode="full"),
-            {"notebooks": times, "total_seconds": total, "measured": time.strftime("%Y-%m-%d")},
+            {"notebooks": times, "peak_bytes": peaks, "total_seconds": total, "measured": time.strftime("%Y-%m-%d")},
         )
     changed = publishing.write_all()
     if changed:

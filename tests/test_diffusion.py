@@ -1,0 +1,273 @@
+"""Diffusion (notebook 09): the schedule, the DDIM sampler and its inverse, h-space, latent diffusion, the cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import config, diffusion, vae  # noqa: E402
+from helpers.interface import check_model
+
+
+# --- the forward process -----------------------------------------------------------------------------
+def test_schedule_runs_from_almost_clean_to_almost_pure_noise():
+    t = np.linspace(0.0, 1.0, 101)
+    logsnr = diffusion.logsnr_schedule(t)
+    assert np.all(np.diff(logsnr) < 0)
+    assert logsnr[0] == pytest.approx(diffusion.LOGSNR_MAX) and logsnr[-1] == pytest.approx(diffusion.LOGSNR_MIN)
+    alpha, sigma = diffusion.alpha_sigma(logsnr)
+    np.testing.assert_allclose(alpha ** 2 + sigma ** 2, 1.0, atol=1e-12)
+    # with unbounded ends the schedule is the cosine one, alpha_t = cos(pi t / 2)
+    wide = diffusion.alpha_sigma(diffusion.logsnr_schedule(t, -60.0, 60.0))[0]
+    np.testing.assert_allclose(wide, np.cos(np.pi * t / 2), atol=1e-6)
+
+
+def test_forward_noising_at_the_schedule_ends():
+    rng = np.random.default_rng(0)
+    x0 = rng.uniform(-1, 1, (2000, 784))
+    eps = rng.standard_normal(x0.shape)
+    clean = diffusion.add_noise(x0, 0.0, eps)
+    noisy = diffusion.add_noise(x0, 1.0, eps)
+    # sigma_0 = alpha_1 = 0.0067: a per-pixel error of that size, at most 0.05 over 1.6 million pixels
+    assert np.sqrt(np.mean((clean - x0) ** 2)) < 0.01 and np.abs(clean - x0).max() < 0.05
+    assert np.sqrt(np.mean((noisy - eps) ** 2)) < 0.01 and np.abs(noisy - eps).max() < 0.05
+    assert abs(noisy.mean()) < 0.01 and abs(noisy.std() - 1.0) < 0.01
+    middle = diffusion.add_noise(x0, 0.5, eps)
+    a, s = diffusion.alpha_sigma(diffusion.logsnr_schedule(0.5))
+    np.testing.assert_allclose(middle, a * x0 + s * eps)
+    per_row = diffusion.add_noise(x0[:3], np.array([0.0, 0.5, 1.0]), eps[:3])
+    np.testing.assert_allclose(per_row[2], noisy[2])
+
+
+# --- the sampler and its inverse with the exact denoiser ---------------------------------------------------
+@pytest.fixture(scope="module")
+def gaussian():
+    rng = np.random.default_rng(1)
+    mean, std = rng.normal(0, 1, 40), rng.uniform(0.3, 1.5, 40)
+    return mean, std, diffusion.gaussian_oracle(mean, std)
+
+
+def test_sampler_with_the_oracle_reproduces_a_known_gaussian(gaussian):
+    mean, std, oracle = gaussian
+    noise = np.random.default_rng(2).standard_normal((20000, 40))
+    errors = {}
+    for steps in (5, 100):
+        x = diffusion.ddim_sample(oracle, noise, steps)
+        errors[steps] = np.abs(x.std(axis=0) / std - 1).max()
+        if steps == 100:
+            assert np.abs(x.mean(axis=0) - mean).max() < 4 * 1.5 / np.sqrt(len(x)) + 0.02
+            assert errors[steps] < 0.05
+    assert errors[100] < errors[5] / 3  # the discretisation error shrinks with the steps
+
+
+def test_inversion_with_the_oracle_returns_the_input(gaussian):
+    mean, std, oracle = gaussian
+    x0 = mean + std * np.random.default_rng(3).standard_normal((500, 40))
+    errors = []
+    for steps in (10, 100, 1000):
+        z = diffusion.ddim_invert(oracle, x0, steps)
+        errors.append(np.abs(diffusion.ddim_sample(oracle, z, steps) - x0).mean())
+    assert errors[2] < 0.01 and errors[2] < errors[1] < errors[0]
+    # the inverted codes are standard normal, as the sampler's starting noise is
+    z = diffusion.ddim_invert(oracle, x0, 1000)
+    assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05
+
+
+# --- a tiny trained model ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny_latent():
+    """An MLP denoiser trained for a few seconds on a 2-d mixture of four Gaussians."""
+    rng = np.random.default_rng(0)
+    centres = np.array([[1.5, 1.5], [-1.5, 1.5], [1.5, -1.5], [-1.5, -1.5]])
+    x = (centres[rng.integers(0, 4, 8192)] + 0.3 * rng.standard_normal((8192, 2))).astype(np.float32)
+    cfg = diffusion.latent_config(width=64, depth=2, epochs=30, batch_size=256, learning_rate=3e-3, ema=0.99,
+                                  budget_seconds=None)
+    net = diffusion.build_mlp(2, 64, 2, 16)
+    net, record, _ = diffusion.train_diffusion(x, cfg, net, pixel=False)
+    run = diffusion._traced(net)
+
+    def predict(z, logsnr):
+        return np.asarray(run([z, np.full((len(z), 1), logsnr, np.float32)]))
+
+    return x, predict, record
+
+
+def test_tiny_model_learns_and_inversion_then_sampling_returns_the_input(tiny_latent):
+    x, predict, record = tiny_latent
+    assert record["history"]["loss"][-1] < record["history"]["loss"][0]
+    points = x[:200]
+    errors = {}
+    for steps in (4, 16, 64):
+        back = diffusion.ddim_sample(predict, diffusion.ddim_invert(predict, points, steps), steps)
+        errors[steps] = float(np.sqrt(np.mean((back - points) ** 2)))
+    # first-order steps: the error falls about as fast as the step length (points lie 1.5 from the origin)
+    tolerance = {4: 1.5, 16: 0.5, 64: 0.15}
+    assert all(errors[s] < tolerance[s] for s in errors), errors
+    assert errors[64] < errors[16] < errors[4] and errors[64] < 0.25 * errors[4], errors
+    # and its samples land on the four clusters
+    samples = diffusion.ddim_sample(predict, np.random.default_rng(5).standard_normal((2000, 2)), 32)
+    assert np.mean(np.abs(np.abs(samples) - 1.5).max(axis=1) < 0.9) > 0.9
+
+
+def test_a_time_budget_stops_training_and_drives_the_schedule():
+    x = np.random.default_rng(0).standard_normal((4096, 2)).astype(np.float32)
+    cfg = diffusion.latent_config(width=16, depth=1, epochs=10000, batch_size=256, budget_seconds=1.0,
+                                  jit_compile=False)
+    _, record, _ = diffusion.train_diffusion(x, cfg, diffusion.build_mlp(2, 16, 1, 8), pixel=False)
+    assert 0 < record["steps"] < 10000 * 16 and record["images_seen"] == 256 * record["steps"]
+    progress = diffusion.keras.Variable(0.0)
+    schedule = diffusion.BudgetSchedule(1e-3, 0.1, progress)
+    rates = []
+    for p in (0.0, 0.05, 0.1, 0.55, 1.0):
+        progress.assign(p)
+        rates.append(float(schedule(0)))
+    np.testing.assert_allclose(rates, [0.0, 5e-4, 1e-3, 5e-4, 0.0], atol=1e-9)
+
+
+# --- the pixel model, h-space and latent diffusion behind the interface ------------------------------------
+@pytest.fixture(scope="module")
+def pixel():
+    config.seed_everything(0)
+    net = diffusion.build_unet([8, 16], patch=2, embedding=16)
+    rng = np.random.default_rng(0)
+    for w in net.trainable_weights:  # random weights everywhere, so the output depends on every path
+        w.assign(0.05 * rng.standard_normal(w.shape).astype(np.float32))
+    return diffusion.PixelDiffusion(net, steps=3)
+
+
+def test_pixel_model_implements_the_interface(pixel):
+    check_model(pixel)
+    x = np.random.default_rng(0).uniform(0, 1, (5, 28, 28)).astype(np.float32)
+    z = pixel.encode(x)
+    assert z.shape == (5, 784) and np.all(np.isfinite(z))
+    images = pixel.decode(z)
+    assert images.shape == (5, 28, 28) and images.min() >= 0 and images.max() <= 1
+    assert pixel.sample(4, seed=0).shape == (4, 28, 28)
+    np.testing.assert_array_equal(pixel.sample(4, seed=0), pixel.sample(4, seed=0))
+    assert pixel.with_steps(7).steps == 7 and pixel.with_steps(7).net is pixel.net
+
+
+def test_h_space_injection_with_zero_shift_changes_nothing(pixel):
+    z = np.random.default_rng(1).standard_normal((6, 784)).astype(np.float32)
+    zero = np.zeros((6, *pixel.h_shape), np.float32)
+    np.testing.assert_array_equal(pixel.decode(z, shift=zero, until=0.0), pixel.decode(z))
+    h = diffusion.HSpaceDiffusion(pixel, until=0.3)
+    check_model(h)
+    x = np.random.default_rng(2).uniform(0, 1, (6, 28, 28)).astype(np.float32)
+    codes = h.encode(x)
+    assert codes.shape == (6, h.latent_dim) and h.latent_dim == 784 + int(np.prod(pixel.h_shape))
+    np.testing.assert_array_equal(codes[:, :784], pixel.encode(x))
+    np.testing.assert_allclose(h.decode(codes), pixel.decode(codes[:, :784]), atol=1e-6)
+    # a shift does change the digits (so the test above could fail)
+    moved = codes.copy()
+    moved[:, 784:] += 1.0
+    assert np.abs(h.decode(moved) - h.decode(codes)).max() > 1e-3
+
+
+@pytest.fixture(scope="module")
+def tiny_vae():
+    config.seed_everything(0)
+    return vae.VAE(20, (16,), (16,))
+
+
+def test_latent_diffusion_decodes_through_the_vae_decoder(tiny_vae):
+    config.seed_everything(0)
+    net = diffusion.build_mlp(20, 32, 1, 16)
+    for w in net.trainable_weights:
+        w.assign(0.05 * np.random.default_rng(0).standard_normal(w.shape).astype(np.float32))
+    mean, std = np.linspace(-1, 1, 20), np.linspace(0.5, 2, 20)
+    model = diffusion.LatentDiffusion(net, tiny_vae, mean, std, steps=4)
+    check_model(model)
+    z = np.random.default_rng(1).standard_normal((7, 20)).astype(np.float32)
+    codes = diffusion.ddim_sample(model.predict, z, 4) * std + mean
+    np.testing.assert_allclose(model.decode(z), tiny_vae.decode(codes.astype(np.float32)), atol=1e-6)
+    x = tiny_vae.decode(z)
+    inverted = model.encode(x)
+    expected = diffusion.ddim_invert(model.predict, (tiny_vae.encode(x) - mean) / std, 4)
+    np.testing.assert_allclose(inverted, expected, atol=1e-5)
+
+
+# --- the cache -------------------------------------------------------------------------------------------
+def test_cache_round_trip(isolated_artifacts, mnist):
+    cfg = diffusion.pixel_config(widths=[8, 16], embedding=16, epochs=1, train_images=256, batch_size=128,
+                                 jit_compile=False, snapshot_seconds=[0.0], budget_seconds=None)
+    model, record = diffusion.pretrained_pixel_diffusion(mnist, cfg=cfg, steps=2)
+    assert record["snapshots"] == 1 and (isolated_artifacts / f"diffusion-pixel-{config.MODE}.keras").is_file()
+    again, record2 = diffusion.pretrained_pixel_diffusion(mnist, cfg=cfg, steps=2)
+    assert record2["model_sha256"] == record["model_sha256"]
+    z = np.random.default_rng(0).standard_normal((3, 784)).astype(np.float32)
+    np.testing.assert_array_equal(again.decode(z), model.decode(z))
+    snaps = diffusion.training_snapshots(again, record2)
+    assert len(snaps) == 1 and snaps[0][1].decode(z).shape == (3, 28, 28)
+    # another configuration is another model: trained again, never handed the cached one
+    other = dict(cfg, learning_rate=1e-3)
+    _, record3 = diffusion.pretrained_pixel_diffusion(mnist, cfg=other, steps=2)
+    assert record3["config"]["learning_rate"] == 1e-3
+
+
+def test_cache_is_keyed_on_the_data(isolated_artifacts, mnist, capsys):
+    cfg = diffusion.pixel_config(widths=[8, 16], embedding=16, epochs=1, train_images=128, batch_size=128,
+                                 jit_compile=False, snapshot_seconds=[], budget_seconds=None)
+    diffusion.pretrained_pixel_diffusion(mnist, cfg=cfg, steps=2)
+    flipped = mnist._replace(x_train=mnist.x_train[::-1].copy())
+    _, record = diffusion.pretrained_pixel_diffusion(flipped, cfg=cfg, steps=2)
+    assert "trained on other data" in capsys.readouterr().out
+
+
+# --- bad inputs --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("overrides, error, match", [
+    ({"parameterisation": "score"}, ValueError, "parameterisation"),
+    ({"epochs": 0}, ValueError, "epochs"),
+    ({"learning_rate": -1.0}, ValueError, "learning_rate"),
+    ({"ema": 1.0}, ValueError, "ema"),
+    ({"widths": 64}, TypeError, "widths"),
+    ({"patch": 4}, ValueError, "patch"),
+    ({"batch_sise": 3}, TypeError, "batch_sise"),
+])
+def test_bad_settings_are_named(overrides, error, match):
+    with pytest.raises(error, match=match):
+        diffusion.pixel_config(**overrides)
+
+
+def test_bad_inputs_are_refused_with_the_argument_named(pixel, tiny_vae):
+    with pytest.raises(ValueError, match="x: values span"):
+        pixel.encode(np.full((2, 28, 28), 255.0))
+    with pytest.raises(ValueError, match=r"z: expected shape \(N, 784\)"):
+        pixel.decode(np.zeros((2, 20)))
+    with pytest.raises(ValueError, match="z: contains NaN"):
+        pixel.decode(np.full((1, 784), np.nan))
+    with pytest.raises(TypeError, match="model"):
+        diffusion.reconstruction_error(object(), np.zeros((1, 28, 28)))
+    with pytest.raises(TypeError, match="judge"):
+        diffusion.sample_quality(pixel, object(), np.zeros((2, 8)), 2)
+    with pytest.raises(TypeError, match="result"):
+        diffusion.success_with_error({"CNN": None})
+    with pytest.raises(TypeError, match="space"):
+        diffusion.class_layout(pixel)
+    with pytest.raises(ValueError, match="steps"):
+        pixel.with_steps(0)
+    with pytest.raises(TypeError, match="steps"):
+        pixel.with_steps(2.5)
+    with pytest.raises(ValueError, match="n must"):
+        pixel.sample(0)
+    with pytest.raises(ValueError, match="until"):
+        diffusion.HSpaceDiffusion(pixel, until=1.5)
+    with pytest.raises(TypeError, match="pixel"):
+        diffusion.HSpaceDiffusion(tiny_vae)
+    with pytest.raises(TypeError, match="net"):
+        diffusion.PixelDiffusion(tiny_vae.decoder)
+    with pytest.raises(TypeError, match="vae"):
+        diffusion.LatentDiffusion(diffusion.build_mlp(20, 8, 1, 8), object(), np.zeros(20), np.ones(20))
+    with pytest.raises(ValueError, match="steps"):
+        diffusion.time_grid(0)
+
+
+@pytest.mark.parametrize("parameterisation", ["eps", "x0"])
+def test_every_parameterisation_reads_as_the_same_v(parameterisation, gaussian):
+    _, _, oracle = gaussian
+    x = np.random.default_rng(4).standard_normal((8, 40)).astype(np.float32)
+    for logsnr in (-6.0, 0.0, 6.0):
+        v = oracle(x, logsnr)
+        a, s = diffusion.alpha_sigma(logsnr)
+        output = {"eps": s * x + a * v, "x0": a * x - s * v}[parameterisation]
+        np.testing.assert_allclose(diffusion.as_v(output, x, logsnr, parameterisation), v, atol=1e-4)
