@@ -107,6 +107,7 @@ def unsqueeze(x):
     return ops.reshape(x, (-1, 2 * h, 2 * w, c // 4))
 
 
+@checked(h=ck.count(minimum=1), w=ck.count(minimum=1), parity=ck.one_of(0, 1))
 def checkerboard(h: int, w: int, parity: int) -> np.ndarray:
     """A (1, h, w, 1) 0/1 mask of alternating pixels; ``parity`` 0 or 1 picks which half is 1."""
     return ((np.add.outer(np.arange(h), np.arange(w)) + parity) % 2).astype(np.float32)[None, :, :, None]
@@ -297,6 +298,16 @@ class SplitPrior(layers.Layer):
 
 
 # --- the model ----------------------------------------------------------------------------------------
+def check_splits(splits, *, name: str = "splits") -> tuple[bool, bool]:
+    """Two booleans (does half of the code leave after scale 0, after scale 1?), or a TypeError naming ``name``."""
+    if (isinstance(splits, (str, bytes)) or not isinstance(splits, (list, tuple)) or len(splits) != 2
+            or not all(isinstance(v, (bool, np.bool_)) for v in splits)):
+        raise TypeError(f"{name} must be two booleans (does half of the code leave after scale 0, "
+                        f"after scale 1?), e.g. [True, True], got {splits!r}.")
+    return bool(splits[0]), bool(splits[1])
+
+
+@checked(splits=ck.using(check_splits))
 def scale_shapes(splits=(True, True)) -> tuple[tuple[int, int, int], ...]:
     """(height, width, channels) of the three scales.
 
@@ -310,6 +321,7 @@ def scale_shapes(splits=(True, True)) -> tuple[tuple[int, int, int], ...]:
     return (14, 14, c0), (7, 7, c1), (7, 7, c2)
 
 
+@checked(splits=ck.using(check_splits))
 def code_sizes(splits=(True, True)) -> list[int]:
     """How many of the 784 code values leave at each scale: 392, 196, 196 with both splits."""
     shapes = scale_shapes(splits)
@@ -599,11 +611,7 @@ def check_training_config(cfg, *, name: str = "cfg") -> dict[str, Any]:
                             f"got {value!r}.")
         for v in value:
             check_count(v, name=f"{name}['{key}'] entry", minimum=1)
-    splits = cfg["splits"]
-    if (isinstance(splits, (str, bytes)) or not isinstance(splits, (list, tuple)) or len(splits) != 2
-            or not all(isinstance(v, (bool, np.bool_)) for v in splits)):
-        raise TypeError(f"{name}['splits'] must be two booleans (does half of the code leave after scale 0, "
-                        f"after scale 1?), e.g. [True, True], got {splits!r}.")
+    check_splits(cfg["splits"], name=f"{name}['splits']")
     check_count(cfg["depth"], name=f"{name}['depth']", minimum=0)
     for key, allowed in (("mask", ("channel", "checkerboard", "alternate")), ("mixing", ("1x1", "reverse"))):
         if cfg[key] not in allowed:
@@ -673,6 +681,7 @@ def build_flow(cfg: dict[str, Any]) -> Flow:
     return Flow(**{k: cfg[k] for k in ARCHITECTURE})
 
 
+@checked(cfg=_A_CONFIG, progress=ck.number(low=0.0, high=1.0))
 def learning_rate(cfg: dict[str, Any], progress: float) -> float:
     """The rate at ``progress`` (0 to 1) through training: linear warm-up to the peak, then cosine decay to zero.
 

@@ -393,3 +393,39 @@ def test_evaluation_refuses_other_models_and_empty_batches():
         flow.pretrained_flow(cfg=flow.training_config(**TINY), name="")
     with pytest.raises(ValueError, match="fewer than two points"):
         flow.achieved_gflops({"curve": [], "train_flops_per_image": 1}, 10)
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: flow.learning_rate(flow.training_config(), 1.5), ValueError, "progress"),
+    (lambda: flow.learning_rate(flow.training_config(), "half"), TypeError, "progress"),
+    (lambda: flow.learning_rate({"learning_rate": 1e-3}, 0.5), ValueError, "cfg"),
+    (lambda: flow.checkerboard(4, 4, 2), ValueError, "parity"),
+    (lambda: flow.checkerboard(0, 4, 1), ValueError, "h"),
+    (lambda: flow.code_sizes("both"), TypeError, "splits"),
+    (lambda: flow.scale_shapes([True, 1]), TypeError, "splits"),
+    (lambda: flow.train_flow(np.zeros(3), flow.training_config(**TINY)), TypeError, "data"),
+    (lambda: flow.two_moons(1), ValueError, "n"),
+    (lambda: flow.two_moons(10, noise=-0.1), ValueError, "noise"),
+    (lambda: flow.train_toy_flow(np.zeros((5, 3)), steps=1), ValueError, "points"),
+    (lambda: flow.train_toy_flow(np.zeros((5, 2)), steps=0), ValueError, "steps"),
+    (lambda: flow.reconstruction_errors(object(), np.zeros((1, 28, 28), np.float32)), TypeError, "model"),
+])
+def test_public_functions_name_the_bad_argument(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+def test_the_printed_cores_hold_no_argument_checks():
+    from helpers import checks
+
+    for fn in (flow.Flow.encode, flow.Flow.decode, flow.Flow.sample, flow.bits_per_dim, flow.learning_rate,
+               flow.code_sizes, flow.achieved_gflops):
+        core = checks.core_source(fn)
+        assert "@checked" not in core and "check_" not in core and "raise " not in core, fn.__name__
+
+
+def test_schedule_and_splits_of_good_input_are_unchanged_by_the_checks():
+    cfg = flow.training_config(learning_rate=1e-3, warmup_fraction=0.0)
+    assert flow.learning_rate(cfg, 1.0) == pytest.approx(0.0, abs=1e-12)
+    assert flow.code_sizes([True, True]) == [392, 196, 196] and flow.code_sizes((False, False)) == [0, 0, 784]
+    assert flow.checkerboard(2, 2, 1)[0, :, :, 0].tolist() == [[1.0, 0.0], [0.0, 1.0]]
