@@ -24,7 +24,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 SECTIONS = ("matmul", "vae", "bigan", "explorer", "morphometry", "jsexplorer", "jupyterlab", "scoring", "style",
-            "diffusion", "slides", "memory", "series")
+            "flow", "diffusion", "slides", "memory", "series")
 
 
 class Results:
@@ -345,6 +345,49 @@ def bench_style(res: Results, ctx: dict) -> None:
     res.add("style: measurement seconds (models loaded)", seconds, "s")
 
 
+def bench_flow(res: Results, ctx: dict) -> None:
+    """Notebook 08's flow (issue 20): bits/dim against training time, exactness, throughput."""
+    from benchmarks import flow_sweep
+    from helpers import cache, flow
+
+    data = ctx["data"]
+    model, record = flow.pretrained_flow(data, verbose=False)
+    cfg = record["config"]
+    minutes = record["train_seconds"] / 60
+    bound = "uniform dequantization: an upper bound on the discrete bits/dim"
+    res.add("flow test bits/dim, all test digits", record["test_bits_per_dim"], "bits/dim", "<= 1.25",
+            f"{record['test_images']} test digits after {minutes:.2f} min of training; {bound}")
+    res.add("flow training time", minutes, "min", "<= 3",
+            f"a {cfg['budget_seconds']:g} s wall-clock budget (compilation included): {record['steps']} steps of "
+            f"{cfg['batch_size']}, {record['epochs']:.2f} epochs of {record['train_images']} digits, "
+            f"{record['parameters']:,} parameters")
+    for point in record["checkpoints"]:
+        res.add(f"flow test bits/dim at {point['seconds']:.0f} s of the {cfg['budget_seconds']:g} s run",
+                point["test bits/dim"], "bits/dim", note=f"first {flow.CHECKPOINT_IMAGES:,} test digits, "
+                f"step {point['step']} (mid-schedule: the learning rate is still high)")
+    for run in flow_sweep.runs_of(cfg):
+        res.add(f"flow test bits/dim, a {run['budget_seconds']:.0f} s budget", run["test bits/dim"], "bits/dim",
+                note=f"first {run['test images']:,} test digits; {run['steps']} steps, {run['epochs']:.2f} epochs; "
+                     f"matmul {run['matmul GFLOP/s before']:.0f}/{run['matmul GFLOP/s after']:.0f} GFLOP/s before/"
+                     f"after, {run['measured']} (benchmarks/flow_sweep.json)")
+    errors = flow.reconstruction_errors(model, data.x_test)
+    res.add("flow reconstruction max abs error", errors["max abs error"], "", "< 1e-4",
+            f"decode(encode(x)) on {errors['images']:,} test digits")
+    res.add("flow reconstruction differing 8-bit pixels", errors["differing 8-bit pixels"], "pixels", "0",
+            f"of {errors['images'] * 784:,}")
+    gflops = flow.achieved_gflops(record, cfg["batch_size"])
+    res.add("flow training throughput", gflops, "GFLOP/s", ">= 0.3 x roofline",
+            f"{record['train_flops_per_image'] / 1e6:.0f} MFLOP per training image (convolutions and 1x1 mixing)")
+    if "roofline" in ctx:
+        res.add("flow throughput / matmul rate", gflops / ctx["roofline"], "fraction", ">= 0.3")
+    times = cache.load_json(cache.artifact_path("run_times", ".json", mode="full")) or {}
+    seconds = (times.get("notebooks") or {}).get("08_flows.ipynb")
+    if seconds is None:
+        print("  no time for 08_flows.ipynb in artifacts/run_times-full.json: run `make run` to time it")
+    else:
+        res.add("notebook 08 run time", seconds / 60, "min", "<= 4", f"measured {times.get('measured', '?')}")
+
+
 def bench_diffusion(res: Results, ctx: dict) -> None:
     """Notebook 09 (issue 21): latent and pixel diffusion, their samples, inversion and class transfer."""
     from helpers import config, diffusion, judges, latent, scoring, vae
@@ -495,7 +538,7 @@ def bench_series(res: Results, ctx: dict) -> None:
 BENCHES = {"matmul": bench_matmul, "vae": bench_vae, "bigan": bench_bigan,
            "explorer": bench_explorer, "morphometry": bench_morphometry, "jsexplorer": bench_jsexplorer,
            "jupyterlab": bench_jupyterlab, "scoring": bench_scoring,
-           "style": bench_style, "diffusion": bench_diffusion,
+           "style": bench_style, "flow": bench_flow, "diffusion": bench_diffusion,
            "slides": bench_slides, "memory": bench_memory, "series": bench_series}
 
 
@@ -531,6 +574,7 @@ def main(argv: list[str] | None = None) -> int:
     table = res.markdown(header)
     print()
     print(table)
+    # the whole table, or an update of some sections (opt-in sections are written by themselves)
     if config.MODE == "full" and (not args.only or args.update):
         (HERE / "RESULTS.md").write_text(table)
         cache.atomic_write(HERE / "results.json",

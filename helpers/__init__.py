@@ -10,7 +10,7 @@ Layers, lowest first (each module imports only those above it in this list):
    ``morphometry`` thickness, slant, width... from the pixels   (notebook 07)
 4. ``cache``    atomic model cache                             (notebook 03)
 5. ``interface`` the encode/decode/sample contract             (notebook 03)
-6. models: ``classical`` (01, 02), ``vae`` (03), ``bigan`` (04)
+6. models: ``classical`` (01, 02), ``vae`` (03), ``bigan`` (04), ``flow`` (08)
 7. ``latent``   centroids, class and attribute vectors, paths  (notebooks 05, 07)
 8. ``judges``   the classifiers that score images (LR, CNN)   (notebook 06)
 9. ``scoring``  transfer matrices, realism, Frechet distance   (notebook 06)

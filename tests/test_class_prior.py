@@ -254,6 +254,10 @@ def test_class_geometry_of_clusters_with_a_known_layout():
     assert near["separation / spread"] < 1 and near["nearest centroid"] < 0.6 and near["moved nearest target"] < 0.6
     with pytest.raises(ValueError, match="do not match"):
         scoring.class_geometry(far_train, y, far_test[:, :3], y_test, per_pair=10)
+    lean = scoring.class_geometry(far_train, y, far_test, y_test, per_pair=10, shape=False)
+    assert "shape mismatch" not in lean and lean == {k: v for k, v in far.items() if k != "shape mismatch"}
+    with pytest.raises(TypeError, match="shape"):
+        scoring.class_geometry(far_train, y, far_test, y_test, per_pair=10, shape="no")
 
 
 def test_evaluate_reports_the_unlabelled_bound(mnist):
