@@ -44,7 +44,7 @@ MODULE = Path(__file__).with_name("explorer.js")
 TARGET_COLOUR, START_COLOUR, OWN_COLOUR, OTHER_COLOUR = "tab:red", "tab:blue", "0.15", "0.65"
 
 #: What GitHub shows for the widget (it renders a widget output's text/plain; ipywidgets 7 cuts it at 110 characters).
-PLAIN_TEXT = "Interactive explorer: a live widget, run the notebook to use it. The figures that follow show the same moves."
+PLAIN_TEXT = "Interactive explorer: a live widget, run the notebook to use it."
 
 
 def _check_range(values, *, name: str) -> tuple[float, float]:
