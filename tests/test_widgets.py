@@ -156,13 +156,15 @@ def test_a_failing_model_is_reported_in_the_page_not_lost(toy, monkeypatch):
         explorer.choose(digit=6)
 
 
-def test_plain_text_says_what_it_is_and_where_the_static_version_is(toy):
+def test_plain_text_says_what_it_is_and_how_to_use_it(toy):
+    """Where a widget cannot render (GitHub, nbviewer) its plain text shows: it names a live widget and says to run
+    the notebook, and promises nothing about the page around it (not every chapter has a page-only block)."""
     space, x, y = toy
     explorer = widgets.InterpolationExplorer({"linear": space}, x, y, toy_judge)
     data, _ = explorer._repr_mimebundle_()
     text = data["text/plain"]
     assert text == repr(explorer) and len(text) <= 110  # ipywidgets 7 (Colab) cuts longer ones
-    assert "live widget" in text and "page-only" in text and "VBox" not in text
+    assert "live widget" in text and "run the notebook" in text and "VBox" not in text
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.model_id
     assert explorer.widget is explorer
 
