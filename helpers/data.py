@@ -336,6 +336,10 @@ def load_fashion_mnist(folder: str | os.PathLike | None = None, *, quick: bool |
     return _as_dataset(arrays, FASHION_NAMES, quick)
 
 
+#: Training steps per ``fit`` call at most (see shuffled_batches).
+MAX_STEPS_PER_CALL = 32
+
+
 @checked(batch_size=ck.count(minimum=1), x=ck.using(_training_images), y=ck.using(_one_label_each, x=ck.ref("x")))
 def shuffled_batches(x: np.ndarray, y: np.ndarray | None = None, *, batch_size: int):
     """Training batches for ``keras.Model.fit``, reshuffled every epoch, and a steps-per-execution.
@@ -364,7 +368,9 @@ def shuffled_batches(x: np.ndarray, y: np.ndarray | None = None, *, batch_size: 
     options.threading.private_threadpool_size = 1
     options.autotune.enabled = False
     steps = -(-len(x) // batch_size)
-    per_call = max(d for d in range(1, min(steps, 64) + 1) if steps % d == 0)
+    # At most 32 steps per call: Keras 3.5 (the floor) unrolls them in Python, and TensorFlow refuses more than
+    # 32 get_next() calls in one traced function ("An unusually high number of ... get_next() calls").
+    per_call = max(d for d in range(1, min(steps, MAX_STEPS_PER_CALL) + 1) if steps % d == 0)
     return batches.with_options(options), per_call
 
 

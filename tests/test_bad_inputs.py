@@ -992,3 +992,12 @@ def test_stand_ins_check_space_and_alphas(pixel_space, pnb, stand_in):
         fn(pixel_space, x, 1, 2, "0 to 1", _uniform)
     with refused(ValueError, "alphas"):
         fn(pixel_space, x, 1, 2, [], _uniform)
+
+
+def test_shuffled_batches_run_at_most_32_steps_per_call():
+    """Keras 3.5 (the floor) unrolls steps_per_execution in Python; TensorFlow refuses more than 32 get_next()s."""
+    x = np.zeros((64 * 4, 28, 28), dtype="float32")  # 64 batches of 4: 64 steps per call before the cap
+    _, per_call = data.shuffled_batches(x, batch_size=4)
+    assert per_call == data.MAX_STEPS_PER_CALL == 32
+    _, per_call = data.shuffled_batches(x[: 7 * 4], batch_size=4)  # 7 batches: all in one call
+    assert per_call == 7
