@@ -88,8 +88,9 @@ class Settings:
     #: transfer matrix, and samples per Frechet distance.
     flow_budget_seconds: float = 180.0
     flow_max_epochs: float = 100.0
-    #: XLA-compile the flow's training step: about 25 s once, then faster steps (off for quick runs).
-    flow_jit_compile: bool = True
+    #: XLA-compile the flow's training step. Off: on a 2-core CPU the compiled step was slower (1,318 against 1,491
+    #: steps of 64 in 180 s) and compiling took 4 s more of the budget (benchmarks/flow_sweep.json, 2026-12-03).
+    flow_jit_compile: bool = False
     flow_toy_steps: int = 1500
     flow_train_codes: int = 5000
     flow_transfer_per_pair: int = 10
