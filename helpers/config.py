@@ -88,6 +88,10 @@ class Settings:
     #: transfer matrix, and samples per Frechet distance.
     flow_budget_seconds: float = 180.0
     flow_max_epochs: float = 100.0
+    #: XLA-compile the VAEs', judges' and diffusion models' training steps. Off in quick mode: a few dozen steps do
+    #: not repay the compilation, whose memory stays with the kernel (notebook 09 from an empty cache, quick mode:
+    #: kernel peak 2.02 GB with XLA, 1.71 GB without, on 2026-12-03).
+    xla: bool = True
     #: XLA-compile the flow's training step. Off: on a 2-core CPU the compiled step was slower (1,318 against 1,491
     #: steps of 64 in 180 s) and compiling took 4 s more of the budget (benchmarks/flow_sweep.json, 2026-12-03).
     flow_jit_compile: bool = False
@@ -138,6 +142,7 @@ QUICK_SETTINGS = Settings(
     style_test_per_class=4,
     flow_budget_seconds=4.0,
     flow_max_epochs=1.0,
+    xla=False,
     flow_jit_compile=False,
     flow_toy_steps=100,
     flow_train_codes=500,

@@ -463,6 +463,7 @@ def train_cnn(data: Dataset, cfg: dict[str, Any], verbose: int = 2):
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
         steps_per_execution=steps_per_execution,
+        jit_compile="auto" if config.SETTINGS.xla else False,
     )
     from .vae import EpochTimer  # the same per-epoch clock as the VAE
 

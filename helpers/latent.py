@@ -531,10 +531,17 @@ def ridge_probe(codes, values, ridge: float = 1e-3) -> tuple[np.ndarray, float, 
     z, s = codes[keep], values[keep]
     z_mean, s_mean = z.mean(axis=0), s.mean()
     zc, sc = z - z_mean, s - s_mean
-    gram = zc.T @ zc / len(zc)
-    penalty = float(ridge) * max(float(np.trace(gram)) / gram.shape[0], 1e-12)
+    n, d = zc.shape
+    penalty = float(ridge) * max(float(np.sum(zc * zc)) / n / d, 1e-12)  # ridge x the mean code variance
     try:
-        w = np.linalg.solve(gram + penalty * np.eye(gram.shape[0]), zc.T @ sc / len(zc))
+        if d <= n:
+            gram = zc.T @ zc / n
+            gram.flat[:: d + 1] += penalty
+            w = np.linalg.solve(gram, zc.T @ sc / n)
+        else:  # the same w through the n x n Gram matrix of the digits: codes longer than the digits are many
+            gram = zc @ zc.T / n  # (h-space: 3,920 numbers a code) would need a d x d matrix of 100+ MB
+            gram.flat[:: n + 1] += penalty
+            w = zc.T @ np.linalg.solve(gram, sc / n)
     except np.linalg.LinAlgError:  # only knowable by solving: the codes turned out collinear
         raise ValueError(f"ridge: the codes are collinear (some code dimension never varies or repeats another), so "
                          f"ridge={ridge:g} leaves the probe undetermined; pass a positive ridge such as 1e-3.") from None

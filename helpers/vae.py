@@ -543,7 +543,8 @@ def importance_weighted_nll(model: VAE, x, k: int = 200, chunk: int = 50, seed: 
     import tensorflow as tf
     from scipy.special import logsumexp
 
-    run = tf.function(functools.partial(importance_log_weights, model), jit_compile=True, reduce_retracing=True)
+    run = tf.function(functools.partial(importance_log_weights, model), jit_compile=config.SETTINGS.xla,
+                      reduce_retracing=True)
     rng = np.random.default_rng(seed)
     out = []
     for i in range(0, len(x), chunk):
@@ -688,8 +689,8 @@ def train_vae(data: Dataset, cfg: dict, verbose: int = 2, model_class: type = VA
     steps = cfg["epochs"] * math.ceil(len(x) / cfg["batch_size"])
     # XLA compiles the step in about 4 s and then runs it faster; runs of a few seconds
     # (notebook 03's short comparison) may set "jit_compile": False to skip that.
-    model.compile(optimizer=keras.optimizers.Adam(warmup_cosine(cfg, steps)), jit_compile=cfg.get("jit_compile", True),
-                  steps_per_execution=steps_per_execution)
+    model.compile(optimizer=keras.optimizers.Adam(warmup_cosine(cfg, steps)),
+                  jit_compile=cfg.get("jit_compile", config.SETTINGS.xla), steps_per_execution=steps_per_execution)
     timer = EpochTimer()
     start = time.perf_counter()
     history = model.fit(batches, epochs=cfg["epochs"], verbose=verbose, callbacks=[timer], shuffle=False)
