@@ -530,12 +530,12 @@ class Flow(keras.Model):
         return np.concatenate(parts) if parts else np.zeros((0, *out_shape), np.float32)
 
     @checked(x=ck.images(label="encode"), batch_size=ck.count(minimum=1), returns=_finite_codes)
-    def encode(self, x, batch_size: int = 1000) -> np.ndarray:
+    def encode(self, x, batch_size: int = 256) -> np.ndarray:
         """The exact code f(x) of each image: (N, 784), N(0, I) under the model."""
         return self._batched("encode_graph", x, batch_size, (PIXELS,))
 
     @checked(z=ck.codes(PIXELS, label="decode"), batch_size=ck.count(minimum=1), returns=_finite_images)
-    def decode(self, z, batch_size: int = 1000) -> np.ndarray:
+    def decode(self, z, batch_size: int = 256) -> np.ndarray:
         """Images f^-1(z): (N, 28, 28) in [0, 1]."""
         return self._batched("decode_graph", z, batch_size, (28, 28))
 
@@ -570,7 +570,7 @@ _A_FLOW = ck.instance(Flow, "flow.pretrained_flow()[0]")
 
 
 @checked(model=_A_FLOW, x=ck.using(_some_images), seed=ck.seed(), batch_size=ck.count(minimum=1))
-def bits_per_dim(model: Flow, x, seed: int = 0, batch_size: int = 1000) -> float:
+def bits_per_dim(model: Flow, x, seed: int = 0, batch_size: int = 256) -> float:
     """Mean bits per dimension of 8-bit images x (N, 28, 28) in [0, 1], one dequantization draw each.
 
     An upper bound on -log2 P(x) / 784 of the discrete model (Jensen's inequality
@@ -583,7 +583,7 @@ def bits_per_dim(model: Flow, x, seed: int = 0, batch_size: int = 1000) -> float
 
 
 @checked(model=ck.model(), x=ck.images(), batch_size=ck.count(minimum=1))
-def reconstruction_errors(model, x, batch_size: int = 1000) -> dict[str, float]:
+def reconstruction_errors(model, x, batch_size: int = 256) -> dict[str, float]:
     """How exactly decode(encode(x)) returns x: max and mean absolute error, and differing 8-bit pixels."""
     recon = np.concatenate([model.decode(model.encode(x[i: i + batch_size])) for i in range(0, len(x), batch_size)])
     err = np.abs(recon.astype(np.float64) - x)
