@@ -44,6 +44,19 @@ def test_probe_recovers_the_linear_attribute():
     assert r2 > 0.99
 
 
+@pytest.mark.parametrize("n, d", [(60, 8), (40, 300)])  # fewer codes than numbers per code: the n x n route
+def test_probe_is_the_ridge_solution_whatever_the_shape(n, d):
+    rng = np.random.default_rng(3)
+    codes = rng.standard_normal((n, d))
+    values = codes[:, 0] - 0.5 * codes[:, 1] + 0.1 * rng.standard_normal(n)
+    w, b, _ = latent.ridge_probe(codes, values, ridge=0.1)
+    zc, sc = codes - codes.mean(axis=0), values - values.mean()
+    gram = zc.T @ zc / n
+    expected = np.linalg.solve(gram + 0.1 * np.trace(gram) / d * np.eye(d), zc.T @ sc / n)  # the d x d textbook form
+    assert np.allclose(w, expected, atol=1e-10)
+    assert b == pytest.approx(values.mean() - codes.mean(axis=0) @ expected, abs=1e-10)
+
+
 def test_each_recipe_recovers_its_known_direction():
     codes, values, labels, means, a = linear_world()
     centroids = latent.class_centroids(codes, labels)
