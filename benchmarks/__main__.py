@@ -67,8 +67,14 @@ class Results:
             raise ValueError(f"benchmarks/results.json rows without a known section: {missing[:3]}; run the whole table")
         # The kept rows' times go with the matmul rate of their own day: keep that rate, named by its day.
         kept_days = {row["date"] for row in kept}
-        earlier_rates = [dict(name=f"{name}, {row['date']}", **row) for name, row in previous.items()
-                         if row.get("section") == "matmul" and row["date"] in kept_days - {self.date}]
+        earlier_rates = {}
+        for name, row in previous.items():
+            if row.get("section") == "matmul" and row["date"] in kept_days - {self.date}:
+                base = name
+                while base.endswith(f", {row['date']}"):  # earlier updates named it by its day already
+                    base = base.removesuffix(f", {row['date']}")
+                earlier_rates[row["date"]] = dict(name=f"{base}, {row['date']}", **row)
+        earlier_rates = list(earlier_rates.values())
         merged = Results()
         merged.rows = sorted(earlier_rates + kept + self.rows,
                              key=lambda row: SECTIONS.index(row["section"]))  # stable: the order within is kept

@@ -52,6 +52,13 @@ def test_an_update_replaces_the_sections_it_measured_and_keeps_the_others_with_t
     assert table == {"float32 matmul rate": (200.0, now.date), "float32 matmul rate, 2026-01-01": (400.0, "2026-01-01"),
                      "ELBO": (95.0, "2026-01-01"), "knn": (0.97, now.date), "slant": (0.9, "2026-01-01")}
     assert [r["section"] for r in merged.rows] == ["matmul", "matmul", "vae", "bigan", "style"]
+    later = Results()
+    later.date = "2027-01-01"
+    later.section = "matmul"
+    later.add("float32 matmul rate", 300.0, "u")
+    again = {r["name"]: r["value"] for r in later.merged_into(merged.as_json(), ["matmul", "bigan"]).rows
+             if r["section"] == "matmul"}  # a second update names each earlier day's rate once
+    assert again == {"float32 matmul rate": 300.0, "float32 matmul rate, 2026-01-01": 400.0}
     md = merged.markdown("# h")
     assert "| ELBO | 95 | u | >= 1 | n | 2026-01-01 |" in md  # a kept row keeps its goal, note and day
     with pytest.raises(ValueError, match="matmul"):
