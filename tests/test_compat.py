@@ -11,7 +11,9 @@
 - ``KERAS_BACKEND=jax`` (or keras.json saying so): a ValueError at ``import helpers`` with the fix, in a subprocess;
 - tools/run_notebooks' check mode measures the kernel's peak memory and fails a notebook on an error or a log line;
 - binder/ holds the reader's pins of requirements.txt, not the test and browser stack; .ci/run runs both
-  environments and still ends with ``make test``.
+  environments and still ends with ``make test``;
+- binder/start and tools/run_notebooks start kernels with glibc's heap arenas capped (MALLOC_ARENA_MAX=2),
+  and a kernel so started keeps to the cap (counted with glibc's malloc_stats), one without it does not.
 
 These tests run in the main environment (make test) and in both compatibility environments.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -321,6 +324,7 @@ def test_check_mode_measures_the_kernels_peak_memory(tmp_path):
 def test_check_mode_fails_a_notebook_on_an_error_or_a_log_line(tmp_path):
     failing = run_notebooks.run_notebook(_notebook("1 / 0", "print('not reached')"), "bad.ipynb", tmp_path, 120)
     assert not failing.ok and "ZeroDivisionError" in failing.problems[0] and failing.error is not None
+    assert "\x1b" not in failing.problems[0], "a colour code in the report"
     line = ("2026-12-03 08:03:52.086171: E external/local_xla/xla/stream_executor/cuda/cuda_platform.cc:51] "
             "failed call to cuInit: INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)")
     noisy = run_notebooks.run_notebook(_notebook(f"import sys; print({line!r}, file=sys.stderr)"), "noisy.ipynb",
@@ -357,3 +361,67 @@ def test_binder_image_holds_the_readers_pins_and_not_the_test_stack():
     assert (REPO / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
     post = REPO / "binder" / "postBuild"
     assert os.access(post, os.X_OK) and "pip install --no-cache-dir -e ." in post.read_text()
+
+
+# --------------------------------------------------------------------------- the kernel's heap arenas
+
+_ARENAS_AFTER_THREADS = '''
+import ctypes, os, tempfile, threading
+libc = ctypes.CDLL("libc.so.6")
+def work():  # a thread that allocates while others do: glibc may give it an arena of its own
+    for _ in range(2000):
+        blocks = [ctypes.create_string_buffer(4096) for _ in range(20)]
+threads = [threading.Thread(target=work) for _ in range(12)]
+[t.start() for t in threads]; [t.join() for t in threads]
+with tempfile.TemporaryFile() as out:  # malloc_stats writes one "Arena n:" block per arena to stderr
+    saved = os.dup(2); os.dup2(out.fileno(), 2); libc.malloc_stats(); os.dup2(saved, 2)
+    out.seek(0); text = out.read().decode()
+print(os.environ.get("MALLOC_ARENA_MAX"), sum(line.startswith("Arena ") for line in text.splitlines()))
+'''
+
+
+def _kernel_arenas(tmp_path, environment=None) -> tuple[str, int]:
+    nb = _notebook(_ARENAS_AFTER_THREADS)
+    run = run_notebooks.run_notebook(nb, "arenas.ipynb", tmp_path, timeout=120, environment=environment)
+    assert run.ok, run.problems
+    setting, count = nb.cells[0].outputs[0]["text"].split()
+    return setting, int(count)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
+                    reason="the arena cap is glibc's")
+def test_kernels_start_with_the_arena_cap_that_binder_start_sets(tmp_path, monkeypatch):
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    setting, capped = _kernel_arenas(tmp_path)
+    assert setting == run_notebooks.KERNEL_ENVIRONMENT["MALLOC_ARENA_MAX"] == "2"
+    assert capped <= 2
+    setting, default = _kernel_arenas(tmp_path, environment={"MALLOC_ARENA_MAX": None})
+    assert setting == "None" and default > capped, (default, capped)  # what the cap is for
+    assert "MALLOC_ARENA_MAX" not in os.environ  # the runner's own environment is left as it was
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "3")  # the user's value wins
+    assert _kernel_arenas(tmp_path)[0] == "3"
+
+
+def test_binder_start_sets_the_same_cap_and_hands_over(tmp_path):
+    start = REPO / "binder" / "start"
+    assert os.access(start, os.X_OK)
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    out = subprocess.run([str(start), sys.executable, "-c", "import os; print(os.environ['MALLOC_ARENA_MAX'])"],
+                         env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert out == run_notebooks.KERNEL_ENVIRONMENT["MALLOC_ARENA_MAX"]
+    out = subprocess.run([str(start), sys.executable, "-c", "import os; print(os.environ['MALLOC_ARENA_MAX'])"],
+                         env={**env, "MALLOC_ARENA_MAX": "5"}, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "5"
+
+
+def test_make_lab_gives_its_kernels_the_same_cap(monkeypatch):
+    pytest.importorskip("jupyter_server")
+    from traitlets.config import Config
+
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    source = (REPO / "tools" / "jupyter_server_config.py").read_text()
+    exec(compile(source, "jupyter_server_config.py", "exec"), {"c": Config()})
+    assert os.environ["MALLOC_ARENA_MAX"] == run_notebooks.KERNEL_ENVIRONMENT["MALLOC_ARENA_MAX"]
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "7")
+    exec(compile(source, "jupyter_server_config.py", "exec"), {"c": Config()})
+    assert os.environ["MALLOC_ARENA_MAX"] == "7"

@@ -7,7 +7,15 @@ measured as the p95 of the explorer's key-press-to-new-image latency: 51-56 ms
 on a stock server, 31-37 ms with this setting (tools/lab_harness.py,
 ``python -m benchmarks --only jupyterlab``). Loaded by ``make lab`` with
 ``--config``; a plain ``jupyter lab`` works the same, only slower per move.
+
+Kernels inherit the server's environment: glibc's heap arenas are capped at two
+for them, as ``binder/start`` does on Binder and ``tools/run_notebooks`` for the
+kernels it starts (why: ``binder/start``), unless ``MALLOC_ARENA_MAX`` is set already.
 """
+
+import os
+
+os.environ.setdefault("MALLOC_ARENA_MAX", "2")
 
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 

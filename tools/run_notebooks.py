@@ -23,8 +23,10 @@ benchmark's memory section.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -40,6 +42,38 @@ from tools import publishing, repo
 
 REPO = repo.REPO
 NOTEBOOKS = repo.NOTEBOOK_DIR
+
+
+# Terminal colour codes in a traceback's last line (IPython colours it): not for a table or a log
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+# The environment a kernel starts with, as binder/start sets it for a Binder session (a value already
+# set wins): glibc's heap arenas capped at two, since a kernel's threads otherwise each keep freed
+# memory in an arena of their own (binder/start says what it measured).
+KERNEL_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2"}
+
+
+@contextlib.contextmanager
+def kernel_environment(changes: dict[str, str | None]):
+    """Set (or, for None, remove) these variables while a kernel starts; a kernel inherits the environment."""
+    saved = {name: os.environ.get(name) for name in changes}
+    for name, value in changes.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _default_environment() -> dict[str, str | None]:
+    return {name: os.environ.get(name, value) for name, value in KERNEL_ENVIRONMENT.items()}
 
 
 def numbered_notebooks(prefixes: list[str] | None = None) -> list[Path]:
@@ -102,18 +136,23 @@ class Run:
         return None if self.peak_bytes is None else self.peak_bytes / 1e9
 
 
-def run_notebook(nb: nbformat.NotebookNode, name: str, cwd: Path, timeout: int = 3600) -> Run:
-    """Execute NB (in place) in a fresh kernel started in CWD; its time, the kernel's peak memory, any error."""
+def run_notebook(nb: nbformat.NotebookNode, name: str, cwd: Path, timeout: int = 3600,
+                 environment: dict[str, str | None] | None = None) -> Run:
+    """Execute NB (in place) in a fresh kernel started in CWD; its time, the kernel's peak memory, any error.
+
+    The kernel starts with ``environment`` (default: :data:`KERNEL_ENVIRONMENT`, where not already set).
+    """
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
     problems, peak, kernel_python, error = [], None, None, None
     start = time.perf_counter()
-    with client.setup_kernel():
+    with kernel_environment(_default_environment() if environment is None else environment), \
+            client.setup_kernel():
         pid = _kernel_pid(client.km)
         try:
             client.execute(cleanup_kc=False)  # the kernel stays up until its peak is read
         except CellExecutionError as err:
             error = err
-            problems.append(f"{name}: {str(err).strip().splitlines()[-1]}")
+            problems.append(f"{name}: {_ANSI.sub('', str(err).strip().splitlines()[-1])}")
         finally:
             seconds = time.perf_counter() - start
             if pid is not None:
@@ -140,23 +179,19 @@ def execute(path: Path, timeout: int = 3600) -> Run:
     return run
 
 
-def check(paths: list[Path], *, quick: bool, timeout: int = 1800) -> list[Run]:
+def check(paths: list[Path], *, quick: bool, timeout: int = 1800,
+          environment: dict[str, str | None] | None = None) -> list[Run]:
     """Run each notebook in a fresh kernel from a temporary folder, writing nothing back (mode set for the kernels).
 
     ``quick`` sets ``TUTORIAL_QUICK=1`` for the kernels (unset: full mode). Models go
-    where ``TUTORIAL_ARTIFACTS`` says, as in any run.
+    where ``TUTORIAL_ARTIFACTS`` says, as in any run. ``environment`` as in :func:`run_notebook`.
     """
-    saved = os.environ.get("TUTORIAL_QUICK")
-    if quick:
-        os.environ["TUTORIAL_QUICK"] = "1"
-    else:
-        os.environ.pop("TUTORIAL_QUICK", None)
     runs = []
-    try:
+    with kernel_environment({"TUTORIAL_QUICK": "1" if quick else None}):
         for path in paths:
             print(f"running {path.name} ({'quick' if quick else 'full'} mode) ...", flush=True)
             with tempfile.TemporaryDirectory(prefix="notebook-check-") as folder:
-                run = run_notebook(nbformat.read(path, as_version=4), path.name, Path(folder), timeout)
+                run = run_notebook(nbformat.read(path, as_version=4), path.name, Path(folder), timeout, environment)
             runs.append(run)
             peak = "?" if run.peak_gb is None else f"{run.peak_gb:.2f} GB"
             print(f"  {'ok' if run.ok else 'FAILED'}: {run.seconds:.1f} s, kernel peak memory {peak}", flush=True)
@@ -164,11 +199,6 @@ def check(paths: list[Path], *, quick: bool, timeout: int = 1800) -> list[Run]:
                 print(f"  {problem}", flush=True)
             if run.error is not None:  # the cell, its code and the traceback, for the CI log
                 print(str(run.error)[-4000:], flush=True)
-    finally:
-        if saved is None:
-            os.environ.pop("TUTORIAL_QUICK", None)
-        else:
-            os.environ["TUTORIAL_QUICK"] = saved
     return runs
 
 
