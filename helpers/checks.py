@@ -143,16 +143,20 @@ def check_number(value, *, name: str, low: float | None = None, high: float | No
     return value
 
 
-def check_numbers(x, *, name: str, ndim=None, finite: bool = True, what: str | None = None) -> np.ndarray:
+def check_numbers(x, *, name: str, ndim=None, finite: bool = True, what: str | None = None,
+                  keep_float: bool = False) -> np.ndarray:
     """``x`` as a float64 array (of ``ndim`` dimensions: an int or a tuple of allowed ones), or a clear error.
 
     ``what`` describes what to pass (e.g. "codes (N, d)"); NaN and infinities are refused when ``finite``.
+    ``keep_float`` keeps a float array as it is (float32 stays float32, no copy): for large arrays,
+    where a float64 copy would double the memory (60,000 pixel codes: 376 MB).
     """
     what = what or "an array of numbers"
     if x is None or isinstance(x, (str, bytes)):
         raise TypeError(f"{name}: expected {what}, got {x!r}.")
     try:
-        arr = np.asarray(x, dtype=np.float64)
+        floating = keep_float and isinstance(x, np.ndarray) and x.dtype.kind == "f"
+        arr = x if floating else np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError(f"{name}: expected {what}, got a {type(x).__name__} that is not an array of numbers.") \
             from None

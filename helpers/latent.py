@@ -177,13 +177,18 @@ def encode_images(model, x, batch_size: int = 4096) -> np.ndarray:
     return codes
 
 
-@checked(codes=ck.numbers(ndim=2, what="codes (N, d)"), n_classes=ck.count(minimum=1),
+_CENTROID_ROWS = 4096
+
+
+@checked(codes=ck.numbers(ndim=2, what="codes (N, d)", keep_float=True), n_classes=ck.count(minimum=1),
          labels=ck.labels_of_every_class(ref("codes", len), ref("n_classes")))
 def class_centroids(codes: np.ndarray, labels: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
     """Mean code of each class, (n_classes, latent_dim). Pass *training* codes only."""
     counts = np.bincount(labels, minlength=n_classes)
     sums = np.zeros((n_classes, codes.shape[1]))
-    np.add.at(sums, labels, codes)
+    # in slices: np.add.at casts its values to float64 first, which for 60,000 pixel codes is 376 MB at once
+    for start in range(0, len(codes), _CENTROID_ROWS):
+        np.add.at(sums, labels[start: start + _CENTROID_ROWS], codes[start: start + _CENTROID_ROWS])
     return (sums / counts[:, None]).astype(np.float32)
 
 

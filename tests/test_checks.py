@@ -204,3 +204,13 @@ def test_centroids_need_every_class_in_the_labels():
     with pytest.raises(ValueError, match="n_classes=10 but only 6 codes"):
         latent.class_centroids(codes, np.array([0, 1, 2, 3, 4, 5]), n_classes=10)
     assert latent.class_centroids(codes, np.array([0, 0, 1, 1, 2, 3]), n_classes=4).shape == (4, 2)
+
+
+def test_check_numbers_keeps_a_float_array_only_when_asked():
+    x32 = np.ones((3, 2), np.float32)
+    assert ck.check_numbers(x32, name="x").dtype == np.float64
+    assert ck.check_numbers(x32, name="x", keep_float=True) is x32
+    ints = ck.check_numbers(np.ones((3, 2), int), name="x", keep_float=True)
+    assert ints.dtype == np.float64  # not a float array: converted as always
+    with pytest.raises(ValueError, match="NaN"):
+        ck.check_numbers(np.array([[np.nan]], np.float32), name="x", keep_float=True)

@@ -131,6 +131,25 @@ def test_class_centroids_function_directly():
     np.testing.assert_allclose(got, [[1.0, 2.0], [1.0, 1.0]])
 
 
+def test_class_centroids_of_many_codes_are_the_float64_means_without_a_float64_copy():
+    """More codes than one slice (the sums run in slices) give the textbook means; float32 codes stay float32."""
+    rng = np.random.default_rng(0)
+    n = 3 * latent._CENTROID_ROWS + 17
+    codes = (rng.standard_normal((n, 64)) * 3 + 100).astype(np.float32)
+    labels = rng.integers(0, 10, n)
+    expected = np.stack([codes[labels == c].astype(np.float64).mean(axis=0) for c in range(10)])
+    np.testing.assert_allclose(latent.class_centroids(codes, labels), expected, rtol=1e-6)
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        latent.class_centroids(codes, labels)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < codes.nbytes, f"{peak:,} bytes allocated for {codes.nbytes:,} bytes of codes"
+
+
 # --- moving images --------------------------------------------------------------------
 def test_move_by_hand(space, test_images):
     alphas = np.array([-0.5, 0.0, 0.5, 1.0])
