@@ -418,7 +418,8 @@ def test_make_lab_gives_its_kernels_the_same_cap(monkeypatch):
     pytest.importorskip("jupyter_server")
     from traitlets.config import Config
 
-    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "unset below")  # so that the test's end restores the variable as it was
+    monkeypatch.delenv("MALLOC_ARENA_MAX")  # (the config file sets it in this process's environment)
     source = (REPO / "tools" / "jupyter_server_config.py").read_text()
     exec(compile(source, "jupyter_server_config.py", "exec"), {"c": Config()})
     assert os.environ["MALLOC_ARENA_MAX"] == run_notebooks.KERNEL_ENVIRONMENT["MALLOC_ARENA_MAX"]
