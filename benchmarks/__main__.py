@@ -511,18 +511,11 @@ def bench_memory(res: Results, ctx: dict) -> None:
     setting = ", ".join(f"{k}={v}" for k, v in capped.items())
     passes = [("quick", capped, "")] + ([] if config.QUICK else [("full", capped, "")])
     passes.append(("quick", {name: None for name in capped}, ", glibc's default arenas"))
-    saved = os.environ.get("TUTORIAL_ARTIFACTS")
     for mode, environment, variant in passes:
         goal = MEMORY_GOALS_GB[mode]
-        with tempfile.TemporaryDirectory(prefix=f"memory-{mode}-") as artifacts:
-            os.environ["TUTORIAL_ARTIFACTS"] = artifacts
-            try:
-                runs = run_notebooks.check(paths, quick=mode == "quick", environment=environment)
-            finally:
-                if saved is None:
-                    os.environ.pop("TUTORIAL_ARTIFACTS", None)
-                else:
-                    os.environ["TUTORIAL_ARTIFACTS"] = saved
+        with tempfile.TemporaryDirectory(prefix=f"memory-{mode}-") as artifacts, \
+                run_notebooks.kernel_environment({"TUTORIAL_ARTIFACTS": artifacts}):
+            runs = run_notebooks.check(paths, quick=mode == "quick", environment=environment)
         peaks = [r.peak_gb for r in runs if r.peak_gb is not None]
         if variant:  # the comparison: only the largest
             if peaks:
