@@ -61,12 +61,14 @@ def check_codes(z, latent_dim: int, *, name: str = "codes") -> np.ndarray:
     """Codes as float32 (N, latent_dim), or a ValueError saying what shape was expected."""
     if z is None or isinstance(z, (str, bytes)):
         raise TypeError(f"{name}: expected codes of shape (N, {latent_dim}), got {z!r}.")
-    try:
-        z = np.asarray(z, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected numeric codes of shape (N, {latent_dim}), got {type(z).__name__}.") from None
+    if not (isinstance(z, np.ndarray) and np.issubdtype(z.dtype, np.floating)):
+        try:  # lists, integers, objects: through float64 first, so a bad entry fails here
+            z = np.asarray(z, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name}: expected numeric codes of shape (N, {latent_dim}), "
+                            f"got {type(z).__name__}.") from None
     with np.errstate(over="ignore"):
-        z = z.astype(np.float32)
+        z = z.astype(np.float32)  # a copy: float32 codes take one, not a float64 one as well
     if z.ndim == 1 and z.shape[0] == latent_dim:
         raise ValueError(f"{name}: got one code of shape {z.shape}; pass a batch, e.g. z[None].")
     if z.ndim != 2 or z.shape[1] != latent_dim:

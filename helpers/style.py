@@ -625,15 +625,16 @@ def dose_response(space: LatentSpace, directions: dict[str, AttributeDirections]
     alphas in ``judged_alphas``.
     """
     moved, methods = tuple(directions), tuple(methods)
-    z = space.encode(x).astype(np.float64)
+    z = space.encode(x).astype(np.float32)
     n, d, A = len(x), z.shape[1], len(alphas)
     vectors = np.stack([[directions[a].vector(m) for m in methods] for a in moved])  # (P, M, d)
     ok = np.all(np.isfinite(vectors), axis=-1)
     nonzero = ~np.isclose(alphas, 0.0)
-    codes = z[None, None, :, None, :] + alphas[None, None, None, nonzero, None] * vectors[:, :, None, None, :]
-    picked = codes[ok]  # (P_ok, n, A-1, d)
-    base = space.decode(z.astype(np.float32))
-    moved_images = space.decode(picked.reshape(-1, d).astype(np.float32)).reshape(*picked.shape[:-1], 28, 28)
+    steps = (alphas[None, nonzero, None] * vectors[ok][:, None, :]).astype(np.float32)  # (P_ok, A-1, d)
+    # float32 throughout: for wide codes (notebook 09's h-space) a float64 copy of every move is 0.1 GB
+    picked = z[None, :, None, :] + steps[:, None, :, :]  # (P_ok, n, A-1, d)
+    base = space.decode(z)
+    moved_images = space.decode(picked.reshape(-1, d)).reshape(*picked.shape[:-1], 28, 28)
     base_table = measure_table(base, scale.names)
     table = measure_table(moved_images, scale.names)  # (P_ok, n, A-1, k)
     k = len(scale.names)

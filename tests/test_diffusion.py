@@ -111,10 +111,12 @@ def test_tiny_model_learns_and_inversion_then_sampling_returns_the_input(tiny_la
 
 def test_a_time_budget_stops_training_and_drives_the_schedule():
     x = np.random.default_rng(0).standard_normal((4096, 2)).astype(np.float32)
-    cfg = diffusion.latent_config(width=16, depth=1, epochs=10000, batch_size=256, budget_seconds=1.0,
+    cfg = diffusion.latent_config(width=16, depth=1, epochs=10000, batch_size=256, budget_seconds=4.0,
                                   jit_compile=False)
     _, record, _ = diffusion.train_diffusion(x, cfg, diffusion.build_mlp(2, 16, 1, 8), pixel=False)
     assert 0 < record["steps"] < 10000 * 16 and record["images_seen"] == 256 * record["steps"]
+    # It stops before a call (here 16 steps, one epoch) would end past the budget, unless the first call already did.
+    assert record["train_seconds"] <= 4.0 + 0.1 or record["steps"] == 16, record
     progress = diffusion.keras.Variable(0.0)
     schedule = diffusion.BudgetSchedule(1e-3, 0.1, progress)
     rates = []

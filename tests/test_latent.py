@@ -150,6 +150,31 @@ def test_class_centroids_of_many_codes_are_the_float64_means_without_a_float64_c
     assert peak < codes.nbytes, f"{peak:,} bytes allocated for {codes.nbytes:,} bytes of codes"
 
 
+def test_checking_float32_codes_takes_one_float32_copy_and_still_catches_bad_values():
+    """Decoding many wide codes (notebook 09's h-space) must not pay for a float64 copy to check them."""
+    import tracemalloc
+
+    from helpers.interface import check_codes
+
+    codes = np.random.default_rng(0).standard_normal((2000, 500)).astype(np.float32)
+    tracemalloc.start()
+    try:
+        checked_codes = check_codes(codes, 500)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * codes.nbytes, f"{peak:,} bytes allocated for {codes.nbytes:,} bytes of codes"
+    np.testing.assert_array_equal(checked_codes, codes)
+    assert checked_codes is not codes and checked_codes.dtype == np.float32  # a copy: the caller's array is safe
+    with pytest.raises(ValueError, match="float32 range"):
+        check_codes(np.full((2, 3), 1e300), 3)
+    with pytest.raises(ValueError, match="NaN"):
+        check_codes(np.array([[0.0, np.nan, 1.0]], np.float16), 3)
+    with pytest.raises(TypeError, match="numeric codes"):
+        check_codes([["a", "b", "c"]], 3)
+    np.testing.assert_array_equal(check_codes([[1, 2, 3]], 3), np.array([[1, 2, 3]], np.float32))
+
+
 # --- moving images --------------------------------------------------------------------
 def test_move_by_hand(space, test_images):
     alphas = np.array([-0.5, 0.0, 0.5, 1.0])
