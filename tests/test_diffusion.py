@@ -126,6 +126,25 @@ def test_a_time_budget_stops_training_and_drives_the_schedule():
     np.testing.assert_allclose(rates, [0.0, 5e-4, 1e-3, 5e-4, 0.0], atol=1e-9)
 
 
+def test_the_budget_clock_stops_before_a_call_would_end_past_the_budget(monkeypatch):
+    """Calls of 3 s against a 10 s budget: after the call ending at 9 s the next would end at 12, so it stops there."""
+    from types import SimpleNamespace
+
+    now = [0.0]
+    monkeypatch.setattr(diffusion.time, "perf_counter", lambda: now[0])
+    clock = diffusion._Clock(trainer=None, budget=10.0, at_seconds=[], progress=diffusion.keras.Variable(0.0))
+    clock.set_model(SimpleNamespace(stop_training=False))
+    clock.on_train_begin()
+    stopped_at = None
+    for end in (3.0, 6.0, 9.0, 12.0):
+        now[0] = end
+        clock.on_train_batch_end(0, logs=None)
+        if clock.model.stop_training:
+            stopped_at = end
+            break
+    assert stopped_at == 9.0
+
+
 def test_the_loss_is_logged_along_the_steps_as_window_means():
     x = np.random.default_rng(1).standard_normal((4096, 2)).astype(np.float32)
     cfg = diffusion.latent_config(width=16, depth=1, epochs=4, batch_size=256, budget_seconds=None, jit_compile=False)
