@@ -24,10 +24,15 @@ def np_(t) -> np.ndarray:
 
 
 def randomise(layer, scale: float = 0.3, seed: int = 0) -> None:
-    """Move every trainable weight away from its (identity) start, so a test sees a non-trivial map."""
+    """Move every trainable weight away from its (identity) start, so a test sees a non-trivial map.
+
+    Spline couplings get a fifth of the scale: random weights that large make bins so narrow and flat that
+    float32 cannot invert them to the tolerances below (a trained flow's are measured in the benchmarks).
+    """
     rng = np.random.default_rng(seed)
     for w in layer.trainable_weights:
-        w.assign(np.asarray(w.numpy() + scale * rng.standard_normal(w.shape), np.float32))
+        size = scale / 5 if "spline" in w.path else scale
+        w.assign(np.asarray(w.numpy() + size * rng.standard_normal(w.shape), np.float32))
 
 
 def tiny_flow(mask: str = "channel", mixing: str = "1x1", seed: int = 0, randomised: bool = True) -> flow.Flow:
@@ -45,9 +50,11 @@ def step_layers(c: int = 4, h: int = 2, w: int = 2):
         "reverse": flow.Reverse(name="r"),
         "channel coupling": flow.AffineCoupling(c, h, w, "channel", 0, 6, 1, 2.0, name="cc"),
         "checkerboard coupling": flow.AffineCoupling(c, h, w, "checkerboard", 1, 6, 1, 2.0, name="cb"),
+        "spline coupling": flow.SplineCoupling(c, 5, 1, 6, 1, name="sc"),
     }
-    for i, layer in enumerate(out.values()):
-        randomise(layer, 0.5, i)
+    for i, (kind, layer) in enumerate(out.items()):
+        # a spline far from the identity has bins so flat that float32 cannot invert them to 1e-5
+        randomise(layer, 0.1 if kind == "spline coupling" else 0.5, i)
     return out
 
 
@@ -61,7 +68,10 @@ def numerical_log_det(fn, x: np.ndarray, eps: float = 1e-2) -> float:
 
 
 # --- each layer: inverse and log-determinant ----------------------------------------------------------
-@pytest.mark.parametrize("kind", ["actnorm", "1x1", "reverse", "channel coupling", "checkerboard coupling"])
+LAYERS = ["actnorm", "1x1", "reverse", "channel coupling", "checkerboard coupling", "spline coupling"]
+
+
+@pytest.mark.parametrize("kind", LAYERS)
 def test_each_layer_is_inverted_by_its_inverse(kind):
     layer = step_layers(4, 4, 4)[kind]
     x = np.random.default_rng(1).standard_normal((5, 4, 4, 4)).astype(np.float32)
@@ -70,7 +80,7 @@ def test_each_layer_is_inverted_by_its_inverse(kind):
     np.testing.assert_allclose(np_(layer.inverse(y)), x, atol=1e-5)
 
 
-@pytest.mark.parametrize("kind", ["actnorm", "1x1", "reverse", "channel coupling", "checkerboard coupling"])
+@pytest.mark.parametrize("kind", LAYERS)
 def test_each_layer_log_det_matches_a_numerical_jacobian(kind):
     layer = step_layers(4, 2, 2)[kind]
     x = np.random.default_rng(2).standard_normal((1, 2, 2, 4)).astype(np.float32)
@@ -88,6 +98,43 @@ def test_split_prior_inverts_and_its_log_det_matches_a_numerical_jacobian():
     np.testing.assert_allclose(np_(prior.inverse(kept, z)), out, atol=1e-5)
     expected = numerical_log_det(lambda t: prior.forward(kept, t)[0], out)
     assert np_(log_det)[0] == pytest.approx(expected, abs=2e-3)
+
+
+def spline_parameters(n: int, bins: int, scale: float, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    return [(scale * rng.standard_normal((n, k))).astype(np.float32) for k in (bins, bins, bins - 1)]
+
+
+def test_spline_with_zero_parameters_is_the_identity():
+    x = np.linspace(-5, 5, 101, dtype=np.float32)
+    y, log_slope = flow.rational_quadratic_spline(x, *spline_parameters(101, 6, 0.0))
+    np.testing.assert_allclose(np_(y), x, atol=1e-5)
+    np.testing.assert_allclose(np_(log_slope), 0.0, atol=1e-5)
+
+
+def test_spline_is_monotone_inverts_and_its_slope_is_the_derivative():
+    bound, n = flow.SPLINE_BOUND, 20001
+    x = np.linspace(-bound - 1, bound + 1, n, dtype=np.float32)
+    params = [np.repeat(p[:1], n, axis=0) for p in spline_parameters(1, 8, 1.5, seed=1)]  # one spline, many x
+    y, log_slope = (np_(t) for t in flow.rational_quadratic_spline(x, *params))
+    assert np.all(np.diff(y) > 0), "a spline coupling must be strictly increasing"
+    outside = np.abs(x) >= bound
+    np.testing.assert_allclose(y[outside], x[outside], atol=1e-6)  # the identity beyond the interval
+    assert np.all(log_slope[outside] == 0)
+    assert np.abs(y - x)[~outside].max() > 0.1, "these parameters should bend the interval"
+    # the slope integrates to the spline (bins can be too narrow for finite differences)
+    rise = integrate.cumulative_trapezoid(np.exp(log_slope.astype(np.float64)), x.astype(np.float64), initial=0.0)
+    np.testing.assert_allclose(rise, y - y[0], atol=2e-3)
+    back, back_log_slope = (np_(t) for t in flow.rational_quadratic_spline(y.astype(np.float32), *params,
+                                                                           inverse=True))
+    np.testing.assert_allclose(back, x, atol=1e-4)
+    np.testing.assert_allclose(back_log_slope, -log_slope, atol=1e-3)
+
+
+def test_spline_parameters_differ_per_value():
+    x = np.zeros(50, np.float32) + 0.3
+    y, _ = flow.rational_quadratic_spline(x, *spline_parameters(50, 4, 1.0, seed=2))
+    assert np.unique(np.round(np_(y), 5)).size > 40, "each value has a spline of its own"
 
 
 def test_squeeze_is_a_permutation_undone_by_unsqueeze():
@@ -121,6 +168,22 @@ def test_whole_flow_log_det_matches_its_jacobian(mask):
     expected = float(np.linalg.slogdet(jac)[1])
     assert np_(log_det)[0] == pytest.approx(expected, abs=1e-2)
     assert abs(expected) > 1.0, "random weights should give a non-trivial volume change"
+
+
+@pytest.mark.parametrize("bins", [0, 6])
+def test_whole_flow_with_and_without_splines_log_det_matches_its_jacobian(bins):
+    import tensorflow as tf
+
+    model = flow.build_flow(flow.training_config(**{**TINY, "spline_bins": bins}))
+    randomise(model, 0.1, 9)
+    assert sum(isinstance(step, flow.SplineCoupling) for step in model.scales[0]) == (2 if bins else 0)
+    logits = tf.constant(2 * np.random.default_rng(10).standard_normal((1, 28, 28, 1)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(logits)
+        z, log_det = model.flow_forward(logits)
+    jac = np_(tape.jacobian(z, logits)).reshape(784, 784)
+    assert np_(log_det)[0] == pytest.approx(float(np.linalg.slogdet(jac)[1]), abs=1e-2)
+    np.testing.assert_allclose(np_(model.flow_inverse(z)), np_(logits), atol=1e-3)
 
 
 @pytest.mark.parametrize("mixing", ["1x1", "reverse"])
@@ -369,6 +432,9 @@ def test_sample_refuses_bad_arguments(kwargs, error, words):
     (dict(budget_seconds="3 min"), TypeError, "budget_seconds"),
     (dict(splits=[True]), TypeError, "splits"),
     (dict(splits=["yes", True]), TypeError, "splits"),
+    (dict(spline_bins=1), ValueError, "spline_bins"),
+    (dict(spline_bins=-2), ValueError, "spline_bins"),
+    (dict(spline_bins="8"), TypeError, "spline_bins"),
 ])
 def test_training_config_refuses_bad_settings(overrides, error, words):
     with pytest.raises(error, match=words):
