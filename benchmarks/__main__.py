@@ -376,11 +376,12 @@ def bench_flow(res: Results, ctx: dict) -> None:
                 note=f"first {run['test images']:,} test digits; {run['steps']} steps, {run['epochs']:.2f} epochs; "
                      f"matmul {run['matmul GFLOP/s before']:.0f}/{run['matmul GFLOP/s after']:.0f} GFLOP/s before/"
                      f"after, {run['measured']} (benchmarks/flow_sweep.json)")
-    errors = flow.reconstruction_errors(model, data.x_test)
-    res.add("flow reconstruction max abs error", errors["max abs error"], "", "< 1e-4",
-            f"decode(encode(x)) on {errors['images']:,} test digits")
-    res.add("flow reconstruction differing 8-bit pixels", errors["differing 8-bit pixels"], "pixels", "0",
-            f"of {errors['images'] * 784:,}")
+    for precise, how in ((True, "in float64 (precise=True)"), (False, "in float32, the default")):
+        errors = flow.reconstruction_errors(model, data.x_test, precise=precise)
+        res.add(f"flow reconstruction max abs error, {how}", errors["max abs error"], "", "< 1e-4",
+                f"decode(encode(x)) on {errors['images']:,} test digits")
+        res.add(f"flow reconstruction differing 8-bit pixels, {how}", errors["differing 8-bit pixels"], "pixels",
+                "0", f"of {errors['images'] * 784:,}")
     gflops = flow.achieved_gflops(record, cfg["batch_size"])
     res.add("flow training throughput", gflops, "GFLOP/s", ">= 0.3 x roofline",
             f"{record['train_flops_per_image'] / 1e6:.0f} MFLOP per training image (convolutions and 1x1 mixing)")

@@ -199,6 +199,24 @@ def test_decode_inverts_encode_on_random_and_real_images(mixing, mnist):
         assert np.array_equal(np.round(back * 255), np.round(x * 255))
 
 
+def test_precise_codec_runs_in_float64_and_follows_the_weights(mnist):
+    model = tiny_flow(seed=4)
+    x = mnist.x_test[:16]
+    fast, precise = model.encode(x), model.encode(x, precise=True)
+    assert precise.dtype == np.float32 and precise.shape == fast.shape
+    scale = np.abs(fast).max()
+    assert 0 < np.abs(precise - fast).max() < 1e-3 * scale, "the same map, rounded differently"
+    fast_err = np.abs(model.decode(fast) - x).max()
+    precise_err = np.abs(model.decode(precise, precise=True) - x).max()
+    assert precise_err < 1e-5 and precise_err < fast_err
+    randomise(model, 0.05, seed=5)  # the float64 twin must see new weights, not the ones it was built with
+    moved = model.encode(x)
+    assert np.abs(model.encode(x, precise=True) - moved).max() < 1e-3 * np.abs(moved).max()
+    assert np.abs(moved - fast).max() > 0.1 * scale
+    errors = flow.reconstruction_errors(model, x, precise=True)
+    assert errors["max abs error"] < 1e-5 and errors["differing 8-bit pixels"] == 0
+
+
 def test_encode_of_decode_is_the_code_again():
     model = tiny_flow()
     z = np.random.default_rng(7).standard_normal((10, 784)).astype(np.float32) * 0.5
@@ -402,6 +420,14 @@ def test_decode_refuses_what_is_not_a_batch_of_codes(z, error, words):
     model = tiny_flow(randomised=False)
     with pytest.raises(error, match=words):
         model.decode(z)
+
+
+def test_precise_must_be_true_or_false():
+    model = tiny_flow(randomised=False)
+    with pytest.raises(TypeError, match="precise"):
+        model.encode(np.zeros((2, 28, 28), np.float32), precise="yes")
+    with pytest.raises(TypeError, match="precise"):
+        model.decode(np.zeros((2, 784), np.float32), precise=1)
 
 
 @pytest.mark.parametrize("kwargs, error, words", [
