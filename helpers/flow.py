@@ -823,7 +823,7 @@ def training_config(**overrides) -> dict[str, Any]:
         "spline_bins": 8,  # 16 bins: 1.151 against 1.154 bits/dim after 180 s, each step slower
         "budget_seconds": s.flow_budget_seconds,
         "epochs": s.flow_max_epochs,
-        "batch_size": 32,  # small batches, many steps: within a 2-minute budget, steps beat images per second
+        "batch_size": 32,  # small batches, many steps: within a budget of minutes, steps beat images per second
         "learning_rate": 4e-3,
         "warmup_fraction": 0.05,
         "train_images": s.train_subset or 60000,
