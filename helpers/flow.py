@@ -894,11 +894,9 @@ def train_flow(data: Dataset, cfg: dict[str, Any], *, checkpoints=(), eval_image
     optimizer = keras.optimizers.Adam(learning_rate(cfg, 0.0))
     weights = model.trainable_weights
     optimizer.build(weights)
-    images = tf.constant(x)
     noise_seed = tf.Variable(int(cfg["seed"]), dtype=tf.int64, trainable=False)
 
-    def step(idx):
-        xb = tf.gather(images, idx)
+    def step(xb):  # a batch from numpy: a graph constant of the training set would hold another 188 MB
         seed = tf.stack([noise_seed, tf.cast(optimizer.iterations, tf.int64)])
         u = tf.random.stateless_uniform(tf.shape(xb), seed=seed)
         with tf.GradientTape() as tape:
@@ -921,7 +919,7 @@ def train_flow(data: Dataset, cfg: dict[str, Any], *, checkpoints=(), eval_image
         if len(order) < batch:  # a new epoch: a new shuffle
             order = np.concatenate([order, rng.permutation(len(x))])
         idx, order = order[:batch], order[batch:]
-        loss = float(run(tf.constant(idx)))
+        loss = float(run(x[idx]))
         done += 1
         first_step_seconds = first_step_seconds or clock()
         losses.append(loss)
