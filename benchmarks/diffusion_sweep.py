@@ -1,0 +1,121 @@
+"""The pixel diffusion model's measured choices (issue 21): variants of its configuration, each trained for a budget.
+
+    flock /work/cpu.lock python -m benchmarks.diffusion_sweep --budget 120 --runs base "learning_rate=2e-3"
+    python -m benchmarks.diffusion_sweep --table      # the recorded runs, grouped by budget
+
+Each run trains ``diffusion.train_diffusion`` on all 60,000 training digits for
+the budget (the learning-rate schedule spans it, compilation included), then
+draws 2,000 samples with 20 DDIM steps (the same noises for every run) and
+scores them with the series' CNN judge against the first 2,000 test digits:
+the Frechet distance in its features and the share of confident digits. As in
+``benchmarks.flow_sweep``, the matmul rate is measured before and after each
+run and the CPU time other processes used meanwhile is recorded. Every run is
+appended to ``benchmarks/diffusion_sweep.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.flow_sweep import _busy_jiffies, _own_cpu_seconds, parse_overrides
+
+HERE = Path(__file__).resolve().parent
+LOG = HERE / "diffusion_sweep.json"
+EVAL_IMAGES = 2000
+SAMPLE_STEPS = 20
+
+
+def run_one(data, judge, real_features, base: dict, overrides: dict, budget: float, label: str) -> dict:
+    from benchmarks.__main__ import matmul_rate
+    from helpers import diffusion
+
+    cfg = diffusion.pixel_config(**{**base, **overrides, "budget_seconds": budget, "snapshot_seconds": []})
+    before = matmul_rate()
+    jiffies, own, wall = _busy_jiffies(), _own_cpu_seconds(), time.perf_counter()
+    net = diffusion.build_unet(cfg["widths"], cfg["patch"], cfg["embedding"], cfg["blocks"],
+                               attention=cfg.get("attention", False))
+    net, record, _ = diffusion.train_diffusion(data.x_train[: cfg["train_images"]], cfg, net, pixel=True)
+    wall = time.perf_counter() - wall
+    own = _own_cpu_seconds() - own
+    after_jiffies = _busy_jiffies()
+    others = None
+    if jiffies and after_jiffies:
+        others = max(0.0, (after_jiffies[0] - jiffies[0]) / os.sysconf("SC_CLK_TCK") - own) / wall
+    model = diffusion.PixelDiffusion(net, SAMPLE_STEPS, parameterisation=cfg["parameterisation"])
+    start = time.perf_counter()
+    quality = diffusion.sample_quality(model, judge, real_features, EVAL_IMAGES, seed=0)
+    eval_seconds = time.perf_counter() - start
+    after = matmul_rate()
+    flops = diffusion.forward_flops(net)
+    rate = record["images_seen"] / record["train_seconds"]
+    row = {
+        "label": label, "overrides": overrides, "base": base, "config": cfg, "budget_seconds": budget,
+        "frechet": quality["frechet"], "confident": quality["confident"], "samples": EVAL_IMAGES,
+        "sample steps": SAMPLE_STEPS, "steps": record["steps"],
+        "epochs": record["images_seen"] / record["train_images"], "train_seconds": record["train_seconds"],
+        "parameters": record["parameters"], "forward_flops": flops, "images/s": rate,
+        "training GFLOP/s": 3 * flops * rate / 1e9, "final loss": record["history"]["loss"][-1],
+        "eval seconds": eval_seconds, "matmul GFLOP/s before": before, "matmul GFLOP/s after": after,
+        "other processes (cores)": others, "load average": os.getloadavg()[0],
+        "measured": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items() if k not in ("base", "config")}),
+          flush=True)
+    return row
+
+
+def append(rows: list[dict]) -> None:
+    from helpers import cache
+
+    log = cache.load_json(LOG) or {"runs": []}
+    log["runs"].extend(rows)
+    cache.atomic_write(LOG, lambda p: p.write_text(json.dumps(log, indent=1)))
+
+
+def table(runs: list[dict]) -> str:
+    lines = ["| budget (s) | label | FD (20 steps) | confident | steps | epochs | images/s | GFLOP/s | "
+             "matmul before/after | others (cores) |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|"]
+    for r in sorted(runs, key=lambda r: (r["budget_seconds"], r["frechet"])):
+        others = r["other processes (cores)"]
+        lines.append(f"| {r['budget_seconds']:.0f} | {r['label']} | {r['frechet']:.1f} | {r['confident']:.2f} | "
+                     f"{r['steps']} | {r['epochs']:.2f} | {r['images/s']:.0f} | {r['training GFLOP/s']:.1f} | "
+                     f"{r['matmul GFLOP/s before']:.0f}/{r['matmul GFLOP/s after']:.0f} | "
+                     f"{'?' if others is None else f'{others:.2f}'} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.diffusion_sweep", description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=120.0, help="training seconds per run")
+    parser.add_argument("--base", default="base", help="overrides every run starts from, e.g. batch_size=64")
+    parser.add_argument("--runs", nargs="*", default=[], help="variants: 'base' or key=value[,key=value]")
+    parser.add_argument("--table", action="store_true", help="print the recorded runs")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.path.insert(0, str(HERE.parent))
+    from helpers import cache, config, judges
+    from helpers.data import load_mnist
+
+    if args.table:
+        print(table((cache.load_json(LOG) or {"runs": []})["runs"]))
+        return 0
+    if config.MODE != "full":
+        raise SystemExit("the sweep measures full-mode training; unset TUTORIAL_QUICK")
+    data = load_mnist()
+    judge, _ = judges.cnn_judge(data)
+    real_features = judge.features(data.x_test[:EVAL_IMAGES])
+    base = parse_overrides(args.base)
+    for text in args.runs:
+        label = text if not base else f"{args.base} + {text}"
+        append([run_one(data, judge, real_features, base, parse_overrides(text), args.budget, label)])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
