@@ -37,8 +37,7 @@ def run_one(data, judge, real_features, base: dict, overrides: dict, budget: flo
     cfg = diffusion.pixel_config(**{**base, **overrides, "budget_seconds": budget, "snapshot_seconds": []})
     before = matmul_rate()
     jiffies, own, wall = _busy_jiffies(), _own_cpu_seconds(), time.perf_counter()
-    net = diffusion.build_unet(cfg["widths"], cfg["patch"], cfg["embedding"], cfg["blocks"],
-                               attention=cfg.get("attention", False))
+    net = diffusion.build_unet(cfg["widths"], cfg["patch"], cfg["embedding"], cfg["blocks"])
     net, record, _ = diffusion.train_diffusion(data.x_train[: cfg["train_images"]], cfg, net, pixel=True)
     wall = time.perf_counter() - wall
     own = _own_cpu_seconds() - own

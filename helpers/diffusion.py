@@ -295,18 +295,8 @@ def _res_block(h, emb, width: int, name: str):
     return skip + h
 
 
-def _attention_block(h, name: str, heads: int = 4):
-    """Self-attention over the positions of a feature map, plus the input: every position sees the whole digit."""
-    side, width = h.shape[1], h.shape[-1]
-    tokens = layers.Reshape((side * side, width))(layers.LayerNormalization(name=f"{name}_norm")(h))
-    tokens = layers.MultiHeadAttention(heads, width // heads, name=f"{name}_attention")(tokens, tokens)
-    return h + layers.Reshape((side, side, width))(tokens)
-
-
-@checked(widths=using(_widths), patch=one_of(1, 2), embedding=count(minimum=2), blocks=count(minimum=1),
-         attention=flag())
-def build_unet(widths=(64, 128), patch: int = 2, embedding: int = 64, blocks: int = 1,
-               attention: bool = False) -> keras.Model:
+@checked(widths=using(_widths), patch=one_of(1, 2), embedding=count(minimum=2), blocks=count(minimum=1))
+def build_unet(widths=(64, 128), patch: int = 2, embedding: int = 64, blocks: int = 1) -> keras.Model:
     """The pixel denoiser: (x_t (28, 28), logsnr (1,), h shift) -> (v (28, 28), h).
 
     Channels last. The image is first cut into ``patch`` x ``patch`` patches
@@ -334,8 +324,6 @@ def build_unet(widths=(64, 128), patch: int = 2, embedding: int = 64, blocks: in
     h = layers.Conv2D(c2, 3, strides=2, padding="same", name="downsample")(h)
     for i in range(blocks):
         h = _res_block(h, emb, c2, f"mid{i}")
-    if attention:
-        h = _attention_block(h, "mid_attention")
     bottleneck = layers.Identity(name="h")(h)
     h = layers.Add(name="h_injected")([bottleneck, shift_in])
     for i in range(blocks):
@@ -588,7 +576,6 @@ def pixel_config(**overrides) -> dict[str, Any]:
         "widths": [32, 64],
         "patch": 2,
         "blocks": 1,
-        "attention": False,
         "embedding": 64,
         "parameterisation": "v",
         "gamma": 5.0,
@@ -596,9 +583,8 @@ def pixel_config(**overrides) -> dict[str, Any]:
         "batch_size": 32,
         # 2e-3: Frechet distance 37.7 after 5 min against 44.0 with 1e-3; 3e-3 and 4e-3 were worse after 2 min
         # (75 and 137 against 55), and neither attention at the bottleneck nor clipping the gradient paid
-        # (benchmarks/diffusion_sweep.json).
+        # (benchmarks/diffusion_sweep.json; those two options are in commit 604386e).
         "learning_rate": 2e-3,
-        "grad_clip": None,
         "warmup_fraction": 0.02,
         "epochs": 100,
         "budget_seconds": s.diffusion_pixel_seconds,
@@ -658,10 +644,6 @@ def check_training_config(cfg, *, name: str = "cfg") -> dict:
                  high_open=True)
     if cfg.get("budget_seconds") is not None:
         check_positive(cfg["budget_seconds"], name=f"{name}['budget_seconds']")
-    if cfg.get("grad_clip") is not None:
-        check_positive(cfg["grad_clip"], name=f"{name}['grad_clip']")
-    if not isinstance(cfg.get("attention", False), (bool, np.bool_)):
-        raise TypeError(f"{name}['attention'] must be True or False, got {cfg['attention']!r}.")
     if "widths" in cfg:
         widths = cfg["widths"]
         if isinstance(widths, (str, bytes)) or not isinstance(widths, (list, tuple)) or len(widths) != 2:
@@ -695,9 +677,7 @@ def train_diffusion(x: np.ndarray, cfg: dict, net: keras.Model, pixel: bool, ver
     progress = keras.Variable(0.0, trainable=False, name="budget_progress")
     schedule = (BudgetSchedule(cfg["learning_rate"], cfg.get("warmup_fraction", 0.0), progress) if budget
                 else warmup_cosine(cfg, steps))
-    # grad_clip: the gradient's global norm is capped (None: not), which lets a larger step size stay stable.
-    optimizer = keras.optimizers.Adam(schedule, global_clipnorm=cfg.get("grad_clip"))
-    trainer.compile(optimizer=optimizer, jit_compile=bool(cfg.get("jit_compile")),
+    trainer.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=bool(cfg.get("jit_compile")),
                     steps_per_execution=per_call)
     # The loss is logged about 50 times a run (every 2% of the time budget, or of the planned steps): enough
     # points for a curve on any machine. Logging does not change the model, so the cache key leaves it out.
@@ -954,7 +934,7 @@ def pretrained_pixel_diffusion(data: Dataset | None = None, *, cfg: dict | None 
     snapshots = _snapshot_path(name)
 
     def train():
-        net = build_unet(cfg["widths"], cfg["patch"], cfg["embedding"], cfg["blocks"], attention=cfg["attention"])
+        net = build_unet(cfg["widths"], cfg["patch"], cfg["embedding"], cfg["blocks"])
         net, record, taken = train_diffusion(x, cfg, net, pixel=True, verbose=verbose)
         arrays = {f"s{i}_w{j}": w for i, (_, ws) in enumerate(taken) for j, w in enumerate(ws)}
         cache.save_arrays(snapshots, seconds=np.array([s for s, _ in taken], np.float64), **arrays)
