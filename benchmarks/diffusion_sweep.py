@@ -15,14 +15,12 @@ appended to ``benchmarks/diffusion_sweep.json``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
-from benchmarks.flow_sweep import _busy_jiffies, _own_cpu_seconds, parse_overrides
+from benchmarks.flow_sweep import _busy_jiffies, _own_cpu_seconds, append, parse_arguments, parse_overrides
 
 HERE = Path(__file__).resolve().parent
 LOG = HERE / "diffusion_sweep.json"
@@ -68,14 +66,6 @@ def run_one(data, judge, real_features, base: dict, overrides: dict, budget: flo
     return row
 
 
-def append(rows: list[dict]) -> None:
-    from helpers import cache
-
-    log = cache.load_json(LOG) or {"runs": []}
-    log["runs"].extend(rows)
-    cache.atomic_write(LOG, lambda p: p.write_text(json.dumps(log, indent=1)))
-
-
 def table(runs: list[dict]) -> str:
     lines = ["| budget (s) | label | FD (20 steps) | confident | steps | epochs | images/s | GFLOP/s | "
              "matmul before/after | others (cores) |",
@@ -90,14 +80,8 @@ def table(runs: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.diffusion_sweep", description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=float, default=120.0, help="training seconds per run")
-    parser.add_argument("--base", default="base", help="overrides every run starts from, e.g. batch_size=64")
-    parser.add_argument("--runs", nargs="*", default=[], help="variants: 'base' or key=value[,key=value]")
-    parser.add_argument("--table", action="store_true", help="print the recorded runs")
-    args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.path.insert(0, str(HERE.parent))
+    args = parse_arguments(argv, "python -m benchmarks.diffusion_sweep", __doc__.splitlines()[0], 120.0,
+                           "batch_size=64")
     from helpers import cache, config, judges
     from helpers.data import load_mnist
 
@@ -112,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     base = parse_overrides(args.base)
     for text in args.runs:
         label = text if not base else f"{args.base} + {text}"
-        append([run_one(data, judge, real_features, base, parse_overrides(text), args.budget, label)])
+        append([run_one(data, judge, real_features, base, parse_overrides(text), args.budget, label)], LOG)
     return 0
 
 

@@ -93,12 +93,13 @@ def run_one(data, base: dict, overrides: dict, budget: float, label: str) -> dic
     return row
 
 
-def append(rows: list[dict]) -> None:
+def append(rows: list[dict], path: Path = LOG) -> None:
+    """Add runs to a sweep's log (this one's, or another sweep's ``path``), written atomically."""
     from helpers import cache
 
-    log = cache.load_json(LOG) or {"runs": []}
+    log = cache.load_json(path) or {"runs": []}
     log["runs"].extend(rows)
-    cache.atomic_write(LOG, lambda p: p.write_text(json.dumps(log, indent=1)))
+    cache.atomic_write(path, lambda p: p.write_text(json.dumps(log, indent=1)))
 
 
 def runs_of(cfg: dict) -> list[dict]:
@@ -125,15 +126,21 @@ def table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.flow_sweep", description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=float, default=60.0, help="training seconds per run")
-    parser.add_argument("--base", default="base", help="overrides every run starts from, e.g. alpha=0.05")
+def parse_arguments(argv: list[str] | None, prog: str, description: str, budget: float, example: str):
+    """A sweep's command line (this one's and benchmarks.diffusion_sweep's), with TensorFlow's log quiet."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--budget", type=float, default=budget, help="training seconds per run")
+    parser.add_argument("--base", default="base", help=f"overrides every run starts from, e.g. {example}")
     parser.add_argument("--runs", nargs="*", default=[], help="variants: 'base' or key=value[,key=value]")
     parser.add_argument("--table", action="store_true", help="print the recorded runs")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.path.insert(0, str(HERE.parent))
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv, "python -m benchmarks.flow_sweep", __doc__.splitlines()[0], 60.0, "alpha=0.05")
     from helpers import cache, config
     from helpers.data import load_mnist
 
