@@ -15,12 +15,11 @@ appended to ``benchmarks/diffusion_sweep.json``.
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from pathlib import Path
 
-from benchmarks.flow_sweep import _busy_jiffies, _own_cpu_seconds, append, parse_arguments, parse_overrides
+from benchmarks.flow_sweep import (append, machine_fields, parse_arguments, parse_overrides, print_row,
+                                   watch_other_processes)
 
 HERE = Path(__file__).resolve().parent
 LOG = HERE / "diffusion_sweep.json"
@@ -34,20 +33,13 @@ def run_one(data, judge, real_features, base: dict, overrides: dict, budget: flo
 
     cfg = diffusion.pixel_config(**{**base, **overrides, "budget_seconds": budget, "snapshot_seconds": []})
     before = matmul_rate()
-    jiffies, own, wall = _busy_jiffies(), _own_cpu_seconds(), time.perf_counter()
     net = diffusion.build_unet(cfg["widths"], cfg["patch"], cfg["embedding"], cfg["blocks"])
-    net, record, _ = diffusion.train_diffusion(data.x_train[: cfg["train_images"]], cfg, net, pixel=True)
-    wall = time.perf_counter() - wall
-    own = _own_cpu_seconds() - own
-    after_jiffies = _busy_jiffies()
-    others = None
-    if jiffies and after_jiffies:
-        others = max(0.0, (after_jiffies[0] - jiffies[0]) / os.sysconf("SC_CLK_TCK") - own) / wall
+    (net, record, _), others = watch_other_processes(
+        lambda: diffusion.train_diffusion(data.x_train[: cfg["train_images"]], cfg, net, pixel=True))
     model = diffusion.PixelDiffusion(net, SAMPLE_STEPS, parameterisation=cfg["parameterisation"])
     start = time.perf_counter()
     quality = diffusion.sample_quality(model, judge, real_features, EVAL_IMAGES, seed=0)
     eval_seconds = time.perf_counter() - start
-    after = matmul_rate()
     flops = diffusion.forward_flops(net)
     rate = record["images_seen"] / record["train_seconds"]
     row = {
@@ -57,12 +49,9 @@ def run_one(data, judge, real_features, base: dict, overrides: dict, budget: flo
         "epochs": record["images_seen"] / record["train_images"], "train_seconds": record["train_seconds"],
         "parameters": record["parameters"], "forward_flops": flops, "images/s": rate,
         "training GFLOP/s": 3 * flops * rate / 1e9, "final loss": record["history"]["loss"][-1],
-        "eval seconds": eval_seconds, "matmul GFLOP/s before": before, "matmul GFLOP/s after": after,
-        "other processes (cores)": others, "load average": os.getloadavg()[0],
-        "measured": time.strftime("%Y-%m-%d %H:%M"),
+        "eval seconds": eval_seconds, **machine_fields(before, others),
     }
-    print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items() if k not in ("base", "config")}),
-          flush=True)
+    print_row(row)
     return row
 
 

@@ -56,25 +56,42 @@ def parse_overrides(text: str) -> dict:
     return out
 
 
+def watch_other_processes(train):
+    """Run ``train()``; return its result and the cores other processes used meanwhile (None off Linux)."""
+    jiffies, own, wall = _busy_jiffies(), _own_cpu_seconds(), time.perf_counter()
+    result = train()
+    wall = time.perf_counter() - wall
+    own = _own_cpu_seconds() - own
+    after = _busy_jiffies()
+    if not (jiffies and after):
+        return result, None
+    return result, max(0.0, (after[0] - jiffies[0]) / os.sysconf("SC_CLK_TCK") - own) / wall
+
+
+def machine_fields(before: float, others: float | None) -> dict:
+    """What a run's numbers depend on besides its configuration: the matmul rate before and now, the others' load."""
+    from benchmarks.__main__ import matmul_rate
+
+    return {"matmul GFLOP/s before": before, "matmul GFLOP/s after": matmul_rate(),
+            "other processes (cores)": others, "load average": os.getloadavg()[0],
+            "measured": time.strftime("%Y-%m-%d %H:%M")}
+
+
+def print_row(row: dict) -> None:
+    print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items() if k not in ("base", "config")}),
+          flush=True)
+
+
 def run_one(data, base: dict, overrides: dict, budget: float, label: str) -> dict:
     from benchmarks.__main__ import matmul_rate
     from helpers import flow
 
     cfg = flow.training_config(**{**base, **overrides, "budget_seconds": budget})
     before = matmul_rate()
-    jiffies, own, wall = _busy_jiffies(), _own_cpu_seconds(), time.perf_counter()
-    model, record = flow.train_flow(data, cfg)
-    wall = time.perf_counter() - wall
-    own = _own_cpu_seconds() - own
-    after_jiffies = _busy_jiffies()
-    others = None
-    if jiffies and after_jiffies:
-        tick = os.sysconf("SC_CLK_TCK")
-        others = max(0.0, (after_jiffies[0] - jiffies[0]) / tick - own) / wall  # cores used by other processes
+    (model, record), others = watch_other_processes(lambda: flow.train_flow(data, cfg))
     start = time.perf_counter()
     bpd = flow.bits_per_dim(model, data.x_test[:EVAL_IMAGES], seed=0)
     eval_seconds = time.perf_counter() - start
-    after = matmul_rate()
     row = {
         "label": label, "overrides": overrides, "base": base, "config": cfg, "budget_seconds": budget,
         "test bits/dim": bpd, "test images": EVAL_IMAGES, "steps": record["steps"],
@@ -84,12 +101,9 @@ def run_one(data, base: dict, overrides: dict, budget: float, label: str) -> dic
         "training GFLOP/s": (flow.achieved_gflops(record, cfg["batch_size"]) if len(record["curve"]) > 1 else None),
         "images/s": record["images_seen"] / record["train_seconds"],
         "final train bits/dim": record["curve"][-1]["train bits/dim"],
-        "eval seconds": eval_seconds, "matmul GFLOP/s before": before, "matmul GFLOP/s after": after,
-        "other processes (cores)": others, "load average": os.getloadavg()[0],
-        "measured": time.strftime("%Y-%m-%d %H:%M"),
+        "eval seconds": eval_seconds, **machine_fields(before, others),
     }
-    print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items() if k not in ("base", "config")}),
-          flush=True)
+    print_row(row)
     return row
 
 
