@@ -42,9 +42,22 @@ def tiny_flow(mask: str = "channel", mixing: str = "1x1", seed: int = 0, randomi
     return model
 
 
-def step_layers(c: int = 4, h: int = 2, w: int = 2):
-    """One of each invertible layer on (h, w, c) inputs, with random weights."""
-    out = {
+def step_layers(c: int = 4, h: int = 2, w: int = 2, dtype: str = "float32"):
+    """One of each invertible layer on (h, w, c) inputs, with random weights, computing in ``dtype``."""
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(dtype)
+    try:
+        out = _step_layers(c, h, w)
+    finally:
+        keras.config.set_dtype_policy(policy)
+    for i, (kind, layer) in enumerate(out.items()):
+        # a spline far from the identity has bins so flat that float32 cannot invert them to 1e-5
+        randomise(layer, 0.1 if kind == "spline coupling" else 0.5, i)
+    return out
+
+
+def _step_layers(c: int, h: int, w: int):
+    return {
         "actnorm": flow.ActNorm(c, name="a"),
         "1x1": flow.Invertible1x1(c, seed=3, name="m"),
         "reverse": flow.Reverse(name="r"),
@@ -52,16 +65,12 @@ def step_layers(c: int = 4, h: int = 2, w: int = 2):
         "checkerboard coupling": flow.AffineCoupling(c, h, w, "checkerboard", 1, 6, 1, 2.0, name="cb"),
         "spline coupling": flow.SplineCoupling(c, 5, 1, 6, 1, name="sc"),
     }
-    for i, (kind, layer) in enumerate(out.items()):
-        # a spline far from the identity has bins so flat that float32 cannot invert them to 1e-5
-        randomise(layer, 0.1 if kind == "spline coupling" else 0.5, i)
-    return out
 
 
 def numerical_log_det(fn, x: np.ndarray, eps: float = 1e-2) -> float:
     """log |det J| of fn at one input x (shape (1, ...)) by central differences, all perturbations in one batch."""
     d = x.size
-    basis = np.eye(d, dtype=np.float32).reshape(d, *x.shape[1:]) * eps
+    basis = np.eye(d, dtype=x.dtype).reshape(d, *x.shape[1:]) * eps
     plus, minus = np_(fn(x + basis)).reshape(d, -1), np_(fn(x - basis)).reshape(d, -1)
     jac = (plus - minus) / (2 * eps)
     return float(np.linalg.slogdet(jac)[1])
@@ -82,11 +91,13 @@ def test_each_layer_is_inverted_by_its_inverse(kind):
 
 @pytest.mark.parametrize("kind", LAYERS)
 def test_each_layer_log_det_matches_a_numerical_jacobian(kind):
-    layer = step_layers(4, 2, 2)[kind]
-    x = np.random.default_rng(2).standard_normal((1, 2, 2, 4)).astype(np.float32)
+    # In float64: float32 central differences are off by up to 2e-3 whenever a spline knot lies within the step
+    # (found by CI), which left no room to tell a wrong term from rounding.
+    layer = step_layers(4, 2, 2, dtype="float64")[kind]
+    x = np.random.default_rng(2).standard_normal((1, 2, 2, 4))
     _, log_det = layer.forward(x)
-    expected = numerical_log_det(lambda t: layer.forward(t)[0], x)
-    assert np_(log_det)[0] == pytest.approx(expected, abs=2e-3)
+    expected = numerical_log_det(lambda t: layer.forward(t)[0], x, eps=1e-5)
+    assert np_(log_det)[0] == pytest.approx(expected, abs=1e-6)
 
 
 def test_split_prior_inverts_and_its_log_det_matches_a_numerical_jacobian():
@@ -365,7 +376,10 @@ def test_training_stops_at_its_time_budget_and_the_schedule_follows_the_clock(mn
     # the clock includes tracing (the first step); it stops after the step that crosses the budget, and no
     # later step takes as long as the first, traced one
     assert budget <= record["train_seconds"] < budget + record["first_step_seconds"]
-    assert 1 < record["steps"] < 1000 * (500 // 50)
+    # under load the first (traced) step alone can use the whole budget (seen in a busy `make test`); then one
+    # step is the right answer
+    assert 1 < record["steps"] or record["first_step_seconds"] >= budget
+    assert record["steps"] < 1000 * (500 // 50)
     assert record["epochs"] == pytest.approx(record["steps"] / (500 // 50))
     assert record["curve"][-1]["step"] == record["steps"]
 
