@@ -33,7 +33,7 @@ def run_one(data, judge, real_features, base: dict, overrides: dict, budget: flo
 
     cfg = diffusion.pixel_config(**{**base, **overrides, "budget_seconds": budget, "snapshot_seconds": []})
     before = matmul_rate()
-    net = diffusion.build_unet(cfg["widths"], cfg["patch"], cfg["embedding"], cfg["blocks"], cfg["groups"])
+    net = diffusion.build_unet(cfg["widths"], cfg["patch"], cfg["embedding"], cfg["blocks"])
     (net, record, _), others = watch_other_processes(
         lambda: diffusion.train_diffusion(data.x_train[: cfg["train_images"]], cfg, net, pixel=True))
     model = diffusion.PixelDiffusion(net, SAMPLE_STEPS, parameterisation=cfg["parameterisation"])

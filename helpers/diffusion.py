@@ -286,23 +286,17 @@ class NoiseEmbedding(layers.Layer):
         return {**super().get_config(), "dim": self.dim}
 
 
-def _res_block(h, emb, width: int, name: str, groups: int = 0):
+def _res_block(h, emb, width: int, name: str):
     """Conv - add noise embedding - SiLU - conv, plus the input: the U-Net's unit."""
     skip = h if h.shape[-1] == width else layers.Conv2D(width, 1, name=f"{name}_skip")(h)
-    if groups:
-        h = layers.Activation("silu")(layers.GroupNormalization(groups, name=f"{name}_norm1")(h))
-        h = layers.Conv2D(width, 3, padding="same", name=f"{name}_conv1")(h)
-    else:
-        h = layers.Conv2D(width, 3, padding="same", activation="silu", name=f"{name}_conv1")(h)
+    h = layers.Conv2D(width, 3, padding="same", activation="silu", name=f"{name}_conv1")(h)
     h = h + layers.Reshape((1, 1, width))(layers.Dense(width, name=f"{name}_emb")(emb))
-    if groups:
-        h = layers.GroupNormalization(groups, name=f"{name}_norm2")(h)
     h = layers.Conv2D(width, 3, padding="same", name=f"{name}_conv2")(layers.Activation("silu")(h))
     return skip + h
 
 
 @checked(widths=using(_widths), patch=one_of(1, 2), embedding=count(minimum=2), blocks=count(minimum=1))
-def build_unet(widths=(64, 128), patch: int = 2, embedding: int = 64, blocks: int = 1, groups: int = 0) -> keras.Model:
+def build_unet(widths=(64, 128), patch: int = 2, embedding: int = 64, blocks: int = 1) -> keras.Model:
     """The pixel denoiser: (x_t (28, 28), logsnr (1,), h shift) -> (v (28, 28), h).
 
     Channels last. The image is first cut into ``patch`` x ``patch`` patches
@@ -325,19 +319,19 @@ def build_unet(widths=(64, 128), patch: int = 2, embedding: int = 64, blocks: in
     h = layers.Reshape((side, side, patch * patch), name="patches")(h)
     h = layers.Conv2D(c1, 3, padding="same", name="stem")(h)
     for i in range(blocks):
-        h = _res_block(h, emb, c1, f"down{i}", groups)
+        h = _res_block(h, emb, c1, f"down{i}")
     skip = h
     h = layers.Conv2D(c2, 3, strides=2, padding="same", name="downsample")(h)
     for i in range(blocks):
-        h = _res_block(h, emb, c2, f"mid{i}", groups)
+        h = _res_block(h, emb, c2, f"mid{i}")
     bottleneck = layers.Identity(name="h")(h)
     h = layers.Add(name="h_injected")([bottleneck, shift_in])
     for i in range(blocks):
-        h = _res_block(h, emb, c2, f"midup{i}", groups)
+        h = _res_block(h, emb, c2, f"midup{i}")
     h = layers.UpSampling2D(2, name="upsample")(h)
     h = layers.Concatenate(name="skip_join")([h, skip])
     for i in range(blocks):
-        h = _res_block(h, emb, c1, f"up{i}", groups)
+        h = _res_block(h, emb, c1, f"up{i}")
     h = layers.Conv2D(patch * patch, 3, padding="same", name="head", kernel_initializer="zeros")(
         layers.Activation("silu")(h))
     h = layers.Reshape((side, side, patch, patch))(h)
@@ -591,8 +585,6 @@ def pixel_config(**overrides) -> dict[str, Any]:
         # (75 and 137 against 55), and neither attention at the bottleneck nor clipping the gradient paid
         # (benchmarks/diffusion_sweep.json; those two options are in commit 604386e).
         "learning_rate": 2e-3,
-        "beta_2": 0.999,
-        "groups": 0,
         "warmup_fraction": 0.02,
         "epochs": 100,
         "budget_seconds": s.diffusion_pixel_seconds,
@@ -685,7 +677,7 @@ def train_diffusion(x: np.ndarray, cfg: dict, net: keras.Model, pixel: bool, ver
     progress = keras.Variable(0.0, trainable=False, name="budget_progress")
     schedule = (BudgetSchedule(cfg["learning_rate"], cfg.get("warmup_fraction", 0.0), progress) if budget
                 else warmup_cosine(cfg, steps))
-    trainer.compile(optimizer=keras.optimizers.Adam(schedule, beta_2=float(cfg.get("beta_2", 0.999))), jit_compile=bool(cfg.get("jit_compile")),
+    trainer.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=bool(cfg.get("jit_compile")),
                     steps_per_execution=per_call)
     # The loss is logged about 50 times a run (every 2% of the time budget, or of the planned steps): enough
     # points for a curve on any machine. Logging does not change the model, so the cache key leaves it out.
