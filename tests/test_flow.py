@@ -237,6 +237,20 @@ def test_encode_of_decode_is_the_code_again():
     np.testing.assert_allclose(model.decode(model.encode(x)), x, atol=1e-4)
 
 
+def test_inference_is_traced_once_for_every_batch_size_and_batching_changes_nothing():
+    # a trace of this deep a graph takes seconds; one per batch shape cost notebook 08 several of them
+    model = tiny_flow()
+    x = np.round(np.random.default_rng(9).random((37, 28, 28)) * 255).astype(np.float32) / 255
+    codes = {b: model.encode(x, batch_size=b) for b in (5, 16, 37, 64)}
+    images = {b: model.decode(codes[64], batch_size=b) for b in (3, 37)}
+    for name in ("encode_graph", "decode_graph"):
+        assert model._graph(name).experimental_get_tracing_count() == 1, name
+    for b in (5, 16, 37):
+        np.testing.assert_allclose(codes[b], codes[64], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(images[3], images[37], atol=1e-5)
+    assert codes[5].shape == (37, 784) and images[3].shape == (37, 28, 28)
+
+
 def test_reconstruction_errors_reports_zero_differing_pixels():
     model = tiny_flow()
     x = np.round(np.random.default_rng(8).random((30, 28, 28)) * 255).astype(np.float32) / 255
