@@ -65,10 +65,11 @@ def check_images(x: np.ndarray, *, name: str = "images") -> np.ndarray:
     if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE:
         raise ValueError(f"{name}: expected shape (N, 28, 28) or (N, 784), got {x.shape}.")
     if not np.issubdtype(x.dtype, np.floating):
-        raise ValueError(
-            f"{name}: expected float images in [0, 1], got dtype {x.dtype}; "
-            "divide uint8 images by 255 (load_mnist does this)."
-        )
+        # the fix depends on what was passed: grey levels, a mask, or complex numbers
+        fix = {"b": "convert a mask with x.astype(np.float32)",
+               "c": "pass real numbers (x.real, if the imaginary parts are zero)"}.get(
+            x.dtype.kind, "divide 0-255 grey levels by 255, e.g. x / 255.0 (load_mnist does this)")
+        raise ValueError(f"{name}: expected float images in [0, 1], got dtype {x.dtype}; {fix}.")
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name}: contains NaN or infinite values.")
     if x.size and (x.min() < -1e-6 or x.max() > 1 + 1e-6):
