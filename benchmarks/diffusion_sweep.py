@@ -18,8 +18,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from benchmarks.flow_sweep import (append, machine_fields, parse_arguments, parse_overrides, print_row,
-                                   watch_other_processes)
+from benchmarks.flow_sweep import (RUN_ALIGN, RUN_HEADER, append, machine_fields, parse_arguments, parse_overrides,
+                                   print_row, run_cells, watch_other_processes)
 
 HERE = Path(__file__).resolve().parent
 LOG = HERE / "diffusion_sweep.json"
@@ -56,15 +56,10 @@ def run_one(data, judge, real_features, base: dict, overrides: dict, budget: flo
 
 
 def table(runs: list[dict]) -> str:
-    lines = ["| budget (s) | label | FD (20 steps) | confident | steps | epochs | images/s | GFLOP/s | "
-             "matmul before/after | others (cores) |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|"]
+    lines = [f"| budget (s) | label | FD (20 steps) | confident | {RUN_HEADER}", f"|---:|---|---:|---:|{RUN_ALIGN}"]
     for r in sorted(runs, key=lambda r: (r["budget_seconds"], r["frechet"])):
-        others = r["other processes (cores)"]
         lines.append(f"| {r['budget_seconds']:.0f} | {r['label']} | {r['frechet']:.1f} | {r['confident']:.2f} | "
-                     f"{r['steps']} | {r['epochs']:.2f} | {r['images/s']:.0f} | {r['training GFLOP/s']:.1f} | "
-                     f"{r['matmul GFLOP/s before']:.0f}/{r['matmul GFLOP/s after']:.0f} | "
-                     f"{'?' if others is None else f'{others:.2f}'} |")
+                     f"{run_cells(r)}")
     return "\n".join(lines)
 
 

@@ -127,16 +127,23 @@ def runs_of(cfg: dict) -> list[dict]:
     return [same[b] for b in sorted(same)]
 
 
+#: the columns every sweep's table ends with (:func:`run_cells`)
+RUN_HEADER = "steps | epochs | images/s | GFLOP/s | matmul before/after | others (cores) |"
+RUN_ALIGN = "---:|---:|---:|---:|---|---:|"
+
+
+def run_cells(r: dict) -> str:
+    """The cells every sweep's table ends with: how far the run got, and on what machine."""
+    gf, others = r["training GFLOP/s"], r["other processes (cores)"]
+    return (f"{r['steps']} | {r['epochs']:.2f} | {r['images/s']:.0f} | {'?' if gf is None else f'{gf:.1f}'} | "
+            f"{r['matmul GFLOP/s before']:.0f}/{r['matmul GFLOP/s after']:.0f} | "
+            f"{'?' if others is None else f'{others:.2f}'} |")
+
+
 def table(runs: list[dict]) -> str:
-    lines = ["| budget (s) | label | bits/dim | steps | epochs | images/s | GFLOP/s | matmul before/after | others (cores) |",
-             "|---:|---|---:|---:|---:|---:|---:|---|---:|"]
+    lines = [f"| budget (s) | label | bits/dim | {RUN_HEADER}", f"|---:|---|---:|{RUN_ALIGN}"]
     for r in sorted(runs, key=lambda r: (r["budget_seconds"], r["test bits/dim"])):
-        gf = r["training GFLOP/s"]
-        others = r["other processes (cores)"]
-        lines.append(f"| {r['budget_seconds']:.0f} | {r['label']} | {r['test bits/dim']:.3f} | {r['steps']} | "
-                     f"{r['epochs']:.2f} | {r['images/s']:.0f} | {gf if gf is None else round(gf, 1)} | "
-                     f"{r['matmul GFLOP/s before']:.0f}/{r['matmul GFLOP/s after']:.0f} | "
-                     f"{'?' if others is None else f'{others:.2f}'} |")
+        lines.append(f"| {r['budget_seconds']:.0f} | {r['label']} | {r['test bits/dim']:.3f} | {run_cells(r)}")
     return "\n".join(lines)
 
 
