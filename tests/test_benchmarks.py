@@ -66,3 +66,38 @@ def test_an_update_replaces_the_sections_it_measured_and_keeps_the_others_with_t
     with pytest.raises(ValueError, match="without a known section"):
         now.merged_into({"x": {"value": 1.0, "unit": "", "goal": "", "note": "", "date": "2026-01-01"}},
                         ["matmul", "bigan"])
+
+
+def test_series_times_are_also_shares_of_chapters_01_to_07(isolated_artifacts):
+    """The issues' minute goals were set where 01-07 took 10 min; the shares hold on a machine of any speed."""
+    from benchmarks.__main__ import bench_series
+    from helpers import cache
+
+    seconds = {f"{k:02d}_chapter.ipynb": 60.0 for k in range(1, 8)}  # 01-07: 7 minutes
+    seconds.update({"08_flows.ipynb": 168.0, "09_diffusion.ipynb": 420.0})
+    cache.save_json(cache.artifact_path("run_times", ".json", mode="full"),
+                    {"notebooks": seconds, "peak_bytes": {}, "total_seconds": 1100.0, "measured": "2026-12-04",
+                     "matmul_gflops": [120.4, None]})
+    res = Results()
+    bench_series(res, {})
+    rows = {r["name"]: r for r in res.rows}
+    assert rows["make run, chapters 01-07 of it"]["value"] == pytest.approx(7.0)
+    assert rows["notebook 08 / chapters 01-07"]["value"] == pytest.approx(0.4)
+    assert rows["notebook 08 / chapters 01-07"]["goal"] == "<= 0.4"
+    assert rows["notebook 09 / chapters 01-07"]["value"] == pytest.approx(1.0)
+    assert rows["notebook 09 / chapters 01-07"]["goal"] == "<= 0.9"
+    assert rows["make run / chapters 01-07"]["value"] == pytest.approx(1100.0 / 420.0)
+    assert rows["make run / chapters 01-07"]["goal"] == "<= 2"
+    assert "at 120 GFLOP/s" in rows["make run, whole series (training included)"]["note"]
+
+
+def test_series_without_all_of_chapters_01_to_07_gets_no_shares(isolated_artifacts):
+    from benchmarks.__main__ import bench_series
+    from helpers import cache
+
+    cache.save_json(cache.artifact_path("run_times", ".json", mode="full"),
+                    {"notebooks": {"08_flows.ipynb": 200.0, "09_diffusion.ipynb": 400.0}, "total_seconds": 600.0})
+    res = Results()
+    bench_series(res, {})
+    assert [r["name"] for r in res.rows] == ["make run, whole series (training included)", "  08_flows.ipynb",
+                                             "  09_diffusion.ipynb"]

@@ -202,6 +202,21 @@ def check(paths: list[Path], *, quick: bool, timeout: int = 1800,
     return runs
 
 
+def matmul_rate() -> float | None:
+    """The machine's float32 matmul rate (GFLOP/s), measured in a separate process so this one stays light.
+
+    A time means little without the machine's speed (machines of one kind differ up to 3x), so
+    ``make run`` records the rate before and after the series beside its times. None if it failed.
+    """
+    probe = "from benchmarks.__main__ import matmul_rate; print(matmul_rate())"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True)
+    try:
+        return float(done.stdout.split()[-1])
+    except (IndexError, ValueError):
+        print(f"  warning: the matmul rate was not measured: {done.stderr.strip()[-300:]}", flush=True)
+        return None
+
+
 def as_record(runs: list[Run]) -> dict:
     """Runs as JSON: per notebook seconds, peak memory (bytes), problems, and the kernel's interpreter."""
     return {r.name: {"seconds": r.seconds, "peak_bytes": r.peak_bytes, "problems": r.problems,
@@ -239,6 +254,7 @@ def main(argv: list[str]) -> int:
     from helpers import cache
 
     times, peaks = {}, {}
+    rate_before = None if args.prefixes else matmul_rate()
     total_start = time.perf_counter()
     for path in numbered_notebooks(args.prefixes or None):
         print(f"running {path.name} ...", flush=True)
@@ -252,9 +268,12 @@ def main(argv: list[str]) -> int:
     total = time.perf_counter() - total_start
     print(f"all notebooks: {total:.1f} s")
     if not args.prefixes:
+        rates = [rate_before, matmul_rate()]
+        print("matmul rate before/after: " + "/".join("?" if r is None else f"{r:.0f}" for r in rates) + " GFLOP/s")
         cache.save_json(
             cache.artifact_path("run_times", ".json", mode="full"),
-            {"notebooks": times, "peak_bytes": peaks, "total_seconds": total, "measured": time.strftime("%Y-%m-%d")},
+            {"notebooks": times, "peak_bytes": peaks, "total_seconds": total, "measured": time.strftime("%Y-%m-%d"),
+             "matmul_gflops": rates},
         )
     changed = publishing.write_all()
     if changed:
