@@ -168,8 +168,9 @@ class Scoreboard:
     seconds: dict[str, float]
 
     def rows(self, judges: Sequence[str] = (CNN_NAME, LR_NAME)) -> list[dict[str, Any]]:
-        """The summary table: one row per model."""
+        """The summary table: one row per model (the test -ELBO column only when some model has one)."""
         rows = []
+        with_elbo = any(v is not None for v in self.neg_elbo.values())
         for name, by_judge in self.transfers.items():
             row: dict[str, Any] = {"model": name}
             for j in judges:
@@ -178,7 +179,8 @@ class Scoreboard:
                 row[f"median crossover ({j})"] = by_judge[j].median_crossover()
             row["Fréchet distance"] = self.frechet[name]
             elbo = self.neg_elbo.get(name)
-            row["test -ELBO (nats)"] = "n/a" if elbo is None else elbo
+            if with_elbo:
+                row["test -ELBO (nats)"] = "n/a" if elbo is None else elbo
             rows.append(row)
         return rows
 

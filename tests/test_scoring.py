@@ -377,6 +377,9 @@ def test_scoreboard_verdict_follows_the_numbers():
     assert "no single winner" in text and "good mover moves digits" in text
     rows = board.rows(judges=("CNN",))
     assert rows[1]["test -ELBO (nats)"] == "n/a" and rows[0]["Fréchet distance"] == 9.0
+    board.neg_elbo = {"good mover": None, "good painter": None}  # lineup.contenders(elbo=False): no column of n/a
+    assert [list(r) for r in board.rows(judges=("CNN",))] == [
+        ["model", "success at alpha=1 (CNN)", "median crossover (CNN)", "Fréchet distance"]] * 2
     # flip the Frechet distances: one model now wins everything
     board.frechet = {"good mover": 1.0, "good painter": 9.0}
     assert "good mover imagines best on all three counts" in board.verdict()
