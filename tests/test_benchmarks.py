@@ -86,6 +86,8 @@ def test_series_times_are_also_shares_of_chapters_01_to_07(isolated_artifacts):
     assert rows["notebook 08 / chapters 01-07"]["goal"] == "<= 0.4"
     assert rows["notebook 09 / chapters 01-07"]["value"] == pytest.approx(1.0)
     assert rows["notebook 09 / chapters 01-07"]["goal"] == "<= 0.9"
+    assert rows["chapters 01-08 / chapters 01-07"]["value"] == pytest.approx(1.4)
+    assert rows["chapters 01-08 / chapters 01-07"]["goal"] == "<= 1.4"
     assert rows["make run / chapters 01-07"]["value"] == pytest.approx(1100.0 / 420.0)
     assert rows["make run / chapters 01-07"]["goal"] == "<= 2"
     assert "at 120 GFLOP/s" in rows["make run, whole series (training included)"]["note"]
