@@ -209,12 +209,14 @@ def matmul_rate() -> float | None:
     ``make run`` records the rate before and after the series beside its times. None if it failed.
     """
     probe = "from benchmarks.__main__ import matmul_rate; print(matmul_rate())"
-    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True)
     try:
+        done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=600)
         return float(done.stdout.split()[-1])
+    except subprocess.TimeoutExpired:
+        print("  warning: the matmul rate was not measured (no answer within 600 s)", flush=True)
     except (IndexError, ValueError):
         print(f"  warning: the matmul rate was not measured: {done.stderr.strip()[-300:]}", flush=True)
-        return None
+    return None
 
 
 def as_record(runs: list[Run]) -> dict:
