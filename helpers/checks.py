@@ -39,6 +39,14 @@ IMAGE_SHAPE = (28, 28)
 
 
 # --- converters: one value in, the checked value out, or a clear error naming it ----------------------
+def is_complex(x) -> bool:
+    """Whether x holds complex numbers (False for what numpy cannot read: the caller's check says why)."""
+    try:
+        return bool(np.iscomplexobj(x))
+    except (TypeError, ValueError):
+        return False
+
+
 def _as_array(x, name: str, what: str) -> np.ndarray:
     """``np.asarray(x)``, with a clear error for None, ragged lists and objects numpy cannot read."""
     if x is None:
@@ -71,7 +79,8 @@ def check_images(x: np.ndarray, *, name: str = "images") -> np.ndarray:
             x.dtype.kind, "divide 0-255 grey levels by 255, e.g. x / 255.0 (load_mnist does this)")
         raise ValueError(f"{name}: expected float images in [0, 1], got dtype {x.dtype}; {fix}.")
     if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name}: contains NaN or infinite values.")
+        raise ValueError(f"{name}: contains NaN or infinite values; pass finite pixel values in [0, 1] "
+                         "(np.nan_to_num(x) sets NaN to 0).")
     if x.size and (x.min() < -1e-6 or x.max() > 1 + 1e-6):
         hint = "; divide grey levels 0-255 by 255" if x.min() >= 0 and x.max() <= 255 else ""
         raise ValueError(f"{name}: values span [{x.min():.3g}, {x.max():.3g}], expected [0, 1]{hint}.")
@@ -155,6 +164,9 @@ def check_numbers(x, *, name: str, ndim=None, finite: bool = True, what: str | N
     what = what or "an array of numbers"
     if x is None or isinstance(x, (str, bytes)):
         raise TypeError(f"{name}: expected {what}, got {x!r}.")
+    if is_complex(x):
+        raise TypeError(f"{name}: expected {what}, got complex numbers; pass real ones (x.real, if the imaginary "
+                        "parts are zero).")
     try:
         floating = keep_float and isinstance(x, np.ndarray) and x.dtype.kind == "f"
         arr = x if floating else np.asarray(x, dtype=np.float64)
@@ -242,8 +254,10 @@ def check_flag(value, *, name: str) -> bool:
 
 
 def check_choice(value, options, *, name: str) -> Any:
-    """One of ``options`` (compared with ==), or a ValueError listing them."""
-    if isinstance(value, (list, dict, set, np.ndarray)) or not any(value == o for o in options):
+    """One of ``options`` (compared with ==; True is not 1 here), or a ValueError listing them."""
+    is_bool = isinstance(value, (bool, np.bool_))
+    if isinstance(value, (list, dict, set, np.ndarray)) or not any(
+            value == o and is_bool == isinstance(o, (bool, np.bool_)) for o in options):
         raise ValueError(f"unknown {name} {value!r}: {name} must be one of {', '.join(repr(o) for o in options)}.")
     return value
 

@@ -36,8 +36,8 @@ import numpy as np
 from keras import layers, ops
 
 from . import cache, config
-from .checks import (checked, codes, count, flag, images, instance, model, number, numbers, one_of, optional,
-                     positive, ref, seed, using)
+from .checks import (check_flag, checked, codes, count, flag, images, instance, model, number, numbers, one_of,
+                     optional, positive, ref, seed, using)
 from .judges import KerasJudge
 from .data import (Dataset, as_dataset, check_count, check_images, check_memory, check_number, check_positive,
                    check_settings, load_mnist, random_generator, shuffled_batches)
@@ -58,13 +58,50 @@ def _predictor(value, *, name):
     if not callable(value):
         raise TypeError(f"{name} must be a denoiser predict(x_t, logsnr) -> v, such as diffusion.gaussian_oracle("
                         f"mean, std) or PixelDiffusion(...).predictor(), got {type(value).__name__}.")
-    return value
+    if getattr(value, "checked_denoiser", False):
+        return value
+
+    def predict(x, logsnr):  # what the denoiser returns is checked too: a wrong one would give NaN images
+        v = value(x, logsnr)
+        try:
+            v = np.asarray(v, dtype=np.float32)
+        except (TypeError, ValueError):
+            v = None
+        if v is None or v.shape != np.shape(x):
+            raise ValueError(f"{name} returned {type(v).__name__ if v is None else f'shape {v.shape}'} for a state "
+                             f"of shape {np.shape(x)}; a denoiser must return v of the state's shape.")
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"{name} returned NaN or infinite values at log-SNR {logsnr:g}.")
+        return v
+
+    predict.checked_denoiser = True
+    return predict
 
 
-def _times(value, *, name):
+#: The most sampler steps accepted: each is a pass of the network over every image (1,000 is already plenty).
+MAX_STEPS = 10_000
+
+
+def _steps(value, *, name):
+    steps = check_count(value, name=name, minimum=1)
+    if steps > MAX_STEPS:
+        raise ValueError(f"{name} must be at most {MAX_STEPS:,} (each step is a pass of the network), got {steps:,}.")
+    return steps
+
+
+STEPS = using(_steps)
+
+
+def _times(value, *, name, rows=None):
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a time in [0, 1] (0 = data, 1 = noise), or an array of them, got {value!r}.")
     t = numbers(what="diffusion times in [0, 1]")(value, name, {})
+    if t.size == 0:
+        raise ValueError(f"{name}: got no times; pass a time in [0, 1] or one per row.")
     if np.any((t < 0) | (t > 1)):
         raise ValueError(f"{name} must lie in [0, 1] (0 = data, 1 = noise), got values from {t.min():g} to {t.max():g}.")
+    if rows is not None and t.ndim and t.shape != (rows,):
+        raise ValueError(f"{name} must be one time or one per row of x0 ({rows}), got shape {t.shape}.")
     return t
 
 
@@ -75,8 +112,16 @@ def _noise_like(value, *, name, like):
     return eps
 
 
-def _spreads(value, *, name):
+def _spreads(value, *, name, like=None):
     std = numbers(what="standard deviations (> 0)")(value, name, {})
+    if std.size == 0:
+        raise ValueError(f"{name}: got no standard deviations; pass one number or one per data entry.")
+    if like is not None:
+        try:
+            np.broadcast_shapes(np.shape(like), std.shape)
+        except ValueError:
+            raise ValueError(f"{name} has shape {std.shape}, which does not match the mean's {np.shape(like)}; "
+                             f"pass one per entry of the mean, or one number.") from None
     if np.any(std <= 0):
         raise ValueError(f"{name} must be positive standard deviations, got a minimum of {std.min():g}.")
     return std
@@ -95,6 +140,22 @@ def _training_rows(value, *, name):
     if not np.all(np.isfinite(value)):
         raise ValueError(f"{name}: contains NaN or infinite values.")
     return value.astype(np.float32, copy=False)
+
+
+def _states(value, *, name):
+    x = numbers(what="pixel states (N, 28, 28) or (N, 784)")(value, name, {})
+    if x.ndim == 2 and x.shape[1] == 784:
+        x = x.reshape(-1, 28, 28)
+    if x.ndim != 3 or x.shape[1:] != (28, 28):
+        raise ValueError(f"{name}: expected pixel states of shape (N, 28, 28) or (N, 784), got {x.shape}.")
+    return x.astype(np.float32)
+
+
+def _shifts(value, *, name, n, shape):
+    shift = numbers(what=f"bottleneck shifts (N, {', '.join(map(str, shape))})")(value, name, {})
+    if shift.shape != (n, *shape):
+        raise ValueError(f"{name} must hold one bottleneck shift per code, shape {(n, *shape)}, got {shift.shape}.")
+    return shift.astype(np.float32)
 
 
 def _pixel_net(value, *, name):
@@ -152,10 +213,12 @@ def logsnr_schedule(t, logsnr_min: float = LOGSNR_MIN, logsnr_max: float = LOGSN
     alpha_t = cos(pi t / 2); the bounds keep alpha_1 and sigma_0 away from 0,
     where the log-SNR would be infinite. Works on numbers, numpy arrays and tensors.
     """
+    logsnr_min = check_number(logsnr_min, name="logsnr_min")
+    logsnr_max = check_number(logsnr_max, name="logsnr_max", low=logsnr_min, low_open=True)
     b = math.atan(math.exp(-0.5 * logsnr_max))
     a = math.atan(math.exp(-0.5 * logsnr_min)) - b
-    if isinstance(t, (float, int, np.ndarray, np.floating)):
-        return -2.0 * np.log(np.tan(a * np.asarray(t, dtype=np.float64) + b))
+    if not ops.is_tensor(t):  # numbers and arrays are checked; tensors come from the training graph
+        return -2.0 * np.log(np.tan(a * _times(t, name="t") + b))
     return -2.0 * ops.log(ops.tan(a * t + b))
 
 
@@ -167,7 +230,7 @@ def alpha_sigma(logsnr):
     return ops.sqrt(ops.sigmoid(logsnr)), ops.sqrt(ops.sigmoid(-logsnr))
 
 
-@checked(x0=numbers(), t=using(_times), eps=using(_noise_like, like=ref("x0")))
+@checked(x0=numbers(), t=using(_times, rows=ref("x0", len)), eps=using(_noise_like, like=ref("x0")))
 def add_noise(x0, t, eps):
     """The forward process: x_t = alpha_t x_0 + sigma_t eps (t broadcast over the trailing axes)."""
     t = t.reshape((-1,) + (1,) * (x0.ndim - 1)) if np.ndim(t) else t
@@ -175,7 +238,7 @@ def add_noise(x0, t, eps):
     return alpha * x0 + sigma * eps
 
 
-@checked(steps=count(minimum=1))
+@checked(steps=STEPS)
 def time_grid(steps: int) -> np.ndarray:
     """The sampler's times, uniform in t: 1 = t_0 > t_1 > ... > t_steps = 0."""
     return np.linspace(1.0, 0.0, steps + 1)
@@ -186,7 +249,8 @@ def time_grid(steps: int) -> np.ndarray:
 Predictor = Callable[[np.ndarray, float], np.ndarray]
 
 
-@checked(predict=using(_predictor), t_from=number(0.0, 1.0), t_to=number(0.0, 1.0), clip=optional(positive()))
+@checked(predict=using(_predictor), x=numbers(what="the state x_t, an array of numbers (N, ...)"),
+         t_from=number(0.0, 1.0), t_to=number(0.0, 1.0), clip=optional(positive()))
 def ddim_step(predict: Predictor, x, t_from: float, t_to: float, clip: float | None = None) -> np.ndarray:
     """One deterministic DDIM move of the state x from time ``t_from`` to ``t_to`` (either direction).
 
@@ -208,7 +272,7 @@ def ddim_step(predict: Predictor, x, t_from: float, t_to: float, clip: float | N
     return (a2 * x0 + s2 * eps).astype(np.float32)
 
 
-@checked(predict=using(_predictor), x_T=numbers(), steps=count(minimum=1), clip=optional(positive()))
+@checked(predict=using(_predictor), x_T=numbers(), steps=STEPS, clip=optional(positive()))
 def ddim_sample(predict: Predictor, x_T, steps: int, clip: float | None = None) -> np.ndarray:
     """Run the DDIM sampler from noise x_T at t = 1 to t = 0 in ``steps`` uniform steps."""
     x = np.asarray(x_T, dtype=np.float32)
@@ -218,7 +282,7 @@ def ddim_sample(predict: Predictor, x_T, steps: int, clip: float | None = None) 
     return x
 
 
-@checked(predict=using(_predictor), x0=numbers(), steps=count(minimum=1))
+@checked(predict=using(_predictor), x0=numbers(), steps=STEPS)
 def ddim_invert(predict: Predictor, x0, steps: int) -> np.ndarray:
     """DDIM inversion: the same update run from the data at t = 0 up to t = 1, giving its noise x_T."""
     x = np.asarray(x0, dtype=np.float32)
@@ -228,7 +292,7 @@ def ddim_invert(predict: Predictor, x0, steps: int) -> np.ndarray:
     return x
 
 
-@checked(mean=numbers(), std=using(_spreads))
+@checked(mean=numbers(), std=using(_spreads, like=ref("mean")))
 def gaussian_oracle(mean, std) -> Predictor:
     """The exact v-denoiser for data x_0 ~ N(mean, diag(std^2)): the sampler's reference in the tests.
 
@@ -237,10 +301,17 @@ def gaussian_oracle(mean, std) -> Predictor:
     and v = (alpha x_t - x_0) / sigma.
     """
     var = std ** 2
+    data_shape = np.broadcast_shapes(np.shape(mean), var.shape)
 
     def predict(x, logsnr):
         a, s = alpha_sigma(float(logsnr))
         x = np.asarray(x, dtype=np.float64)
+        try:
+            fits = np.broadcast_shapes(x.shape, data_shape) == x.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"gaussian_oracle: states of shape {x.shape} do not match its data's shape {data_shape}.")
         x0 = mean + a * var / (a * a * var + s * s) * (x - a * mean)
         return ((a * x - x0) / s).astype(np.float32)
 
@@ -650,10 +721,24 @@ def check_training_config(cfg, *, name: str = "cfg") -> dict:
             raise TypeError(f"{name}['widths'] must be two channel counts such as [64, 128], got {widths!r}.")
         for w in widths:
             check_count(w, name=f"{name}['widths'] entry", minimum=1)
-        if cfg.get("patch") not in (1, 2):
+        if isinstance(cfg.get("patch"), (bool, np.bool_)) or cfg.get("patch") not in (1, 2):
             raise ValueError(f"{name}['patch'] must be 1 or 2 (28 must split into patches, then halve), "
                              f"got {cfg.get('patch')!r}.")
         check_count(cfg.get("blocks"), name=f"{name}['blocks']", minimum=1)
+    for key in ("width", "depth"):  # the latent denoiser's
+        if key in cfg:
+            check_count(cfg[key], name=f"{name}['{key}']", minimum=1)
+    if "embedding" in cfg:
+        check_count(cfg["embedding"], name=f"{name}['embedding']", minimum=2)
+    if "jit_compile" in cfg:
+        check_flag(cfg["jit_compile"], name=f"{name}['jit_compile']")
+    if "snapshot_seconds" in cfg:
+        seconds = cfg["snapshot_seconds"]
+        if isinstance(seconds, (str, bytes)) or not isinstance(seconds, (list, tuple)):
+            raise TypeError(f"{name}['snapshot_seconds'] must be a list of training times in seconds such as "
+                            f"[60, 120], got {seconds!r}.")
+        for value in seconds:
+            check_number(value, name=f"{name}['snapshot_seconds'] entry", low=0.0)
     return cfg
 
 
@@ -732,7 +817,7 @@ class PixelDiffusion:
     131 GFLOP/s).
     """
 
-    @checked(net=using(_pixel_net), steps=count(minimum=1), clip=flag(), batch_size=count(minimum=1),
+    @checked(net=using(_pixel_net), steps=STEPS, clip=flag(), batch_size=count(minimum=1),
              parameterisation=one_of(*PARAMETERISATIONS), name=instance(str, "'pixel diffusion'"))
     def __init__(self, net: keras.Model, steps: int = 20, *, clip: bool = True, batch_size: int = 250,
                  parameterisation: str = "v", name: str = "pixel diffusion"):
@@ -746,7 +831,7 @@ class PixelDiffusion:
         self.h_shape = tuple(int(d) for d in net.inputs[2].shape[1:])
         self._run = _traced(net)
 
-    @checked(steps=count(minimum=1))
+    @checked(steps=STEPS)
     def with_steps(self, steps: int) -> "PixelDiffusion":
         """The same network with another number of sampler steps."""
         return PixelDiffusion(self.net, steps, clip=self.clip, batch_size=self.batch_size,
@@ -757,6 +842,9 @@ class PixelDiffusion:
         edge = float(logsnr_schedule(until))
 
         def predict(x, logsnr):
+            if np.ndim(x) != 3 or np.shape(x)[1:] != (28, 28):
+                raise ValueError(f"the pixel denoiser takes states of shape (N, 28, 28), got {np.shape(x)}; "
+                                 "reshape codes (N, 784) with z.reshape(-1, 28, 28).")
             n = len(x)
             inject = shift is not None and logsnr <= edge + 1e-9
             s = shift if inject else np.zeros((n, *self.h_shape), np.float32)
@@ -765,6 +853,7 @@ class PixelDiffusion:
 
         return predict
 
+    @checked(x_t=using(_states), t=number(0.0, 1.0))
     def bottleneck(self, x_t, t: float = 1.0) -> np.ndarray:
         """h, the bottleneck activations of the denoiser at state x_t and time t: (N, *h_shape)."""
         out = []
@@ -784,7 +873,8 @@ class PixelDiffusion:
                for i in range(0, len(x), self.batch_size)]
         return np.concatenate(out).reshape(-1, 784) if out else np.zeros((0, 784), np.float32)
 
-    @checked(z=codes(784))
+    @checked(z=codes(784), shift=optional(using(_shifts, n=ref("z", len), shape=ref("self", lambda m: m.h_shape))),
+             until=number(0.0, 1.0))
     def decode(self, z, *, shift: np.ndarray | None = None, until: float = 0.0) -> np.ndarray:
         """The sampler from noise codes (N, 784) to images (N, 28, 28) in [0, 1]."""
         out = []
@@ -832,7 +922,7 @@ class HSpaceDiffusion:
     @checked(x=images())
     def encode(self, x) -> np.ndarray:
         x_T = self.pixel.encode(x)
-        return np.concatenate([x_T, self.pixel.bottleneck(x_T, 1.0).reshape(len(x_T), -1)], axis=1)
+        return np.concatenate([x_T, self.pixel.bottleneck(x_T, 1.0).reshape(len(x_T), self.h_dim)], axis=1)
 
     @checked(z=codes(ref("self", lambda m: m.latent_dim)))
     def decode(self, z) -> np.ndarray:
@@ -872,10 +962,13 @@ class LatentDiffusion:
     @checked(net=using(_latent_net), vae=using(_vae),
              code_mean=using(_per_code_entry, dim=ref("vae", lambda v: int(v.latent_dim))),
              code_std=using(_per_code_entry, dim=ref("vae", lambda v: int(v.latent_dim)), positive=True),
-             steps=count(minimum=1), parameterisation=one_of(*PARAMETERISATIONS),
+             steps=STEPS, parameterisation=one_of(*PARAMETERISATIONS),
              name=instance(str, "'latent diffusion'"))
     def __init__(self, net: keras.Model, vae, code_mean, code_std, steps: int = 20, *,
                  parameterisation: str = "v", name: str = "latent diffusion"):
+        if int(net.inputs[0].shape[-1]) != int(vae.latent_dim):
+            raise ValueError(f"net denoises codes of {net.inputs[0].shape[-1]} numbers but the VAE's codes have "
+                             f"{vae.latent_dim}; build it with diffusion.build_mlp(dim={vae.latent_dim}).")
         self.net = net
         self.vae = vae
         self.latent_dim = int(vae.latent_dim)
@@ -885,13 +978,15 @@ class LatentDiffusion:
         self.name = name
         self._run = _traced(net)
 
-    @checked(steps=count(minimum=1))
+    @checked(steps=STEPS)
     def with_steps(self, steps: int) -> "LatentDiffusion":
         return LatentDiffusion(self.net, self.vae, self.code_mean, self.code_std, steps,
                                parameterisation=self.parameterisation, name=self.name)
 
     def predict(self, z, logsnr):
         """The denoiser as the sampler reads it: v at (z, logsnr)."""
+        if np.ndim(z) != 2 or np.shape(z)[1] != self.latent_dim:
+            raise ValueError(f"the latent denoiser takes states of shape (N, {self.latent_dim}), got {np.shape(z)}.")
         out = ops.convert_to_numpy(self._run([z, np.full((len(z), 1), logsnr, np.float32)]))
         return as_v(out, z, logsnr, self.parameterisation)
 
@@ -916,7 +1011,7 @@ def _snapshot_path(name: str):
     return cache.artifact_path(f"{name}-snapshots", ".npz")
 
 
-@checked(data=optional(using(as_dataset)), cfg=optional(using(_config)), steps=count(minimum=1), retrain=flag(),
+@checked(data=optional(using(as_dataset)), cfg=optional(using(_config)), steps=STEPS, retrain=flag(),
          name=instance(str, "'diffusion-pixel'"), verbose=count())
 def pretrained_pixel_diffusion(data: Dataset | None = None, *, cfg: dict | None = None, steps: int = 20,
                                retrain: bool = False, name: str = "diffusion-pixel", verbose: int = 0
@@ -967,7 +1062,7 @@ def training_snapshots(model: PixelDiffusion, record: dict, name: str = "diffusi
     return out
 
 
-@checked(data=optional(using(as_dataset)), cfg=optional(using(_config)), steps=count(minimum=1), retrain=flag(),
+@checked(data=optional(using(as_dataset)), cfg=optional(using(_config)), steps=STEPS, retrain=flag(),
          name=instance(str, "'diffusion-latent'"), verbose=count())
 def pretrained_latent_diffusion(data: Dataset | None = None, *, cfg: dict | None = None, steps: int = 20,
                                 retrain: bool = False, name: str = "diffusion-latent", verbose: int = 0

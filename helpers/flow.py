@@ -491,8 +491,14 @@ class Flow(keras.Model):
                  mixing: str = "1x1", actnorm: bool = True, split_prior: bool = True, scale_bound: float = 2.0,
                  alpha: float = 1e-6, splits=(True, True), spline_bins: int = 0, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
-        self.steps = tuple(int(s) for s in steps)
-        self.widths = tuple(int(w) for w in widths)
+        # Keras rebuilds a saved flow through this constructor: check what build_flow's configuration checks
+        for key, value in (("steps", steps), ("widths", widths)):
+            if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or len(value) != 3:
+                raise TypeError(f"Flow: {key} must be three integers, one per scale, e.g. (4, 4, 4), got {value!r}.")
+        ck.check_choice(mask, ("channel", "checkerboard", "alternate"), name="mask")
+        ck.check_choice(mixing, ("1x1", "reverse"), name="mixing")
+        self.steps = tuple(check_count(s, name="steps entry", minimum=1) for s in steps)
+        self.widths = tuple(check_count(w, name="widths entry", minimum=1) for w in widths)
         self.depth, self.mask, self.mixing = int(depth), str(mask), str(mixing)
         self.use_actnorm, self.use_split_prior = bool(actnorm), bool(split_prior)
         self.scale_bound, self.alpha, self.seed = float(scale_bound), float(alpha), int(seed)
@@ -680,12 +686,12 @@ class Flow(keras.Model):
                  for i in range(0, len(values), batch_size)]
         return np.concatenate(parts) if parts else np.zeros((0, *out_shape), np.float32)
 
-    @checked(x=ck.images(label="encode"), batch_size=ck.count(minimum=1), precise=ck.flag(), returns=_finite_codes)
+    @checked(x=ck.images(label="encode(x)"), batch_size=ck.count(minimum=1), precise=ck.flag(), returns=_finite_codes)
     def encode(self, x, batch_size: int = 256, precise: bool = False) -> np.ndarray:
         """The exact code f(x) of each image: (N, 784), N(0, I) under the model; ``precise``: in float64."""
         return self._batched("encode_graph", x, batch_size, (PIXELS,), precise)
 
-    @checked(z=ck.codes(PIXELS, label="decode"), batch_size=ck.count(minimum=1), precise=ck.flag(),
+    @checked(z=ck.codes(PIXELS, label="decode(z)"), batch_size=ck.count(minimum=1), precise=ck.flag(),
              returns=_finite_images)
     def decode(self, z, batch_size: int = 256, precise: bool = False) -> np.ndarray:
         """Images f^-1(z): (N, 28, 28) in [0, 1]; ``precise``: in float64."""
@@ -734,7 +740,7 @@ def bits_per_dim(model: Flow, x, seed: int = 0, batch_size: int = 256) -> float:
     return float(np.mean(nll))
 
 
-@checked(model=ck.model(), x=ck.images(), batch_size=ck.count(minimum=1))
+@checked(model=ck.model(), x=ck.using(_some_images), batch_size=ck.count(minimum=1))
 def reconstruction_errors(model, x, batch_size: int = 256, **codec_options) -> dict[str, float]:
     """How exactly decode(encode(x)) returns x: max and mean absolute error, and differing 8-bit pixels.
 
@@ -800,7 +806,7 @@ def _known_settings(overrides, *, name) -> dict[str, Any]:
 _A_CONFIG = ck.using(check_training_config)
 
 
-@checked(overrides=ck.using(_known_settings), returns=_A_CONFIG)
+@checked(overrides=ck.using(_known_settings), returns=ck.using(check_training_config, label="training_config(...)"))
 def training_config(**overrides) -> dict[str, Any]:
     """Architecture and schedule of the series' flow for this mode (measured: ``python -m benchmarks.flow_sweep``).
 
@@ -1020,8 +1026,15 @@ def _file_state(path) -> tuple | None:
 def _timed_record(record, *, name) -> dict[str, Any]:
     record = check_settings(record, ("curve", "train_flops_per_image"), name=name,
                             example="the record pretrained_flow returns")
-    if len(record["curve"]) < 2:
+    curve = record["curve"]
+    if not isinstance(curve, (list, tuple)) or not all(isinstance(p, dict) and {"step", "seconds"} <= set(p)
+                                                         for p in curve):
+        raise TypeError(f"{name}['curve'] must be a list of points with 'step' and 'seconds', as in the record "
+                        "pretrained_flow returns.")
+    if len(curve) < 2:
         raise ValueError(f"{name}['curve'] has fewer than two points: too short a run to time.")
+    if not curve[-1]["seconds"] > curve[0]["seconds"]:
+        raise ValueError(f"{name}['curve']: its last point is not later than its first; no time to divide by.")
     return record
 
 
@@ -1040,6 +1053,7 @@ def achieved_gflops(record: dict[str, Any], batch_size: int) -> float:
 @checked(n=ck.count(minimum=2), seed=ck.seed(), noise=ck.number(low=0.0))
 def two_moons(n: int, seed: int = 0, noise: float = 0.06) -> np.ndarray:
     """n points (n, 2) from two interleaved half circles, the usual toy density of flow tutorials."""
+    check_memory(8.0 * n * 6, name="n", what=f"{n:,} points")
     rng = random_generator(seed)
     t = rng.uniform(0, np.pi, n)
     upper = rng.random(n) < 0.5
@@ -1103,6 +1117,9 @@ def check_numbers_2d(points, *, name: str = "points") -> np.ndarray:
     points = check_numbers(points, name=name, ndim=2, what="points (N, 2) in the plane")
     if points.shape[1] != 2 or len(points) < 2:
         raise ValueError(f"{name}: expected at least two points of shape (N, 2), got {points.shape}.")
+    if np.abs(points).max() > 1e4:  # float32 densities of such points under- and overflow
+        raise ValueError(f"{name}: coordinates reach {np.abs(points).max():.3g}; scale the points to about unit "
+                         "size, e.g. (points - points.mean(0)) / points.std(0).")
     return points.astype(np.float32)
 
 
@@ -1128,4 +1145,7 @@ def train_toy_flow(points, steps: int = 1500, batch_size: int = 256, learning_ra
         return loss
 
     losses = [float(step(tf.constant(rng.integers(0, len(points), batch_size)))) for _ in range(steps)]
+    if not np.all(np.isfinite(losses)):
+        raise FloatingPointError(f"the toy flow's training diverged (loss {losses[-1]}); lower learning_rate "
+                                 f"(now {learning_rate:g}).")
     return model, losses

@@ -23,6 +23,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from .checks import is_complex
+
 REQUIRED_MEMBERS = ("latent_dim", "encode", "decode", "sample")
 
 
@@ -61,6 +63,9 @@ def check_codes(z, latent_dim: int, *, name: str = "codes") -> np.ndarray:
     """Codes as float32 (N, latent_dim), or a ValueError saying what shape was expected."""
     if z is None or isinstance(z, (str, bytes)):
         raise TypeError(f"{name}: expected codes of shape (N, {latent_dim}), got {z!r}.")
+    if is_complex(z):
+        raise TypeError(f"{name}: expected real codes of shape (N, {latent_dim}), got complex numbers; pass real "
+                        "ones (z.real, if the imaginary parts are zero).")
     if not (isinstance(z, np.ndarray) and np.issubdtype(z.dtype, np.floating)):
         try:  # lists, integers, objects: through float64 first, so a bad entry fails here
             z = np.asarray(z, dtype=np.float64)

@@ -352,7 +352,7 @@ class VAE(keras.Model):
             cache[name] = tf.function(functools.partial(_inference_call, getattr(self, name)), reduce_retracing=True)
         return cache[name]
 
-    @checked(x=ck.images(label="encode"), batch_size=ck.count(minimum=1))
+    @checked(x=ck.images(label="encode(x)"), batch_size=ck.count(minimum=1))
     def encode(self, x, batch_size: int = 2048) -> np.ndarray:
         """Mean codes mu(x), (N, latent_dim)."""
         run = self._graph("encoder")
@@ -366,7 +366,7 @@ class VAE(keras.Model):
         return (np.concatenate([ops.convert_to_numpy(p[0]) for p in parts]),
                 np.concatenate([ops.convert_to_numpy(p[1]) for p in parts]))
 
-    @checked(z=ck.codes(ref("self", _latent_dim), label="decode"), batch_size=ck.count(minimum=1), returns=_decoded)
+    @checked(z=ck.codes(ref("self", _latent_dim), label="decode(z)"), batch_size=ck.count(minimum=1), returns=_decoded)
     def decode(self, z, batch_size: int = 4096) -> np.ndarray:
         """Pixel means sigmoid(logits), (N, 28, 28) in [0, 1]."""
         run = self._graph("decoder")

@@ -315,6 +315,41 @@ def test_bad_inputs_are_refused_with_the_argument_named(pixel, tiny_vae):
     (lambda: diffusion.pretrained_pixel_diffusion(steps=0), ValueError, "steps"),
     (lambda: diffusion.pretrained_latent_diffusion(cfg={"epochs": 1}), ValueError, "cfg: missing settings"),
     (lambda: diffusion.success_with_error(None), TypeError, "result"),
+    # found by a bad-input sweep: each of these returned NaN, misread the value or raised numpy's own error
+    (lambda: diffusion.ddim_step(diffusion.gaussian_oracle(0.0, 1.0), None, 1.0, 0.5), TypeError, "x: expected the state"),
+    (lambda: diffusion.ddim_step(diffusion.gaussian_oracle(0.0, 1.0), np.full((1, 3), np.nan), 1.0, 0.5),
+     ValueError, "x: contains NaN"),
+    (lambda: diffusion.ddim_step(lambda x, logsnr: None, np.zeros((2, 3)), 1.0, 0.5), ValueError,
+     r"predict returned shape \(\) for a state of shape \(2, 3\)"),
+    (lambda: diffusion.ddim_step(lambda x, logsnr: np.zeros(1), np.zeros((2, 3)), 1.0, 0.5), ValueError,
+     "must return v of the state's shape"),
+    (lambda: diffusion.ddim_sample(lambda x, logsnr: x * np.nan, np.zeros((2, 3)), 2), ValueError,
+     "predict returned NaN"),
+    (lambda: diffusion.ddim_sample(diffusion.gaussian_oracle(np.zeros(3), 1.0), np.zeros((2, 4)), 2), ValueError,
+     "states of shape"),
+    (lambda: diffusion.ddim_invert(diffusion.gaussian_oracle(0.0, 1.0), np.zeros((1, 3)), 10**12), ValueError,
+     "steps must be at most 10,000"),
+    (lambda: diffusion.time_grid(10**12), ValueError, "steps must be at most"),
+    (lambda: diffusion.logsnr_schedule(1.5), ValueError, r"t must lie in \[0, 1\]"),
+    (lambda: diffusion.logsnr_schedule(np.nan), ValueError, "t: contains NaN"),
+    (lambda: diffusion.logsnr_schedule(True), TypeError, "t must be a time"),
+    (lambda: diffusion.logsnr_schedule("0.5"), TypeError, "t: expected diffusion times"),
+    (lambda: diffusion.logsnr_schedule(0.5 + 1j), TypeError, "complex"),
+    (lambda: diffusion.logsnr_schedule(0.5, 5.0, -5.0), ValueError, "logsnr_max"),
+    (lambda: diffusion.add_noise(np.zeros((2, 3)), np.array([0.1, 0.2, 0.3]), np.ones((2, 3))), ValueError,
+     r"t must be one time or one per row of x0 \(2\)"),
+    (lambda: diffusion.add_noise(np.zeros((2, 3)), np.zeros(0), np.ones((2, 3))), ValueError, "t: got no times"),
+    (lambda: diffusion.add_noise(np.zeros((2, 3)) + 1j, 0.5, np.ones((2, 3))), TypeError, "x0: .*complex"),
+    (lambda: diffusion.gaussian_oracle(np.zeros(3), np.ones(4)), ValueError, "std has shape"),
+    (lambda: diffusion.gaussian_oracle(0.0, np.ones(0)), ValueError, "std: got no standard deviations"),
+    (lambda: diffusion.build_unet((8, 16), patch=True), ValueError, "patch"),
+    (lambda: diffusion.pixel_config(jit_compile="no"), TypeError, r"\['jit_compile'\] must be True or False"),
+    (lambda: diffusion.pixel_config(patch=True), ValueError, "patch"),
+    (lambda: diffusion.pixel_config(embedding="big"), TypeError, "embedding"),
+    (lambda: diffusion.pixel_config(snapshot_seconds="60"), TypeError, "snapshot_seconds"),
+    (lambda: diffusion.pixel_config(snapshot_seconds=[-1]), ValueError, "snapshot_seconds"),
+    (lambda: diffusion.latent_config(width="wide"), TypeError, "width"),
+    (lambda: diffusion.latent_config(depth=0), ValueError, "depth"),
 ])
 def test_argument_checks_name_the_argument(call, error, match):
     with pytest.raises(error, match=match):
@@ -335,6 +370,29 @@ def test_model_constructors_check_their_arguments(pixel, tiny_vae):
         diffusion.reconstruction_error(pixel, np.zeros((0, 28, 28)))
     with pytest.raises(ValueError, match="n must"):
         diffusion.HSpaceDiffusion(pixel).sample(0)
+    with pytest.raises(ValueError, match="build it with diffusion.build_mlp"):
+        diffusion.LatentDiffusion(diffusion.build_mlp(8, 16, 1, 16), tiny_vae, np.zeros(20), np.ones(20))
+
+
+def test_pixel_model_checks_shifts_times_and_states(pixel, tiny_vae):
+    z = np.zeros((2, 784), np.float32)
+    h = pixel.h_shape
+    with pytest.raises(ValueError, match="until must be a finite number in"):  # beyond 1, the shift was never applied
+        pixel.decode(z, shift=np.ones((2, *h), np.float32), until=2.0)
+    with pytest.raises(ValueError, match=r"shift must hold one bottleneck shift per code, shape \(2, "):
+        pixel.decode(z, shift=np.zeros((2, 3), np.float32))
+    with pytest.raises(ValueError, match="shift: contains NaN"):
+        pixel.decode(z, shift=np.full((2, *h), np.nan, np.float32))
+    with pytest.raises(ValueError, match="t must be a finite number in"):
+        pixel.bottleneck(z, 2.0)
+    with pytest.raises(ValueError, match=r"x_t: expected pixel states of shape \(N, 28, 28\)"):
+        pixel.bottleneck(np.zeros((2, 27, 27)))
+    with pytest.raises(ValueError, match="pixel denoiser takes states of shape"):
+        diffusion.ddim_sample(pixel.predictor(), z, 2)
+    with pytest.raises(TypeError, match="z: expected real codes"):
+        pixel.decode(z + 1j)
+    assert pixel.bottleneck(z).shape == pixel.bottleneck(z.reshape(-1, 28, 28)).shape == (2, *h)
+    assert diffusion.HSpaceDiffusion(pixel).encode(np.zeros((0, 28, 28), np.float32)).shape == (0, 784 + np.prod(h))
 
 
 @pytest.mark.parametrize("parameterisation", ["eps", "x0"])

@@ -529,6 +529,22 @@ def test_evaluation_refuses_other_models_and_empty_batches():
     (lambda: flow.train_toy_flow(np.zeros((5, 3)), steps=1), ValueError, "points"),
     (lambda: flow.train_toy_flow(np.zeros((5, 2)), steps=0), ValueError, "steps"),
     (lambda: flow.reconstruction_errors(object(), np.zeros((1, 28, 28), np.float32)), TypeError, "model"),
+    # found by a bad-input sweep: numpy's own errors, a wrong message or a silently different model before
+    (lambda: flow.reconstruction_errors(tiny_flow(randomised=False), np.zeros((0, 28, 28), np.float32)), ValueError,
+     "x: no images"),
+    (lambda: flow.two_moons(10**12), ValueError, "n: .* points would need"),
+    (lambda: flow.train_toy_flow(np.full((20, 2), 1e30), steps=2), ValueError, "scale the points"),
+    (lambda: flow.achieved_gflops({"curve": [{}, {}], "train_flops_per_image": 1}, 8), TypeError,
+     "'step' and 'seconds'"),
+    (lambda: flow.achieved_gflops({"curve": [{"step": 1, "seconds": 1.0}, {"step": 5, "seconds": 1.0}],
+                                   "train_flops_per_image": 1}, 8), ValueError, "not later than its first"),
+    (lambda: flow.Flow(mask="diag"), ValueError, "unknown mask 'diag'"),
+    (lambda: flow.Flow(mixing="swap"), ValueError, "unknown mixing"),
+    (lambda: flow.Flow(steps=(1,)), TypeError, "steps must be three integers"),
+    (lambda: flow.training_config(depth=-1), ValueError, r"training_config\(...\)\['depth'\] must be at least 0"),
+    (lambda: tiny_flow().decode(np.zeros((1, 784), np.complex64) + 3j), TypeError, r"decode\(z\): .*complex"),
+    (lambda: tiny_flow().encode(np.full((1, 28, 28), np.nan, np.float32)), ValueError,
+     r"encode\(x\): contains NaN .*nan_to_num"),
 ])
 def test_public_functions_name_the_bad_argument(call, error, words):
     with pytest.raises(error, match=words):
