@@ -840,13 +840,21 @@ class PixelDiffusion:
     def predictor(self, shift: np.ndarray | None = None, until: float = 0.0) -> Predictor:
         """The net as the sampler's ``predict(x_t, logsnr) -> v``; adds ``shift`` to h while logsnr <= that of ``until``."""
         edge = float(logsnr_schedule(until))
+        if shift is not None:
+            shift = numbers(ndim=1 + len(self.h_shape), what=f"bottleneck shifts (N, {', '.join(map(str, self.h_shape))})"
+                            )(shift, "shift", {}).astype(np.float32)
 
         def predict(x, logsnr):
-            if np.ndim(x) != 3 or np.shape(x)[1:] != (28, 28):
-                raise ValueError(f"the pixel denoiser takes states of shape (N, 28, 28), got {np.shape(x)}; "
+            x = numbers(what="pixel states (N, 28, 28)")(x, "x_t", {}).astype(np.float32)
+            logsnr = check_number(logsnr, name="logsnr")
+            if x.ndim != 3 or x.shape[1:] != (28, 28):
+                raise ValueError(f"the pixel denoiser takes states of shape (N, 28, 28), got {x.shape}; "
                                  "reshape codes (N, 784) with z.reshape(-1, 28, 28).")
             n = len(x)
             inject = shift is not None and logsnr <= edge + 1e-9
+            if inject and shift.shape != (n, *self.h_shape):
+                raise ValueError(f"shift must hold one bottleneck shift per state, shape {(n, *self.h_shape)}, "
+                                 f"got {shift.shape}.")
             s = shift if inject else np.zeros((n, *self.h_shape), np.float32)
             out, _ = self._run([x, np.full((n, 1), logsnr, np.float32), s])
             return as_v(ops.convert_to_numpy(out), x, logsnr, self.parameterisation)
@@ -985,8 +993,10 @@ class LatentDiffusion:
 
     def predict(self, z, logsnr):
         """The denoiser as the sampler reads it: v at (z, logsnr)."""
-        if np.ndim(z) != 2 or np.shape(z)[1] != self.latent_dim:
-            raise ValueError(f"the latent denoiser takes states of shape (N, {self.latent_dim}), got {np.shape(z)}.")
+        z = numbers(what=f"latent states (N, {self.latent_dim})")(z, "z_t", {}).astype(np.float32)
+        logsnr = check_number(logsnr, name="logsnr")
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"the latent denoiser takes states of shape (N, {self.latent_dim}), got {z.shape}.")
         out = ops.convert_to_numpy(self._run([z, np.full((len(z), 1), logsnr, np.float32)]))
         return as_v(out, z, logsnr, self.parameterisation)
 

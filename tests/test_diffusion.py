@@ -372,6 +372,11 @@ def test_model_constructors_check_their_arguments(pixel, tiny_vae):
         diffusion.HSpaceDiffusion(pixel).sample(0)
     with pytest.raises(ValueError, match="build it with diffusion.build_mlp"):
         diffusion.LatentDiffusion(diffusion.build_mlp(8, 16, 1, 16), tiny_vae, np.zeros(20), np.ones(20))
+    latent = diffusion.LatentDiffusion(net, tiny_vae, np.zeros(20), np.ones(20))
+    with pytest.raises(ValueError, match="logsnr must be a finite number"):
+        latent.predict(np.zeros((2, 20), np.float32), np.nan)
+    with pytest.raises(ValueError, match=r"latent denoiser takes states of shape \(N, 20\)"):
+        latent.predict(np.zeros((2, 19), np.float32), 0.0)
 
 
 def test_pixel_model_checks_shifts_times_and_states(pixel, tiny_vae):
@@ -391,6 +396,16 @@ def test_pixel_model_checks_shifts_times_and_states(pixel, tiny_vae):
         diffusion.ddim_sample(pixel.predictor(), z, 2)
     with pytest.raises(TypeError, match="z: expected real codes"):
         pixel.decode(z + 1j)
+    predict = pixel.predictor()
+    with pytest.raises(TypeError, match="logsnr must be a number"):
+        predict(z.reshape(-1, 28, 28), "a")
+    with pytest.raises(ValueError, match="logsnr must be a finite number"):  # NaN images before
+        predict(z.reshape(-1, 28, 28), np.nan)
+    with pytest.raises(TypeError, match="shift: expected bottleneck shifts"):
+        pixel.predictor(shift="abc")
+    with pytest.raises(ValueError, match="shift must hold one bottleneck shift per state"):
+        pixel.predictor(shift=np.zeros((3, *h), np.float32))(z.reshape(-1, 28, 28), -5.0)
+    assert predict(z.reshape(-1, 28, 28).tolist(), 0.0).shape == (2, 28, 28)  # a list of states is read as one
     assert pixel.bottleneck(z).shape == pixel.bottleneck(z.reshape(-1, 28, 28)).shape == (2, *h)
     assert diffusion.HSpaceDiffusion(pixel).encode(np.zeros((0, 28, 28), np.float32)).shape == (0, 784 + np.prod(h))
 
