@@ -39,6 +39,14 @@ IMAGE_SHAPE = (28, 28)
 
 
 # --- converters: one value in, the checked value out, or a clear error naming it ----------------------
+def dtype_kind(x) -> str | None:
+    """numpy's kind letter of what x holds ("f", "b", "U", ...), or None where numpy cannot read x as an array."""
+    try:
+        return (x if hasattr(x, "dtype") else np.asarray(x)).dtype.kind
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
 def is_complex(x) -> bool:
     """Whether x holds complex numbers (False for what numpy cannot read: the caller's check says why)."""
     try:
@@ -167,6 +175,8 @@ def check_numbers(x, *, name: str, ndim=None, finite: bool = True, what: str | N
     if is_complex(x):
         raise TypeError(f"{name}: expected {what}, got complex numbers; pass real ones (x.real, if the imaginary "
                         "parts are zero).")
+    if dtype_kind(x) in ("U", "S"):
+        raise TypeError(f"{name}: expected {what}, got strings; pass numbers.")
     try:
         floating = keep_float and isinstance(x, np.ndarray) and x.dtype.kind == "f"
         arr = x if floating else np.asarray(x, dtype=np.float64)
@@ -227,14 +237,23 @@ def check_class(label: int, n_classes: int = 10, *, name: str = "class") -> int:
     return int(label)
 
 
+#: The most alphas a move or a path takes at once: a slider has 61-81; every alpha is a decoded image per digit.
+MAX_ALPHAS = 10_000
+
+
 def check_alphas(alphas, *, name: str = "alphas") -> np.ndarray:
     """A number or a 1-D sequence of finite numbers as float32 (A,), or a clear error naming ``name``."""
     if alphas is None or isinstance(alphas, (str, bytes, bool, np.bool_)) or getattr(alphas, "dtype", None) == bool:
         raise TypeError(f"{name} must be a number or a 1-D sequence of numbers, got {alphas!r}.")
     try:
-        a = np.atleast_1d(np.asarray(alphas, dtype=np.float64))
+        raw = np.asarray(alphas)
+        if raw.dtype.kind in "bUSc":  # True as 1, "0.5" as 0.5, or a dropped imaginary part: not numbers meant
+            raise TypeError
+        a = np.atleast_1d(np.asarray(raw, dtype=np.float64))
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number or a 1-D sequence of numbers, got {alphas!r}.") from None
+        raise TypeError(f"{name} must be a number or a 1-D sequence of real numbers, got {alphas!r}.") from None
+    if a.size > MAX_ALPHAS:
+        raise ValueError(f"{name}: got {a.size:,} values; pass at most {MAX_ALPHAS:,} (each is an image per digit).")
     with np.errstate(over="ignore"):
         a = a.astype(np.float32)
     if a.ndim != 1:

@@ -23,7 +23,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from .checks import is_complex
+from .checks import dtype_kind, is_complex
 
 REQUIRED_MEMBERS = ("latent_dim", "encode", "decode", "sample")
 
@@ -63,6 +63,9 @@ def check_codes(z, latent_dim: int, *, name: str = "codes") -> np.ndarray:
     """Codes as float32 (N, latent_dim), or a ValueError saying what shape was expected."""
     if z is None or isinstance(z, (str, bytes)):
         raise TypeError(f"{name}: expected codes of shape (N, {latent_dim}), got {z!r}.")
+    if dtype_kind(z) in ("b", "U", "S"):
+        raise TypeError(f"{name}: expected numeric codes of shape (N, {latent_dim}), got "
+                        f"{'booleans' if dtype_kind(z) == 'b' else 'strings'}; pass numbers.")
     if is_complex(z):
         raise TypeError(f"{name}: expected real codes of shape (N, {latent_dim}), got complex numbers; pass real "
                         "ones (z.real, if the imaginary parts are zero).")

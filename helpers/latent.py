@@ -98,7 +98,10 @@ _PAIR_CHECKS = dict(a=ck.class_id(ref("self", _space_classes), label="target cla
 def _one_vector(v, *, name, latent_dim):
     """One direction (d,) of finite numbers (a batch of one is accepted)."""
     v = np.reshape(v, (1, -1)) if np.size(v) == latent_dim else v
-    return ck.codes(latent_dim)(v, name, {})[0]
+    v = ck.codes(latent_dim)(v, name, {})
+    if len(v) != 1:
+        raise ValueError(f"{name} must be one direction of shape ({latent_dim},), got {len(v)} of them; pass one row.")
+    return v[0]
 
 
 def _class_pairs(pairs, *, name, n_classes):
@@ -310,7 +313,7 @@ class LatentSpace:
         n, k, d = codes.shape
         return self.decode(codes.reshape(n * k, d)).reshape(n, k, 28, 28)
 
-    @checked(**_PAIR_CHECKS)
+    @checked(**_PAIR_CHECKS, alphas=ck.alphas())
     def centroid_path(self, a: int, b: int, alphas) -> np.ndarray:
         """Decoded z_b + alpha (z_a - z_b): from the centroid of b (alpha 0) to that of a (alpha 1)."""
         return self.decode(lerp(self.centroids[b], self.centroids[a], alphas))

@@ -60,9 +60,14 @@ def _probabilities(probs, *, name):
 def _alpha_grid(alphas, *, name="alphas") -> np.ndarray:
     """A 1-D grid of at least two finite, strictly increasing alphas."""
     try:
-        a = np.asarray(alphas, dtype=np.float64)
+        a = np.asarray(alphas)
+        if a.dtype.kind in "bUSc":  # True as 1, "0.5" as 0.5, or a dropped imaginary part: not numbers meant
+            raise TypeError
+        a = a.astype(np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"alphas must be a 1-D grid of numbers, got {alphas!r}.") from None
+        raise TypeError(f"alphas must be a 1-D grid of real numbers, got {alphas!r}.") from None
+    if a.size > ck.MAX_ALPHAS:
+        raise ValueError(f"alphas: got {a.size:,} values; pass at most {ck.MAX_ALPHAS:,}.")
     if a.ndim != 1 or len(a) < 2:
         raise ValueError(f"alphas must be a 1-D grid of at least two values, got shape {a.shape}.")
     if not np.all(np.isfinite(a)):
@@ -470,7 +475,7 @@ def test_digits_per_class(y_test, per_class: int, n_classes: int = N_CLASSES) ->
 
 @checked(space=ck.using(_space), judges=ck.using(_judges), per_pair=ck.using(_per_pair),
          alphas=ck.using(_alpha_grid), x_test=ck.images(),
-         y_test=ck.labels(n=ref("x_test", len), n_classes=ref("space", _space_classes)))
+         y_test=ck.labels(n=ref("x_test", len), n_classes=ref("space", _space_classes)), gaussian_prior=ck.flag())
 def class_transfer(
     space: LatentSpace,
     x_test,

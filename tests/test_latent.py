@@ -368,3 +368,23 @@ def test_model_without_the_interface_is_a_type_error(training_set, model):
         latent.LatentSpace(model, *training_set)
     with pytest.raises(TypeError):
         latent.encode_images(model, training_set[0])
+
+
+def test_moves_refuse_what_was_not_meant_as_numbers(space, test_images):
+    """Found by a bad-input sweep: these were read as numbers, or allocated until the process died."""
+    codes = space.encode(test_images[:2])
+    v = space.vector(1, 2)
+    for alphas in ([True, False], ["0.5"], np.array([1 + 2j])):
+        with pytest.raises(TypeError, match="alphas must be a number or a 1-D sequence of real numbers"):
+            space.move(test_images[:2], 1, 2, alphas)
+    with pytest.raises(ValueError, match="alphas: got 100,000 values; pass at most 10,000"):
+        space.pair_grid(np.linspace(0, 1, 100_000))
+    with pytest.raises(ValueError, match=r"vector must be one direction .* got 2 of them"):
+        space.moved_codes(codes, np.stack([v, v]), [1.0])
+    with pytest.raises(TypeError, match="codes: expected numeric codes .* got booleans"):
+        space.moved_codes(codes > 0, v, [1.0])
+    with pytest.raises(TypeError, match="alphas must be a number"):
+        space.centroid_path(1, 2, "x")
+    with pytest.raises(TypeError, match="t must be a number or a 1-D sequence of real numbers"):
+        latent.slerp(codes[0], codes[1], np.array(["0.5"]))
+    assert space.moved_codes(codes, v[None], [1.0]).shape == (2, 1, codes.shape[1])  # a batch of one vector is fine

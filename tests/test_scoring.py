@@ -481,3 +481,16 @@ def test_findings_report_what_extrapolation_does(toy):
     beyond = [line for line in text if "beyond the full vector" in line]
     # moving the toy digits past alpha = 1 keeps the target region lit and the start region dark: still 100%
     assert beyond == ["Going beyond the full vector to alpha = 2 leaves unchanged the success of identity (to 100%)."]
+
+
+def test_class_transfer_alphas_and_flags_are_checked_as_meant():
+    """Found by a bad-input sweep: booleans and strings were read as alphas, 'no' as gaussian_prior=True."""
+    for alphas in ([False, True], ["0", "1"], np.array([0, 1 + 1j])):
+        with pytest.raises(TypeError, match="alphas must be a 1-D grid of real numbers"):
+            scoring._check_alphas(alphas)
+    with pytest.raises(ValueError, match="pass at most 10,000"):
+        scoring._check_alphas(np.arange(50_000.0))
+    assert scoring._check_alphas([0, 0.5, 1]).dtype == np.float64
+    assert scoring.class_transfer.checks["gaussian_prior"](True, "gaussian_prior", {}) is True
+    with pytest.raises(TypeError, match="gaussian_prior must be True or False"):
+        scoring.class_transfer.checks["gaussian_prior"]("no", "gaussian_prior", {})
