@@ -53,6 +53,8 @@ def _flat_batch(x, *, name, judge: str) -> np.ndarray:
     x = _image_batch(x, name=name, judge=judge)
     if x.ndim != 3:
         raise ValueError(f"x: accuracy needs a flat batch of images (N, 28, 28), got {x.shape[:-3]} images.")
+    if len(x) == 0:
+        raise ValueError("x: no images; an accuracy needs at least one image and its label.")
     return x
 
 
@@ -90,6 +92,10 @@ def _fitted_classifier(model, *, name, owner):
     if not callable(getattr(model, "predict_proba", None)):
         raise TypeError(f"{owner}: expected a fitted scikit-learn classifier with predict_proba, "
                         f"got {type(model).__name__}.")
+    features = getattr(model, "n_features_in_", 784)
+    if features != 784:
+        raise ValueError(f"{owner}: the classifier was fitted on {features} features, but a judge reads the 784 "
+                         "pixels of each digit; fit it on x.reshape(len(x), -1).")
     return model
 
 

@@ -69,6 +69,14 @@ def _float32_path(path, *, name):
     return out
 
 
+def _finite_moves(codes, *, name):
+    """Moved codes, refused when a code leaves the float32 range."""
+    if not np.all(np.isfinite(codes)):
+        raise ValueError("codes, vector and alphas give codes beyond the float32 range; use a vector and alphas of "
+                         "ordinary size.")
+    return codes
+
+
 _PATH_CHECKS = dict(z0=ck.using(_path_end), z1=ck.using(_path_end, other=ref("z0")), t=ck.alphas(),
                     returns=ck.using(_float32_path))
 
@@ -299,7 +307,7 @@ class LatentSpace:
         return self.model.decode(z)
 
     @checked(codes=ck.codes(ref("self", _space_dim)), vector=ck.using(_one_vector, latent_dim=ref("self", _space_dim)),
-             alphas=ck.alphas())
+             alphas=ck.alphas(), returns=ck.using(_finite_moves))
     def moved_codes(self, codes, vector, alphas) -> np.ndarray:
         """codes (N, d) + alphas (A,) x vector (d,) -> (N, A, d)."""
         return codes[:, None, :] + alphas[None, :, None] * vector[None, None, :]
@@ -463,8 +471,8 @@ def _probe_values(values, *, name, n):
 def _direction_codes(codes, *, name):
     """Codes (N, d) of finite numbers, small enough that their squares do not overflow float64."""
     codes = ck.check_numbers(codes, name=name, what="codes (N, d)")
-    if codes.ndim != 2:
-        raise ValueError(f"{name}: expected shape (N, d), got {codes.shape}.")
+    if codes.ndim != 2 or codes.shape[1] == 0:
+        raise ValueError(f"{name}: expected shape (N, d) with d >= 1, got {codes.shape}.")
     if codes.size and np.abs(codes).max() > 1e100:
         raise ValueError(f"{name}: values up to {np.abs(codes).max():.3g}; pass codes of ordinary size (a model's "
                          "encode gives values of order 1).")
@@ -476,6 +484,14 @@ def _centroids(c, *, name):
     if len(c) < 2:
         raise ValueError(f"{name}: expected shape (n_classes >= 2, d), got {c.shape}.")
     return c
+
+
+def _class_count(n_classes, *, name, n):
+    """A number of classes, at least 1 and at most the number of codes (each class needs codes of its own)."""
+    n_classes = ck.check_count(n_classes, name=name, minimum=1)
+    if n_classes > n:
+        raise ValueError(f"{name}: {n_classes:,} classes for {n:,} codes; every class needs codes of its own.")
+    return n_classes
 
 
 def _quantile_values(values, *, name, n, labels, n_classes, quantile):
@@ -566,7 +582,7 @@ def class_span(centroids) -> np.ndarray:
     return vt[sv > 1e-8 * max(sv.max(), 1e-300)]
 
 
-@checked(codes=ck.using(_direction_codes), n_classes=ck.count(minimum=1),
+@checked(codes=ck.using(_direction_codes), n_classes=ck.using(_class_count, n=ref("codes", _codes_len)),
          labels=ck.labels(n=ref("codes", _codes_len), n_classes=ref("n_classes")),
          quantile=ck.number(low=0, high=0.5, low_open=True),
          values=ck.using(_quantile_values, n=ref("codes", _codes_len), labels=ref("labels"),

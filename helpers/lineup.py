@@ -46,6 +46,19 @@ class Contender:
     neg_elbo: float | None = None
     record: dict | None = None
 
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"Contender: name must be a non-empty string (the table's row label), got {self.name!r}.")
+        from .interface import check_model
+
+        check_model(self.model)
+        self.gaussian_prior = ck.check_flag(self.gaussian_prior, name="gaussian_prior")
+        if self.neg_elbo is not None:
+            self.neg_elbo = ck.check_number(self.neg_elbo, name="neg_elbo")
+        if self.record is not None and not isinstance(self.record, dict):
+            raise TypeError(f"Contender: record must be a dict (the model's training record) or None, got "
+                            f"{type(self.record).__name__}.")
+
 
 # --- argument specs of this module (helpers.checks): what each function may be given ----------------------
 def _contenders(models, *, name="models") -> list[Contender]:
@@ -219,6 +232,9 @@ class Scoreboard:
         return "\n".join(lines)
 
 
+_A_BOARD = ck.instance(Scoreboard, "lineup.score_contenders(...)")
+
+
 @checked(models=ck.using(_contenders), data=ck.using(as_dataset), judges=ck.using(_judges),
          spaces=ck.using(_spaces))
 def score_contenders(
@@ -316,6 +332,7 @@ def path_rows(paths: dict, alphas=DEFAULT_ALPHAS, at: Sequence[float] = (0.0, 1.
     return rows
 
 
+@checked(board=_A_BOARD)
 def judge_comparison_rows(board: Scoreboard, first: str = CNN_NAME, second: str = LR_NAME) -> list[dict[str, Any]]:
     """Do the two judges tell the same story? Per model: success under each, their correlation over the
     90 pairs, and the share of all moved frames on which they name the same class."""
@@ -354,6 +371,7 @@ def realism_reference(board: Scoreboard, models: Sequence[Contender], data: Data
     return {"entropy": entropy, "distance": distance, "q": q}
 
 
+@checked(board=_A_BOARD)
 def realism_rows(board: Scoreboard, reference: dict, judge: str = CNN_NAME,
                  at: Sequence[float] = (-0.5, 0.0, 0.5, 1.0, 1.5, 2.0)) -> list[dict[str, Any]]:
     """Realism of the moved digits at a few alphas, per model, against the real-data levels in ``reference``.
@@ -382,6 +400,7 @@ def realism_rows(board: Scoreboard, reference: dict, judge: str = CNN_NAME,
     return rows
 
 
+@checked(board=_A_BOARD)
 def findings(board: Scoreboard, reference: dict, accuracy: dict[str, float], judge: str = CNN_NAME,
              other: str = LR_NAME) -> list[str]:
     """The notebook's conclusions as sentences written from the numbers, so the text follows the run."""
@@ -441,6 +460,7 @@ def findings(board: Scoreboard, reference: dict, accuracy: dict[str, float], jud
     return out
 
 
+@checked(board=_A_BOARD)
 def success_rows(board: Scoreboard, at: Sequence[float] = (0.5, 1.0, 1.5, 2.0), level: float = 0.9) -> list[dict[str, Any]]:
     """Success over the 90 pairs at a few alphas, per model and judge, and the first alpha reaching ``level``."""
     rows = []

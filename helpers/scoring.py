@@ -39,7 +39,7 @@ from scipy import linalg
 from . import checks as ck
 from . import config
 from .checks import checked, ref
-from .data import Dataset, as_dataset
+from .data import Dataset, as_dataset, check_memory
 from .judges import Judge, KerasJudge, as_judges
 from .latent import N_CLASSES, LatentSpace, class_centroids, ordered_pairs, path_norms, prior_typical_norm
 
@@ -219,6 +219,9 @@ def _features(f, *, name, like=None) -> np.ndarray:
         raise ValueError(f"{name}: contains NaN or infinite values.")
     if like is not None and like.shape[1] != f.shape[1]:
         raise ValueError(f"feature sizes differ: {like.shape[1]} and {f.shape[1]}.")
+    if f.shape[1] == 0:
+        raise ValueError(f"{name}: got features of shape {f.shape}; pass at least one feature per sample.")
+    check_memory(8.0 * 4 * f.shape[1] ** 2, name=name, what=f"covariances of {f.shape[1]:,} features")
     return f
 
 
@@ -228,6 +231,13 @@ def _matching_moments(eps, *, name, mu1, cov1, mu2, cov2):
     k = mu1.shape[0]
     if mu1.shape != (k,) or mu2.shape != (k,) or cov1.shape != (k, k) or cov2.shape != (k, k):
         raise ValueError(f"shapes do not match: means {mu1.shape}, {mu2.shape}; covariances {cov1.shape}, {cov2.shape}.")
+    for label, cov in (("cov1", cov1), ("cov2", cov2)):
+        scale = max(1.0, float(np.abs(cov).max()) if cov.size else 1.0)
+        if not np.allclose(cov, cov.T, rtol=1e-6, atol=1e-9 * scale):
+            raise ValueError(f"{label} is not symmetric; pass a covariance matrix, e.g. np.cov(features, rowvar=False).")
+        if k and np.linalg.eigvalsh(cov).min() < -1e-6 * scale:
+            raise ValueError(f"{label} has a negative eigenvalue; a covariance is positive semi-definite "
+                             "(np.cov(features, rowvar=False) gives one).")
     return eps
 
 

@@ -83,6 +83,9 @@ def _attributes(names, *, name, known: Sequence[str] = morphometry.ATTRIBUTES) -
     unknown = [n for n in names if not isinstance(n, str) or n not in known]
     if unknown:
         raise ValueError(f"{name}: unknown attribute {unknown[0]!r}; use names from {list(known)}.")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{name}: {repeated[0]!r} is named twice; name each attribute once.")
     return names
 
 
@@ -124,7 +127,8 @@ def _perturbed_attribute(attribute, *, name):
 
 
 def _sign(sign, *, name):
-    if isinstance(sign, (bool, np.bool_)) or sign not in (1, -1):
+    if isinstance(sign, (bool, np.bool_)) or not isinstance(sign, (int, float, np.integer, np.floating)) \
+            or sign not in (1, -1):
         raise ValueError(f"sign must be +1 (more) or -1 (less), got {sign!r}.")
     return sign
 

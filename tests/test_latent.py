@@ -388,3 +388,18 @@ def test_moves_refuse_what_was_not_meant_as_numbers(space, test_images):
     with pytest.raises(TypeError, match="t must be a number or a 1-D sequence of real numbers"):
         latent.slerp(codes[0], codes[1], np.array(["0.5"]))
     assert space.moved_codes(codes, v[None], [1.0]).shape == (2, 1, codes.shape[1])  # a batch of one vector is fine
+    with pytest.raises(ValueError, match="beyond the float32 range"):
+        space.moved_codes(codes, np.full(codes.shape[1], 1e30), [1e30])
+
+
+def test_direction_tools_refuse_codes_without_entries_and_too_many_classes():
+    """Found by a bad-input sweep: numpy's reduction error, a ZeroDivisionError, or a loop over 10**9 classes."""
+    rng = np.random.default_rng(0)
+    codes, values, labels = rng.standard_normal((60, 4)), rng.standard_normal(60), np.arange(60) % 10
+    with pytest.raises(ValueError, match="n_classes: 1,000,000,000 classes for 60 codes"):
+        latent.quantile_direction(codes, values, labels, n_classes=10**9)
+    with pytest.raises(ValueError, match=r"codes: expected shape \(N, d\) with d >= 1"):
+        latent.ridge_probe(np.zeros((60, 0)), values)
+    with pytest.raises(ValueError, match=r"centroids: expected shape \(N, d\) with d >= 1"):
+        latent.class_span(np.zeros((10, 0)))
+    assert latent.quantile_direction(codes, values, labels).shape == (4,)

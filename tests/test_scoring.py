@@ -494,3 +494,40 @@ def test_class_transfer_alphas_and_flags_are_checked_as_meant():
     assert scoring.class_transfer.checks["gaussian_prior"](True, "gaussian_prior", {}) is True
     with pytest.raises(TypeError, match="gaussian_prior must be True or False"):
         scoring.class_transfer.checks["gaussian_prior"]("no", "gaussian_prior", {})
+
+
+def test_frechet_refuses_what_is_not_a_covariance_or_too_large():
+    """Found by a bad-input sweep: non-PSD or asymmetric covariances gave 0.0, 200,000 features a MemoryError."""
+    eye = np.eye(3)
+    with pytest.raises(ValueError, match="cov1 has a negative eigenvalue"):
+        scoring.gaussian_frechet(np.zeros(3), -eye, np.zeros(3), eye)
+    with pytest.raises(ValueError, match="cov2 is not symmetric"):
+        scoring.gaussian_frechet(np.zeros(3), eye, np.zeros(3), np.triu(np.ones((3, 3))))
+    with pytest.raises(ValueError, match="at least one feature"):
+        scoring.frechet_distance(np.zeros((5, 0)), np.zeros((5, 0)))
+    with pytest.raises(ValueError, match="features_a: covariances of 200,000 features would need"):
+        scoring.frechet_distance(np.zeros((2, 200_000)), np.zeros((2, 200_000)))
+    assert scoring.gaussian_frechet(np.zeros(3), eye, np.ones(3), eye) == pytest.approx(3.0)
+
+
+def test_line_up_tables_and_contenders_check_their_arguments():
+    with pytest.raises(TypeError, match="board must be a Scoreboard"):
+        lineup.success_rows(None)
+    with pytest.raises(TypeError, match="board must be a Scoreboard"):
+        lineup.judge_comparison_rows(None)
+    with pytest.raises(TypeError, match="gaussian_prior must be True or False"):
+        lineup.Contender("pixels", PixelIdentity(), gaussian_prior="no")
+    with pytest.raises(TypeError, match="name must be a non-empty string"):
+        lineup.Contender(3, PixelIdentity(), gaussian_prior=False)
+
+
+def test_judges_refuse_a_classifier_of_other_features_and_an_accuracy_of_nothing():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    small = LogisticRegression(max_iter=50).fit(rng.random((40, 25)), np.arange(40) % 10)
+    with pytest.raises(ValueError, match="fitted on 25 features, but a judge reads the 784 pixels"):
+        judges.SklearnJudge(small)
+    judge = judges.FunctionJudge(lambda x: np.full((len(x), 10), 0.1))
+    with pytest.raises(ValueError, match="x: no images"):
+        judge.accuracy(np.zeros((0, 28, 28), np.float32), [])

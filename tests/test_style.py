@@ -218,3 +218,12 @@ def test_principal_axes_are_labelled_by_what_they_move(world):
     assert "slant" in labels
     for r in rows:
         assert abs(r["by (SD per component SD)"]) >= abs(r["by"])
+
+
+def test_perturb_and_measure_table_refuse_an_array_sign_and_a_repeated_name(mnist):
+    """Found by a bad-input sweep: numpy's 'truth value is ambiguous', and a silently doubled column."""
+    x = mnist.x_test[:4]
+    with pytest.raises(ValueError, match="sign must be"):
+        style.perturb("thickness", x, np.array([1, 1]))
+    with pytest.raises(ValueError, match="'thickness' is named twice"):
+        style.measure_table(x, ["thickness", "thickness"])
