@@ -47,6 +47,11 @@ def dtype_kind(x) -> str | None:
         return None
 
 
+def not_meant_as_numbers(x) -> bool:
+    """Whether x holds booleans, strings or complex numbers, which numpy would read as 1/0, 0.5 or a real part."""
+    return dtype_kind(x) in ("b", "U", "S", "c")
+
+
 def is_complex(x) -> bool:
     """Whether x holds complex numbers (False for what numpy cannot read: the caller's check says why)."""
     try:
@@ -246,10 +251,9 @@ def check_alphas(alphas, *, name: str = "alphas") -> np.ndarray:
     if alphas is None or isinstance(alphas, (str, bytes, bool, np.bool_)) or getattr(alphas, "dtype", None) == bool:
         raise TypeError(f"{name} must be a number or a 1-D sequence of numbers, got {alphas!r}.")
     try:
-        raw = np.asarray(alphas)
-        if raw.dtype.kind in "bUSc":  # True as 1, "0.5" as 0.5, or a dropped imaginary part: not numbers meant
+        if not_meant_as_numbers(alphas):
             raise TypeError
-        a = np.atleast_1d(np.asarray(raw, dtype=np.float64))
+        a = np.atleast_1d(np.asarray(alphas, dtype=np.float64))
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a number or a 1-D sequence of real numbers, got {alphas!r}.") from None
     if a.size > MAX_ALPHAS:

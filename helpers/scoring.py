@@ -60,10 +60,9 @@ def _probabilities(probs, *, name):
 def _alpha_grid(alphas, *, name="alphas") -> np.ndarray:
     """A 1-D grid of at least two finite, strictly increasing alphas."""
     try:
-        a = np.asarray(alphas)
-        if a.dtype.kind in "bUSc":  # True as 1, "0.5" as 0.5, or a dropped imaginary part: not numbers meant
+        if ck.not_meant_as_numbers(alphas):
             raise TypeError
-        a = a.astype(np.float64)
+        a = np.asarray(alphas, dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError(f"alphas must be a 1-D grid of real numbers, got {alphas!r}.") from None
     if a.size > ck.MAX_ALPHAS:
