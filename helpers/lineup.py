@@ -21,7 +21,7 @@ from . import checks as ck
 from . import config
 from .checks import checked, ref
 from .data import Dataset, as_dataset, load_mnist
-from .judges import CNN_NAME, LR_NAME, Judge, KerasJudge, as_judges, cnn_judge, lr_judge
+from .judges import CNN_NAME, LR_NAME, Judge, KerasJudge, as_judges, check_probabilities, cnn_judge, lr_judge
 from .latent import LatentSpace
 from .scoring import (DEFAULT_ALPHAS, TransferResult, _check_alphas, band_share, class_transfer, entropy_bits, failure_split,
                       frechet_floor, judge_agreement, prior_centers, prior_distance, sample_frechet)
@@ -102,6 +102,9 @@ def _judged_paths(paths, *, name, alphas, at):
         raise TypeError(f"paths must be a dict model -> (frames, {{judge: probabilities}}) from judged_path, "
                         f"got {type(paths).__name__}.")
     alphas = _check_alphas(alphas)
+    for alpha in at:
+        if not np.isclose(alphas[int(np.argmin(np.abs(alphas - alpha)))], alpha):
+            raise ValueError(f"at: alpha {alpha:g} is not on the grid {np.round(alphas, 3).tolist()}.")
     out = {}
     for model, entry in paths.items():
         if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], dict)):
@@ -112,10 +115,7 @@ def _judged_paths(paths, *, name, alphas, at):
                                  what=f"probabilities ({len(alphas)}, 10) along the path")
             if len(p) != len(alphas):
                 raise ValueError(f"paths[{model!r}][{judge!r}] has {len(p)} rows for {len(alphas)} alphas.")
-            for alpha in at:
-                if not np.isclose(alphas[int(np.argmin(np.abs(alphas - alpha)))], alpha):
-                    raise ValueError(f"alpha {alpha} is not on the grid.")
-            by_judge[judge] = p
+            by_judge[judge] = check_probabilities(p, len(alphas), p.shape[1], name=f"paths[{model!r}][{judge!r}]")
         out[model] = (entry[0], by_judge)
     return out
 

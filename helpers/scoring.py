@@ -116,8 +116,9 @@ def _centers(centers, *, name, codes):
     if centers is None:
         return None
     centers = ck.check_numbers(centers, name=name, what=f"prior means (K, {codes.shape[-1]})")
-    if centers.ndim != 2 or centers.shape[1] != codes.shape[-1]:
-        raise ValueError(f"centers must have shape (K, {codes.shape[-1]}), got {centers.shape}.")
+    if centers.ndim != 2 or centers.shape[1] != codes.shape[-1] or len(centers) == 0:
+        raise ValueError(f"centers must have shape (K, {codes.shape[-1]}) with K >= 1, got {centers.shape}; "
+                         "pass None for the N(0, I) prior.")
     return centers
 
 
@@ -261,8 +262,8 @@ def _shape_codes(codes, *, name):
 
 def _shape_labels(labels, *, name, codes, n_classes):
     """One label per code (N,), for finite codes (N, d), every class with at least two codes."""
-    if codes.ndim != 2 or np.shape(labels) != (len(codes),):
-        raise ValueError(f"codes (N, d) and labels (N,) expected, got {codes.shape} and {np.shape(labels)}.")
+    if codes.ndim != 2:
+        raise ValueError(f"codes must be (N, d), got shape {codes.shape}.")
     if not np.all(np.isfinite(codes)):
         raise ValueError("codes contain NaN or infinite values.")
     labels = ck.check_labels(labels, len(codes), n_classes, name=name)
@@ -342,7 +343,16 @@ def prior_distance(codes, latent_dim: int | None = None, centers=None) -> np.nda
 def prior_centers(model) -> np.ndarray | None:
     """The component means of a mixture prior (``model.prior_means()``), or None for N(0, I)."""
     means = getattr(model, "prior_means", None)
-    return None if means is None else np.asarray(means())
+    if means is None:
+        return None
+    if not callable(means):
+        raise TypeError(f"{type(model).__name__}.prior_means must be a method returning the prior's means (K, d), "
+                        f"got {type(means).__name__}.")
+    centers = ck.check_numbers(means(), name=f"{type(model).__name__}.prior_means()", ndim=2,
+                               what="the prior's component means (K, d)")
+    if len(centers) == 0:
+        raise ValueError(f"{type(model).__name__}.prior_means() returned no means; a mixture prior has K >= 1.")
+    return centers
 
 
 # --- the class-transfer experiment ------------------------------------------------------------------
@@ -576,6 +586,12 @@ def band_share(values: np.ndarray, threshold: float) -> np.ndarray:
 
 
 # --- the Frechet distance -------------------------------------------------------------------------
+def _overflow(*moments) -> ValueError:
+    largest = max(float(np.abs(m).max(initial=0.0)) for m in moments)
+    return ValueError(f"the Frechet distance overflows float64 with means and covariances this large (entries up to "
+                      f"{largest:.3g}); rescale the features first.")
+
+
 def _sqrtm_of_product(cov1: np.ndarray, cov2: np.ndarray, eps: float) -> np.ndarray:
     """The real square root of cov1 @ cov2, recomputed with ``eps`` I added to both when inaccurate.
 
@@ -583,13 +599,18 @@ def _sqrtm_of_product(cov1: np.ndarray, cov2: np.ndarray, eps: float) -> np.ndar
     finite. A tiny imaginary part is rounding noise and dropped; a large one means the covariances
     are not valid, which is refused.
     """
-    product = cov1 @ cov2
+    with np.errstate(over="ignore", invalid="ignore"):
+        product = cov1 @ cov2
+    if not np.all(np.isfinite(product)):
+        raise _overflow(cov1, cov2)
     with warnings.catch_warnings():  # a singular product is common (dead features); checked just below
         warnings.simplefilter("ignore", linalg.LinAlgWarning)
         root = linalg.sqrtm(product)
-    scale = max(np.linalg.norm(product), 1e-300)
-    error = np.linalg.norm(root @ root - product) / scale if np.all(np.isfinite(root)) else np.inf
-    if error > 1e-3:
+    big = max(float(np.abs(product).max(initial=0.0)), 1e-300)  # norms of huge entries overflow: divide first
+    scale = max(np.linalg.norm(product / big), 1e-300)
+    with np.errstate(over="ignore", invalid="ignore"):
+        error = np.linalg.norm((root @ root - product) / big) / scale if np.all(np.isfinite(root)) else np.inf
+    if not error <= 1e-3:  # NaN too
         offset = eps * np.eye(len(cov1))
         root = linalg.sqrtm((cov1 + offset) @ (cov2 + offset))
     if np.iscomplexobj(root):
@@ -615,7 +636,10 @@ def gaussian_frechet(mu1, cov1, mu2, cov2, eps: float = 1e-6) -> float:
     """
     root = _sqrtm_of_product(cov1, cov2, eps)  # (cov1 cov2)^(1/2)
     diff = mu1 - mu2
-    value = float(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * np.trace(root))
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = float(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * np.trace(root))
+    if not np.isfinite(value):
+        raise _overflow(mu1, cov1, mu2, cov2)
     return max(value, 0.0)
 
 

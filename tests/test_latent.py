@@ -403,3 +403,18 @@ def test_direction_tools_refuse_codes_without_entries_and_too_many_classes():
     with pytest.raises(ValueError, match=r"centroids: expected shape \(N, d\) with d >= 1"):
         latent.class_span(np.zeros((10, 0)))
     assert latent.quantile_direction(codes, values, labels).shape == (4,)
+
+
+def test_typical_norm_of_large_dimensions_and_norms_of_no_pairs():
+    """Found by a bad-input sweep: d = 1e20 gave 1.41 (the log-gammas lost their digits), d = 10**400 an
+    OverflowError, interpolation_norms of no codes numpy's 'need at least one array to stack'."""
+    assert latent.prior_typical_norm(10**20) == pytest.approx(1e10, rel=1e-12)
+    from scipy.special import gammaln
+
+    for d in (999, 1000, 5000):  # either side of the switch to the asymptotic series: the log-gamma formula
+        exact = np.sqrt(2.0) * np.exp(gammaln((d + 1) / 2) - gammaln(d / 2))
+        assert latent.prior_typical_norm(d) == pytest.approx(exact, rel=1e-11)
+    with pytest.raises(ValueError, match="latent_dim must be a dimension a float can hold"):
+        latent.prior_typical_norm(10**400)
+    with pytest.raises(ValueError, match="z0 holds no codes; pass at least one pair"):
+        latent.interpolation_norms(np.zeros((0, 4)), np.zeros((0, 4)), np.linspace(0, 1, 3))

@@ -531,3 +531,38 @@ def test_judges_refuse_a_classifier_of_other_features_and_an_accuracy_of_nothing
     judge = judges.FunctionJudge(lambda x: np.full((len(x), 10), 0.1))
     with pytest.raises(ValueError, match="x: no images"):
         judge.accuracy(np.zeros((0, 28, 28), np.float32), [])
+
+
+def test_frechet_overflow_prior_centres_and_shape_labels_are_refused_clearly():
+    """Found by a bad-input sweep: means of 1e300 gave inf, string prior means and no centres numpy's errors,
+    labels given as a string a message about shapes."""
+    eye = np.eye(2)
+    with pytest.raises(ValueError, match="overflows float64 .* rescale the features"):
+        scoring.gaussian_frechet(np.full(2, 1e300), eye, np.zeros(2), eye)
+    with pytest.raises(ValueError, match="overflows float64"):
+        scoring.gaussian_frechet(np.zeros(2), eye * 1e200, np.zeros(2), eye * 1e200)
+    assert scoring.gaussian_frechet(np.zeros(2), eye * 1e150, np.zeros(2), eye * 1e150) == pytest.approx(0.0, abs=1e140)
+
+    class StringPrior(PixelIdentity):
+        def prior_means(self):
+            return np.array([["a", "b"]])
+
+    with pytest.raises(TypeError, match=r"StringPrior.prior_means\(\): expected the prior's component means"):
+        scoring.prior_centers(StringPrior())
+    with pytest.raises(ValueError, match=r"centers must have shape \(K, 4\) with K >= 1"):
+        scoring.prior_distance(np.ones((3, 4)), centers=np.zeros((0, 4)))
+    assert scoring.prior_centers(PixelIdentity()) is None
+    with pytest.raises(TypeError, match="labels: got str"):
+        scoring.class_shape_mismatch(np.random.default_rng(0).standard_normal((40, 3)), "abc")
+
+
+def test_path_rows_refuse_what_are_not_probabilities_and_alphas_off_the_grid():
+    alphas = np.linspace(0.0, 2.0, 9)
+    p = np.full((9, 10), 0.1)
+    with pytest.raises(ValueError, match="negative values"):
+        lineup.path_rows({"m": (None, {"j": -p})}, alphas=alphas)
+    with pytest.raises(ValueError, match="do not sum to 1"):
+        lineup.path_rows({"m": (None, {"j": 5 * p})}, alphas=alphas)
+    with pytest.raises(ValueError, match="at: alpha 0.37 is not on the grid"):
+        lineup.path_rows({}, alphas=alphas, at=(0.37,))
+    assert lineup.path_rows({"m": (None, {"j": p})}, alphas=alphas)[0]["alpha=1"] == "0 (0.10)"
