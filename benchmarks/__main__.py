@@ -428,9 +428,15 @@ def bench_diffusion(res: Results, ctx: dict) -> None:
     if "roofline" in ctx:
         res.add("pixel diffusion throughput / matmul rate", gflops / ctx["roofline"], "fraction")
     q = diffusion.sample_quality(pixel, cnn, real, n)
-    res.add("pixel diffusion sample Frechet distance (20 steps)", q["frechet"], "", f"<= {reference_fd:.1f}",
-            f"{n} samples; goal: the VAE-20d's")
+    res.add("pixel diffusion sample Frechet distance (20 steps)", q["frechet"], "", "",
+            f"{n} samples, unguided (the goal is on the autoguided row)")
     res.add("pixel diffusion confident samples (CNN p > 0.9)", q["confident"], "")
+    guided = diffusion.autoguided(pixel, record)
+    q = diffusion.sample_quality(guided, cnn, real, n)
+    res.add(f"pixel diffusion sample Frechet distance, autoguided (20 steps, w = {guided.guidance:g})", q["frechet"],
+            "", f"<= {reference_fd:.1f}", f"{n} samples; guided by its own EMA weights at {record['guide_seconds']:.0f} s "
+            "of training, 40 passes a sample; goal: the VAE-20d's")
+    res.add("pixel diffusion confident samples, autoguided", q["confident"], "")
     small = min(1000, n)
     for seconds, snap in diffusion.training_snapshots(pixel, record):
         fd = scoring.frechet_distance(cnn.features(snap.sample(small, seed=0)), real[:small])

@@ -196,6 +196,64 @@ def test_h_space_injection_with_zero_shift_changes_nothing(pixel):
     assert np.abs(h.decode(moved) - h.decode(codes)).max() > 1e-3
 
 
+def _random_unet(seed):
+    net = diffusion.build_unet([8, 16], patch=2, embedding=16)
+    rng = np.random.default_rng(seed)
+    for w in net.trainable_weights:
+        w.assign(0.05 * rng.standard_normal(w.shape).astype(np.float32))
+    return net
+
+
+def test_guidance_moves_away_from_the_guide_by_its_weight(pixel):
+    guide = diffusion.PixelDiffusion(_random_unet(7), steps=3)
+    x = np.random.default_rng(3).standard_normal((4, 28, 28)).astype(np.float32)
+    v, weak = pixel.predictor()(x, 0.5), guide.predictor()(x, 0.5)
+    assert np.abs(v - weak).max() > 1e-3  # two different nets, so the checks below could fail
+    for w in (0.0, 1.0, 2.5):
+        guided = pixel.with_guidance(guide, w)
+        np.testing.assert_allclose(guided.predictor()(x, 0.5), weak + w * (v - weak), atol=1e-5)
+    guided = pixel.with_guidance(guide.net, 2.5)
+    assert guided.with_steps(5).guide is guide.net and guided.with_steps(5).guidance == 2.5
+    z = np.random.default_rng(4).standard_normal((3, 784)).astype(np.float32)
+    np.testing.assert_array_equal(pixel.with_guidance(guide, 1.0).decode(z), pixel.decode(z))
+    assert np.abs(guided.decode(z) - pixel.decode(z)).max() > 1e-3
+    check_model(guided)
+
+
+def test_guidance_arguments_are_checked(pixel):
+    with pytest.raises(ValueError, match="guidance must be"):
+        pixel.with_guidance(pixel, -1.0)
+    with pytest.raises(ValueError, match="guidance must be"):
+        pixel.with_guidance(pixel, 25.0)
+    with pytest.raises(TypeError, match="guidance must be"):
+        pixel.with_guidance(pixel, "2")
+    with pytest.raises(TypeError, match="guide must be a weaker pixel denoiser"):
+        pixel.with_guidance(diffusion.build_mlp(20, 8, 1, 8), 2.0)
+    with pytest.raises(ValueError, match="guide: a denoiser of bottleneck"):
+        pixel.with_guidance(diffusion.build_unet([8, 24], patch=2, embedding=16), 2.0)
+    for bad, error in ((0.0, ValueError), (1.0, ValueError), ("0.2", TypeError)):
+        with pytest.raises(error, match="guide_fraction"):
+            diffusion.pixel_config(guide_fraction=bad)
+
+
+def test_autoguidance_guides_by_the_weights_kept_early_in_training(isolated_artifacts, mnist):
+    cfg = diffusion.pixel_config(widths=[8, 16], embedding=16, train_images=512, batch_size=32, jit_compile=False,
+                                 snapshot_seconds=[], budget_seconds=10.0, guide_fraction=0.5)
+    model, record = diffusion.pretrained_pixel_diffusion(mnist, cfg=cfg, steps=2)
+    assert record["guide_seconds"] == 5.0
+    guided = diffusion.autoguided(model, record, guidance=2.0)
+    assert guided.guidance == 2.0 and guided.name == "pixel diffusion, autoguided" and guided.net is model.net
+    early = guided.guide.get_weights()
+    snapshot = dict(diffusion.training_snapshots(model, record))[5.0]
+    for a, b in zip(early, snapshot.net.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    untimed = diffusion.pixel_config(widths=[8, 16], embedding=16, epochs=1, train_images=128, batch_size=128,
+                                     jit_compile=False, snapshot_seconds=[], budget_seconds=None)
+    plain, plain_record = diffusion.pretrained_pixel_diffusion(mnist, cfg=untimed, steps=2, name="untimed")
+    with pytest.raises(ValueError, match="record: this model kept no guide"):
+        diffusion.autoguided(plain, plain_record, name="untimed")
+
+
 @pytest.fixture(scope="module")
 def tiny_vae():
     config.seed_everything(0)
