@@ -238,6 +238,10 @@ def _matching_moments(eps, *, name, mu1, cov1, mu2, cov2):
         if k and np.linalg.eigvalsh(cov).min() < -1e-6 * scale:
             raise ValueError(f"{label} has a negative eigenvalue; a covariance is positive semi-definite "
                              "(np.cov(features, rowvar=False) gives one).")
+    with np.errstate(over="ignore", invalid="ignore"):
+        size = float(np.sum((mu1 - mu2) ** 2) + np.abs(np.trace(cov1)) + np.abs(np.trace(cov2)))
+    if not np.isfinite(size):
+        raise _overflow(mu1, cov1, mu2, cov2)
     return eps
 
 
@@ -636,10 +640,7 @@ def gaussian_frechet(mu1, cov1, mu2, cov2, eps: float = 1e-6) -> float:
     """
     root = _sqrtm_of_product(cov1, cov2, eps)  # (cov1 cov2)^(1/2)
     diff = mu1 - mu2
-    with np.errstate(over="ignore", invalid="ignore"):
-        value = float(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * np.trace(root))
-    if not np.isfinite(value):
-        raise _overflow(mu1, cov1, mu2, cov2)
+    value = float(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * np.trace(root))
     return max(value, 0.0)
 
 
