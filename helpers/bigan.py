@@ -95,7 +95,7 @@ def _fraction(value, *, name, upper: float):
 def _positive_int(value, *, name):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}.")
-    return value
+    return ck.check_count(value, name=name, minimum=1)  # a Python int: np.uint8(3) + 784 would overflow
 
 
 def _weight(value, *, name):
@@ -112,6 +112,7 @@ def _net_hidden(key: str, at_least: int = 0):
 def _prior_count(n, *, name, latent_dim):
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}.")
+    n = ck.check_count(n, name=name, minimum=1)
     check_memory(4.0 * n * (latent_dim + 2 * 784), name="n", what=f"{n:,} samples")
     return n
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import re
 import textwrap
 from typing import Any, Callable, Mapping
@@ -50,6 +51,43 @@ def dtype_kind(x) -> str | None:
 def not_meant_as_numbers(x) -> bool:
     """Whether x holds booleans, strings or complex numbers, which numpy would read as 1/0, 0.5 or a real part."""
     return dtype_kind(x) in ("b", "U", "S", "c")
+
+
+#: The largest count numpy can index (int64): a count beyond it cannot be an array's length.
+MAX_COUNT = 2**63 - 1
+
+
+def describe(value) -> str:
+    """``repr(value)`` for a message, except that a huge integer reads "an integer of about 10**400".
+
+    Python refuses to print integers of more than 4,300 digits, and a 400-digit one
+    would bury the message.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**15:
+        return f"an integer of about {'-' if value < 0 else ''}10**{int(math.log10(abs(value)))}"
+    return repr(value)
+
+
+def _too_large(name: str, value, what: str) -> ValueError:
+    """The error for an integer too large to be read as a float (10**400): OverflowError in numpy and Python."""
+    got = "an integer" if value is None else describe(value)
+    return ValueError(f"{name}: got {got}, too large for a floating-point number (beyond about 1.8e308); "
+                      f"pass {what}.")
+
+
+def _first_huge_int(x):
+    """The first integer of x (nested lists) too large for a float64, or None."""
+    stack = [x]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool):
+            if abs(item) > 1.7e308:
+                return item
+        elif isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+        elif isinstance(item, np.ndarray) and item.dtype == object:
+            stack.extend(reversed(item.ravel().tolist()))
+    return None
 
 
 def is_complex(x) -> bool:
@@ -111,7 +149,10 @@ def check_count(n, *, name: str = "n", minimum: int = 0, allow_none: bool = Fals
             kind = "an integer" + (" or None" if allow_none else "")
             raise TypeError(f"{name} must be {kind}, got {n!r} ({type(n).__name__}).")
     if n < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {n}.")
+        raise ValueError(f"{name} must be at least {minimum}, got {describe(n)}.")
+    if n > MAX_COUNT:
+        raise ValueError(f"{name}: got {describe(n)}, more than any array can hold (numpy counts up to 2**63 - 1); "
+                         f"pass a smaller {name}.")
     return int(n)
 
 
@@ -143,9 +184,13 @@ def check_positive(value, *, name: str) -> float:
     """A finite number > 0 (a learning rate, a weight), or a clear error naming ``name``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a positive number, got {value!r} ({type(value).__name__}).")
+    try:
+        value = float(value)
+    except OverflowError:
+        raise _too_large(name, value, "a positive finite number") from None
     if not (np.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
-    return float(value)
+    return value
 
 
 def check_number(value, *, name: str, low: float | None = None, high: float | None = None,
@@ -155,7 +200,10 @@ def check_number(value, *, name: str, low: float | None = None, high: float | No
         value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        raise _too_large(name, value, "a finite number") from None
     below = low is not None and (value < low or (low_open and value == low))
     above = high is not None and (value > high or (high_open and value == high))
     if not np.isfinite(value) or below or above:
@@ -185,6 +233,8 @@ def check_numbers(x, *, name: str, ndim=None, finite: bool = True, what: str | N
     try:
         floating = keep_float and isinstance(x, np.ndarray) and x.dtype.kind == "f"
         arr = x if floating else np.asarray(x, dtype=np.float64)
+    except OverflowError:
+        raise _too_large(name, _first_huge_int(x), what) from None
     except (TypeError, ValueError):
         raise TypeError(f"{name}: expected {what}, got a {type(x).__name__} that is not an array of numbers.") \
             from None
@@ -254,6 +304,8 @@ def check_alphas(alphas, *, name: str = "alphas") -> np.ndarray:
         if not_meant_as_numbers(alphas):
             raise TypeError
         a = np.atleast_1d(np.asarray(alphas, dtype=np.float64))
+    except OverflowError:
+        raise _too_large(name, _first_huge_int(alphas), "finite numbers") from None
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a number or a 1-D sequence of real numbers, got {alphas!r}.") from None
     if a.size > MAX_ALPHAS:

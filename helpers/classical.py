@@ -95,10 +95,10 @@ def _two_class_labels(y, *, name, x):
 
 def _sample_count(n, *, name, bytes_per_sample):
     """A number of samples: a non-negative integer that fits in memory."""
-    if isinstance(n, (int, np.integer)) and not isinstance(n, bool):
-        check_memory(bytes_per_sample * n, name="n", what=f"{n:,} samples")
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n must be a non-negative integer number of samples, got {n!r}.")
+    n = ck.check_count(n, name=name)  # at most 2**63 - 1: 10**400 is no array length (nor a float)
+    check_memory(bytes_per_sample * n, name="n", what=f"{n:,} samples")
     return n
 
 
@@ -129,15 +129,15 @@ def _pca_dim(model):
 
 
 def _pixel_nb_bytes(model):
-    return 4 * 8.0 * model.nb.theta_.shape[1]
+    return 4 * 8 * model.nb.theta_.shape[1]
 
 
 def _pca_bytes(model):
-    return 4 * 8.0 * (784 + model.latent_dim ** 2)
+    return 4 * 8 * (784 + model.latent_dim ** 2)
 
 
 def _gnb_bytes(nb):
-    return 4 * 8.0 * nb.theta_.shape[1]
+    return 4 * 8 * nb.theta_.shape[1]
 
 
 def _points(x, *, name, nb):
@@ -157,6 +157,7 @@ def _component_count(n_components, *, name):
 def _points_per_class(n_per_class, *, name):
     if isinstance(n_per_class, bool) or not isinstance(n_per_class, (int, np.integer)) or n_per_class < 2:
         raise ValueError(f"n_per_class must be an integer >= 2, got {n_per_class!r}.")
+    n_per_class = ck.check_count(n_per_class, name=name, minimum=2)  # at most 2**63 - 1
     check_memory(3 * 2 * 8.0 * n_per_class * 4, name="n_per_class", what=f"{n_per_class:,} points per class")
     return n_per_class
 

@@ -7,6 +7,7 @@ file or a missing network fails in one place with one clear message.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zipfile
 from pathlib import Path
@@ -442,9 +443,17 @@ def check_memory(n_bytes: float, *, name: str, what: str) -> None:
     such as 10**12 surfaces as numpy's bare MemoryError or TensorFlow's
     ResourceExhaustedError after a long wait, or the kernel is killed.
     """
+    if isinstance(n_bytes, (bool, np.bool_)) or not isinstance(n_bytes, (int, float, np.integer, np.floating)):
+        raise TypeError(f"n_bytes must be a number of bytes (what {name} would allocate), got {n_bytes!r} "
+                        f"({type(n_bytes).__name__}).")
+    if n_bytes != n_bytes:  # NaN: no comparison would refuse it
+        raise ValueError(f"n_bytes must be a number of bytes (what {name} would allocate), got NaN.")
     limit, whose = memory_limit()
     if limit is not None and n_bytes > limit:
-        raise ValueError(f"{name}: {what} would need {n_bytes / 1e9:,.1f} GB, more than {whose} of "
+        # an integer beyond the float range (10**400) is compared exactly and printed by its size
+        size = (f"{n_bytes / 1e9:,.1f} GB" if not isinstance(n_bytes, int) or n_bytes < 10**300
+                else f"about 10**{int(math.log10(n_bytes)) - 9} GB")
+        raise ValueError(f"{name}: {what} would need {size}, more than {whose} of "
                          f"{limit / 1e9:,.1f} GB; pass a smaller {name}.")
 
 

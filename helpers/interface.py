@@ -23,7 +23,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from .checks import dtype_kind, is_complex
+from .checks import _first_huge_int, _too_large, dtype_kind, is_complex
 
 REQUIRED_MEMBERS = ("latent_dim", "encode", "decode", "sample")
 
@@ -72,6 +72,9 @@ def check_codes(z, latent_dim: int, *, name: str = "codes") -> np.ndarray:
     if not (isinstance(z, np.ndarray) and np.issubdtype(z.dtype, np.floating)):
         try:  # lists, integers, objects: through float64 first, so a bad entry fails here
             z = np.asarray(z, dtype=np.float64)
+        except OverflowError:
+            raise _too_large(name, _first_huge_int(z), f"codes of shape (N, {latent_dim}) within the float32 "
+                             "range") from None
         except (TypeError, ValueError):
             raise TypeError(f"{name}: expected numeric codes of shape (N, {latent_dim}), "
                             f"got {type(z).__name__}.") from None

@@ -508,10 +508,7 @@ def _check_workers(workers, *, name: str = "workers") -> int:
 def _finite_number(value, *, name) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}.")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value}.")
-    return value
+    return ck.check_number(value, name=name)  # finite, and 10**400 refused by name (no float holds it)
 
 
 def _amount(amount, *, name) -> float:

@@ -71,7 +71,8 @@ def _class_count(n_classes, *, name, vae_args, vae_kwargs):
         raise ValueError(f"a class prior needs at least 2 classes, got {n_classes}.")
     n_classes = ck.check_count(n_classes, name=name, minimum=2)
     latent_dim = vae_args[0] if vae_args else vae_kwargs.get("latent_dim", 20)
-    if isinstance(latent_dim, (int, np.integer)) and not isinstance(latent_dim, bool):
+    # a latent_dim beyond any count (10**400) is left to VAE's own check, which names it
+    if isinstance(latent_dim, (int, np.integer)) and not isinstance(latent_dim, bool) and latent_dim <= ck.MAX_COUNT:
         check_memory(4.0 * 4 * n_classes * latent_dim, name="n_classes", what="the class means")
     return n_classes
 
