@@ -138,8 +138,13 @@ def check_images(x: np.ndarray, *, name: str = "images") -> np.ndarray:
     return x.astype(np.float32, copy=False)
 
 
-def check_count(n, *, name: str = "n", minimum: int = 0, allow_none: bool = False) -> int | None:
-    """An integer count >= ``minimum`` (a bool is not a count), or a clear error naming ``name``."""
+def check_count(n, *, name: str = "n", minimum: int = 0, allow_none: bool = False,
+                maximum: int | None = MAX_COUNT) -> int | None:
+    """An integer count in [``minimum``, ``maximum``] (a bool is not a count), or a clear error naming ``name``.
+
+    ``maximum`` is by default the largest length numpy can index (2**63 - 1); None allows any integer
+    (a dimension used only in a formula, such as ``latent.prior_typical_norm``'s).
+    """
     if n is None and allow_none:
         return None
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
@@ -150,9 +155,11 @@ def check_count(n, *, name: str = "n", minimum: int = 0, allow_none: bool = Fals
             raise TypeError(f"{name} must be {kind}, got {n!r} ({type(n).__name__}).")
     if n < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {describe(n)}.")
-    if n > MAX_COUNT:
+    if maximum == MAX_COUNT and n > MAX_COUNT:
         raise ValueError(f"{name}: got {describe(n)}, more than any array can hold (numpy counts up to 2**63 - 1); "
                          f"pass a smaller {name}.")
+    if maximum is not None and n > maximum:
+        raise ValueError(f"{name} must be at most {maximum:,}, got {describe(n)}.")
     return int(n)
 
 

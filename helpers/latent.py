@@ -158,7 +158,7 @@ def _path(path, *, name):
 
 
 def _dimension(value, *, name):
-    d = ck.check_count(value, name=name, minimum=1)
+    d = ck.check_count(value, name=name, minimum=1, maximum=None)  # a dimension in a formula: 10**20 is fine
     if d > 1e300:
         raise ValueError(f"{name} must be a dimension a float can hold, got an integer of {d.bit_length()} bits.")
     return d

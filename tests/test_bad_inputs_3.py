@@ -78,3 +78,11 @@ def test_bigan_latent_dim_as_a_small_numpy_integer_builds():
 
     model = bigan.BiGAN(latent_dim=np.uint8(3), g_hidden=(8,), e_hidden=(8,), d_hidden=(8,))
     assert model.latent_dim == 3
+
+
+def test_a_dimension_used_only_in_a_formula_may_exceed_int64():
+    from helpers import latent
+
+    assert latent.prior_typical_norm(10**20) == pytest.approx(1e10, rel=1e-12)
+    with refused(ValueError, "n", "1,000"):
+        ck.check_count(1001, name="n", maximum=1000)
