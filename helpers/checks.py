@@ -237,6 +237,9 @@ def check_numbers(x, *, name: str, ndim=None, finite: bool = True, what: str | N
                         "parts are zero).")
     if dtype_kind(x) in ("U", "S"):
         raise TypeError(f"{name}: expected {what}, got strings; pass numbers.")
+    if dtype_kind(x) == "b":  # True/False would be read as 1/0
+        raise TypeError(f"{name}: expected {what}, got booleans; pass numbers, e.g. x.astype(np.float32) if 1/0 "
+                        "is meant.")
     try:
         floating = keep_float and isinstance(x, np.ndarray) and x.dtype.kind == "f"
         arr = x if floating else np.asarray(x, dtype=np.float64)

@@ -86,3 +86,45 @@ def test_a_dimension_used_only_in_a_formula_may_exceed_int64():
     assert latent.prior_typical_norm(10**20) == pytest.approx(1e10, rel=1e-12)
     with refused(ValueError, "n", "1,000"):
         ck.check_count(1001, name="n", maximum=1000)
+
+
+# --- booleans read as 1/0 by check_numbers (some twenty public calls) -----------------------------------
+BOOLS = np.array([True, False])
+
+
+@pytest.mark.parametrize("value", [BOOLS, [True, False], np.bool_(True), [[True], [False]]],
+                         ids=["array", "list", "numpy scalar", "nested list"])
+def test_check_numbers_refuses_booleans(value):
+    with refused(TypeError, "x", "booleans", "astype"):
+        ck.check_numbers(value, name="x")
+
+
+def test_public_calls_refuse_boolean_arrays():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers import bigan, classical, plots
+
+    with refused(TypeError, "counts"):
+        bigan.classes_found(BOOLS)
+    with refused(TypeError, "train_codes"):
+        bigan.knn_accuracy(np.ones((30, 2), bool), np.arange(30) % 3, np.ones((30, 2)), np.arange(30) % 3)
+    with refused(TypeError, "values"):
+        plots.symlog_bins(BOOLS, 1.0)
+    fig, ax = plt.subplots()
+    try:
+        with refused(TypeError, "matrix"):
+            plots.class_heatmap(ax, np.eye(3, dtype=bool))
+    finally:
+        plt.close(fig)
+    x = np.random.default_rng(0).normal(size=(30, 2))
+    nb = classical.GaussianNB().fit(x, np.arange(30) % 3)
+    with refused(TypeError, "x"):
+        classical.gaussian_nb_log_px(nb, x > 0)
+
+
+def test_check_numbers_still_takes_integers_and_floats():
+    np.testing.assert_array_equal(ck.check_numbers([1, 2], name="x"), [1.0, 2.0])
+    assert ck.check_numbers(np.float32([0.5]), name="x", keep_float=True).dtype == np.float32
