@@ -99,7 +99,8 @@ def _positive_int(value, *, name):
 
 
 def _weight(value, *, name):
-    """0 (off) or a positive number."""
+    """0 (off) or a positive number (not a bool: False is no weight)."""
+    value = ck.check_number(value, name=name)
     if value != 0:
         ck.check_positive(value, name=name)
     return value
@@ -184,8 +185,17 @@ def _check_training(train: dict[str, Any], prefix: str) -> None:
     _fraction(train["beta_1"], name=name("beta_1"), upper=1.0)
 
 
+def _check_architecture(arch: dict[str, Any], prefix: str) -> None:
+    """The BiGAN's architecture settings, through the checks of :class:`BiGAN`'s constructor (the same names)."""
+    checked_ = dict(arch)
+    for key, spec in BiGAN.__init__.checks.items():
+        if key in checked_:
+            checked_[key] = spec(checked_[key], f"{prefix}['{key}']" if prefix else key, checked_)
+
+
 def _sensible_training(cfg, name, args):
-    """model_config's result: the overridden training settings must make sense."""
+    """model_config's result: the overridden settings must make sense (g_batchnorm='no' would have meant True)."""
+    _check_architecture(cfg["architecture"], "")
     _check_training(cfg["training"], "")
     return cfg
 
@@ -201,6 +211,7 @@ def _bigan_config(cfg, *, name):
     unknown = sorted(set(arch) - set(ARCHITECTURE))
     if unknown:
         raise ValueError(f"cfg['architecture']: unknown settings {unknown}; known: {sorted(ARCHITECTURE)}.")
+    _check_architecture(arch, "cfg['architecture']")
     _check_training(train, "cfg['training']")
     return dict(cfg, architecture=arch, training=train)
 
@@ -278,7 +289,7 @@ class BiGAN(keras.Model):
     @checked(latent_dim=ck.using(_positive_int), g_hidden=_net_hidden("g_hidden"), e_hidden=_net_hidden("e_hidden"),
              d_hidden=_net_hidden("d_hidden", at_least=1), label_smoothing=ck.using(_fraction, upper=0.5),
              d_dropout=ck.using(_fraction, upper=1.0), instance_noise=ck.using(_weight),
-             cycle_x_weight=ck.using(_weight), cycle_z_weight=ck.using(_weight))
+             cycle_x_weight=ck.using(_weight), cycle_z_weight=ck.using(_weight), g_batchnorm=ck.flag())
     def __init__(
         self,
         latent_dim: int = 32,
@@ -627,7 +638,7 @@ def train_bigan(
     return model, record, np.stack(log.snapshots)
 
 
-@checked(data=ck.optional(ck.using(as_dataset)))
+@checked(data=ck.optional(ck.using(as_dataset)), retrain=ck.flag(), pure=ck.flag())
 def pretrained_bigan(
     data: Dataset | None = None, *, retrain: bool = False, pure: bool = False, verbose: bool = True, **overrides
 ):

@@ -506,7 +506,7 @@ def fit_logistic_regression(x: np.ndarray, y: np.ndarray, max_iter: int | None =
         return model.fit(x.reshape(-1, 784), y)
 
 
-@checked(data=ck.optional(ck.using(as_dataset)))
+@checked(data=ck.optional(ck.using(as_dataset)), retrain=ck.flag())
 def mnist_logistic_regression(data: Dataset | None = None, *, retrain: bool = False) -> LogisticRegression:
     """The logistic-regression judge trained on ``data``'s training split (default MNIST), cached as plain arrays.
 

@@ -13,6 +13,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from . import checks as ck
+from .checks import checked
+
 #: Folder of this package, and of the repository that holds it.
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
@@ -294,6 +299,16 @@ def check_keras_backend() -> None:
     )
 
 
+def _seed(seed, *, name):
+    """A seed Python, numpy and Keras all take: an integer in [0, 2**32) (numpy's integers too, as Python ints)."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer in [0, 2**32), e.g. 0, got {seed!r} ({type(seed).__name__}).")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"{name} must be an integer in [0, 2**32) (numpy's limit), got {ck.describe(int(seed))}.")
+    return int(seed)  # Keras refuses np.int64
+
+
+@checked(seed=ck.using(_seed))
 def seed_everything(seed: int = 0) -> None:
     """Seed Python, numpy and the Keras backend in one call (one per model build)."""
     import keras
@@ -301,6 +316,7 @@ def seed_everything(seed: int = 0) -> None:
     keras.utils.set_random_seed(seed)
 
 
+@checked(seed=ck.using(_seed), quiet=ck.flag())
 def setup(seed: int = 0, *, quiet: bool = False) -> Settings:
     """Call once at the top of every notebook.
 

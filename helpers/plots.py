@@ -1210,7 +1210,7 @@ def judged_paths_figure(paths: dict, alphas, highlight: Sequence[int] = (), ncol
 
 
 @checked(ax=_AX, alphas=_ALPHAS, values=ck.using(_band_values, alphas=ref("alphas")),
-         quantiles=ck.using(_quantile_pair))
+         quantiles=ck.using(_quantile_pair), band=ck.flag())
 def band_along_alpha(ax, alphas, values, color=None, label: str | None = None, quantiles=(0.25, 0.75),
                      linestyle: str = "-", band: bool = True):
     """Median of values (M, A) against alpha, with a quantile band (default: the middle half)."""
@@ -1222,7 +1222,7 @@ def band_along_alpha(ax, alphas, values, color=None, label: str | None = None, q
     return line
 
 
-@checked(ax=_AX, matrix=ck.using(_square_matrix), **_COLOUR_SCALE)
+@checked(ax=_AX, matrix=ck.using(_square_matrix), annotate=ck.flag(), **_COLOUR_SCALE)
 def class_heatmap(ax, matrix, title: str | None = None, vmin: float = 0.0, vmax: float = 1.0,
                   cmap: str = "viridis", fmt=lambda v: f"{100 * v:.0f}", annotate: bool = True,
                   fontsize: float = 6.0):

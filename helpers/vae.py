@@ -150,6 +150,18 @@ def _training_settings(cfg, *, name):
     return check_training_config(cfg)
 
 
+def _verbosity(verbose, *, name):
+    """Keras' verbosity: 0 (silent), 1 (a progress bar), 2 (a line per epoch) or "auto"; True/False as 1/0."""
+    if isinstance(verbose, (bool, np.bool_)):
+        return int(verbose)
+    if isinstance(verbose, str) and verbose == "auto":
+        return verbose
+    if not isinstance(verbose, (int, np.integer)) or verbose not in (0, 1, 2):
+        raise ValueError(f"{name} must be 0 (silent), 1 (a progress bar), 2 (a line per epoch) or 'auto', "
+                         f"got {verbose!r}.")
+    return int(verbose)
+
+
 def _vae_class(model_class, *, name):
     if not (isinstance(model_class, type) and issubclass(model_class, VAE)):
         raise TypeError(f"model_class must be VAE or a subclass of it, got {model_class!r}.")
@@ -662,12 +674,15 @@ def check_training_config(cfg) -> dict:
     if isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or not 0.0 <= warmup < 1.0:
         raise ValueError(f"cfg['warmup_fraction'] must be a number in [0, 1), got {warmup!r}.")
     prior = cfg.get("prior", "standard")
-    if prior not in ("standard", "class"):
+    if not isinstance(prior, str) or prior not in ("standard", "class"):
         raise ValueError(f"cfg['prior']: unknown prior {prior!r}; use 'standard' or 'class'.")
+    if "jit_compile" in cfg:  # 'no' would have meant True
+        ck.check_flag(cfg["jit_compile"], name="cfg['jit_compile']")
     return cfg
 
 
-@checked(cfg=ck.using(_training_settings), data=ck.using(as_dataset), model_class=ck.using(_vae_class))
+@checked(cfg=ck.using(_training_settings), data=ck.using(as_dataset), model_class=ck.using(_vae_class),
+         verbose=ck.using(_verbosity))
 def train_vae(data: Dataset, cfg: dict, verbose: int = 2, model_class: type = VAE) -> tuple[VAE, dict]:
     """Build (one seed call) and fit a VAE; returns the model and its training record.
 
@@ -728,7 +743,8 @@ def _cached_vae(name: str, cfg: dict, data, retrain: bool, verbose: int):
     return model, record
 
 
-@checked(latent_dim=ck.count(minimum=1), data=ck.optional(ck.using(as_dataset)))
+@checked(latent_dim=ck.count(minimum=1), data=ck.optional(ck.using(as_dataset)), retrain=ck.flag(),
+         verbose=ck.using(_verbosity))
 def pretrained_vae(latent_dim: int = 20, data: Dataset | None = None, *, retrain: bool = False,
                    verbose: int = 2) -> tuple[VAE, dict]:
     """The series' VAE with this latent size, trained on ``data`` (default MNIST): cached, else trained.
@@ -740,7 +756,7 @@ def pretrained_vae(latent_dim: int = 20, data: Dataset | None = None, *, retrain
     return _cached_vae(f"vae-d{latent_dim}", cfg, data, retrain, verbose)
 
 
-@checked(data=ck.optional(ck.using(as_dataset)))
+@checked(data=ck.optional(ck.using(as_dataset)), retrain=ck.flag(), verbose=ck.using(_verbosity))
 def pretrained_class_prior_vae(data: Dataset | None = None, *, retrain: bool = False,
                                verbose: int = 2) -> tuple[ClassPriorVAE, dict]:
     """The class-prior VAE of notebook 06 (20-d): cached (keyed on images and labels), else trained."""

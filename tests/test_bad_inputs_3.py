@@ -128,3 +128,75 @@ def test_public_calls_refuse_boolean_arrays():
 def test_check_numbers_still_takes_integers_and_floats():
     np.testing.assert_array_equal(ck.check_numbers([1, 2], name="x"), [1.0, 2.0])
     assert ck.check_numbers(np.float32([0.5]), name="x", keep_float=True).dtype == np.float32
+
+
+# --- flags given as truthy strings: 'no' meant True -----------------------------------------------------
+def _flag_calls():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers import bigan, classical, config, plots, vae
+
+    tiny_vae = {"latent_dim": 2, "encoder_units": [8], "decoder_units": [8], "activation": "relu", "epochs": 1,
+                "batch_size": 10, "learning_rate": 1e-3, "train_images": 10}
+    ax = plt.subplots()[1]
+    return {
+        "pretrained_vae retrain": (lambda: vae.pretrained_vae(2, retrain="no"), "retrain"),
+        "pretrained_class_prior_vae retrain": (lambda: vae.pretrained_class_prior_vae(retrain="no"), "retrain"),
+        "mnist_logistic_regression retrain": (lambda: classical.mnist_logistic_regression(retrain="no"), "retrain"),
+        "pretrained_bigan pure": (lambda: bigan.pretrained_bigan(pure="no"), "pure"),
+        "pretrained_bigan retrain": (lambda: bigan.pretrained_bigan(retrain="no"), "retrain"),
+        "BiGAN g_batchnorm": (lambda: bigan.BiGAN(g_batchnorm="no"), "g_batchnorm"),
+        "BiGAN g_batchnorm None": (lambda: bigan.BiGAN(g_batchnorm=None), "g_batchnorm"),
+        "BiGAN instance_noise False": (lambda: bigan.BiGAN(instance_noise=False), "instance_noise"),
+        "BiGAN instance_noise array": (lambda: bigan.BiGAN(instance_noise=np.array([1, 2])), "instance_noise"),
+        "model_config g_batchnorm": (lambda: bigan.model_config(g_batchnorm="no"), "g_batchnorm"),
+        "model_config g_hidden": (lambda: bigan.model_config(g_hidden="abc"), "g_hidden"),
+        "model_config latent_dim": (lambda: bigan.model_config(latent_dim=-3), "latent_dim"),
+        "train_bigan cfg g_batchnorm": (lambda: bigan.train_bigan(
+            np.zeros((3, 28, 28), np.float32),
+            dict(bigan.model_config(), architecture=dict(bigan.ARCHITECTURE, g_batchnorm="no"))),
+            "cfg['architecture']['g_batchnorm']"),
+        "check_training_config jit_compile": (lambda: vae.check_training_config(dict(tiny_vae, jit_compile="no")),
+                                              "cfg['jit_compile']"),
+        "check_training_config prior array": (lambda: vae.check_training_config(
+            dict(tiny_vae, prior=np.array(["class"]))), "cfg['prior']"),
+        "train_vae verbose": (lambda: vae.train_vae(((np.zeros((10, 28, 28), np.uint8), np.arange(10)),
+                                                    (np.zeros((10, 28, 28), np.uint8), np.arange(10))),
+                                                   tiny_vae, verbose="loud"), "verbose"),
+        "band_along_alpha band": (lambda: plots.band_along_alpha(ax, [0, 1], np.ones((2, 2)), band="no"), "band"),
+        "class_heatmap annotate": (lambda: plots.class_heatmap(ax, np.eye(3), annotate="no"), "annotate"),
+        "setup quiet": (lambda: config.setup(quiet="no"), "quiet"),
+        "seed_everything True": (lambda: config.seed_everything(True), "seed"),
+    }
+
+
+FLAG_CASES = list(_flag_calls())
+
+
+@pytest.mark.parametrize("case", FLAG_CASES)
+def test_flags_and_settings_are_refused_by_name(case, isolated_artifacts):
+    """Refused before any training: on the code before, retrain='no' retrained (and rewrote the cache)."""
+    call, name = _flag_calls()[case]
+    with pytest.raises((TypeError, ValueError)) as info:
+        call()
+    assert name in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("seed, error", [(-1, ValueError), (2**32, ValueError), (10**400, ValueError),
+                                         (2.5, TypeError), ("0", TypeError), (None, TypeError)])
+def test_seed_everything_names_its_seed(seed, error):
+    from helpers import config
+
+    with refused(error, "seed", "2**32"):
+        config.seed_everything(seed)
+
+
+def test_seed_everything_takes_numpy_integers():
+    from helpers import config
+
+    config.seed_everything(np.int64(1))
+    config.seed_everything(np.uint32(2**32 - 1))
+    config.seed_everything(0)
