@@ -306,9 +306,18 @@ def _pack(arrays: dict[str, np.ndarray]) -> tuple[bytes, dict]:
 
 # --------------------------------------------------------------------------- arguments
 def _check_class_pair(pair, n_classes: int, *, name: str = "pair") -> tuple[int, int]:
+    wrong = TypeError(f"pair must be two class labels (b, a), e.g. (6, 0), got {pair!r}.")
+    if isinstance(pair, (str, bytes, Mapping, set)) or ck.not_meant_as_numbers(pair):
+        raise wrong  # '60' would be read as the classes 6 and 0, ('6', '0') and (True, 0) as numbers
     try:
-        b, a = (int(c) for c in pair)
-        ok = all(float(c) == int(c) for c in pair)
+        items = list(pair)
+    except TypeError:
+        raise wrong from None
+    if any(isinstance(c, (bool, np.bool_, str, bytes)) for c in items):
+        raise wrong
+    try:
+        b, a = (int(c) for c in items)
+        ok = all(float(c) == int(c) for c in items)
     except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite class
         raise TypeError(f"pair must be two class labels (b, a), got {pair!r}.") from None
     if not ok or not (0 <= b < n_classes and 0 <= a < n_classes):
@@ -376,7 +385,7 @@ def _check_source(source, *, name: str, centroids) -> _Source:
         raise ValueError("centroids: pass the (n_classes, latent_dim) class centroids with a bare model, "
                          "or pass a LatentSpace instead.")
     else:
-        c = np.asarray(centroids, np.float64)
+        c = ck.check_numbers(centroids, name="centroids", what=f"class centroids (n_classes, {source.latent_dim})")
         if c.ndim != 2 or c.shape[1] != source.latent_dim or len(c) < 2:
             raise ValueError(f"centroids must have shape (n_classes >= 2, {source.latent_dim}), got {c.shape}.")
         if not np.all(np.isfinite(c)):

@@ -45,6 +45,14 @@ def _stem(stem, *, name):
     return stem
 
 
+def _array_keys(keys, *, name):
+    """The names of the arrays to load: a tuple or list of strings ('xy' would be the keys 'x' and 'y')."""
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, (tuple, list)) \
+            or not all(isinstance(k, str) for k in keys):
+        raise TypeError(f"{name} must be a tuple of array names such as ('x', 'y'), got {keys!r}.")
+    return tuple(keys)
+
+
 def _suffix(suffix, *, name):
     if not isinstance(suffix, str) or not suffix.startswith(".") or "/" in suffix or os.sep in suffix:
         raise ValueError(f"suffix must be a file extension such as '.json', got {suffix!r}.")
@@ -214,6 +222,7 @@ def save_arrays(path: Path, **arrays: np.ndarray) -> Path:
     return atomic_write(path, write)
 
 
+@checked(keys=ck.using(_array_keys))
 def load_arrays(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray] | None:
     """The arrays stored at ``path``, or None when the file is missing, corrupt or incomplete."""
     try:

@@ -48,11 +48,21 @@ PLAIN_TEXT = "Interactive explorer: a live widget, run the notebook to use it."
 
 
 def _check_range(values, *, name: str) -> tuple[float, float]:
-    """A slider range (low, high) of two finite numbers with low < high."""
+    """A slider range (low, high) of two finite numbers with low < high (not '12', ('-1', '2') or (True, 2))."""
+    wrong = TypeError(f"{name} must be two numbers (low, high), e.g. (-1, 2), got {values!r}.")
+    if isinstance(values, (str, bytes, Mapping, set)) or ck.not_meant_as_numbers(values):
+        raise wrong  # a string is a sequence of characters, a dict of its keys: neither is meant as two numbers
     try:
-        low, high = (float(v) for v in values)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be two numbers (low, high), got {values!r}.") from None
+        items = list(values)
+    except TypeError:
+        raise wrong from None
+    if len(items) != 2 or any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating))
+                              for v in items):
+        raise wrong
+    try:
+        low, high = (float(v) for v in items)
+    except OverflowError:
+        raise ck._too_large(name, ck._first_huge_int(items), "two finite numbers (low, high)") from None
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
         raise ValueError(f"{name} must be (low, high) with finite low < high, got {values!r}.")
     return low, high
@@ -124,8 +134,13 @@ Axes = Mapping[str, Mapping[str, np.ndarray]]
 
 def check_vector(vector, latent_dim: int, name: str = "vector") -> np.ndarray:
     """A direction in a latent space of LATENT_DIM: finite, non-zero, shape (latent_dim,); as float32."""
+    if isinstance(vector, (str, bytes)) or ck.not_meant_as_numbers(vector):  # ['1', '2'] and booleans read as numbers
+        raise TypeError(f"{name} must be a numeric array of shape ({latent_dim},), got "
+                        f"{ck.dtype_kind(vector) == 'b' and 'booleans' or 'strings or complex numbers'}; pass numbers.")
     try:
         v = np.asarray(vector, dtype=np.float64)
+    except OverflowError:
+        raise ck._too_large(name, ck._first_huge_int(vector), f"a finite direction of shape ({latent_dim},)") from None
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a numeric array of shape ({latent_dim},), "
                         f"got {type(vector).__name__}.") from None

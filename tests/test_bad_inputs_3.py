@@ -200,3 +200,79 @@ def test_seed_everything_takes_numpy_integers():
     config.seed_everything(np.int64(1))
     config.seed_everything(np.uint32(2**32 - 1))
     config.seed_everything(0)
+
+
+# --- strings (and dicts, booleans) read as sequences of numbers -----------------------------------------
+@pytest.fixture(scope="module")
+def tiny_vae():
+    from helpers import vae
+
+    return vae.VAE(2, (8,), (8,))
+
+
+DIGITS = np.random.default_rng(0).random((3, 28, 28)).astype(np.float32)
+CENTROIDS = np.random.default_rng(1).normal(size=(10, 2))
+
+
+@pytest.mark.parametrize("pair", ["60", ("6", "0"), (True, 0), {6: 0}], ids=["string", "strings", "bool", "dict"])
+def test_browser_explorer_pair_must_be_two_class_labels(tiny_vae, pair):
+    from helpers import browser_explorer as bx
+
+    with refused(TypeError, "pair"):
+        bx.browser_explorer(tiny_vae, DIGITS, [0, 1, 2], centroids=CENTROIDS, pair=pair)
+
+
+@pytest.mark.parametrize("centroids, error", [([["1", "2"]] * 10, TypeError), (np.ones((10, 2), bool), TypeError),
+                                              ("abc", TypeError), ([[0.0], [0.0, 1.0]], TypeError),
+                                              ([[0, HUGE]] + [[0, 0]] * 9, ValueError)],
+                         ids=["strings", "bools", "string", "ragged", "huge"])
+def test_browser_explorer_centroids_must_be_numbers(tiny_vae, centroids, error):
+    from helpers import browser_explorer as bx
+
+    with refused(error, "centroids"):
+        bx.browser_explorer(tiny_vae, DIGITS, [0, 1, 2], centroids=centroids)
+
+
+@pytest.mark.parametrize("alpha_range, error", [("12", TypeError), (("-1", "2"), TypeError), ((True, 2), TypeError),
+                                                ({-1: "a", 2: "b"}, TypeError), ((0, HUGE), ValueError)],
+                         ids=["string", "strings", "bool", "dict", "huge"])
+def test_explorer_alpha_range_must_be_two_numbers(alpha_range, error):
+    from test_widgets import LinearModel, toy_judge
+
+    from helpers import latent, widgets
+
+    x = np.random.default_rng(1).random((20, 28, 28)).astype(np.float32)
+    y = np.arange(20) % 10
+    space = latent.LatentSpace(LinearModel(), x, y, name="linear")
+    with refused(error, "alpha_range"):
+        widgets.InterpolationExplorer({"linear": space}, x, y, toy_judge, alpha_range=alpha_range)
+
+
+@pytest.mark.parametrize("vector, error", [(["1", "2"], TypeError), ([True, False], TypeError),
+                                           ([1, HUGE], ValueError)], ids=["strings", "bools", "huge"])
+def test_check_vector_refuses_what_is_no_direction(vector, error):
+    from helpers import widgets
+
+    with refused(error, "vector"):
+        widgets.check_vector(vector, 2)
+
+
+def test_ranges_pairs_and_vectors_still_pass():
+    from helpers import widgets
+    from helpers.browser_explorer import _check_class_pair
+
+    assert widgets._check_range(np.array([-1, 2]), name="r") == (-1.0, 2.0)
+    assert widgets._check_range([-1.0, np.float32(2)], name="r") == (-1.0, 2.0)
+    assert _check_class_pair(np.array([6, 0]), 10) == (6, 0)
+    assert _check_class_pair((6.0, 0), 10) == (6, 0)
+    assert widgets.check_vector([1, 0], 2).dtype == np.float32
+
+
+def test_load_arrays_keys_must_be_a_tuple_of_names(tmp_path):
+    from helpers import cache
+
+    path = tmp_path / "a.npz"
+    np.savez(path, x=np.zeros(2), y=np.ones(2))
+    with refused(TypeError, "keys"):
+        cache.load_arrays(path, "xy")
+    assert set(cache.load_arrays(path, ("x", "y"))) == {"x", "y"}
