@@ -154,12 +154,21 @@ def _count_of_classes(n_classes, *, name):
 
 def _knn_codes(codes, *, name, like=None):
     """Codes (N, d), or images (N, 28, 28) read as 784-d codes, as float32 (N, d); the same d as ``like``."""
-    codes = ck.check_numbers(codes, name=name, finite=False, what="codes (N, d) or images").astype(np.float32)
+    codes = ck.check_numbers(codes, name=name, finite=False, what="codes (N, d) or images")
     if codes.ndim < 2 or len(codes) == 0:
         raise ValueError(f"{name}: expected a non-empty (N, d) array of codes (or images), got shape {codes.shape}.")
     if not np.all(np.isfinite(codes)):
         raise ValueError(f"{name}: contains NaN or infinite values.")
     codes = codes.reshape(len(codes), -1)
+    # The distances are float32 sums of squares: codes of 1e19 overflowed them (test codes equal to the
+    # training codes scored 0.27), codes below 1e-18 vanished in them. One common scale does not change
+    # which neighbour is nearest, so the fix is the caller's: scale both sets of codes.
+    top = max(float(codes.max()), -float(codes.min())) if codes.size else 0.0
+    if top * top * codes.shape[1] > 1e37 or 0 < top < 1e-18:
+        raise ValueError(f"{name}: codes as large as {top:.3g} would {'overflow' if top > 1 else 'underflow'} the "
+                         "float32 distances; divide train and test codes by one common scale (the nearest "
+                         "neighbours do not change), e.g. by np.abs(train_codes).max().")
+    codes = codes.astype(np.float32)
     if like is not None and like.shape[1] != codes.shape[1]:
         raise ValueError(f"code sizes differ: train {like.shape}, test {codes.shape}.")
     return codes

@@ -276,3 +276,16 @@ def test_load_arrays_keys_must_be_a_tuple_of_names(tmp_path):
     with refused(TypeError, "keys"):
         cache.load_arrays(path, "xy")
     assert set(cache.load_arrays(path, ("x", "y"))) == {"x", "y"}
+
+
+# --- knn_accuracy: float32 distances that overflowed gave a wrong accuracy ------------------------------
+@pytest.mark.parametrize("scale", [1e19, 1e25, 1e-25])
+def test_knn_accuracy_refuses_codes_its_float32_distances_cannot_hold(scale):
+    from helpers import bigan
+
+    codes = np.random.default_rng(0).normal(size=(30, 4))
+    labels = np.arange(30) % 3
+    assert bigan.knn_accuracy(codes, labels, codes, labels) == 1.0
+    with refused(ValueError, "train_codes", "scale"):
+        bigan.knn_accuracy(codes * scale, labels, codes * scale, labels)
+    assert bigan.knn_accuracy(codes * 1e15, labels, codes * 1e15, labels) == 1.0
