@@ -232,6 +232,36 @@ def _seen_classes(seen_classes, *, name):
     return seen_classes
 
 
+#: The groups unseen_class_experiment always scores; a far group of the same name would replace one.
+DIGIT_GROUPS = ("seen digits", "unseen digits")
+
+
+def _far_name(far_name, *, name):
+    if not isinstance(far_name, str):
+        raise TypeError(f"far_name must be a string naming the far-away images, e.g. 'Fashion-MNIST', "
+                        f"got {far_name!r}.")
+    if not far_name.strip():
+        raise ValueError("far_name is empty; name the far-away images, e.g. 'Fashion-MNIST'.")
+    if far_name in DIGIT_GROUPS:
+        raise ValueError(f"far_name {far_name!r} is the name of a digit group, which the far images would replace; "
+                         f"pass another name, e.g. 'Fashion-MNIST'.")
+    return far_name
+
+
+def _seen_classes_in(seen_classes, *, name, data):
+    """Seen classes, of which the training split holds two or more and the test split holds some, not all."""
+    seen_classes = _seen_classes(seen_classes, name=name)
+    in_test = np.isin(data.y_test, seen_classes)
+    if in_test.all() or not in_test.any():
+        side = "unseen" if in_test.all() else "seen"
+        raise ValueError(f"data: its test images hold no {side} digits (seen_classes {list(seen_classes)}, test "
+                         f"classes {np.unique(data.y_test).tolist()}); pass test images of both kinds.")
+    if len(np.unique(data.y_train[np.isin(data.y_train, seen_classes)])) < 2:
+        raise ValueError(f"data: its training images hold fewer than two of seen_classes {list(seen_classes)}; "
+                         "a classifier needs two.")
+    return seen_classes
+
+
 def _far_images(images, *, name, far_name):
     return None if images is None else ck.check_images(images, name=far_name)
 
@@ -669,8 +699,8 @@ class UnseenClassResult:
         }
 
 
-@checked(data=ck.using(as_dataset), seen_classes=ck.using(_seen_classes),
-         far_images=ck.using(_far_images, far_name=ref("far_name")))
+@checked(data=ck.using(as_dataset), seen_classes=ck.using(_seen_classes_in, data=ref("data")),
+         far_name=ck.using(_far_name), far_images=ck.using(_far_images, far_name=ref("far_name")))
 def unseen_class_experiment(
     data: Dataset,
     far_images: np.ndarray | None = None,

@@ -289,3 +289,31 @@ def test_knn_accuracy_refuses_codes_its_float32_distances_cannot_hold(scale):
     with refused(ValueError, "train_codes", "scale"):
         bigan.knn_accuracy(codes * scale, labels, codes * scale, labels)
     assert bigan.knn_accuracy(codes * 1e15, labels, codes * 1e15, labels) == 1.0
+
+
+# --- unseen_class_experiment: a far group named like a digit group replaced it ---------------------------
+def _blob_dataset(test_classes=range(10)):
+    from helpers.data import Dataset
+
+    rng = np.random.default_rng(0)
+    y = np.arange(60) % 10
+    y_test = np.array([c for c in test_classes for _ in range(2)])
+    return Dataset(rng.random((60, 28, 28)).astype(np.float32), y,
+                   rng.random((len(y_test), 28, 28)).astype(np.float32), y_test)
+
+
+@pytest.mark.parametrize("far_name, error", [("seen digits", ValueError), ("unseen digits", ValueError),
+                                             (5, TypeError), ("", ValueError)])
+def test_unseen_class_experiment_far_name_must_be_a_new_group_name(far_name, error):
+    from helpers import classical
+
+    far = np.zeros((4, 28, 28), np.float32)
+    with refused(error, "far_name"):
+        classical.unseen_class_experiment(_blob_dataset(), far, far_name=far_name, max_iter=3)
+
+
+def test_unseen_class_experiment_needs_seen_and_unseen_test_digits():
+    from helpers import classical
+
+    with refused(ValueError, "data", "unseen"):
+        classical.unseen_class_experiment(_blob_dataset(range(5)), seen_classes=(0, 1, 2, 3, 4), max_iter=3)
