@@ -388,13 +388,30 @@ def _check_vector_or_pair(vector, *, name: str, space: LatentSpace, a, b, axis):
     return check_vector(vector, space.latent_dim, name=name)
 
 
+#: The most alphas one row of small multiples shows: each is two axes (3,000 alphas drew 6,000 and hung).
+MAX_FIGURE_ALPHAS = 101
+
+
 def _check_stand_in_alphas(alphas, *, name: str) -> np.ndarray:
     if alphas is None:
         raise TypeError(f"{name} is required: the values of alpha to show, e.g. np.linspace(-1, 2, 13).")
-    alphas = check_numbers(alphas, name=name, what="the values of alpha, e.g. np.linspace(-1, 2, 13)").reshape(-1)
+    alphas = check_numbers(alphas, name=name, ndim=(0, 1),
+                           what="the values of alpha (a number or a 1-D list), e.g. np.linspace(-1, 2, 13)").reshape(-1)
     if alphas.size == 0:
         raise ValueError(f"{name}: got none; pass the values of alpha to show, e.g. np.linspace(-1, 2, 13).")
+    if alphas.size > MAX_FIGURE_ALPHAS:
+        raise ValueError(f"{name}: got {alphas.size:,} values; a figure shows at most {MAX_FIGURE_ALPHAS} (each is "
+                         "an image and a bar chart, and thousands of axes take minutes to draw); pass fewer, e.g. "
+                         "np.linspace(-1, 2, 13).")
     return alphas.astype(np.float32)
+
+
+def _check_some_digit(x, *, name: str) -> np.ndarray:
+    """Images of which the first is the digit to move: at least one."""
+    x = check_images(x, name=name)
+    if len(x) == 0:
+        raise ValueError(f"{name}: got no images; pass at least one digit, e.g. data.x_test[:1].")
+    return x
 
 
 def _check_required_judge(judge, *, name: str):
@@ -403,8 +420,8 @@ def _check_required_judge(judge, *, name: str):
     return as_judge(judge, name=name)
 
 
-@checked(space=ck.instance(LatentSpace, "LatentSpace(model, data.x_train, data.y_train)"), x=ck.images(),
-         vector=ck.using(_check_vector_or_pair, space=ref("space"), a=ref("a"), b=ref("b"), axis=ref("axis")),
+@checked(space=ck.instance(LatentSpace, "LatentSpace(model, data.x_train, data.y_train)"),
+         x=ck.using(_check_some_digit), vector=ck.using(_check_vector_or_pair, space=ref("space"), a=ref("a"), b=ref("b"), axis=ref("axis")),
          alphas=ck.using(_check_stand_in_alphas), judge=ck.using(_check_required_judge),
          true_class=ck.optional(ck.class_id()))
 def small_multiples(space: LatentSpace, x, a: int | None = None, b: int | None = None, alphas=None,

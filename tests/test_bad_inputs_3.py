@@ -317,3 +317,39 @@ def test_unseen_class_experiment_needs_seen_and_unseen_test_digits():
 
     with refused(ValueError, "data", "unseen"):
         classical.unseen_class_experiment(_blob_dataset(range(5)), seen_classes=(0, 1, 2, 3, 4), max_iter=3)
+
+
+# --- widgets.small_multiples: 3,000 alphas drew 6,000 axes and hung ---------------------------------------
+@pytest.fixture(scope="module")
+def linear_space():
+    from test_widgets import LinearModel
+
+    from helpers import latent
+
+    x = np.random.default_rng(1).random((20, 28, 28)).astype(np.float32)
+    return latent.LatentSpace(LinearModel(), x, np.arange(20) % 10, name="linear"), x
+
+
+@pytest.mark.parametrize("alphas, error, names", [
+    (np.linspace(-1, 2, 3000), ValueError, ["alphas", "101"]),
+    ([[0, 0.5], [1, 1.5]], ValueError, ["alphas"]),
+    ([True, False], TypeError, ["alphas"]),
+], ids=["3000 alphas", "2-D", "bools"])
+def test_small_multiples_alphas(linear_space, alphas, error, names):
+    from test_widgets import toy_judge
+
+    from helpers import widgets
+
+    space, x = linear_space
+    with refused(error, *names):
+        widgets.small_multiples(space, x[:1], a=1, b=2, alphas=alphas, judge=toy_judge)
+
+
+def test_small_multiples_needs_a_digit(linear_space):
+    from test_widgets import toy_judge
+
+    from helpers import widgets
+
+    space, x = linear_space
+    with refused(ValueError, "x"):
+        widgets.small_multiples(space, x[:0], a=1, b=2, alphas=[0.0, 1.0], judge=toy_judge)
