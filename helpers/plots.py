@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
@@ -131,6 +132,37 @@ def _scale_top(vmax, *, name, vmin) -> float:
     if not vmin < vmax:
         raise ValueError(f"vmin, vmax: the colour scale needs vmin < vmax, got vmin={vmin:g}, vmax={vmax:g}.")
     return vmax
+
+
+def _cmap(cmap, *, name, instances: bool = False):
+    """A colormap: the name of one matplotlib knows ('viridis', 'gray_r' ...), or (``instances``) a Colormap."""
+    if instances and isinstance(cmap, mpl.colors.Colormap):
+        return cmap
+    if not isinstance(cmap, str):
+        raise TypeError(f"{name} must be the name of a matplotlib colormap such as 'viridis', got {cmap!r}.")
+    if cmap not in mpl.colormaps:
+        import difflib
+
+        close = difflib.get_close_matches(cmap, list(mpl.colormaps), n=3)
+        hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+        raise ValueError(f"{name}: unknown colormap {cmap!r}{hint}; pass one of matplotlib.colormaps, "
+                         "e.g. 'viridis'.")
+    return cmap
+
+
+def _colors(colors, *, name):
+    """None (the ten digit colours) or a non-empty sequence of matplotlib colours, one per class (cycled)."""
+    if colors is None:
+        return None
+    if isinstance(colors, (str, bytes)) or not hasattr(colors, "__len__") or isinstance(colors, Mapping):
+        raise TypeError(f"{name} must be a list of colours, one per class, e.g. ['C0', 'C1'], got {colors!r}.")
+    if len(colors) == 0:
+        raise ValueError(f"{name} is empty; pass at least one colour, e.g. ['C0', 'C1'], or None for the defaults.")
+    for c in colors:
+        if not mpl.colors.is_color_like(c):
+            raise ValueError(f"{name}: {c!r} is not a matplotlib colour; pass names such as 'C0' or 'red', "
+                             "or RGB(A) tuples in [0, 1].")
+    return colors
 
 
 _COLOUR_SCALE = dict(vmin=ck.number(), vmax=ck.using(_scale_top, vmin=ref("vmin")))
@@ -654,7 +686,7 @@ def tile(images: np.ndarray, pad: int = 1, pad_value: float = 1.0) -> np.ndarray
 
 @checked(**_COLOUR_SCALE, images=ck.using(_grid_images, vmin=ref("vmin"), vmax=ref("vmax")),
          titles=ck.using(_names, n=ref("images", len), unit="image"), ncols=ck.count(minimum=1),
-         cell_size=ck.number(low=0, low_open=True))
+         cell_size=ck.number(low=0, low_open=True), cmap=ck.using(_cmap, instances=True))
 def image_grid(
     images: np.ndarray,
     ncols: int = 10,
@@ -691,7 +723,7 @@ def image_grid(
 @checked(grid=ck.using(_pictures, ndim=4, what="a (rows, cols, 28, 28) grid of images"),
          row_labels=ck.using(_names, n=ref("grid", len), unit="row"),
          col_labels=ck.using(_names, n=ref("grid", lambda grid: grid.shape[1]), unit="column"),
-         cell_size=ck.using(_cell_size, ax=ref("ax")), ax=ck.optional(_AX))
+         cell_size=ck.using(_cell_size, ax=ref("ax")), ax=ck.optional(_AX), cmap=ck.using(_cmap, instances=True))
 def show_canvas(
     grid: np.ndarray,
     row_labels: Sequence[str] | None = None,
@@ -785,7 +817,7 @@ def table(rows: Sequence[dict], columns: Sequence[str] | None = None, floatfmt: 
 
 
 @checked(ax=_AX, label=ck.using(_legend_format), x=ck.numbers(what="points (N, 2)"),
-         y=ck.using(_class_ids, x=ref("x")))
+         y=ck.using(_class_ids, x=ref("x")), colors=ck.using(_colors))
 def class_scatter(ax, x: np.ndarray, y: np.ndarray, *, marker: str = "o", s: float = 12.0, alpha: float = 0.5,
                   label: str | None = "class {}", colors=None):
     """Scatter 2-D points coloured by class (notebook 01); ``label`` formats the legend entry."""
@@ -798,7 +830,7 @@ def class_scatter(ax, x: np.ndarray, y: np.ndarray, *, marker: str = "o", s: flo
 
 
 @checked(ax=_AX, means=ck.using(_class_means), variances=ck.using(_class_moments, means=ref("means")),
-         n_sigmas=ck.using(_n_sigmas))
+         n_sigmas=ck.using(_n_sigmas), colors=ck.using(_colors))
 def nb_ellipses(ax, means: np.ndarray, variances: np.ndarray, n_sigmas: Sequence[float] = (1.0, 2.0), colors=None):
     """Each class's axis-aligned Gaussian as n-sigma ellipses plus its mean (notebook 01)."""
     colors = DIGIT_COLORS if colors is None else colors
@@ -813,7 +845,7 @@ def nb_ellipses(ax, means: np.ndarray, variances: np.ndarray, n_sigmas: Sequence
 
 @checked(ax=_AX, predict_proba=ck.using(_probability_function), xlim=ck.using(_limits), ylim=ck.using(_limits),
          resolution=ck.using(_fits, minimum=2, bytes_each=8.0 * 4, power=2, what="a grid of points"),
-         levels=ck.using(_levels))
+         levels=ck.using(_levels), colors=ck.using(_colors))
 def probability_map(ax, predict_proba, xlim: tuple[float, float], ylim: tuple[float, float], *,
                     levels: Sequence[float] = (0.5, 0.7, 0.9, 0.99), resolution: int = 200, colors=None):
     """What a classifier learns in 2-D: shaded decision regions, the boundary, and contours of max p(y|x).
@@ -1222,7 +1254,7 @@ def band_along_alpha(ax, alphas, values, color=None, label: str | None = None, q
     return line
 
 
-@checked(ax=_AX, matrix=ck.using(_square_matrix), annotate=ck.flag(), **_COLOUR_SCALE)
+@checked(ax=_AX, matrix=ck.using(_square_matrix), annotate=ck.flag(), cmap=ck.using(_cmap), **_COLOUR_SCALE)
 def class_heatmap(ax, matrix, title: str | None = None, vmin: float = 0.0, vmax: float = 1.0,
                   cmap: str = "viridis", fmt=lambda v: f"{100 * v:.0f}", annotate: bool = True,
                   fontsize: float = 6.0):
@@ -1263,7 +1295,7 @@ def class_heatmap(ax, matrix, title: str | None = None, vmin: float = 0.0, vmax:
 
 @checked(matrices=ck.using(_mapping, what="(row name, column name) -> square matrix"),
          row_names=_named("row"), col_names=ck.using(_grid_columns, row_names=ref("row_names"), matrices=ref("matrices")),
-         fontsize=ck.positive(), ncols=ck.optional(ck.count(minimum=1)))
+         fontsize=ck.positive(), ncols=ck.optional(ck.count(minimum=1)), cmap=ck.using(_cmap))
 def heatmap_grid(matrices: dict, row_names: Sequence[str], col_names: Sequence[str], *, vmin: float = 0.0,
                  vmax: float = 1.0, cmap: str = "viridis", fmt=lambda v: f"{100 * v:.0f}", colorbar_label: str = "",
                  title: str | None = None, cell: float = 3.1, fontsize: float = 6.0, ncols: int | None = None):
@@ -1504,6 +1536,7 @@ def dose_curves(curves: dict, alphas, methods: Sequence[str], attributes: Sequen
 
 
 @checked(row_names=_named("row"), col_names=_named("column"), vmax=ck.number(low=0, low_open=True),
+         cmap=ck.using(_cmap),
          matrices=ck.using(_titled_matrices, row_names=ref("row_names"), col_names=ref("col_names")))
 def matrix_heatmaps(matrices: dict, row_names: Sequence[str], col_names: Sequence[str], *, vmax: float = 1.0,
                     cmap: str = "magma_r", colorbar_label: str = "", cell=(2.6, 1.7), fmt: str = "{:.2f}"):

@@ -353,3 +353,58 @@ def test_small_multiples_needs_a_digit(linear_space):
     space, x = linear_space
     with refused(ValueError, "x"):
         widgets.small_multiples(space, x[:0], a=1, b=2, alphas=[0.0, 1.0], judge=toy_judge)
+
+
+# --- plot keywords: colormaps and colour lists ------------------------------------------------------------
+def _plot_keyword_calls():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers import plots
+
+    ax = plt.subplots()[1]
+    images = np.random.default_rng(0).random((2, 28, 28)).astype(np.float32)
+    points, ids = np.random.default_rng(0).normal(size=(6, 2)), np.arange(6) % 3
+    means, variances = np.zeros((3, 2)), np.ones((3, 2))
+    return {
+        "image_grid cmap": (lambda: plots.image_grid(images, cmap="nope"), ValueError, "cmap"),
+        "image_grid cmap int": (lambda: plots.image_grid(images, cmap=5), TypeError, "cmap"),
+        "show_canvas cmap": (lambda: plots.show_canvas(images[None], cmap="nope"), ValueError, "cmap"),
+        "class_heatmap cmap": (lambda: plots.class_heatmap(ax, np.eye(3), cmap="nope"), ValueError, "cmap"),
+        "matrix_heatmaps cmap": (lambda: plots.matrix_heatmaps({"t": np.eye(2)}, ["a", "b"], ["c", "d"], cmap="nope"),
+                                 ValueError, "cmap"),
+        "class_scatter colors []": (lambda: plots.class_scatter(ax, points, ids, colors=[]), ValueError, "colors"),
+        "class_scatter colors str": (lambda: plots.class_scatter(ax, points, ids, colors="red"), TypeError, "colors"),
+        "nb_ellipses colors []": (lambda: plots.nb_ellipses(ax, means, variances, colors=[]), ValueError, "colors"),
+        "nb_ellipses colors bad": (lambda: plots.nb_ellipses(ax, means, variances, colors=["nope"]), ValueError,
+                                   "colors"),
+        "probability_map colors []": (lambda: plots.probability_map(
+            ax, lambda p: np.full((len(p), 3), 1 / 3), (0, 1), (0, 1), colors=[]), ValueError, "colors"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_plot_keyword_calls()))
+def test_plot_keywords_are_checked(case):
+    import matplotlib.pyplot as plt
+
+    call, error, name = _plot_keyword_calls()[case]
+    try:
+        with refused(error, name):
+            call()
+    finally:
+        plt.close("all")
+
+
+def test_plot_keywords_still_take_colormaps_and_colours():
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from helpers import plots
+
+    ax = plt.subplots()[1]
+    plots.image_grid(np.zeros((2, 28, 28)), cmap=matplotlib.colormaps["magma"])
+    plots.class_heatmap(ax, np.eye(3), cmap="magma")
+    plots.class_scatter(ax, np.zeros((2, 2)), [0, 1], colors=[(1, 0, 0), "C1"])
+    plt.close("all")
