@@ -591,21 +591,27 @@ def browser_explorer(source, x, y, *, judge=None, centroids=None, axes: Mapping[
             "settings": {"model": name, "axis": CLASS_PAIR, "b": b, "a": a, "digit": int(start), "alpha": alpha}}
 
     # Errors grow about in proportion to the steps: rescale all of them until the
-    # images are within the target, and stop once they are (a coarser try that
-    # overshoots falls back to the last that did not).
+    # images are within the target, and stop once they are. A coarser try that
+    # overshoots is bracketed: the next try lies between it and the last that
+    # passed, where the error's growth between the two (log-log) says 0.95 x target is.
     scales = allocate_steps(layers, fit.calibration, fit.validation, fit.reference, final_sigmoid, target,
                             fit.sensitivity)
-    tried, best = [], None
+    tried, best, overshot = [], None, None
     for _ in range(MAX_ATTEMPTS):
         cand = fit.block(scales, meta, extra)
         tried.append({k: cand[k] for k in ("scales", "error", "bytes")})
         passed = cand["error"] <= target
         if passed and (best is None or cand["bytes"] < best["bytes"]):
             best = cand
-        if (passed and cand["error"] >= 0.8 * target) or (best is not None and not passed):
+        if not passed and best is not None and (overshot is None or cand["error"] < overshot["error"]):
+            overshot = cand
+        if passed and cand["error"] >= 0.8 * target:
             break
-        rescaled = np.clip(scales * (0.95 * target / max(cand["error"], 1e-9)), 1 / 256, 4.0)
-        if np.allclose(rescaled, scales):  # already at the coarsest (or finest) steps allowed
+        if best is not None and overshot is not None:
+            rescaled = _between(best, overshot, 0.95 * target)
+        else:
+            rescaled = np.clip(scales * (0.95 * target / max(cand["error"], 1e-9)), 1 / 256, 4.0)
+        if np.allclose(rescaled, scales, rtol=0.01):  # the coarsest (or finest) steps allowed, or no room left
             break
         scales = rescaled
     if best is None:
@@ -625,6 +631,19 @@ def browser_explorer(source, x, y, *, judge=None, centroids=None, axes: Mapping[
     return BrowserExplorer(html=best["html"].replace(_PLACEHOLDER_ID, element_id), element_id=element_id, name=name,
                            layers=best["layers"], final_sigmoid=final_sigmoid, codes=codes, labels=labels,
                            centroids=cents, axes=named_axes, judge=judged, report=report)
+
+
+def _between(passed: dict, overshot: dict, goal: float) -> np.ndarray:
+    """Step scales between a try within the target and a coarser one past it, where the error should reach goal.
+
+    The error grows with the steps faster than in proportion (rounding errors add up over
+    the layers); fitted as a power law through the two tries, and kept within the inner
+    80% of the bracket so that every try narrows it.
+    """
+    low, high = np.asarray(passed["scales"]), np.asarray(overshot["scales"])
+    growth = np.log(overshot["error"] / passed["error"])
+    share = np.log(goal / passed["error"]) / growth if growth > 0 else 0.5
+    return low * (high / low) ** float(np.clip(share, 0.1, 0.9))
 
 
 _PLACEHOLDER_ID = "lx-00000000-0"

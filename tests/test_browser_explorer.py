@@ -238,6 +238,41 @@ def test_budgets_that_cannot_be_met_are_refused(space):
         bx.browser_explorer(sp, x[:3], y[:3], max_pixel_error=1e-9)
 
 
+def test_a_coarser_try_that_overshoots_is_bracketed_not_given_up(space, monkeypatch):
+    """The error grows faster than the steps: the first rescale can overshoot the target.
+
+    Seen on a freshly trained VAE-20d: a try at 0.0084 (1,005 kB, over the 1 MB budget) was
+    rescaled to 0.0188, past the 0.015 target, and the search stopped at the first try. Here
+    a stand-in for the rounding has the error grow as the steps squared; the search must
+    settle between the two tries, within the target and close to it, with fewer bytes.
+    """
+    sp, x, y = space
+
+    def fake_block(self, scales, meta, extra):
+        s = float(np.asarray(scales)[0])
+        return {"scales": np.asarray(scales), "error": 0.0084 * (s / 1.0) ** 2, "bytes": int(1_005_000 - 150_000 * np.log(s)),
+                "html": "", "layers": [], "payload_bytes": 0}
+
+    monkeypatch.setattr(bx._Fit, "block", fake_block)
+    monkeypatch.setattr(bx, "allocate_steps", lambda *args, **kwargs: np.ones(3))
+    block = bx.browser_explorer(sp, x[:3], y[:3], max_bytes=10**7)
+    errors = [t["error"] for t in block.report["tried"]]
+    assert errors[0] < 0.8 * 0.015 < 0.015 < errors[1], errors  # the first rescale overshot
+    assert 0.8 * 0.015 <= block.report["max_pixel_error"] <= 0.015, errors
+    assert block.report["bytes"] < block.report["tried"][0]["bytes"]
+
+
+def test_the_bracket_step_lands_where_a_power_law_says():
+    passed = {"scales": np.array([1.0, 2.0]), "error": 0.01}
+    overshot = {"scales": np.array([2.0, 4.0]), "error": 0.04}  # error grows as the scale squared
+    between = bx._between(passed, overshot, 0.02)
+    assert np.allclose(between, [np.sqrt(2), 2 * np.sqrt(2)])
+    # never at either end, whatever the errors say
+    assert np.all(between > passed["scales"]) and np.all(between < overshot["scales"])
+    edge = bx._between(passed, overshot, 0.0400001)
+    assert np.all(edge < overshot["scales"])
+
+
 # --------------------------------------------------------------------------- in Chromium
 def BROWSER_TEST(test):  # a decorator that reads like the marks it applies
     return pytest.mark.browser(pytest.mark.xdist_group("browser")(test))
