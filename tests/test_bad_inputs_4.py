@@ -56,3 +56,84 @@ def test_shuffled_batches_still_take_images_codes_and_labels():
     assert tuple(bx.shape) == (4, 28, 28) and tuple(by.shape) == (4,)
     batches, _ = data.shuffled_batches([[0.5, 1.5]] * 6, np.arange(6.0), batch_size=4)  # codes, float labels
     assert tuple(next(iter(batches))[0].shape) == (4, 2)
+
+
+# --- cache: paths and callbacks (pathlib's or os' errors, or None read as "no cache") ----------------------
+def _cache_calls(tmp_path):
+    from helpers import cache
+
+    a_file, a_folder = tmp_path / "a-file", tmp_path / "a-folder"  # made by the test
+    tiny = {"x": np.zeros(2)}
+    return {
+        "atomic_write path None": (lambda: cache.atomic_write(None, lambda t: t.write_text("1")), TypeError, "path"),
+        "atomic_write path ''": (lambda: cache.atomic_write("", lambda t: t.write_text("1")), ValueError, "path"),
+        "atomic_write path a folder": (lambda: cache.atomic_write(a_folder, lambda t: t.write_text("1")), ValueError,
+                                       "path"),
+        "atomic_write under a file": (lambda: cache.atomic_write(a_file / "x.json", lambda t: t.write_text("1")),
+                                      ValueError, "path"),
+        "atomic_write write None": (lambda: cache.atomic_write(tmp_path / "w.json", None), TypeError, "write"),
+        "atomic_write write no argument": (lambda: cache.atomic_write(tmp_path / "w.json", lambda: None), TypeError,
+                                           "write"),
+        "atomic_write write writes nothing": (lambda: cache.atomic_write(tmp_path / "w.json", lambda t: None),
+                                              ValueError, "write"),
+        "save_json path a folder": (lambda: cache.save_json(a_folder, {"a": 1}), ValueError, "path"),
+        "save_json path None": (lambda: cache.save_json(None, {"a": 1}), TypeError, "path"),
+        "save_json record a list": (lambda: cache.save_json(tmp_path / "r.json", [1, 2]), TypeError, "record"),
+        "load_json path int": (lambda: cache.load_json(5), TypeError, "path"),
+        "load_json path a folder": (lambda: cache.load_json(a_folder), ValueError, "path"),
+        "save_arrays path a folder": (lambda: cache.save_arrays(a_folder, **tiny), ValueError, "path"),
+        "save_arrays objects": (lambda: cache.save_arrays(tmp_path / "o.npz", x=np.array([object()])), TypeError,
+                                "x"),
+        "load_arrays path None": (lambda: cache.load_arrays(None, ("x",)), TypeError, "path"),
+        "load_arrays path a folder": (lambda: cache.load_arrays(a_folder, ("x",)), ValueError, "path"),
+        "file_sha256 path a folder": (lambda: cache.file_sha256(a_folder), ValueError, "path"),
+        "remove_stale_partials folder a file": (lambda: cache.remove_stale_partials(a_file), ValueError, "folder"),
+        "remove_stale_partials folder int": (lambda: cache.remove_stale_partials(5), TypeError, "folder"),
+        "load_keras_model path None": (lambda: cache.load_keras_model(None), TypeError, "path"),
+        "load_keras_model path a folder": (lambda: cache.load_keras_model(a_folder), ValueError, "path"),
+        "save_keras_model model str": (lambda: cache.save_keras_model("m", tmp_path / "m.keras"), TypeError, "model"),
+        "artifact_path name blank": (lambda: cache.artifact_path(" ", ".json"), ValueError, "name"),
+        "artifact_path suffix '.'": (lambda: cache.artifact_path("a", "."), ValueError, "suffix"),
+        "cached_model train None": (lambda: cache.cached_model("m", {}, None), TypeError, "train"),
+        "cached_model train with an argument": (lambda: cache.cached_model("m", {}, lambda data: None), TypeError,
+                                                "train"),
+        "cached_model train returns 5": (lambda: cache.cached_model("m", {}, lambda: 5, verbose=False), TypeError,
+                                         "train"),
+        "cached_model train returns no model": (lambda: cache.cached_model("m", {}, lambda: (None, {}),
+                                                                           verbose=False), TypeError, "train"),
+        "cached_model model_config a set": (lambda: cache.cached_model("m", {1, 2}, lambda: None), TypeError,
+                                            "model_config"),
+        "cached_model companions a list": (lambda: cache.cached_model("m", {}, lambda: None, companions=["a"]),
+                                           TypeError, "companions"),
+        "cached_model expected a list": (lambda: cache.cached_model("m", {}, lambda: None, expected=[1]), TypeError,
+                                         "expected"),
+        "cached_model retrain 'no'": (lambda: cache.cached_model("m", {}, lambda: None, retrain="no"), TypeError,
+                                      "retrain"),
+    }
+
+
+CACHE_CASES = list(_cache_calls(Path("unused")))
+
+
+@pytest.mark.parametrize("case", CACHE_CASES)
+def test_cache_refuses_bad_paths_and_callbacks_by_name(case, tmp_path, isolated_artifacts):
+    """Before: pathlib's 'expected str, bytes or os.PathLike object', IsADirectoryError, FileExistsError,
+    "'NoneType' object is not callable", a folder or None read as a missing cache (None), an object array
+    stored as a pickle that load_arrays then discarded, or retrain='no' meaning True."""
+    (tmp_path / "a-file").write_text("x")
+    (tmp_path / "a-folder").mkdir()
+    call, error, name = _cache_calls(tmp_path)[case]
+    with refused(error, name):
+        call()
+
+
+def test_cache_still_reads_and_writes_files(tmp_path):
+    from helpers import cache
+
+    cache.save_json(str(tmp_path / "r.json"), {"a": 1})
+    assert cache.load_json(tmp_path / "r.json") == {"a": 1}
+    assert cache.load_json(tmp_path / "missing.json") is None
+    cache.save_arrays(tmp_path / "a.npz", x=np.arange(3), s=np.array(["k"]))
+    assert cache.load_arrays(tmp_path / "a.npz", ("x", "s"))["s"][0] == "k"
+    assert cache.remove_stale_partials(tmp_path / "missing") == []
+    assert cache.file_sha256(tmp_path / "missing") is None
