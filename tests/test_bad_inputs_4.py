@@ -137,3 +137,41 @@ def test_cache_still_reads_and_writes_files(tmp_path):
     assert cache.load_arrays(tmp_path / "a.npz", ("x", "s"))["s"][0] == "k"
     assert cache.remove_stale_partials(tmp_path / "missing") == []
     assert cache.file_sha256(tmp_path / "missing") is None
+
+
+# --- unfitted scikit-learn classifiers as judges: scikit-learn's NotFittedError from deep inside ----------
+def _unfitted_judge_calls():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
+
+    from helpers import bigan, classical
+
+    images = np.random.default_rng(0).random((4, 28, 28)).astype(np.float32)
+    return {
+        "bigan.judged_labels LR": (lambda: bigan.judged_labels(images, LogisticRegression()), ValueError),
+        "bigan.class_counts GaussianNB": (lambda: bigan.class_counts(images, GaussianNB()), ValueError),
+        "bigan.class_counts the class": (lambda: bigan.class_counts(images, LogisticRegression), TypeError),
+        "classical.judge_hits LR": (lambda: classical.judge_hits(LogisticRegression(), images, 3), ValueError),
+        "classical.judge_hits the class": (lambda: classical.judge_hits(LogisticRegression, images, 3), TypeError),
+    }
+
+
+@pytest.mark.parametrize("case", list(_unfitted_judge_calls()))
+def test_unfitted_judges_say_so_by_name(case):
+    """Before: sklearn's NotFittedError (or 'predict() missing 1 required positional argument') from inside
+    scikit-learn; judges.SklearnJudge and judges.as_judge already said 'not fitted yet; call .fit(x, y)'."""
+    call, error = _unfitted_judge_calls()[case]
+    with refused(error, "judge", "fit"):
+        call()
+
+
+def test_fitted_judges_still_judge():
+    from sklearn.linear_model import LogisticRegression
+
+    from helpers import bigan, classical
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((20, 28, 28)).astype(np.float32), np.arange(20) % 10
+    lr = LogisticRegression(max_iter=50).fit(x.reshape(20, -1), y)
+    assert bigan.class_counts(x, lr).sum() == 20
+    assert classical.judge_hits(lr, x, y).shape == (20,)
