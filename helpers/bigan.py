@@ -498,6 +498,8 @@ class BiGAN(keras.Model):
 # --- judging --------------------------------------------------------------------------
 def _sklearn_probabilities(judge, images: np.ndarray) -> np.ndarray:
     """A scikit-learn judge's probabilities on 784 pixels, refused when not one finite row per image."""
+    if len(images) == 0:  # scikit-learn refuses 0 samples: no images, no rows (as a helpers.judges Judge)
+        return np.zeros((0, len(judge.classes_)))
     proba = np.asarray(judge.predict_proba(images.reshape(len(images), -1)), dtype=np.float64)
     if proba.shape != (len(images), len(judge.classes_)) or not np.all(np.isfinite(proba)):
         raise ValueError(f"judge returned shape {proba.shape} (or NaN) for {len(images)} images; "

@@ -303,6 +303,8 @@ def gaussian_nb_log_px(nb: GaussianNB, x: np.ndarray) -> np.ndarray:
     The discriminative model has no such number: this is what a generative
     model adds on top of classification.
     """
+    if len(x) == 0:  # scikit-learn refuses 0 samples: no points, no log-densities
+        return np.zeros(0)
     return logsumexp(nb.predict_joint_log_proba(x), axis=1)
 
 
@@ -362,10 +364,14 @@ class PixelNaiveBayes:
 
     @checked(self=_nb_fitted(), x=ck.images(label="images"))
     def predict(self, x: np.ndarray) -> np.ndarray:
+        if len(x) == 0:  # scikit-learn refuses 0 samples: no images, no classes
+            return self.nb.classes_[:0].copy()
         return self.nb.predict(x.reshape(-1, 784))
 
     @checked(self=_nb_fitted(), x=ck.images(label="images"))
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        if len(x) == 0:  # scikit-learn refuses 0 samples: no images, no rows
+            return np.zeros((0, len(self.nb.classes_)))
         return self.nb.predict_proba(x.reshape(-1, 784))
 
     @checked(self=_nb_fitted(), x=ck.images(label="images"))

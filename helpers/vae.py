@@ -376,6 +376,8 @@ class VAE(keras.Model):
     def encode_distribution(self, x, batch_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:
         """Mean and log-variance of q(z|x)."""
         parts = [self.encoder(x[i: i + batch_size]) for i in range(0, len(x), batch_size)]
+        if not parts:  # no images: no codes, as encode
+            return np.zeros((0, self.latent_dim), np.float32), np.zeros((0, self.latent_dim), np.float32)
         return (np.concatenate([ops.convert_to_numpy(p[0]) for p in parts]),
                 np.concatenate([ops.convert_to_numpy(p[1]) for p in parts]))
 

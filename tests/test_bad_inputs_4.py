@@ -175,3 +175,47 @@ def test_fitted_judges_still_judge():
     lr = LogisticRegression(max_iter=50).fit(x.reshape(20, -1), y)
     assert bigan.class_counts(x, lr).sum() == 20
     assert classical.judge_hits(lr, x, y).shape == (20,)
+
+
+# --- empty batches: a correctly shaped empty result, as VAE.encode and the judges give -------------------
+@pytest.fixture(scope="module")
+def tiny_vae():
+    from helpers import vae
+
+    return vae.VAE(2, (8,), (8,))
+
+
+DIGITS = np.random.default_rng(0).random((20, 28, 28)).astype(np.float32)
+LABELS = np.arange(20) % 10
+NO_DIGITS = DIGITS[:0]
+
+
+def test_vae_encode_distribution_of_no_images_is_empty(tiny_vae):
+    """Before: numpy's 'need at least one array to concatenate'."""
+    mean, log_var = tiny_vae.encode_distribution(NO_DIGITS)
+    assert mean.shape == log_var.shape == (0, 2) == tiny_vae.encode(NO_DIGITS).shape
+    assert mean.dtype == np.float32
+
+
+def test_class_counts_of_no_images_are_zero_for_a_scikit_learn_judge():
+    """Before: 'cannot reshape array of size 0 into shape (0,newaxis)' (a helpers Judge already gave zeros)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from helpers import bigan, judges
+
+    lr = LogisticRegression(max_iter=50).fit(DIGITS.reshape(20, -1), LABELS)
+    np.testing.assert_array_equal(bigan.class_counts(NO_DIGITS, lr), np.zeros(10))
+    np.testing.assert_array_equal(bigan.class_counts(NO_DIGITS, judges.SklearnJudge(lr)), np.zeros(10))
+    assert bigan.judged_labels(NO_DIGITS, lr).shape == (0,)
+
+
+def test_pixel_naive_bayes_of_no_images_is_empty():
+    """Before: scikit-learn's 'Found array with 0 sample(s) ... while a minimum of 1 is required by GaussianNB'."""
+    from helpers import classical
+
+    nb = classical.PixelNaiveBayes().fit(DIGITS, LABELS)
+    assert nb.predict(NO_DIGITS).shape == (0,)
+    assert nb.predict(NO_DIGITS).dtype == nb.predict(DIGITS[:2]).dtype
+    assert nb.predict_proba(NO_DIGITS).shape == (0, 10)
+    assert nb.log_likelihood(NO_DIGITS).shape == (0,)
+    assert classical.gaussian_nb_log_px(nb.nb, np.zeros((0, 784))).shape == (0,)
