@@ -219,3 +219,105 @@ def test_pixel_naive_bayes_of_no_images_is_empty():
     assert nb.predict_proba(NO_DIGITS).shape == (0, 10)
     assert nb.log_likelihood(NO_DIGITS).shape == (0,)
     assert classical.gaussian_nb_log_px(nb.nb, np.zeros((0, 784))).shape == (0,)
+
+
+# --- browser_explorer: the page's decode / probabilities and gptq_round --------------------------------
+@pytest.fixture(scope="module")
+def block(tiny_vae):
+    from sklearn.linear_model import LogisticRegression
+
+    from helpers import browser_explorer as bx
+
+    lr = LogisticRegression(max_iter=50).fit(DIGITS.reshape(20, -1), LABELS)
+    centroids = np.random.default_rng(1).normal(size=(10, 2))
+    return bx.browser_explorer(tiny_vae, DIGITS[:3], LABELS[:3], centroids=centroids, judge=lr)
+
+
+def test_browser_explorer_decode_of_no_codes_is_empty(block):
+    """Before: 'cannot reshape array of size 0 into shape (0,newaxis)'."""
+    assert block.decode(np.zeros((0, 2))).shape == (0, 28, 28)
+    assert block.probabilities(NO_DIGITS).shape == (0, 10)
+
+
+BLOCK_CASES = {
+    "decode one code": (lambda b: b.decode(np.zeros(2)), ValueError, "z"),
+    "decode wrong width": (lambda b: b.decode(np.zeros((2, 3))), ValueError, "z"),
+    "decode (N, 1, d)": (lambda b: b.decode(np.zeros((2, 1, 2))), ValueError, "z"),
+    "decode NaN": (lambda b: b.decode(np.full((2, 2), np.nan)), ValueError, "z"),
+    "decode strings": (lambda b: b.decode([["a", "b"]]), TypeError, "z"),
+    "decode booleans": (lambda b: b.decode(np.ones((2, 2), bool)), TypeError, "z"),
+    "decode complex": (lambda b: b.decode(np.ones((2, 2), complex)), TypeError, "z"),
+    "decode None": (lambda b: b.decode(None), TypeError, "z"),
+    "probabilities one image": (lambda b: b.probabilities(DIGITS[0]), ValueError, "images"),
+    "probabilities (N, 27, 27)": (lambda b: b.probabilities(np.zeros((2, 27, 27))), ValueError, "images"),
+    "probabilities NaN": (lambda b: b.probabilities(np.full((2, 28, 28), np.nan)), ValueError, "images"),
+    "probabilities grey levels": (lambda b: b.probabilities(np.full((2, 28, 28), 200.0)), ValueError, "images"),
+    "probabilities uint8": (lambda b: b.probabilities(np.zeros((2, 28, 28), np.uint8)), ValueError, "images"),
+    "probabilities booleans": (lambda b: b.probabilities(np.ones((2, 28, 28), bool)), ValueError, "images"),
+    "probabilities strings": (lambda b: b.probabilities([["a"]]), TypeError, "images"),
+    "probabilities None": (lambda b: b.probabilities(None), TypeError, "images"),
+}
+
+
+@pytest.mark.parametrize("case", BLOCK_CASES)
+def test_browser_explorer_block_checks_codes_and_images_by_name(block, case):
+    """Before: numpy's matmul or reshape errors, 'could not convert string to float', 'len() of unsized
+    object', or images of NaN, booleans, 0-255 grey levels and complex codes judged / decoded silently."""
+    call, error, name = BLOCK_CASES[case]
+    with refused(error, name):
+        call(block)
+
+
+def test_browser_explorer_block_still_decodes_and_judges(block, tiny_vae):
+    z = np.random.default_rng(2).normal(size=(3, 2))
+    assert np.abs(block.decode(z) - tiny_vae.decode(z.astype(np.float32))).max() <= block.max_pixel_error + 1e-6
+    assert block.decode(z.tolist()).shape == (3, 28, 28)
+    np.testing.assert_allclose(block.probabilities(DIGITS[:2].reshape(2, 784)), block.probabilities(DIGITS[:2]))
+
+
+KERNEL = np.random.default_rng(0).normal(size=(4, 3))
+INPUTS = np.random.default_rng(1).normal(size=(50, 4))
+STEPS = np.full(3, 0.01)
+
+GPTQ_CASES = {
+    "kernel 1-D": (lambda bx: bx.gptq_round(KERNEL[:, 0], INPUTS, STEPS), ValueError, "kernel"),
+    "kernel None": (lambda bx: bx.gptq_round(None, INPUTS, STEPS), TypeError, "kernel"),
+    "kernel NaN": (lambda bx: bx.gptq_round(np.full((4, 3), np.nan), INPUTS, STEPS), ValueError, "kernel"),
+    "inputs of another width": (lambda bx: bx.gptq_round(KERNEL, INPUTS[:, :3], STEPS), ValueError, "inputs"),
+    "inputs 1-D": (lambda bx: bx.gptq_round(KERNEL, INPUTS[:, 0], STEPS), ValueError, "inputs"),
+    "inputs NaN": (lambda bx: bx.gptq_round(KERNEL, np.full((50, 4), np.nan), STEPS), ValueError, "inputs"),
+    "inputs none": (lambda bx: bx.gptq_round(KERNEL, INPUTS[:0], STEPS), ValueError, "inputs"),
+    "steps zero": (lambda bx: bx.gptq_round(KERNEL, INPUTS, np.zeros(3)), ValueError, "steps"),
+    "steps negative": (lambda bx: bx.gptq_round(KERNEL, INPUTS, -STEPS), ValueError, "steps"),
+    "steps of another length": (lambda bx: bx.gptq_round(KERNEL, INPUTS, np.full(4, 0.01)), ValueError, "steps"),
+    "steps NaN": (lambda bx: bx.gptq_round(KERNEL, INPUTS, np.full(3, np.nan)), ValueError, "steps"),
+    "steps tiny": (lambda bx: bx.gptq_round(KERNEL, INPUTS, np.full(3, 1e-300)), ValueError, "steps"),
+    "damping negative": (lambda bx: bx.gptq_round(KERNEL, INPUTS, STEPS, damping=-1), ValueError, "damping"),
+    "damping a string": (lambda bx: bx.gptq_round(KERNEL, INPUTS, STEPS, damping="a"), TypeError, "damping"),
+    "damping 0, inputs constant": (lambda bx: bx.gptq_round(KERNEL, np.zeros((50, 4)), STEPS, damping=0),
+                                   ValueError, "damping"),
+    "block 0": (lambda bx: bx.gptq_round(KERNEL, INPUTS, STEPS, block=0), ValueError, "block"),
+    "block -1": (lambda bx: bx.gptq_round(KERNEL, INPUTS, STEPS, block=-1), ValueError, "block"),
+    "block 2.5": (lambda bx: bx.gptq_round(KERNEL, INPUTS, STEPS, block=2.5), TypeError, "block"),
+}
+
+
+@pytest.mark.parametrize("case", GPTQ_CASES)
+def test_gptq_round_checks_its_arguments_by_name(case):
+    """Before: IndexError, numpy's broadcast or 'Input must be 1- or 2-d', LinAlgError, 'range() arg 3 must not
+    be zero', or integers silently wrong (NaN, zero or negative steps, inputs of another width, block=-1)."""
+    from helpers import browser_explorer as bx
+
+    call, error, name = GPTQ_CASES[case]
+    with refused(error, name):
+        call(bx)
+
+
+def test_gptq_round_still_rounds():
+    from helpers import browser_explorer as bx
+
+    q = bx.gptq_round(KERNEL, INPUTS, STEPS)
+    assert q.shape == (4, 3) and q.dtype == np.int64
+    assert np.abs(q * STEPS - KERNEL).max() < 0.05
+    np.testing.assert_array_equal(bx.gptq_round(KERNEL, INPUTS, 0.01), q)  # one step for all units
+    assert bx.gptq_round(KERNEL, INPUTS, STEPS, damping=0).shape == (4, 3)
