@@ -321,3 +321,156 @@ def test_gptq_round_still_rounds():
     assert np.abs(q * STEPS - KERNEL).max() < 0.05
     np.testing.assert_array_equal(bx.gptq_round(KERNEL, INPUTS, 0.01), q)  # one step for all units
     assert bx.gptq_round(KERNEL, INPUTS, STEPS, damping=0).shape == (4, 3)
+
+
+# --- settings, records and tables with missing or bad fields; plot format and size keywords -------------
+FLOW_CURVE = [{"step": 0, "seconds": 1.0}, {"step": 100, "seconds": 3.0}]
+VAE_RECORD = {"epoch_seconds": [2.0, 1.0, 1.0], "train_flops_per_image": 1e6, "train_images": 1000}
+
+
+def _record_and_table_calls():
+    from helpers import flow, morphometry, vae
+
+    lr = {"learning_rate": 1e-3}
+    table = np.random.default_rng(0).random((5, 6))
+    return {
+        "warmup_cosine warmup_fraction '0.1'": (lambda: vae.warmup_cosine(dict(lr, warmup_fraction="0.1"), 100),
+                                                TypeError, "cfg['warmup_fraction']"),
+        "warmup_cosine warmup_fraction 2": (lambda: vae.warmup_cosine(dict(lr, warmup_fraction=2), 100), ValueError,
+                                            "cfg['warmup_fraction']"),
+        "warmup_cosine warmup_fraction -0.5": (lambda: vae.warmup_cosine(dict(lr, warmup_fraction=-0.5), 100),
+                                               ValueError, "cfg['warmup_fraction']"),
+        "warmup_cosine warmup_fraction NaN": (lambda: vae.warmup_cosine(dict(lr, warmup_fraction=float("nan")), 100),
+                                              ValueError, "cfg['warmup_fraction']"),
+        "warmup_cosine warmup_fraction None": (lambda: vae.warmup_cosine(dict(lr, warmup_fraction=None), 100),
+                                               TypeError, "cfg['warmup_fraction']"),
+        "vae gflops epoch_seconds a number": (lambda: vae.achieved_gflops(dict(VAE_RECORD, epoch_seconds=1.0)),
+                                              ValueError, "record['epoch_seconds']"),
+        "vae gflops epoch_seconds strings": (lambda: vae.achieved_gflops(dict(VAE_RECORD, epoch_seconds=["1", "2"])),
+                                             TypeError, "record['epoch_seconds']"),
+        "vae gflops epoch_seconds zeros": (lambda: vae.achieved_gflops(dict(VAE_RECORD, epoch_seconds=[0.0, 0.0])),
+                                           ValueError, "record['epoch_seconds']"),
+        "vae gflops epoch_seconds negative": (lambda: vae.achieved_gflops(dict(VAE_RECORD, epoch_seconds=[-1.0])),
+                                              ValueError, "record['epoch_seconds']"),
+        "vae gflops train_flops_per_image None": (lambda: vae.achieved_gflops(
+            dict(VAE_RECORD, train_flops_per_image=None)), TypeError, "record['train_flops_per_image']"),
+        "vae gflops train_images '1000'": (lambda: vae.achieved_gflops(dict(VAE_RECORD, train_images="1000")),
+                                           TypeError, "record['train_images']"),
+        "flow gflops train_flops_per_image None": (lambda: flow.achieved_gflops(
+            {"curve": FLOW_CURVE, "train_flops_per_image": None}, 32), TypeError, "record['train_flops_per_image']"),
+        "flow gflops seconds strings": (lambda: flow.achieved_gflops(
+            {"curve": [{"step": 0, "seconds": "1"}, {"step": 9, "seconds": "3"}], "train_flops_per_image": 1.0}, 32),
+            TypeError, "seconds"),
+        "flow gflops seconds None": (lambda: flow.achieved_gflops(
+            {"curve": [{"step": 0, "seconds": None}, {"step": 9, "seconds": 3.0}], "train_flops_per_image": 1.0}, 32),
+            TypeError, "seconds"),
+        "flow gflops step backwards": (lambda: flow.achieved_gflops(
+            {"curve": [{"step": 9, "seconds": 1.0}, {"step": 0, "seconds": 3.0}], "train_flops_per_image": 1.0}, 32),
+            ValueError, "step"),
+        "Morphometrics.from_table 1-D": (lambda: morphometry.Morphometrics.from_table(table[0]), ValueError, "table"),
+        "Morphometrics.from_table 3 columns": (lambda: morphometry.Morphometrics.from_table(table[:, :3]), ValueError,
+                                               "table"),
+        "Morphometrics.from_table 8 columns": (lambda: morphometry.Morphometrics.from_table(np.ones((5, 8))),
+                                               ValueError, "table"),
+        "Morphometrics.from_table None": (lambda: morphometry.Morphometrics.from_table(None), TypeError, "table"),
+        "Morphometrics.from_table strings": (lambda: morphometry.Morphometrics.from_table([["a"] * 6]), TypeError,
+                                             "table"),
+        "Morphometrics.from_table booleans": (lambda: morphometry.Morphometrics.from_table(np.ones((2, 6), bool)),
+                                              TypeError, "table"),
+        "Morphometrics.from_table infinite": (lambda: morphometry.Morphometrics.from_table(np.full((2, 6), np.inf)),
+                                              ValueError, "table"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_record_and_table_calls()))
+def test_settings_records_and_tables_are_checked_by_name(case):
+    """Before: int('0.10.10.1...'), 'cannot convert float NaN to integer', a schedule warming up over -50% or 200%
+    of the steps, ZeroDivisionError, numpy's 'not compatible with add.reduce', negative GFLOP/s, 'unsupported
+    operand type(s)', IndexError, or a table of 8 columns, booleans or infinities taken as attributes."""
+    call, error, name = _record_and_table_calls()[case]
+    with refused(error, name):
+        call()
+
+
+def test_style_scale_from_table_was_already_checked():
+    from helpers import style
+
+    with refused(ValueError, "table"):
+        style.StyleScale.from_table(np.ones((3, 6)) * np.arange(3)[:, None] * np.nan)
+
+
+def test_records_and_tables_still_read():
+    from helpers import flow, morphometry, vae
+
+    assert vae.achieved_gflops(VAE_RECORD) == pytest.approx(1.0)
+    assert flow.achieved_gflops({"curve": FLOW_CURVE, "train_flops_per_image": 1e6}, 32) == pytest.approx(1.6)
+    table = np.random.default_rng(0).random((5, 6))
+    table[1] = np.nan  # a blank image
+    np.testing.assert_array_equal(morphometry.Morphometrics.from_table(table).table(), table)
+    assert float(vae.warmup_cosine({"learning_rate": 1e-3, "warmup_fraction": 0.1}, 100)(10)) == pytest.approx(1e-3)
+
+
+def _plot_calls():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers import plots
+
+    ax = plt.subplots()[1]
+    grids = {"m": np.random.default_rng(0).random((2, 3, 28, 28))}
+    black = lambda z: np.zeros((len(z), 28, 28), np.float32)  # noqa: E731
+    square = {("r", "c"): np.eye(3)}
+    two = ({"t": np.eye(2)}, ["a", "b"], ["c", "d"])
+    return {
+        "table floatfmt 'q'": (lambda: plots.table([{"a": 1.5}], floatfmt="q"), ValueError, "floatfmt"),
+        "table floatfmt braces": (lambda: plots.table([{"a": 1.5}], floatfmt="{:.2f}"), ValueError, "floatfmt"),
+        "table floatfmt None": (lambda: plots.table([{"a": 1.5}], floatfmt=None), TypeError, "floatfmt"),
+        "class_heatmap fmt a string": (lambda: plots.class_heatmap(ax, np.eye(3), fmt="{:.0f}"), TypeError, "fmt"),
+        "class_heatmap fmt returns int": (lambda: plots.class_heatmap(ax, np.eye(3), fmt=lambda v: 3), TypeError,
+                                          "fmt"),
+        "heatmap_grid fmt None": (lambda: plots.heatmap_grid(square, ["r"], ["c"], fmt=None), TypeError, "fmt"),
+        "heatmap_grid cell 0": (lambda: plots.heatmap_grid(square, ["r"], ["c"], cell=0), ValueError, "cell"),
+        "heatmap_grid cell '3'": (lambda: plots.heatmap_grid(square, ["r"], ["c"], cell="3"), TypeError, "cell"),
+        "matrix_heatmaps fmt '{:q}'": (lambda: plots.matrix_heatmaps(*two, fmt="{:q}"), ValueError, "fmt"),
+        "matrix_heatmaps fmt without a field": (lambda: plots.matrix_heatmaps(*two, fmt=".2f"), ValueError, "fmt"),
+        "matrix_heatmaps fmt a function": (lambda: plots.matrix_heatmaps(*two, fmt=lambda v: f"{v}"), TypeError,
+                                           "fmt"),
+        "matrix_heatmaps cell 3": (lambda: plots.matrix_heatmaps(*two, cell=3), TypeError, "cell"),
+        "matrix_heatmaps cell negative": (lambda: plots.matrix_heatmaps(*two, cell=(-1, 2)), ValueError, "cell"),
+        "model_grids cell_size -1": (lambda: plots.model_grids(grids, cell_size=-1), ValueError, "cell_size"),
+        "model_grids cell_size 0": (lambda: plots.model_grids(grids, cell_size=0), ValueError, "cell_size"),
+        "model_grids cell_size 'a'": (lambda: plots.model_grids(grids, cell_size="a"), TypeError, "cell_size"),
+        "latent_manifold cell_size NaN": (lambda: plots.latent_manifold(black, n=3, cell_size=float("nan")),
+                                          ValueError, "cell_size"),
+        "latent_manifold cell_size 'a'": (lambda: plots.latent_manifold(black, n=3, cell_size="a"), TypeError,
+                                          "cell_size"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_plot_calls()))
+def test_plot_format_and_size_keywords_are_checked(case):
+    """Before: format()'s 'Unknown format code', "'str' object is not callable", "'function' object has no
+    attribute 'format'", matplotlib's 'figure size must be positive finite', a heatmap whose every cell read
+    '.2f', or an empty figure for a cell size of 0."""
+    import matplotlib.pyplot as plt
+
+    call, error, name = _plot_calls()[case]
+    try:
+        with refused(error, name):
+            call()
+    finally:
+        plt.close("all")
+
+
+def test_plot_keywords_still_take_formats_and_sizes():
+    import matplotlib.pyplot as plt
+
+    from helpers import plots
+
+    assert "1.50" in plots.table([{"a": 1.5}], floatfmt=".2f")
+    plots.class_heatmap(plt.subplots()[1], np.eye(3), fmt=lambda v: f"{v:.1f}")
+    plots.matrix_heatmaps({"t": np.eye(2)}, ["a", "b"], ["c", "d"], fmt="{:.1%}", cell=[2, 1.5])
+    plots.model_grids({"m": np.zeros((2, 3, 28, 28))}, cell_size=0.5)
+    plt.close("all")
