@@ -132,6 +132,12 @@ def _generated(images, name, args):
 
 def _judge(judge, *, name):
     """A fitted scikit-learn classifier (predict_proba and classes_) or a helpers.judges Judge (predict)."""
+    if isinstance(judge, type):
+        raise TypeError(f"{name}: got the class {judge.__name__}, not a fitted classifier; fit an instance first.")
+    if hasattr(judge, "get_params") and not isinstance(judge, type) and not hasattr(judge, "classes_"):
+        # an unfitted scikit-learn estimator (its predict would raise NotFittedError from inside scikit-learn)
+        raise ValueError(f"{name}: this {type(judge).__name__} is not fitted yet; call .fit(x, y) on training "
+                         "digits first, or pass a fitted judge such as judges.lr_judge().")
     if not ((callable(getattr(judge, "predict_proba", None)) and hasattr(judge, "classes_"))
             or callable(getattr(judge, "predict", None))):
         raise TypeError(f"judge must be a fitted classifier (predict_proba and classes_) or a helpers.judges Judge, "
@@ -492,6 +498,8 @@ class BiGAN(keras.Model):
 # --- judging --------------------------------------------------------------------------
 def _sklearn_probabilities(judge, images: np.ndarray) -> np.ndarray:
     """A scikit-learn judge's probabilities on 784 pixels, refused when not one finite row per image."""
+    if len(images) == 0:  # scikit-learn refuses 0 samples: no images, no rows (as a helpers.judges Judge)
+        return np.zeros((0, len(judge.classes_)))
     proba = np.asarray(judge.predict_proba(images.reshape(len(images), -1)), dtype=np.float64)
     if proba.shape != (len(images), len(judge.classes_)) or not np.all(np.isfinite(proba)):
         raise ValueError(f"judge returned shape {proba.shape} (or NaN) for {len(images)} images; "

@@ -69,6 +69,7 @@ import numpy as np
 
 from . import checks as ck
 from .checks import check_images, check_number, checked, ref
+from .interface import check_codes
 from .judges import SklearnJudge, as_judge
 from .latent import LatentSpace
 from .widgets import CLASS_PAIR, _check_range, check_vector
@@ -180,6 +181,37 @@ def _forward(layers, z, final_sigmoid: bool = True, upto: int | None = None) -> 
 
 
 # --------------------------------------------------------------------------- compression
+def _kernel(kernel, *, name):
+    k = ck.check_numbers(kernel, name=name, ndim=2, what="a Dense kernel (inputs, outputs)")
+    if k.size == 0:
+        raise ValueError(f"{name}: got shape {k.shape}; pass a Dense kernel with at least one input and output.")
+    return k
+
+
+def _layer_inputs(inputs, *, name, kernel):
+    x = ck.check_numbers(inputs, name=name, ndim=2, what=f"the layer's inputs (N, {kernel.shape[0]})")
+    if x.shape[1] != kernel.shape[0] or len(x) == 0:
+        raise ValueError(f"{name}: expected the layer's inputs (N >= 1, {kernel.shape[0]}) for a kernel of shape "
+                         f"{kernel.shape}, got shape {x.shape}.")
+    return x
+
+
+def _unit_steps(steps, *, name, kernel):
+    s = ck.check_numbers(steps, name=name, ndim=(0, 1), what=f"rounding steps, one per output unit "
+                                                              f"({kernel.shape[1]},)")
+    if s.ndim == 1 and s.shape != (kernel.shape[1],):
+        raise ValueError(f"{name}: expected one step per output unit, shape ({kernel.shape[1]},), got {s.shape}.")
+    if not np.all(s > 0):
+        raise ValueError(f"{name} must be positive, got a smallest step of {s.min():.3g}.")
+    if np.abs(kernel).max() / s.min() > 2.0**52:  # the rounded integers would overflow int64
+        raise ValueError(f"{name}: steps as small as {s.min():.3g} against weights up to {np.abs(kernel).max():.3g} "
+                         "give integers beyond 2**52; pass steps such as unit_steps(layer, 1.0).")
+    return s
+
+
+@checked(kernel=ck.using(_kernel), inputs=ck.using(_layer_inputs, kernel=ref("kernel")),
+         steps=ck.using(_unit_steps, kernel=ref("kernel")), damping=ck.number(low=0.0),
+         block=ck.count(minimum=1))
 def gptq_round(kernel: np.ndarray, inputs: np.ndarray, steps: np.ndarray, damping: float = 0.01,
                block: int = 128) -> np.ndarray:
     """Integers q with q * steps close to ``kernel`` *as the layer's outputs on these inputs see it*.
@@ -197,7 +229,11 @@ def gptq_round(kernel: np.ndarray, inputs: np.ndarray, steps: np.ndarray, dampin
     h += damping * max(float(np.mean(np.diag(h))), 1e-12) * np.eye(len(h))
     order = np.argsort(-np.diag(h), kind="stable")
     w, h = w[order], h[np.ix_(order, order)]
-    upper = np.linalg.cholesky(np.linalg.inv(h)).T  # Cholesky factor of H^-1, upper triangular
+    try:
+        upper = np.linalg.cholesky(np.linalg.inv(h)).T  # Cholesky factor of H^-1, upper triangular
+    except np.linalg.LinAlgError:  # only without damping: inputs that never vary make H singular
+        raise ValueError(f"damping: the inputs' H = X^T X is singular and damping={damping} adds nothing to it; "
+                         "pass damping > 0 (e.g. the default 0.01).") from None
     q = np.zeros(w.shape, np.int64)
     for b0 in range(0, len(w), block):
         b1 = min(len(w), b0 + block)
@@ -471,6 +507,28 @@ class _Fit:
                 "payload_bytes": len(payload), "scales": [float(c) for c in scales]}
 
 
+def _block_latent_dim(block) -> int:
+    return int(block.layers[0].q.shape[0])
+
+
+def _page_codes(z, *, name, latent_dim):
+    """Codes (N, latent_dim) as float64 (the page's arithmetic), checked as every model's decode checks them."""
+    check_codes(z, latent_dim, name=name)
+    return np.asarray(z, np.float64)
+
+
+def _page_images(images, *, name):
+    """Images (N, 28, 28) or (N, 784) in [0, 1] as float64, checked as every judge checks them."""
+    check_images(images, name=name)
+    return np.asarray(images, np.float64)
+
+
+def _judged_block(block, *, name):
+    if block.judge is None:
+        raise ValueError("this block carries no judge: pass judge= to browser_explorer.")
+    return block
+
+
 class BrowserExplorer:
     """A self-contained HTML/JS explorer of one model; displays itself in a notebook (``_repr_html_``).
 
@@ -496,17 +554,16 @@ class BrowserExplorer:
     def max_pixel_error(self) -> float:
         return float(self.report["max_pixel_error"])
 
+    @checked(z=ck.using(_page_codes, latent_dim=ref("self", _block_latent_dim)))
     def decode(self, z) -> np.ndarray:
         """What the page computes for codes z (N, latent_dim): images (N, 28, 28)."""
-        z = np.asarray(z, np.float64)
-        return _forward(self.layers, z.reshape(len(z), -1), self.final_sigmoid).reshape(len(z), 28, 28)
+        return _forward(self.layers, z, self.final_sigmoid).reshape(len(z), 28, 28)
 
+    @checked(self=ck.using(_judged_block), images=ck.using(_page_images))
     def probabilities(self, images) -> np.ndarray:
         """What the page's judge says of IMAGES (N, 28, 28): probabilities (N, 10)."""
-        if self.judge is None:
-            raise ValueError("this block carries no judge: pass judge= to browser_explorer.")
         weights, bias = (np.asarray(w, np.float64) for w in self.judge)
-        logits = np.asarray(images, np.float64).reshape(len(images), 784) @ weights.T + bias
+        logits = images.reshape(len(images), 784) @ weights.T + bias
         e = np.exp(logits - logits.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
 

@@ -22,6 +22,7 @@ are removed by the next call.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import re
@@ -29,7 +30,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -40,9 +41,110 @@ from .checks import checked
 
 # --- argument specs of this module (helpers.checks) -----------------------------------------------------------
 def _stem(stem, *, name):
-    if not isinstance(stem, str) or not stem or "/" in stem or os.sep in stem:
+    if not isinstance(stem, str) or not stem.strip() or "/" in stem or os.sep in stem or "\0" in stem \
+            or stem != stem.strip():
         raise ValueError(f"artifact name must be a plain file stem, got {stem!r}.")
     return stem
+
+
+def _as_path(path, name: str) -> Path:
+    """A str or os.PathLike path (not empty) as a Path, or a TypeError/ValueError naming ``name``."""
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file path (a str or pathlib.Path), got {type(path).__name__} {path!r}.")
+    if not str(path).strip() or "\0" in str(path):
+        raise ValueError(f"{name} must name a file, got {str(path)!r}.")
+    return Path(path)
+
+
+def _file_path(path, *, name):
+    """A path where a file is read or written: not a folder, its parent (if it exists) a folder."""
+    path = _as_path(path, name)
+    if path.is_dir():
+        raise ValueError(f"{name}: {str(path)!r} is a folder, not a file; pass the path of a file in it, "
+                         f"e.g. {str(path / 'name.json')!r}.")
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise ValueError(f"{name}: {str(parent)!r} is a file, not a folder, so {str(path)!r} cannot be created there; "
+                         "pass a path inside a folder.")
+    return path
+
+
+def _folder_path(folder, *, name):
+    """None (the artifacts folder) or a folder; an existing file is refused."""
+    if folder is None:
+        return None
+    folder = _as_path(folder, name)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{name}: {str(folder)!r} is a file, not a folder; pass the folder holding the files.")
+    return folder
+
+
+def _callback(fn, *, name, arguments: int, example: str):
+    """A callable that can be called with ``arguments`` positional arguments."""
+    if not callable(fn):
+        raise TypeError(f"{name} must be a function, e.g. {example}, got {type(fn).__name__} {fn!r}.")
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # some builtins have none: leave them to the call
+        return fn
+    try:
+        signature.bind(*([None] * arguments))
+    except TypeError:
+        raise TypeError(f"{name} must take {arguments} argument{'s' if arguments != 1 else ''}, e.g. {example}; "
+                        f"{getattr(fn, '__name__', type(fn).__name__)}{signature} does not.") from None
+    return fn
+
+
+def _record(record, *, name):
+    """A dict (load_json discards anything else)."""
+    if not isinstance(record, dict):
+        raise TypeError(f"{name} must be a dict (load_json reads nothing else back), got {type(record).__name__}.")
+    return record
+
+
+def _plain_arrays(arrays, *, name):
+    """Arrays np.load(allow_pickle=False) can read back: no object arrays."""
+    for key, value in arrays.items():
+        try:
+            kind = np.asarray(value).dtype
+        except (TypeError, ValueError):  # ragged lists
+            kind = np.dtype(object)
+        if kind == object:
+            raise TypeError(f"{key}: cannot store an array of Python objects (load_arrays reads no pickles); "
+                            "pass an array of numbers or strings.")
+    return arrays
+
+
+def _keras_model(model, *, name):
+    if not callable(getattr(model, "save", None)):
+        raise TypeError(f"{name} must be a Keras model (with .save), got {type(model).__name__}.")
+    return model
+
+
+def _json_config(model_config, *, name):
+    """A dict of settings that JSON can store (it keys the cache entry)."""
+    if not isinstance(model_config, dict):
+        raise TypeError(f"{name} must be a dict of settings, got {type(model_config).__name__}.")
+    try:
+        _jsonable(model_config)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name}: cannot be stored in the record ({err}); pass numbers, strings, lists and dicts.") \
+            from None
+    return model_config
+
+
+def _optional_mapping(value, *, name, example: str):
+    if value is not None and not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a dict such as {example} (or None), got {type(value).__name__}.")
+    return value
+
+
+def _companion_paths(companions, *, name):
+    """None or {name: file path} of files train() writes."""
+    _optional_mapping(companions, name=name, example="{'snapshots': path}")
+    for key, path in (companions or {}).items():
+        _file_path(path, name=f"{name}[{key!r}]")
+    return companions
 
 
 def _array_keys(keys, *, name):
@@ -54,7 +156,8 @@ def _array_keys(keys, *, name):
 
 
 def _suffix(suffix, *, name):
-    if not isinstance(suffix, str) or not suffix.startswith(".") or "/" in suffix or os.sep in suffix:
+    if not isinstance(suffix, str) or not suffix.startswith(".") or len(suffix) < 2 or "/" in suffix \
+            or os.sep in suffix or "\0" in suffix:
         raise ValueError(f"suffix must be a file extension such as '.json', got {suffix!r}.")
     return suffix
 
@@ -105,6 +208,9 @@ def _write_partial(path: Path, write: Callable[[Path], None]) -> Path:
     try:
         tmp.unlink()  # let the writer create it; some writers refuse an existing file
         write(tmp)
+        if not tmp.is_file():
+            raise ValueError(f"write: it wrote no file at the path it was given ({tmp.name}); a writer must "
+                             "create that file, e.g. lambda tmp: tmp.write_text(text).")
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
     except BaseException:
@@ -113,6 +219,7 @@ def _write_partial(path: Path, write: Callable[[Path], None]) -> Path:
     return tmp
 
 
+@checked(path=ck.using(_file_path), write=ck.using(_callback, arguments=1, example="lambda tmp: tmp.write_text(text)"))
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` on a temporary sibling of ``path``, then rename it into place.
 
@@ -138,6 +245,7 @@ def _writer_alive(pid: int) -> bool:
     return True
 
 
+@checked(folder=ck.using(_folder_path))
 def remove_stale_partials(folder: Path | None = None) -> list[str]:
     """Delete ``.partial`` files left by killed writes in ``folder`` (default: the artifacts folder).
 
@@ -173,6 +281,7 @@ def data_fingerprint(*arrays) -> str:
     return digest.hexdigest()[:24]
 
 
+@checked(path=ck.using(_file_path))
 def file_sha256(path: Path) -> str | None:
     """SHA-256 of a file's bytes, or None when it does not exist."""
     digest = hashlib.sha256()
@@ -185,6 +294,7 @@ def file_sha256(path: Path) -> str | None:
     return digest.hexdigest()
 
 
+@checked(path=ck.using(_file_path), record=ck.using(_record))
 def save_json(path: Path, record: dict[str, Any]) -> Path:
     def write(tmp: Path) -> None:
         tmp.write_text(json.dumps(record, indent=2, default=_json_default))
@@ -192,6 +302,7 @@ def save_json(path: Path, record: dict[str, Any]) -> Path:
     return atomic_write(path, write)
 
 
+@checked(path=ck.using(_file_path))
 def load_json(path: Path) -> dict[str, Any] | None:
     """The record at ``path``, or None when it is missing, unreadable or not a JSON object."""
     try:
@@ -212,6 +323,7 @@ def _json_default(value):
     raise TypeError(f"cannot store {type(value).__name__} in a JSON record")
 
 
+@checked(path=ck.using(_file_path), arrays=ck.using(_plain_arrays))
 def save_arrays(path: Path, **arrays: np.ndarray) -> Path:
     """Store numpy arrays as an uncompressed .npz, atomically (no pickles)."""
 
@@ -222,7 +334,7 @@ def save_arrays(path: Path, **arrays: np.ndarray) -> Path:
     return atomic_write(path, write)
 
 
-@checked(keys=ck.using(_array_keys))
+@checked(path=ck.using(_file_path), keys=ck.using(_array_keys))
 def load_arrays(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray] | None:
     """The arrays stored at ``path``, or None when the file is missing, corrupt or incomplete."""
     try:
@@ -237,10 +349,12 @@ def load_arrays(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray] | No
         return None
 
 
+@checked(model=ck.using(_keras_model), path=ck.using(_file_path))
 def save_keras_model(model, path: Path) -> Path:
     return atomic_write(path, lambda tmp: model.save(tmp))
 
 
+@checked(path=ck.using(_file_path))
 def load_keras_model(path: Path):
     """Load a ``.keras`` file with safe mode on; None when missing or unreadable."""
     import keras
@@ -283,6 +397,10 @@ def _summary_mismatch(model, summary: Any, expected: dict[str, Any] | None) -> s
     return None
 
 
+@checked(name=ck.using(_stem), model_config=ck.using(_json_config),
+         train=ck.using(_callback, arguments=0, example="a function returning (model, record)"),
+         expected=ck.using(_optional_mapping, example="{'latent_dim': 20}"),
+         companions=ck.using(_companion_paths), retrain=ck.flag())
 def cached_model(
     name: str,
     model_config: dict[str, Any],
@@ -314,7 +432,13 @@ def cached_model(
         loaded = _load_entry(model_path, record_path, wanted_config, data_key, expected, companions, verbose)
         if loaded is not None:
             return (*loaded, True)
-    model, record = train()
+    result = train()
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        raise TypeError(f"{name}: train() must return (model, record dict), got {type(result).__name__} {result!r:.60}.")
+    model, record = result
+    if not hasattr(model, "weights") or not callable(getattr(model, "save", None)):
+        raise TypeError(f"{name}: train() must return (model, record dict), got a {type(model).__name__} model; "
+                        "return the trained Keras model first.")
     if not isinstance(record, dict):
         raise TypeError(f"{name}: train() must return (model, record dict), got a {type(record).__name__} record.")
     problem = _summary_mismatch(model, model_summary(model), expected)

@@ -163,8 +163,14 @@ def _points_per_class(n_per_class, *, name):
 
 
 def _classifier(judge, *, name):
+    if isinstance(judge, type):
+        raise TypeError(f"{name}: got the class {judge.__name__}, not a fitted classifier; fit an instance first.")
     if not callable(getattr(judge, "predict", None)):
         raise TypeError(f"judge must be a fitted classifier with a predict method, got {type(judge).__name__}.")
+    if hasattr(judge, "get_params") and not isinstance(judge, type) and not hasattr(judge, "classes_"):
+        # an unfitted scikit-learn classifier (its predict would raise NotFittedError from inside scikit-learn)
+        raise ValueError(f"{name}: this {type(judge).__name__} is not fitted yet; call .fit(x, y) on training "
+                         "digits first (e.g. classical.mnist_logistic_regression()).")
     return judge
 
 
@@ -297,6 +303,8 @@ def gaussian_nb_log_px(nb: GaussianNB, x: np.ndarray) -> np.ndarray:
     The discriminative model has no such number: this is what a generative
     model adds on top of classification.
     """
+    if len(x) == 0:  # scikit-learn refuses 0 samples: no points, no log-densities
+        return np.zeros(0)
     return logsumexp(nb.predict_joint_log_proba(x), axis=1)
 
 
@@ -356,10 +364,14 @@ class PixelNaiveBayes:
 
     @checked(self=_nb_fitted(), x=ck.images(label="images"))
     def predict(self, x: np.ndarray) -> np.ndarray:
+        if len(x) == 0:  # scikit-learn refuses 0 samples: no images, no classes
+            return self.nb.classes_[:0].copy()
         return self.nb.predict(x.reshape(-1, 784))
 
     @checked(self=_nb_fitted(), x=ck.images(label="images"))
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        if len(x) == 0:  # scikit-learn refuses 0 samples: no images, no rows
+            return np.zeros((0, len(self.nb.classes_)))
         return self.nb.predict_proba(x.reshape(-1, 784))
 
     @checked(self=_nb_fitted(), x=ck.images(label="images"))

@@ -91,6 +91,8 @@ def _quick_flag(quick, *, name):
 
 
 def _training_images(x, *, name):
+    """Rows to train on: float images (N, 28, 28) or codes (N, d), finite, at least one."""
+    what = "float images (N, 28, 28) or codes (N, d) to train on"
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError):  # ragged lists
@@ -99,18 +101,41 @@ def _training_images(x, *, name):
         raise TypeError(f"x: expected images (N, 28, 28) to train on, got {type(x).__name__}.")
     if len(x) == 0:
         raise ValueError("shuffled_batches: no images to train on (x is empty); pass at least one image.")
+    if arr.ndim < 2 or arr[0].size == 0:
+        raise ValueError(f"x: expected {what}, got shape {arr.shape}; pass one row per image or code.")
+    if arr.dtype.kind != "f":
+        fix = {"b": "convert a mask with x.astype(np.float32)",
+               "c": "pass real numbers (x.real, if the imaginary parts are zero)"}.get(
+            arr.dtype.kind, "divide 0-255 grey levels by 255, e.g. x / 255.0 (load_mnist does this)")
+        raise TypeError(f"x: expected {what}, got dtype {arr.dtype}; {fix}.")
+    for i in range(0, len(arr), 4096):  # in chunks: no full-size temporary for 60,000 images
+        if not np.all(np.isfinite(arr[i: i + 4096])):
+            raise ValueError("x: contains NaN or infinite values; pass finite numbers to train on "
+                             "(np.nan_to_num(x) sets NaN to 0).")
     return x
 
 
 def _one_label_each(y, *, name, x):
-    """None, or one label per image."""
+    """None, or one label per image: a 1-D array of finite real numbers as long as x."""
     if y is None:
         return None
-    labels = np.asarray(y) if not isinstance(y, (dict, set)) else np.asarray(None)
+    what = "one label per image, an array of shape (N,)"
+    try:
+        labels = np.asarray(y) if not isinstance(y, (dict, set)) else np.asarray(None)
+    except (TypeError, ValueError):  # ragged lists
+        labels = np.asarray(None)
     if labels.ndim == 0 or labels.dtype == object:
-        raise TypeError(f"y: expected one label per image, an array of shape (N,), got {type(y).__name__}.")
+        raise TypeError(f"y: expected {what}, got {type(y).__name__}.")
+    if labels.dtype.kind not in "iuf":
+        kind = {"b": "booleans", "c": "complex numbers"}.get(labels.dtype.kind, f"dtype {labels.dtype}")
+        raise TypeError(f"y: expected {what} (numbers, e.g. class ids 0-9), got {kind}.")
+    if labels.ndim != 1:
+        raise ValueError(f"y: expected {what}, got shape {labels.shape}; pass class ids (e.g. y.argmax(axis=1) "
+                         "for one-hot rows).")
     if labels.shape[0] != len(x):
-        raise ValueError(f"{len(x)} images but {labels.shape[0]} labels.")
+        raise ValueError(f"y: {len(x)} images but {labels.shape[0]} labels; pass one label per image.")
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        raise ValueError(f"y: contains NaN or infinite values; pass {what}.")
     return y
 
 

@@ -1031,10 +1031,16 @@ def _timed_record(record, *, name) -> dict[str, Any]:
                                                          for p in curve):
         raise TypeError(f"{name}['curve'] must be a list of points with 'step' and 'seconds', as in the record "
                         "pretrained_flow returns.")
+    for k, point in enumerate(curve):
+        for key in ("step", "seconds"):
+            ck.check_number(point[key], name=f"{name}['curve'][{k}][{key!r}]", low=0.0)
+    ck.check_positive(record["train_flops_per_image"], name=f"{name}['train_flops_per_image']")
     if len(curve) < 2:
         raise ValueError(f"{name}['curve'] has fewer than two points: too short a run to time.")
     if not curve[-1]["seconds"] > curve[0]["seconds"]:
         raise ValueError(f"{name}['curve']: its last point is not later than its first; no time to divide by.")
+    if not curve[-1]["step"] > curve[0]["step"]:
+        raise ValueError(f"{name}['curve']: its last point's step is not after its first; no steps to count.")
     return record
 
 

@@ -106,6 +106,17 @@ _H, _W = (SCALE * s for s in IMAGE_SHAPE)
 _SIGMA = 2 * SCALE / 6  # pyramid_expand / pyramid_reduce default
 
 
+def _attribute_table(table, *, name):
+    """Attributes (N, 6) in ATTRIBUTES order: finite numbers, or NaN for blank images (as Morphometrics.table gives)."""
+    what = f"attributes (N, {len(ATTRIBUTES)}) in the order {list(ATTRIBUTES)}, e.g. Morphometrics.table()"
+    table = ck.check_numbers(table, name=name, ndim=2, finite=False, what=what)
+    if table.shape[1] != len(ATTRIBUTES):
+        raise ValueError(f"{name}: {table.shape[1]} columns; expected {what}.")
+    if np.isinf(table).any():
+        raise ValueError(f"{name}: contains infinite values; measured attributes are finite (NaN for blank images).")
+    return table
+
+
 @dataclass(frozen=True)
 class Morphometrics:
     """One float64 array (N,) per attribute; NaN for blank images.
@@ -147,6 +158,7 @@ class Morphometrics:
         return Morphometrics(**{n: a[key] for n, a in self.as_dict().items()})
 
     @classmethod
+    @checked(table=ck.using(_attribute_table))
     def from_table(cls, table: np.ndarray) -> "Morphometrics":
         table = np.asarray(table, dtype=np.float64)
         return cls(**{n: table[:, i].copy() for i, n in enumerate(ATTRIBUTES)})

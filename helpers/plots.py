@@ -188,6 +188,58 @@ def _grid_images(images, *, name, vmin, vmax) -> np.ndarray:
     return _pictures(images, name=name, ndim=3, what=what, vmin=vmin, vmax=vmax)
 
 
+def _float_format(spec, *, name):
+    """A format spec for one float, as format(0.5, spec) reads it (e.g. ".3f")."""
+    if not isinstance(spec, str):
+        raise TypeError(f"{name} must be a format spec such as '.3f', got {spec!r}.")
+    try:
+        format(0.5, spec)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{name}: {spec!r} is no format spec for a float ({err}); pass e.g. '.3f' or '.1%' "
+                         "(no braces, no '%').") from None
+    return spec
+
+
+def _value_writer(fmt, *, name):
+    """A function writing one cell's value as text, e.g. lambda v: f"{100 * v:.0f}"."""
+    example = 'lambda v: f"{100 * v:.0f}"'
+    if not callable(fmt):
+        hint = f" (for the format string {fmt!r}: lambda v: {fmt!r}.format(v))" if isinstance(fmt, str) else ""
+        raise TypeError(f"{name} must be a function of one value returning text, e.g. {example}{hint}; "
+                        f"got {type(fmt).__name__}.")
+    try:
+        text = fmt(0.5)
+    except Exception as err:
+        raise TypeError(f"{name} must be a function of one value returning text, e.g. {example}; "
+                        f"{name}(0.5) raised {type(err).__name__}: {err}") from None
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must return text (a str), e.g. {example}; {name}(0.5) returned "
+                        f"{type(text).__name__} {text!r}.")
+    return fmt
+
+
+def _format_string(fmt, *, name):
+    """A str.format template with one field for the value, e.g. "{:.2f}"."""
+    if not isinstance(fmt, str):
+        raise TypeError(f"{name} must be a format string such as '{{:.2f}}', got {type(fmt).__name__}.")
+    try:
+        text = fmt.format(0.5)
+    except (ValueError, IndexError, KeyError) as err:
+        raise ValueError(f"{name}: {fmt!r} cannot write a number ({type(err).__name__}: {err}); pass e.g. "
+                         "'{:.2f}'.") from None
+    if text == fmt:
+        raise ValueError(f"{name}: {fmt!r} has no field for the value, so every cell would read {fmt!r}; "
+                         "pass e.g. '{:.2f}'.")
+    return fmt
+
+
+def _cell_shape(cell, *, name):
+    """(width, height) of one panel in inches: two positive numbers."""
+    if isinstance(cell, (str, bytes)) or not isinstance(cell, (tuple, list)) or len(cell) != 2:
+        raise TypeError(f"{name} must be (width, height) in inches, e.g. (2.6, 1.7), got {cell!r}.")
+    return tuple(ck.check_number(c, name=f"{name}[{i}]", low=0, low_open=True) for i, c in enumerate(cell))
+
+
 def _cell_size(cell_size, *, name, ax=None):
     """A positive cell size (used only when the figure is made here, ``ax`` None)."""
     return ck.check_number(cell_size, name=name, low=0, low_open=True) if ax is None else cell_size
@@ -797,7 +849,8 @@ def training_curves(history: dict[str, list[float]], keys: Sequence[str] | None 
     return fig
 
 
-@checked(rows=ck.using(_table_rows), columns=ck.using(_table_columns, rows=ref("rows")))
+@checked(rows=ck.using(_table_rows), columns=ck.using(_table_columns, rows=ref("rows")),
+         floatfmt=ck.using(_float_format))
 def table(rows: Sequence[dict], columns: Sequence[str] | None = None, floatfmt: str = ".3f") -> str:
     """A markdown table from dicts; notebooks print it with IPython's Markdown."""
     if len(rows) == 0:
@@ -1033,7 +1086,7 @@ def per_class_bars(ax, values: dict[str, np.ndarray], class_names: Sequence[str]
     return ax
 
 
-@checked(grids=ck.using(_model_grids))
+@checked(grids=ck.using(_model_grids), cell_size=ck.number(low=0, low_open=True))
 def model_grids(grids: dict, row_labels=None, col_labels=None, title: str | None = None, cell_size: float = 0.32):
     """Several (rows, cols, 28, 28) grids side by side, one panel per model (notebook 05)."""
     names = list(grids)
@@ -1099,7 +1152,7 @@ def normal_quantile_grid(n: int = 20, tail: float = 0.05) -> np.ndarray:
 
 
 @checked(decode=ck.using(_decoder), n=ck.using(_fits, bytes_each=4.0 * 784, power=2, what="decoded images"),
-         label_every=ck.count(minimum=1), ax=ck.optional(_AX))
+         label_every=ck.count(minimum=1), ax=ck.optional(_AX), cell_size=ck.using(_cell_size, ax=ref("ax")))
 def latent_manifold(decode, n: int = 20, tail: float = 0.05, ax=None, title: str | None = None,
                     cell_size: float = 0.3, label_every: int = 2):
     """Decode an n x n grid of 2-D codes at Normal quantiles and draw it as one seamless canvas (notebook 03).
@@ -1254,7 +1307,8 @@ def band_along_alpha(ax, alphas, values, color=None, label: str | None = None, q
     return line
 
 
-@checked(ax=_AX, matrix=ck.using(_square_matrix), annotate=ck.flag(), cmap=ck.using(_cmap), **_COLOUR_SCALE)
+@checked(ax=_AX, matrix=ck.using(_square_matrix), annotate=ck.flag(), cmap=ck.using(_cmap),
+         fmt=ck.using(_value_writer), **_COLOUR_SCALE)
 def class_heatmap(ax, matrix, title: str | None = None, vmin: float = 0.0, vmax: float = 1.0,
                   cmap: str = "viridis", fmt=lambda v: f"{100 * v:.0f}", annotate: bool = True,
                   fontsize: float = 6.0):
@@ -1295,7 +1349,8 @@ def class_heatmap(ax, matrix, title: str | None = None, vmin: float = 0.0, vmax:
 
 @checked(matrices=ck.using(_mapping, what="(row name, column name) -> square matrix"),
          row_names=_named("row"), col_names=ck.using(_grid_columns, row_names=ref("row_names"), matrices=ref("matrices")),
-         fontsize=ck.positive(), ncols=ck.optional(ck.count(minimum=1)), cmap=ck.using(_cmap))
+         fontsize=ck.positive(), ncols=ck.optional(ck.count(minimum=1)), cmap=ck.using(_cmap),
+         fmt=ck.using(_value_writer), cell=ck.number(low=0, low_open=True))
 def heatmap_grid(matrices: dict, row_names: Sequence[str], col_names: Sequence[str], *, vmin: float = 0.0,
                  vmax: float = 1.0, cmap: str = "viridis", fmt=lambda v: f"{100 * v:.0f}", colorbar_label: str = "",
                  title: str | None = None, cell: float = 3.1, fontsize: float = 6.0, ncols: int | None = None):
@@ -1536,7 +1591,7 @@ def dose_curves(curves: dict, alphas, methods: Sequence[str], attributes: Sequen
 
 
 @checked(row_names=_named("row"), col_names=_named("column"), vmax=ck.number(low=0, low_open=True),
-         cmap=ck.using(_cmap),
+         cmap=ck.using(_cmap), fmt=ck.using(_format_string), cell=ck.using(_cell_shape),
          matrices=ck.using(_titled_matrices, row_names=ref("row_names"), col_names=ref("col_names")))
 def matrix_heatmaps(matrices: dict, row_names: Sequence[str], col_names: Sequence[str], *, vmax: float = 1.0,
                     cmap: str = "magma_r", colorbar_label: str = "", cell=(2.6, 1.7), fmt: str = "{:.2f}"):

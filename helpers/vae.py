@@ -143,6 +143,7 @@ def _chunk(chunk, *, name, k, x, model):
 def _schedule_settings(cfg, *, name):
     cfg = ck.check_settings(cfg, ("learning_rate",), name=name, example="vae.training_config(20)")
     ck.check_positive(cfg["learning_rate"], name="cfg['learning_rate']")
+    ck.check_number(cfg.get("warmup_fraction", 0.0), name="cfg['warmup_fraction']", low=0.0, high=1.0, high_open=True)
     return cfg
 
 
@@ -171,8 +172,14 @@ def _vae_class(model_class, *, name):
 def _timed_record(record, *, name):
     record = ck.check_settings(record, ("epoch_seconds", "train_flops_per_image", "train_images"), name=name,
                                example="the record pretrained_vae returns")
-    if len(record["epoch_seconds"]) == 0:
+    seconds = ck.check_numbers(record["epoch_seconds"], name="record['epoch_seconds']", ndim=1,
+                               what="the seconds of each epoch, a list such as [4.1, 3.7]")
+    if len(seconds) == 0:
         raise ValueError("record['epoch_seconds'] is empty: the record holds no timed epoch.")
+    if not np.median(seconds) > 0 or seconds.min() < 0:
+        raise ValueError(f"record['epoch_seconds'] must be positive durations, got {seconds.tolist()}.")
+    ck.check_positive(record["train_flops_per_image"], name="record['train_flops_per_image']")
+    ck.check_count(record["train_images"], name="record['train_images']", minimum=1)
     return record
 
 
@@ -376,6 +383,8 @@ class VAE(keras.Model):
     def encode_distribution(self, x, batch_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:
         """Mean and log-variance of q(z|x)."""
         parts = [self.encoder(x[i: i + batch_size]) for i in range(0, len(x), batch_size)]
+        if not parts:  # no images: no codes, as encode
+            return np.zeros((0, self.latent_dim), np.float32), np.zeros((0, self.latent_dim), np.float32)
         return (np.concatenate([ops.convert_to_numpy(p[0]) for p in parts]),
                 np.concatenate([ops.convert_to_numpy(p[1]) for p in parts]))
 
