@@ -155,6 +155,25 @@ def test_cached_model_trains_once_then_loads(isolated_artifacts):
     assert sorted(_files(isolated_artifacts)) == [f"tiny-{config.MODE}.json", f"tiny-{config.MODE}.keras"]
 
 
+def test_a_freshly_trained_model_comes_back_without_its_traced_training_step(isolated_artifacts):
+    """The traced step holds memory of the training run; the notebook only uses the trained model."""
+
+    def train():
+        model = _tiny_model()
+        model.compile(optimizer="sgd", loss="mse")
+        model.fit(np.ones((8, 3), np.float32), np.zeros((8, 2), np.float32), epochs=1, verbose=0)
+        model.evaluate(np.ones((8, 3), np.float32), np.zeros((8, 2), np.float32), verbose=0)
+        assert model.train_function is not None and model.test_function is not None  # what there is to drop
+        return model, {"history": {}}
+
+    model, _, loaded = cache.cached_model("tiny-fit", {"units": 2}, train, verbose=False)
+    assert not loaded
+    assert model.train_function is None and model.test_function is None
+    before = model.get_weights()[0].copy()
+    model.fit(np.ones((8, 3), np.float32), np.ones((8, 2), np.float32), epochs=1, verbose=0)  # traced again
+    assert not np.allclose(model.get_weights()[0], before)
+
+
 def test_corrupt_keras_file_is_discarded_and_retrained(isolated_artifacts):
     calls = []
     cfg = {"units": 2}
