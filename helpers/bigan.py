@@ -132,12 +132,7 @@ def _generated(images, name, args):
 
 def _judge(judge, *, name):
     """A fitted scikit-learn classifier (predict_proba and classes_) or a helpers.judges Judge (predict)."""
-    if isinstance(judge, type):
-        raise TypeError(f"{name}: got the class {judge.__name__}, not a fitted classifier; fit an instance first.")
-    if hasattr(judge, "get_params") and not isinstance(judge, type) and not hasattr(judge, "classes_"):
-        # an unfitted scikit-learn estimator (its predict would raise NotFittedError from inside scikit-learn)
-        raise ValueError(f"{name}: this {type(judge).__name__} is not fitted yet; call .fit(x, y) on training "
-                         "digits first, or pass a fitted judge such as judges.lr_judge().")
+    ck.check_fitted_instance(judge, name=name, example="judges.lr_judge()")
     if not ((callable(getattr(judge, "predict_proba", None)) and hasattr(judge, "classes_"))
             or callable(getattr(judge, "predict", None))):
         raise TypeError(f"judge must be a fitted classifier (predict_proba and classes_) or a helpers.judges Judge, "

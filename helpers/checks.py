@@ -338,6 +338,17 @@ def check_flag(value, *, name: str) -> bool:
     return bool(value)
 
 
+def check_fitted_instance(model, *, name: str, example: str) -> Any:
+    """A classifier instance that has been fitted: the class itself, or an unfitted scikit-learn estimator
+    (whose predict would raise NotFittedError from inside scikit-learn), is refused naming ``name``."""
+    if isinstance(model, type):
+        raise TypeError(f"{name}: got the class {model.__name__}, not a fitted classifier; fit an instance first.")
+    if hasattr(model, "get_params") and not hasattr(model, "classes_"):
+        raise ValueError(f"{name}: this {type(model).__name__} is not fitted yet; call .fit(x, y) on training "
+                         f"digits first, or pass a fitted judge such as {example}.")
+    return model
+
+
 def check_choice(value, options, *, name: str) -> Any:
     """One of ``options`` (compared with ==; True is not 1 here), or a ValueError listing them."""
     is_bool = isinstance(value, (bool, np.bool_))

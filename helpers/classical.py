@@ -163,14 +163,9 @@ def _points_per_class(n_per_class, *, name):
 
 
 def _classifier(judge, *, name):
-    if isinstance(judge, type):
-        raise TypeError(f"{name}: got the class {judge.__name__}, not a fitted classifier; fit an instance first.")
+    ck.check_fitted_instance(judge, name=name, example="classical.mnist_logistic_regression()")
     if not callable(getattr(judge, "predict", None)):
         raise TypeError(f"judge must be a fitted classifier with a predict method, got {type(judge).__name__}.")
-    if hasattr(judge, "get_params") and not isinstance(judge, type) and not hasattr(judge, "classes_"):
-        # an unfitted scikit-learn classifier (its predict would raise NotFittedError from inside scikit-learn)
-        raise ValueError(f"{name}: this {type(judge).__name__} is not fitted yet; call .fit(x, y) on training "
-                         "digits first (e.g. classical.mnist_logistic_regression()).")
     return judge
 
 
