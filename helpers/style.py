@@ -55,6 +55,9 @@ JUDGED_ALPHAS = (0.0, 1.0, 2.0)
 #: digits: a disc of 0.4 x half the digit's own thickness, +1.09 SD; a 16-degree shear, +1.01 SD; a 1.35x
 #: horizontal stretch, +1.00 SD).
 PERTURBATION_SIZES = {"thickness": 0.4, "slant": 16.0, "width": 1.35}
+#: What each real perturbation does, in its own units (notebook 07's table): the sizes are not all pixels.
+PERTURBATION_LABELS = {"thickness": "thickened by {:g} x its own thickness", "slant": "sheared by {:g} degrees",
+                       "width": "stretched {:g} x as wide"}
 
 
 # --- argument specs of this module (helpers.checks): each names the argument and what to pass ------------

@@ -227,3 +227,11 @@ def test_perturb_and_measure_table_refuse_an_array_sign_and_a_repeated_name(mnis
         style.perturb("thickness", x, np.array([1, 1]))
     with pytest.raises(ValueError, match="'thickness' is named twice"):
         style.measure_table(x, ["thickness", "thickness"])
+
+
+def test_every_real_perturbation_has_a_label_in_its_own_units():
+    """Notebook 07's table names each perturbation by what it does: a thickening is not 0.4 px."""
+    assert set(style.PERTURBATION_LABELS) == set(style.PERTURBATION_SIZES)
+    labels = {a: style.PERTURBATION_LABELS[a].format(style.PERTURBATION_SIZES[a]) for a in style.PERTURBATION_SIZES}
+    assert labels["thickness"] == "thickened by 0.4 x its own thickness"
+    assert "px" not in " ".join(labels.values())
