@@ -1,0 +1,143 @@
+"""Bad input found by the fifth bad-input sweep: a clear error naming the argument, not a raw one.
+
+Each case asserts the error's type (ValueError for a wrong value, TypeError for a wrong
+kind of thing) and that its message names the argument at fault; every one failed on
+the code before its fix (a library's traceback, a message naming no argument, or a
+silently wrong result).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_bad_inputs import refused  # noqa: E402  (the same check as the rest of the bad-input suite)
+
+
+# --- plots: figure sizes beyond any page (matplotlib's 'Image size ... is too large' or bad_alloc) -----------
+def _plot_size_calls():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers import plots
+
+    grids = {"m": np.random.default_rng(0).random((2, 3, 28, 28))}
+    black = lambda z: np.zeros((len(z), 28, 28), np.float32)  # noqa: E731
+    square = ({("r", "c"): np.eye(3)}, ["r"], ["c"])
+    two = ({"t": np.eye(2)}, ["a", "b"], ["c", "d"])
+    values, labels = {"a": np.arange(20.0)}, np.arange(20) % 10
+    dose = ({("m", "a", "quantile"): np.arange(3.0)}, [0.0, 1.0, 2.0], ["quantile"], ["a"], ["m"])
+    calls = {}
+    for size in (1e6, 1000, 11):
+        calls |= {
+            f"model_grids cell_size {size:g}": (lambda s=size: plots.model_grids(grids, cell_size=s), "cell_size"),
+            f"image_grid cell_size {size:g}": (lambda s=size: plots.image_grid(np.zeros((4, 28, 28)), cell_size=s),
+                                               "cell_size"),
+            f"show_canvas cell_size {size:g}": (lambda s=size: plots.show_canvas(np.zeros((2, 2, 28, 28)),
+                                                                                 cell_size=s), "cell_size"),
+            f"latent_manifold cell_size {size:g}": (lambda s=size: plots.latent_manifold(black, n=3, cell_size=s),
+                                                    "cell_size"),
+            f"heatmap_grid cell {size:g}": (lambda s=size: plots.heatmap_grid(*square, cell=s), "cell"),
+            f"matrix_heatmaps cell width {size:g}": (lambda s=size: plots.matrix_heatmaps(*two, cell=(s, 1.5)),
+                                                     "cell[0]"),
+            f"per_class_distributions cell height {size:g}": (
+                lambda s=size: plots.per_class_distributions(values, labels, cell=(3.4, s)), "cell[1]"),
+            f"dose_curves cell width {size:g}": (lambda s=size: plots.dose_curves(*dose, cell=(s, 2.1)), "cell[0]"),
+        }
+    return calls
+
+
+PLOT_SIZE_CASES = _plot_size_calls()
+
+
+@pytest.mark.parametrize("case", PLOT_SIZE_CASES)
+def test_figure_sizes_beyond_a_page_are_refused_by_name(case):
+    """Before: a figure of 300,000,000 pixels that failed only when shown (matplotlib's 'Image size of
+    300000110x200000080 pixels is too large'), or std::bad_alloc (MemoryError) for cells of 1,000 inches."""
+    import matplotlib.pyplot as plt
+
+    call, name = PLOT_SIZE_CASES[case]
+    try:
+        with refused(ValueError, name, "10"):  # the message gives the range, up to 10 inches
+            call()
+    finally:
+        plt.close("all")
+
+
+def _unchecked_cell_calls():
+    from helpers import plots
+
+    values, labels = {"a": np.arange(20.0)}, np.arange(20) % 10
+    dose = ({("m", "a", "quantile"): np.arange(3.0)}, [0.0, 1.0, 2.0], ["quantile"], ["a"], ["m"])
+    return {
+        "per_class_distributions cell 0": (lambda: plots.per_class_distributions(values, labels, cell=(0, 2)),
+                                           ValueError, "cell[0]"),
+        "per_class_distributions cell negative": (lambda: plots.per_class_distributions(values, labels,
+                                                                                        cell=(3, -1)),
+                                                  ValueError, "cell[1]"),
+        "per_class_distributions cell NaN": (lambda: plots.per_class_distributions(values, labels,
+                                                                                   cell=(np.nan, 2)),
+                                             ValueError, "cell[0]"),
+        "per_class_distributions cell 'a'": (lambda: plots.per_class_distributions(values, labels, cell=("a", 2)),
+                                             TypeError, "cell[0]"),
+        "per_class_distributions cell True": (lambda: plots.per_class_distributions(values, labels,
+                                                                                    cell=(True, 2)),
+                                              TypeError, "cell[0]"),
+        "per_class_distributions cell 3": (lambda: plots.per_class_distributions(values, labels, cell=3), TypeError,
+                                           "cell"),
+        "dose_curves cell 0": (lambda: plots.dose_curves(*dose, cell=(0, 2)), ValueError, "cell[0]"),
+        "dose_curves cell inf": (lambda: plots.dose_curves(*dose, cell=(2, np.inf)), ValueError, "cell[1]"),
+        "dose_curves cell 'a'": (lambda: plots.dose_curves(*dose, cell=("a", 2)), TypeError, "cell[0]"),
+        "dose_curves cell None": (lambda: plots.dose_curves(*dose, cell=None), TypeError, "cell"),
+        "heatmap_grid fontsize 1e6": (lambda: plots.heatmap_grid({("r", "c"): np.eye(3)}, ["r"], ["c"],
+                                                                 fontsize=1e6), ValueError, "fontsize"),
+    }
+
+
+UNCHECKED_CELL_CASES = list(_unchecked_cell_calls())
+
+
+@pytest.mark.parametrize("case", UNCHECKED_CELL_CASES)
+def test_panel_sizes_and_font_sizes_are_checked_by_name(case):
+    """Before: numpy's LinAlgError 'Singular matrix' (a cell of 0), matplotlib's 'figure size must be positive
+    finite not (-3, 1.5)', "ufunc 'isfinite' not supported", 'object is not subscriptable', a cell of True drawn
+    as one inch, or FreeType's 'FT_Set_Char_Size ... invalid pixel size' for a font of a million points."""
+    import matplotlib.pyplot as plt
+
+    call, error, name = _unchecked_cell_calls()[case]
+    try:
+        with refused(error, name):
+            call()
+    finally:
+        plt.close("all")
+
+
+def test_plot_sizes_were_already_refused_below_zero_and_not_finite():
+    import matplotlib.pyplot as plt
+
+    from helpers import plots
+
+    grids = {"m": np.zeros((2, 3, 28, 28))}
+    for bad, error in ((0, ValueError), (-1, ValueError), (np.nan, ValueError), (np.inf, ValueError),
+                       ("a", TypeError), (True, TypeError), (10**400, ValueError)):
+        with refused(error, "cell_size"):
+            plots.model_grids(grids, cell_size=bad)
+    plt.close("all")
+
+
+def test_plot_sizes_up_to_ten_inches_still_draw():
+    import matplotlib.pyplot as plt
+
+    from helpers import plots
+
+    assert plots.model_grids({"m": np.zeros((1, 1, 28, 28))}, cell_size=10).get_size_inches()[1] == \
+        pytest.approx(10.8)
+    plots.per_class_distributions({"a": np.arange(20.0)}, np.arange(20) % 10, cell=[3, 2])
+    plots.dose_curves({("m", "a", "quantile"): np.arange(3.0)}, [0.0, 1.0, 2.0], ["quantile"], ["a"], ["m"],
+                      cell=(2, 2))
+    plots.heatmap_grid({("r", "c"): np.eye(3)}, ["r"], ["c"], cell=4.4, fontsize=9.5)
+    plt.close("all")
