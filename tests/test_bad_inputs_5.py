@@ -141,3 +141,30 @@ def test_plot_sizes_up_to_ten_inches_still_draw():
                       cell=(2, 2))
     plots.heatmap_grid({("r", "c"): np.eye(3)}, ["r"], ["c"], cell=4.4, fontsize=9.5)
     plt.close("all")
+
+
+# --- style.StyleScale.from_table: attributes so large that their SD overflows to infinity ------------------
+def _huge_tables():
+    table = np.random.default_rng(0).random((5, 6))
+    mixed = table.copy()
+    mixed[4] *= 1e300
+    return {"1e300": table * 1e300, "-1e300": -table * 1e300, "1e155": table * 1e155, "one row 1e300": mixed}
+
+
+@pytest.mark.parametrize("case", list(_huge_tables()))
+def test_style_scale_refuses_attributes_whose_spread_overflows(case):
+    """Before: a StyleScale whose every SD was inf, so that every change in SDs read 0 (or NaN)."""
+    from helpers import style
+
+    with refused(ValueError, "table"):
+        style.StyleScale.from_table(_huge_tables()[case])
+
+
+def test_style_scale_still_measures_large_and_blank_rows():
+    from helpers import style
+
+    table = np.random.default_rng(0).random((5, 6))
+    table[1] = np.nan  # a blank image
+    scale = style.StyleScale.from_table(table * 1e100)
+    assert np.all(np.isfinite(scale.sd)) and np.all(scale.sd > 0)
+    np.testing.assert_allclose(scale.sd, np.nanstd(table, axis=0) * 1e100)
