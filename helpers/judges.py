@@ -80,15 +80,30 @@ def _optional_name_label(value, *, name):
     return value
 
 
+def _digit_classes(model, owner: str) -> np.ndarray:
+    """The model's ``classes_``: distinct digit labels 0-9 in increasing order, as scikit-learn's fit sets them.
+
+    They name the columns of its predict_proba; a classes_ set by hand (reversed, duplicated, fractional)
+    would put each probability under the wrong digit.
+    """
+    expected = f"{owner}: expected a classifier fitted on digit labels 0-9"
+    try:
+        classes = ck.check_labels(getattr(model, "classes_", None), name="classes_")
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{expected}; its {err}") from None
+    if classes.size == 0 or np.any(np.diff(classes) <= 0):
+        raise ValueError(f"{expected}, got classes_ {classes.tolist()}: .fit sets distinct labels in increasing "
+                         "order, one per column of predict_proba; fit the classifier rather than set classes_.")
+    return classes
+
+
 def _fitted_classifier(model, *, name, owner):
     """A fitted scikit-learn classifier of digit labels 0-9 with predict_proba."""
     if isinstance(model, type):
         raise TypeError(f"{owner}: got the class {model.__name__}, not a fitted classifier; fit an instance first.")
     if not hasattr(model, "classes_") and callable(getattr(model, "predict_proba", None)):
         raise ValueError(f"{owner}: this {type(model).__name__} is not fitted yet; call .fit(x, y) first.")
-    classes = np.asarray(getattr(model, "classes_", []))
-    if classes.size == 0 or classes.dtype.kind not in "iuf" or not np.all((classes >= 0) & (classes < N_CLASSES)):
-        raise ValueError(f"{owner}: expected a classifier fitted on digit labels 0-9, got classes {classes}.")
+    classes = _digit_classes(model, owner)
     if not callable(getattr(model, "predict_proba", None)):
         raise TypeError(f"{owner}: expected a fitted scikit-learn classifier with predict_proba, "
                         f"got {type(model).__name__}.")
@@ -96,6 +111,16 @@ def _fitted_classifier(model, *, name, owner):
     if features != 784:
         raise ValueError(f"{owner}: the classifier was fitted on {features} features, but a judge reads the 784 "
                          "pixels of each digit; fit it on x.reshape(len(x), -1).")
+    # One blank digit: a classes_ set by hand on an unfitted model, or of another length than the columns,
+    # shows here rather than as scikit-learn's AttributeError (or numpy's broadcast error) at the first judgement.
+    try:
+        columns = np.shape(model.predict_proba(np.zeros((1, 784), np.float32)))
+    except Exception as err:
+        raise ValueError(f"{owner}: this {type(model).__name__} cannot judge a blank digit ({type(err).__name__}: "
+                         f"{err}); is it fitted? call .fit(x, y) on training digits first.") from None
+    if columns != (1, len(classes)):
+        raise ValueError(f"{owner}: classes_ names {len(classes)} classes but predict_proba gives shape {columns} "
+                         "for one digit; fit the classifier rather than set classes_.")
     return model
 
 
@@ -106,6 +131,9 @@ def _features_images(images, *, name, judge: str):
 def _function(fn, *, name):
     if not callable(fn):
         raise TypeError(f"a function judge must be callable, got {type(fn).__name__}.")
+    owner = getattr(fn, "__self__", None)  # a bound method: an unfitted estimator's fails at the first call
+    if hasattr(owner, "get_params") and not isinstance(owner, type):
+        ck.check_fitted_instance(owner, name=name, example="judges.lr_judge()")
     return fn
 
 
@@ -267,7 +295,7 @@ class SklearnJudge(Judge):
     def __init__(self, model, name: str = LR_NAME):
         self.model = model
         self.name = name
-        self._columns = np.asarray(model.classes_).astype(np.int64)
+        self._columns = ck.check_labels(model.classes_, name="classes_")
 
     def _proba(self, x: np.ndarray) -> np.ndarray:
         p = self.model.predict_proba(x.reshape(len(x), -1))

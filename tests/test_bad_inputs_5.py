@@ -8,6 +8,7 @@ silently wrong result).
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 
@@ -168,3 +169,81 @@ def test_style_scale_still_measures_large_and_blank_rows():
     scale = style.StyleScale.from_table(table * 1e100)
     assert np.all(np.isfinite(scale.sd)) and np.all(scale.sd > 0)
     np.testing.assert_allclose(scale.sd, np.nanstd(table, axis=0) * 1e100)
+
+
+# --- judges: a classifier whose classes_ was set by hand, or a bound predict_proba of an unfitted one -------
+X = np.random.default_rng(0).random((20, 28, 28)).astype(np.float32)
+Y = np.arange(20) % 10
+
+
+@pytest.fixture(scope="module")
+def fitted_lr():
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(max_iter=50).fit(X.reshape(20, -1), Y)
+
+
+def _with_classes(model, classes):
+    model = copy.deepcopy(model)
+    model.classes_ = classes
+    return model
+
+
+CLASSES_CASES = {
+    "9 classes for 10 columns": np.arange(9),
+    "11 classes for 10 columns": np.arange(11) % 10,
+    "duplicated": np.r_[0, 0, np.arange(2, 10)],
+    "reversed": np.arange(10)[::-1],
+    "fractions": np.arange(10) + 0.5,
+    "2-D": np.arange(10)[None],
+    "a scalar": np.int64(3),
+    "empty": np.arange(0),
+}
+
+
+@pytest.mark.parametrize("case", CLASSES_CASES)
+def test_sklearn_judge_refuses_classes_set_by_hand(case, fitted_lr):
+    """Before: numpy's 'shape mismatch: value array of shape (2,10) could not be broadcast', 'rows that do not sum
+    to 1' at the first judgement, or silently wrong columns (reversed classes judged a 0 as a 9; fractions
+    truncated to the integer below)."""
+    from helpers import judges
+
+    model = _with_classes(fitted_lr, CLASSES_CASES[case])
+    with refused(ValueError, "classes_"):
+        judges.SklearnJudge(model)
+    with refused(ValueError, "classes_"):
+        judges.as_judge(model)
+
+
+def test_an_unfitted_classifier_with_classes_set_by_hand_is_refused():
+    """Before: scikit-learn's "'LogisticRegression' object has no attribute 'coef_'" at the first judgement."""
+    from sklearn.linear_model import LogisticRegression
+
+    from helpers import judges
+
+    model = LogisticRegression()
+    model.classes_ = np.arange(10)
+    with refused(ValueError, "fit"):
+        judges.SklearnJudge(model)
+    with refused(ValueError, "fit"):
+        judges.as_judge(model)
+
+
+def test_function_judge_of_an_unfitted_estimators_predict_proba_is_refused_at_once():
+    """Before: accepted, then 'predict_proba judge failed on images ... NotFittedError' at the first call."""
+    from sklearn.linear_model import LogisticRegression
+
+    from helpers import judges
+
+    with refused(ValueError, "fn", "not fitted", "fit"):
+        judges.FunctionJudge(LogisticRegression().predict_proba)
+
+
+def test_judges_of_fitted_classifiers_still_judge(fitted_lr):
+    from helpers import judges
+
+    p = judges.SklearnJudge(fitted_lr).predict_proba(X[:3])
+    np.testing.assert_allclose(p, fitted_lr.predict_proba(X[:3].reshape(3, -1)))
+    float_labels = _with_classes(fitted_lr, np.arange(10.0))  # fitted on labels 0.0-9.0
+    np.testing.assert_allclose(judges.SklearnJudge(float_labels).predict_proba(X[:3]), p)
+    assert judges.FunctionJudge(fitted_lr.predict_proba).predict_proba(X[:3]).shape == (3, 10)
