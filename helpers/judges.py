@@ -182,9 +182,9 @@ def _check_cnn_training(cfg: dict[str, Any], prefix: str) -> None:
 
 
 def _sensible_cnn_training(cfg, name, args):
-    """cnn_config's result: the overridden training settings must make sense."""
+    """cnn_config's result: the overridden training settings and architecture must make sense."""
     _check_cnn_training(cfg, "")
-    return cfg
+    return _cnn_architecture(cfg, name=name)
 
 
 def _cnn_architecture(cfg, *, name):
@@ -197,9 +197,7 @@ def _cnn_architecture(cfg, *, name):
     if len(cfg["filters"]) != len(cfg["kernels"]) or not cfg["filters"]:
         raise ValueError("filters and kernels must be non-empty lists of the same length.")
     ck.check_count(cfg["dense"], name="cfg['dense']", minimum=1)
-    dropout = cfg.get("dropout", 0.0)
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-        raise ValueError(f"cfg['dropout'] must be a number in [0, 1), got {dropout!r}.")
+    ck.check_number(cfg.get("dropout", 0.0), name="cfg['dropout']", low=0.0, high=1.0, high_open=True)
     return cfg
 
 
@@ -257,6 +255,7 @@ class Judge:
 PROBABILITY_TOLERANCE = 1e-3
 
 
+@checked(n=ck.count(), n_classes=ck.count(minimum=1))
 def check_probabilities(p, n: int, n_classes: int = N_CLASSES, *, name: str = "judge") -> np.ndarray:
     """What a judge returned, as float64 (n, n_classes): finite, in [0, 1], each row summing to 1.
 
@@ -264,10 +263,13 @@ def check_probabilities(p, n: int, n_classes: int = N_CLASSES, *, name: str = "j
     logits or NaN would draw plausible-looking nonsense, so they are refused here.
     """
     try:
+        if ck.not_meant_as_numbers(p):  # booleans, strings or complex numbers would be read as 1/0, 0.1 or a real part
+            raise TypeError
         p = np.asarray(p, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} returned {type(p).__name__}, not an array of probabilities ({n}, {n_classes}).") \
-            from None
+        got = {"b": "booleans", "U": "strings", "S": "strings", "c": "complex numbers"}.get(ck.dtype_kind(p),
+                                                                                          type(p).__name__)
+        raise TypeError(f"{name} returned {got}, not an array of probabilities ({n}, {n_classes}).") from None
     if p.shape != (n, n_classes):
         raise ValueError(f"{name} returned shape {p.shape} for {n} images; a judge must return probabilities "
                          f"(N, {n_classes}), one row per image.")
@@ -437,7 +439,8 @@ CNN_SETTINGS = ("filters", "kernels", "dense", "dropout", "epochs", "batch_size"
                 "seed")
 
 
-@checked(overrides=ck.using(_known_cnn_settings), returns=_sensible_cnn_training)
+@checked(settings=ck.instance(config.Settings, "config.SETTINGS", allow_none=True),
+         overrides=ck.using(_known_cnn_settings), returns=_sensible_cnn_training)
 def cnn_config(settings: config.Settings | None = None, **overrides) -> dict[str, Any]:
     """Architecture and schedule of the CNN judge for this mode.
 

@@ -19,6 +19,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_bad_inputs import refused  # noqa: E402  (the same check as the rest of the bad-input suite)
 
 
+@pytest.fixture
+def closing_figures():
+    """Close every figure a test drew (or began to draw before it was refused)."""
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")
+
+
 # --- plots: figure sizes beyond any page (matplotlib's 'Image size ... is too large' or bad_alloc) -----------
 def _plot_size_calls():
     import matplotlib
@@ -56,17 +65,12 @@ PLOT_SIZE_CASES = _plot_size_calls()
 
 
 @pytest.mark.parametrize("case", PLOT_SIZE_CASES)
-def test_figure_sizes_beyond_a_page_are_refused_by_name(case):
+def test_figure_sizes_beyond_a_page_are_refused_by_name(case, closing_figures):
     """Before: a figure of 300,000,000 pixels that failed only when shown (matplotlib's 'Image size of
     300000110x200000080 pixels is too large'), or std::bad_alloc (MemoryError) for cells of 1,000 inches."""
-    import matplotlib.pyplot as plt
-
     call, name = PLOT_SIZE_CASES[case]
-    try:
-        with refused(ValueError, name, "10"):  # the message gives the range, up to 10 inches
-            call()
-    finally:
-        plt.close("all")
+    with refused(ValueError, name, "10"):  # the message gives the range, up to 10 inches
+        call()
 
 
 def _unchecked_cell_calls():
@@ -103,18 +107,13 @@ UNCHECKED_CELL_CASES = list(_unchecked_cell_calls())
 
 
 @pytest.mark.parametrize("case", UNCHECKED_CELL_CASES)
-def test_panel_sizes_and_font_sizes_are_checked_by_name(case):
+def test_panel_sizes_and_font_sizes_are_checked_by_name(case, closing_figures):
     """Before: numpy's LinAlgError 'Singular matrix' (a cell of 0), matplotlib's 'figure size must be positive
     finite not (-3, 1.5)', "ufunc 'isfinite' not supported", 'object is not subscriptable', a cell of True drawn
     as one inch, or FreeType's 'FT_Set_Char_Size ... invalid pixel size' for a font of a million points."""
-    import matplotlib.pyplot as plt
-
     call, error, name = _unchecked_cell_calls()[case]
-    try:
-        with refused(error, name):
-            call()
-    finally:
-        plt.close("all")
+    with refused(error, name):
+        call()
 
 
 def test_plot_sizes_were_already_refused_below_zero_and_not_finite():
@@ -247,3 +246,51 @@ def test_judges_of_fitted_classifiers_still_judge(fitted_lr):
     float_labels = _with_classes(fitted_lr, np.arange(10.0))  # fitted on labels 0.0-9.0
     np.testing.assert_allclose(judges.SklearnJudge(float_labels).predict_proba(X[:3]), p)
     assert judges.FunctionJudge(fitted_lr.predict_proba).predict_proba(X[:3]).shape == (3, 10)
+
+
+# --- found probing judges and scoring further: settings, judges' outputs and empty probability vectors -------
+def _judge_output_calls():
+    from helpers import judges, scoring
+
+    def returning(value):
+        return judges.FunctionJudge(lambda x: value(len(x)), "fixed")
+
+    return {
+        "cnn_config settings 3": (lambda: judges.cnn_config(3), TypeError, "settings"),
+        "cnn_config settings a dict": (lambda: judges.cnn_config({"cnn_epochs": 1}), TypeError, "settings"),
+        "cnn_config dropout 1.5": (lambda: judges.cnn_config(dropout=1.5), ValueError, "cfg['dropout']"),
+        "cnn_config filters 'a'": (lambda: judges.cnn_config(filters="a"), TypeError, "cfg['filters']"),
+        "cnn_config kernels of another length": (lambda: judges.cnn_config(kernels=[5]), ValueError, "kernels"),
+        "judge returns booleans": (lambda: returning(lambda n: np.eye(10, dtype=bool)[:n]).predict_proba(X[:2]),
+                                   TypeError, "booleans"),
+        "judge returns strings": (lambda: returning(lambda n: np.full((n, 10), "0.1")).predict_proba(X[:2]),
+                                  TypeError, "strings"),
+        "judge returns complex": (lambda: returning(lambda n: np.full((n, 10), 0.1 + 1j)).predict_proba(X[:2]),
+                                  TypeError, "complex"),
+        "check_probabilities n_classes 0": (lambda: judges.check_probabilities(np.zeros((2, 0)), 2, 0), ValueError,
+                                            "n_classes"),
+        "check_probabilities n 'a'": (lambda: judges.check_probabilities(np.full((2, 10), 0.1), "a"), TypeError,
+                                      "n"),
+        "entropy_bits of no classes": (lambda: scoring.entropy_bits([]), ValueError, "probs"),
+        "entropy_bits (2, 0)": (lambda: scoring.entropy_bits(np.zeros((2, 0))), ValueError, "probs"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_judge_output_calls()))
+def test_cnn_settings_judge_outputs_and_empty_probabilities_are_checked(case):
+    """Before: "'int' object has no attribute 'cnn_epochs'", a config with dropout 1.5 or filters 'a' returned (and
+    refused only by build_cnn), a judge's booleans read as 1/0, its strings as numbers and its complex numbers
+    as their real parts (with numpy's ComplexWarning), numpy's 'zero-size array to reduction operation minimum',
+    and an entropy of -0.0 bits for probability vectors of no classes."""
+    call, error, name = _judge_output_calls()[case]
+    with refused(error, name):
+        call()
+
+
+def test_cnn_dropout_may_be_a_numpy_number():
+    """Before: build_cnn refused np.float32(0.5) ('must be a number in [0, 1)'), a dropout read from an array."""
+    from helpers import judges
+
+    cfg = judges.cnn_config(dropout=np.float32(0.5), filters=[2], kernels=[3], dense=4)
+    assert judges.build_cnn(cfg).get_layer("dropout").rate == 0.5
+    assert judges.check_probabilities([[0.5, 0.5]], 1, 2).shape == (1, 2)
