@@ -248,6 +248,7 @@ def _inches(size, *, name):
 
 
 _INCHES = ck.using(_inches)
+_FONT_POINTS = ck.number(low=0, high=MAX_FONT_POINTS, low_open=True)
 
 
 def _cell_shape(cell, *, name):
@@ -837,7 +838,7 @@ def gaussian_ellipse(ax, mean, variances, n_sigma: float = 1.0, **kwargs) -> Ell
     return patch
 
 
-@checked(ax=_AX, codes=ck.using(_points_2d), labels=ck.labels(n=ref("codes", len)))
+@checked(ax=_AX, codes=ck.using(_points_2d), labels=ck.labels(n=ref("codes", len)), s=ck.positive())
 def latent_scatter(ax, codes: np.ndarray, labels: np.ndarray, title: str | None = None, s: float = 2.0):
     """Scatter 2-D codes coloured by digit, with a legend (notebooks 03 and 04)."""
     for d in range(10):
@@ -887,7 +888,7 @@ def table(rows: Sequence[dict], columns: Sequence[str] | None = None, floatfmt: 
 
 
 @checked(ax=_AX, label=ck.using(_legend_format), x=ck.numbers(what="points (N, 2)"),
-         y=ck.using(_class_ids, x=ref("x")), colors=ck.using(_colors))
+         y=ck.using(_class_ids, x=ref("x")), colors=ck.using(_colors), s=ck.positive(), alpha=ck.number(low=0, high=1))
 def class_scatter(ax, x: np.ndarray, y: np.ndarray, *, marker: str = "o", s: float = 12.0, alpha: float = 0.5,
                   label: str | None = "class {}", colors=None):
     """Scatter 2-D points coloured by class (notebook 01); ``label`` formats the legend entry."""
@@ -1325,7 +1326,7 @@ def band_along_alpha(ax, alphas, values, color=None, label: str | None = None, q
 
 
 @checked(ax=_AX, matrix=ck.using(_square_matrix), annotate=ck.flag(), cmap=ck.using(_cmap),
-         fmt=ck.using(_value_writer), **_COLOUR_SCALE)
+         fmt=ck.using(_value_writer), fontsize=_FONT_POINTS, **_COLOUR_SCALE)
 def class_heatmap(ax, matrix, title: str | None = None, vmin: float = 0.0, vmax: float = 1.0,
                   cmap: str = "viridis", fmt=lambda v: f"{100 * v:.0f}", annotate: bool = True,
                   fontsize: float = 6.0):
@@ -1366,8 +1367,7 @@ def class_heatmap(ax, matrix, title: str | None = None, vmin: float = 0.0, vmax:
 
 @checked(matrices=ck.using(_mapping, what="(row name, column name) -> square matrix"),
          row_names=_named("row"), col_names=ck.using(_grid_columns, row_names=ref("row_names"), matrices=ref("matrices")),
-         fontsize=ck.number(low=0, high=MAX_FONT_POINTS, low_open=True), ncols=ck.optional(ck.count(minimum=1)),
-         cmap=ck.using(_cmap),
+         fontsize=_FONT_POINTS, ncols=ck.optional(ck.count(minimum=1)), cmap=ck.using(_cmap),
          fmt=ck.using(_value_writer), cell=_INCHES)
 def heatmap_grid(matrices: dict, row_names: Sequence[str], col_names: Sequence[str], *, vmin: float = 0.0,
                  vmax: float = 1.0, cmap: str = "viridis", fmt=lambda v: f"{100 * v:.0f}", colorbar_label: str = "",

@@ -294,3 +294,39 @@ def test_cnn_dropout_may_be_a_numpy_number():
     cfg = judges.cnn_config(dropout=np.float32(0.5), filters=[2], kernels=[3], dense=4)
     assert judges.build_cnn(cfg).get_layer("dropout").rate == 0.5
     assert judges.check_probabilities([[0.5, 0.5]], 1, 2).shape == (1, 2)
+
+
+# --- found probing plots further: marker and font sizes ---------------------------------------------------
+def _marker_calls():
+    import matplotlib.pyplot as plt
+
+    from helpers import plots
+
+    def ax():
+        return plt.subplots()[1]
+
+    points, ids = np.zeros((3, 2)), [0, 1, 2]
+    return {
+        "class_heatmap fontsize 'a'": (lambda: plots.class_heatmap(ax(), np.eye(3), fontsize="a"), TypeError,
+                                       "fontsize"),
+        "class_heatmap fontsize -1": (lambda: plots.class_heatmap(ax(), np.eye(3), fontsize=-1), ValueError,
+                                      "fontsize"),
+        "class_heatmap fontsize NaN": (lambda: plots.class_heatmap(ax(), np.eye(3), fontsize=np.nan), ValueError,
+                                       "fontsize"),
+        "class_heatmap fontsize 1e6": (lambda: plots.class_heatmap(ax(), np.eye(3), fontsize=1e6), ValueError,
+                                       "fontsize"),
+        "latent_scatter s 'a'": (lambda: plots.latent_scatter(ax(), points, ids, s="a"), TypeError, "s"),
+        "latent_scatter s -1": (lambda: plots.latent_scatter(ax(), points, ids, s=-1), ValueError, "s"),
+        "latent_scatter s NaN": (lambda: plots.latent_scatter(ax(), points, ids, s=np.nan), ValueError, "s"),
+        "class_scatter s -1": (lambda: plots.class_scatter(ax(), points, ids, s=-1), ValueError, "s"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_marker_calls()))
+def test_marker_and_font_sizes_are_checked_by_name(case, closing_figures):
+    """Before: matplotlib's 'Size is invalid. Valid font size are xx-small, ...', 's must be float, but has type
+    <U1', 'need at least one array to concatenate' (a marker size of -1 or NaN), FreeType's 'invalid pixel
+    size', or numbers of -1 or NaN points drawn."""
+    call, error, name = _marker_calls()[case]
+    with refused(error, name):
+        call()
