@@ -80,15 +80,30 @@ def _optional_name_label(value, *, name):
     return value
 
 
+def _digit_classes(model, owner: str) -> np.ndarray:
+    """The model's ``classes_``: distinct digit labels 0-9 in increasing order, as scikit-learn's fit sets them.
+
+    They name the columns of its predict_proba; a classes_ set by hand (reversed, duplicated, fractional)
+    would put each probability under the wrong digit.
+    """
+    expected = f"{owner}: expected a classifier fitted on digit labels 0-9"
+    try:
+        classes = ck.check_labels(getattr(model, "classes_", None), name="classes_")
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{expected}; its {err}") from None
+    if classes.size == 0 or np.any(np.diff(classes) <= 0):
+        raise ValueError(f"{expected}, got classes_ {classes.tolist()}: .fit sets distinct labels in increasing "
+                         "order, one per column of predict_proba; fit the classifier rather than set classes_.")
+    return classes
+
+
 def _fitted_classifier(model, *, name, owner):
     """A fitted scikit-learn classifier of digit labels 0-9 with predict_proba."""
     if isinstance(model, type):
         raise TypeError(f"{owner}: got the class {model.__name__}, not a fitted classifier; fit an instance first.")
     if not hasattr(model, "classes_") and callable(getattr(model, "predict_proba", None)):
         raise ValueError(f"{owner}: this {type(model).__name__} is not fitted yet; call .fit(x, y) first.")
-    classes = np.asarray(getattr(model, "classes_", []))
-    if classes.size == 0 or classes.dtype.kind not in "iuf" or not np.all((classes >= 0) & (classes < N_CLASSES)):
-        raise ValueError(f"{owner}: expected a classifier fitted on digit labels 0-9, got classes {classes}.")
+    classes = _digit_classes(model, owner)
     if not callable(getattr(model, "predict_proba", None)):
         raise TypeError(f"{owner}: expected a fitted scikit-learn classifier with predict_proba, "
                         f"got {type(model).__name__}.")
@@ -96,6 +111,16 @@ def _fitted_classifier(model, *, name, owner):
     if features != 784:
         raise ValueError(f"{owner}: the classifier was fitted on {features} features, but a judge reads the 784 "
                          "pixels of each digit; fit it on x.reshape(len(x), -1).")
+    # One blank digit: a classes_ set by hand on an unfitted model, or of another length than the columns,
+    # shows here rather than as scikit-learn's AttributeError (or numpy's broadcast error) at the first judgement.
+    try:
+        columns = np.shape(model.predict_proba(np.zeros((1, 784), np.float32)))
+    except Exception as err:
+        raise ValueError(f"{owner}: this {type(model).__name__} cannot judge a blank digit ({type(err).__name__}: "
+                         f"{err}); is it fitted? call .fit(x, y) on training digits first.") from None
+    if columns != (1, len(classes)):
+        raise ValueError(f"{owner}: classes_ names {len(classes)} classes but predict_proba gives shape {columns} "
+                         "for one digit; fit the classifier rather than set classes_.")
     return model
 
 
@@ -106,6 +131,9 @@ def _features_images(images, *, name, judge: str):
 def _function(fn, *, name):
     if not callable(fn):
         raise TypeError(f"a function judge must be callable, got {type(fn).__name__}.")
+    owner = getattr(fn, "__self__", None)  # a bound method: an unfitted estimator's fails at the first call
+    if hasattr(owner, "get_params") and not isinstance(owner, type):
+        ck.check_fitted_instance(owner, name=name, example="judges.lr_judge()")
     return fn
 
 
@@ -154,9 +182,9 @@ def _check_cnn_training(cfg: dict[str, Any], prefix: str) -> None:
 
 
 def _sensible_cnn_training(cfg, name, args):
-    """cnn_config's result: the overridden training settings must make sense."""
+    """cnn_config's result: the overridden training settings and architecture must make sense."""
     _check_cnn_training(cfg, "")
-    return cfg
+    return _cnn_architecture(cfg, name=name)
 
 
 def _cnn_architecture(cfg, *, name):
@@ -169,9 +197,7 @@ def _cnn_architecture(cfg, *, name):
     if len(cfg["filters"]) != len(cfg["kernels"]) or not cfg["filters"]:
         raise ValueError("filters and kernels must be non-empty lists of the same length.")
     ck.check_count(cfg["dense"], name="cfg['dense']", minimum=1)
-    dropout = cfg.get("dropout", 0.0)
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-        raise ValueError(f"cfg['dropout'] must be a number in [0, 1), got {dropout!r}.")
+    ck.check_number(cfg.get("dropout", 0.0), name="cfg['dropout']", low=0.0, high=1.0, high_open=True)
     return cfg
 
 
@@ -229,6 +255,7 @@ class Judge:
 PROBABILITY_TOLERANCE = 1e-3
 
 
+@checked(n=ck.count(), n_classes=ck.count(minimum=1))
 def check_probabilities(p, n: int, n_classes: int = N_CLASSES, *, name: str = "judge") -> np.ndarray:
     """What a judge returned, as float64 (n, n_classes): finite, in [0, 1], each row summing to 1.
 
@@ -236,10 +263,13 @@ def check_probabilities(p, n: int, n_classes: int = N_CLASSES, *, name: str = "j
     logits or NaN would draw plausible-looking nonsense, so they are refused here.
     """
     try:
+        if ck.not_meant_as_numbers(p):  # booleans, strings or complex numbers would be read as 1/0, 0.1 or a real part
+            raise TypeError
         p = np.asarray(p, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} returned {type(p).__name__}, not an array of probabilities ({n}, {n_classes}).") \
-            from None
+        got = {"b": "booleans", "U": "strings", "S": "strings", "c": "complex numbers"}.get(ck.dtype_kind(p),
+                                                                                          type(p).__name__)
+        raise TypeError(f"{name} returned {got}, not an array of probabilities ({n}, {n_classes}).") from None
     if p.shape != (n, n_classes):
         raise ValueError(f"{name} returned shape {p.shape} for {n} images; a judge must return probabilities "
                          f"(N, {n_classes}), one row per image.")
@@ -267,7 +297,7 @@ class SklearnJudge(Judge):
     def __init__(self, model, name: str = LR_NAME):
         self.model = model
         self.name = name
-        self._columns = np.asarray(model.classes_).astype(np.int64)
+        self._columns = ck.check_labels(model.classes_, name="classes_")
 
     def _proba(self, x: np.ndarray) -> np.ndarray:
         p = self.model.predict_proba(x.reshape(len(x), -1))
@@ -409,7 +439,8 @@ CNN_SETTINGS = ("filters", "kernels", "dense", "dropout", "epochs", "batch_size"
                 "seed")
 
 
-@checked(overrides=ck.using(_known_cnn_settings), returns=_sensible_cnn_training)
+@checked(settings=ck.instance(config.Settings, "config.SETTINGS", allow_none=True),
+         overrides=ck.using(_known_cnn_settings), returns=_sensible_cnn_training)
 def cnn_config(settings: config.Settings | None = None, **overrides) -> dict[str, Any]:
     """Architecture and schedule of the CNN judge for this mode.
 

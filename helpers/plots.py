@@ -233,16 +233,34 @@ def _format_string(fmt, *, name):
     return fmt
 
 
+#: The largest panel or cell side a figure takes, in inches (800 px at the notebooks' 80 dpi, beyond CONTRIBUTING's
+#: 1,400-px page for two cells): matplotlib ran out of memory drawing 1,000-inch cells and refuses images of over
+#: 2**23 px a side only when the figure is shown, far from the call that asked for it.
+MAX_CELL_INCHES = 10.0
+
+#: The largest font size (points) a figure's numbers take; FreeType fails drawing a million-point font.
+MAX_FONT_POINTS = 100.0
+
+
+def _inches(size, *, name):
+    """One side of a panel or cell in inches: a number in (0, MAX_CELL_INCHES]."""
+    return ck.check_number(size, name=name, low=0, high=MAX_CELL_INCHES, low_open=True)
+
+
+_INCHES = ck.using(_inches)
+_FONT_POINTS = ck.number(low=0, high=MAX_FONT_POINTS, low_open=True)
+
+
 def _cell_shape(cell, *, name):
-    """(width, height) of one panel in inches: two positive numbers."""
+    """(width, height) of one panel in inches: two numbers in (0, MAX_CELL_INCHES]."""
     if isinstance(cell, (str, bytes)) or not isinstance(cell, (tuple, list)) or len(cell) != 2:
         raise TypeError(f"{name} must be (width, height) in inches, e.g. (2.6, 1.7), got {cell!r}.")
-    return tuple(ck.check_number(c, name=f"{name}[{i}]", low=0, low_open=True) for i, c in enumerate(cell))
+    return tuple(_inches(c, name=f"{name}[{i}]") for i, c in enumerate(cell))
 
 
 def _cell_size(cell_size, *, name, ax=None):
-    """A positive cell size (used only when the figure is made here, ``ax`` None)."""
-    return ck.check_number(cell_size, name=name, low=0, low_open=True) if ax is None else cell_size
+    """A cell size in (0, MAX_CELL_INCHES] inches (used only when the figure is made here, ``ax`` None)."""
+    return _inches(cell_size, name=name) if ax is None else cell_size
 
 
 def _ellipse_variances(variances, *, name, mean):
@@ -738,7 +756,7 @@ def tile(images: np.ndarray, pad: int = 1, pad_value: float = 1.0) -> np.ndarray
 
 @checked(**_COLOUR_SCALE, images=ck.using(_grid_images, vmin=ref("vmin"), vmax=ref("vmax")),
          titles=ck.using(_names, n=ref("images", len), unit="image"), ncols=ck.count(minimum=1),
-         cell_size=ck.number(low=0, low_open=True), cmap=ck.using(_cmap, instances=True))
+         cell_size=_INCHES, cmap=ck.using(_cmap, instances=True))
 def image_grid(
     images: np.ndarray,
     ncols: int = 10,
@@ -820,7 +838,7 @@ def gaussian_ellipse(ax, mean, variances, n_sigma: float = 1.0, **kwargs) -> Ell
     return patch
 
 
-@checked(ax=_AX, codes=ck.using(_points_2d), labels=ck.labels(n=ref("codes", len)))
+@checked(ax=_AX, codes=ck.using(_points_2d), labels=ck.labels(n=ref("codes", len)), s=ck.positive())
 def latent_scatter(ax, codes: np.ndarray, labels: np.ndarray, title: str | None = None, s: float = 2.0):
     """Scatter 2-D codes coloured by digit, with a legend (notebooks 03 and 04)."""
     for d in range(10):
@@ -870,7 +888,7 @@ def table(rows: Sequence[dict], columns: Sequence[str] | None = None, floatfmt: 
 
 
 @checked(ax=_AX, label=ck.using(_legend_format), x=ck.numbers(what="points (N, 2)"),
-         y=ck.using(_class_ids, x=ref("x")), colors=ck.using(_colors))
+         y=ck.using(_class_ids, x=ref("x")), colors=ck.using(_colors), s=ck.positive(), alpha=ck.number(low=0, high=1))
 def class_scatter(ax, x: np.ndarray, y: np.ndarray, *, marker: str = "o", s: float = 12.0, alpha: float = 0.5,
                   label: str | None = "class {}", colors=None):
     """Scatter 2-D points coloured by class (notebook 01); ``label`` formats the legend entry."""
@@ -1086,7 +1104,7 @@ def per_class_bars(ax, values: dict[str, np.ndarray], class_names: Sequence[str]
     return ax
 
 
-@checked(grids=ck.using(_model_grids), cell_size=ck.number(low=0, low_open=True))
+@checked(grids=ck.using(_model_grids), cell_size=_INCHES)
 def model_grids(grids: dict, row_labels=None, col_labels=None, title: str | None = None, cell_size: float = 0.32):
     """Several (rows, cols, 28, 28) grids side by side, one panel per model (notebook 05)."""
     names = list(grids)
@@ -1308,7 +1326,7 @@ def band_along_alpha(ax, alphas, values, color=None, label: str | None = None, q
 
 
 @checked(ax=_AX, matrix=ck.using(_square_matrix), annotate=ck.flag(), cmap=ck.using(_cmap),
-         fmt=ck.using(_value_writer), **_COLOUR_SCALE)
+         fmt=ck.using(_value_writer), fontsize=_FONT_POINTS, **_COLOUR_SCALE)
 def class_heatmap(ax, matrix, title: str | None = None, vmin: float = 0.0, vmax: float = 1.0,
                   cmap: str = "viridis", fmt=lambda v: f"{100 * v:.0f}", annotate: bool = True,
                   fontsize: float = 6.0):
@@ -1349,8 +1367,8 @@ def class_heatmap(ax, matrix, title: str | None = None, vmin: float = 0.0, vmax:
 
 @checked(matrices=ck.using(_mapping, what="(row name, column name) -> square matrix"),
          row_names=_named("row"), col_names=ck.using(_grid_columns, row_names=ref("row_names"), matrices=ref("matrices")),
-         fontsize=ck.positive(), ncols=ck.optional(ck.count(minimum=1)), cmap=ck.using(_cmap),
-         fmt=ck.using(_value_writer), cell=ck.number(low=0, low_open=True))
+         fontsize=_FONT_POINTS, ncols=ck.optional(ck.count(minimum=1)), cmap=ck.using(_cmap),
+         fmt=ck.using(_value_writer), cell=_INCHES)
 def heatmap_grid(matrices: dict, row_names: Sequence[str], col_names: Sequence[str], *, vmin: float = 0.0,
                  vmax: float = 1.0, cmap: str = "viridis", fmt=lambda v: f"{100 * v:.0f}", colorbar_label: str = "",
                  title: str | None = None, cell: float = 3.1, fontsize: float = 6.0, ncols: int | None = None):
@@ -1528,7 +1546,7 @@ METHOD_STYLES = {"quantile": ("tab:orange", "-"), "probe": ("tab:blue", "-"),
 
 @checked(values=ck.using(_mapping, what="attribute name -> values (N,)"),
          labels=ck.using(_labels_of_values, values=ref("values")), units=ck.using(_units),
-         ncols=ck.using(_fits, minimum=1, bytes_each=4.0 * 340 * 230, what="a figure"))
+         ncols=ck.using(_fits, minimum=1, bytes_each=4.0 * 340 * 230, what="a figure"), cell=ck.using(_cell_shape))
 def per_class_distributions(values: dict, labels, units: dict | None = None, ncols: int = 3, cell=(3.4, 2.3)):
     """One box plot per class for each attribute: ``values[name]`` (N,) measured on digits with ``labels`` (N,)."""
     names = list(values)
@@ -1554,7 +1572,7 @@ def per_class_distributions(values: dict, labels, units: dict | None = None, nco
 @checked(curves=ck.using(_dose_curves), alphas=_ALPHAS, methods=_named("method"), attributes=_named("attribute"),
          models=ck.using(_dose_models, curves=ref("curves"), alphas=ref("alphas"), methods=ref("methods"),
                          attributes=ref("attributes")),
-         ylim=ck.using(_limits))
+         ylim=ck.using(_limits), cell=ck.using(_cell_shape))
 def dose_curves(curves: dict, alphas, methods: Sequence[str], attributes: Sequence[str], models: Sequence[str],
                 cell=(2.5, 2.1), ylim=(-3.0, 3.0)):
     """Mean measured change (SDs) against alpha: rows attributes, columns models, one line per method.

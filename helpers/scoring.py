@@ -51,7 +51,7 @@ DEFAULT_ALPHAS = np.round(np.arange(-0.5, 2.0 + 1e-9, 0.125), 6).astype(np.float
 # --- argument specs of this module (helpers.checks): what each function may be given ----------------------
 def _probabilities(probs, *, name):
     p = ck.check_numbers(probs, name=name, what="probabilities (..., n_classes) in [0, 1]")
-    if p.ndim == 0 or (p.size and (p.min() < -1e-6 or p.max() > 1 + 1e-6)):
+    if p.ndim == 0 or p.shape[-1] == 0 or (p.size and (p.min() < -1e-6 or p.max() > 1 + 1e-6)):
         raise ValueError(f"probs: expected probabilities (..., n_classes) in [0, 1], got shape {p.shape}"
                          + (f" with values in [{p.min():.3g}, {p.max():.3g}]." if p.size else "."))
     return p

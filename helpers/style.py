@@ -164,7 +164,13 @@ def _measured_table(table, *, name, names):
     if finite_rows < 2:
         raise ValueError(f"table: {finite_rows} fully measured digits; the scale needs at least 2 (pass more "
                          "real digits).")
-    sd = np.nanstd(table, axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sd = np.nanstd(table, axis=0)  # overflows to inf beyond about 1e154: every change would read 0 SDs
+    if not np.all(np.isfinite(sd)):
+        huge = [n for n, v in zip(names, sd) if not np.isfinite(v)]
+        raise ValueError(f"table: attribute(s) {huge} are too large for their SD to be computed in floating point "
+                         f"(values up to {np.nanmax(np.abs(table)):.3g}); pass style.measure_table(x, names) of "
+                         "real digits.")
     if not np.all(sd > 0):
         flat = [n for n, v in zip(names, sd) if not v > 0]
         raise ValueError(f"table: attribute(s) {flat} do not vary over these digits, so they have no SD to "
