@@ -583,7 +583,7 @@ def test_index_quotes_each_chapter_question_answer_prerequisites_and_times(tmp_p
     path = _notebook(tmp_path, "05_moving.ipynb")
     nb = nbformat.read(path, as_version=4)
     nb.cells[0].source = ("# 05 · Moving digits\n\nDoes a 7 become a 0 along the 6 to 0 vector?\n\n"
-                          "*Prerequisites:* notebooks 03 and 04.")
+                          "*Prerequisites:* notebooks 03 and 04,\nand the judge of notebook 06.\n\nMore text.")
     answer = nbformat.v4.new_code_cell("display(Markdown(...))")
     answer.metadata["tags"] = ["answer"]
     answer.metadata["slideshow"] = {"slide_type": "-"}
@@ -596,7 +596,7 @@ def test_index_quotes_each_chapter_question_answer_prerequisites_and_times(tmp_p
     assert "**Question.** Does a 7 become a 0 along the 6 to 0 vector?" in text
     assert "**Answer.** No: 100% of the sevens stay 7s at alpha = 1." in text
     assert "second paragraph" not in text
-    assert "*Prerequisites:* notebooks 03 and 04." in text
+    assert "*Prerequisites:* notebooks 03 and 04, and the judge of notebook 06." in text  # the whole paragraph
     assert "*running:* 1.5 min" in text and "*Reading:* about 1 min" in text
     del nb.metadata["tutorial"]
     nb.cells.pop()

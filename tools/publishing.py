@@ -111,11 +111,13 @@ def chapter_question(nb: nbformat.NotebookNode) -> str:
 
 
 def chapter_prerequisites(nb: nbformat.NotebookNode) -> str:
+    """The whole *Prerequisites* paragraph of the first cell that has one, on one line (it may wrap in the source)."""
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            match = PREREQUISITES.search(cell.source)
-            if match:
-                return match.group(1).strip()
+            for paragraph in (p.strip() for p in cell.source.split("\n\n")):
+                match = PREREQUISITES.match(paragraph)
+                if match:
+                    return " ".join(paragraph[match.start(1):].split())
     return ""
 
 
