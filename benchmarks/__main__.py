@@ -364,11 +364,13 @@ def bench_flow(res: Results, ctx: dict) -> None:
     res.add("flow test bits/dim, all test digits", record["test_bits_per_dim"], "bits/dim", "<= 1.25",
             f"{record['test_images']} test digits after {minutes:.2f} min of training; {bound}")
     res.add("flow training time", minutes, "min", "<= 3",
-            f"a {cfg['budget_seconds']:g} s wall-clock budget (compilation included): {record['steps']} steps of "
+            f"a {cfg['budget_seconds']:g} s wall-clock budget (compilation included) or {cfg.get('max_steps') or 'no'} "
+            f"steps, stopped by the {record.get('stopped_by', 'time budget')}: {record['steps']} steps of "
             f"{cfg['batch_size']}, {record['epochs']:.2f} epochs of {record['train_images']} digits, "
             f"{record['parameters']:,} parameters")
     for point in record["checkpoints"]:
-        res.add(f"flow test bits/dim at {point['seconds']:.0f} s of the {cfg['budget_seconds']:g} s run",
+        res.add(f"flow test bits/dim at {point['seconds']:.0f} s of the run ({point.get('budget seconds', point['seconds']):.0f} s "
+                f"of its {cfg['budget_seconds']:g} s budget)",
                 point["test bits/dim"], "bits/dim", note=f"first {flow.CHECKPOINT_IMAGES:,} test digits, "
                 f"step {point['step']} (mid-schedule: the learning rate is still high)")
     for run in flow_sweep.runs_of(cfg):
@@ -420,7 +422,9 @@ def bench_diffusion(res: Results, ctx: dict) -> None:
     flops = diffusion.forward_flops(pixel.net)
     rate = record["images_seen"] / record["train_seconds"]
     res.add("pixel diffusion training time", record["train_seconds"] / 60, "min", "<= 6",
-            f"{record['images_seen'] / record['train_images']:.1f} epochs in its time budget, "
+            f"{record['images_seen'] / record['train_images']:.1f} epochs, {record['steps']:,} steps, stopped by the "
+            f"{record.get('stopped_by', 'time budget')} ({record['config']['budget_seconds']:g} s or "
+            f"{record['config'].get('max_steps') or 'no'} steps), "
             f"{record['parameters']:,} parameters, {flops / 1e6:.0f} MFLOP/pass")
     res.add("pixel diffusion training images per second", rate, "images/s")
     gflops = 3 * flops * rate / 1e9
@@ -438,9 +442,11 @@ def bench_diffusion(res: Results, ctx: dict) -> None:
             "of training, 40 passes a sample; goal: the VAE-20d's")
     res.add("pixel diffusion confident samples, autoguided", q["confident"], "")
     small = min(1000, n)
-    for seconds, snap in diffusion.training_snapshots(pixel, record):
+    points = record.get("snapshot_points") or [None] * record.get("snapshots", 0)
+    for (seconds, snap), point in zip(diffusion.training_snapshots(pixel, record), points):
         fd = scoring.frechet_distance(cnn.features(snap.sample(small, seed=0)), real[:small])
-        res.add(f"pixel diffusion FD after {seconds / 60:.0f} min of training (20 steps)", fd, "",
+        where = f" ({point / 60:g} min of the budget)" if point is not None else ""
+        res.add(f"pixel diffusion FD after {seconds / 60:.1f} min of training{where} (20 steps)", fd, "",
                 note=f"EMA weights of then, {small} samples")
     for steps in (5, 10, 50):
         q = diffusion.sample_quality(pixel.with_steps(steps), cnn, real[:small], small)

@@ -31,7 +31,8 @@ def run_one(data, judge, real_features, base: dict, overrides: dict, budget: flo
     from benchmarks.__main__ import matmul_rate
     from helpers import diffusion
 
-    cfg = diffusion.pixel_config(**{**base, **overrides, "budget_seconds": budget, "snapshot_seconds": []})
+    cfg = diffusion.pixel_config(**{**base, "max_steps": None, **overrides, "budget_seconds": budget,
+                                    "snapshot_seconds": []})  # a sweep measures what time buys: no step cap
     before = matmul_rate()
     net = diffusion.build_unet(cfg["widths"], cfg["patch"], cfg["embedding"], cfg["blocks"])
     (net, record, _), others = watch_other_processes(

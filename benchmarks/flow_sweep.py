@@ -86,7 +86,7 @@ def run_one(data, base: dict, overrides: dict, budget: float, label: str) -> dic
     from benchmarks.__main__ import matmul_rate
     from helpers import flow
 
-    cfg = flow.training_config(**{**base, **overrides, "budget_seconds": budget})
+    cfg = flow.training_config(**{**base, "max_steps": None, **overrides, "budget_seconds": budget})  # no step cap
     before = matmul_rate()
     (model, record), others = watch_other_processes(lambda: flow.train_flow(data, cfg))
     start = time.perf_counter()

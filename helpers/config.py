@@ -95,6 +95,16 @@ class Settings:
     #: transfer matrix, and samples per Frechet distance.
     flow_budget_seconds: float = 100.0
     flow_max_epochs: float = 100.0
+    #: The step caps of the flow and of the two diffusion models: training stops at the time budget or at the cap,
+    #: whichever comes first. Each cap is what a reference machine makes in its budget, one on which chapters 01-07
+    #: take the 10 minutes the issues were set on: 0.8 of what a machine that ran them in 8.0 minutes made in a make
+    #: run from an empty artifacts/ (2026-12-05, 377/328 GFLOP/s: flow 1,269 steps in 100 s, pixel diffusion 9,025 in
+    #: 300 s, latent diffusion 1,815 in 60 s). A slower machine stops at the budget, as before; a faster one stops at
+    #: the cap, so it trains the same model as the book and the chapters' times shrink with the machine.
+    #: None: no cap (quick mode, whose budgets are seconds).
+    flow_max_steps: int | None = 1000
+    diffusion_pixel_max_steps: int | None = 7200
+    diffusion_latent_max_steps: int | None = 1450
     #: XLA-compile the VAEs', judges' and diffusion models' training steps. Off in quick mode: a few dozen steps do
     #: not repay the compilation, whose memory stays with the kernel (notebook 09 from an empty cache, quick mode:
     #: kernel peak 2.02 GB with XLA, 1.71 GB without, on 2026-12-03).
@@ -149,6 +159,9 @@ QUICK_SETTINGS = Settings(
     style_test_per_class=4,
     flow_budget_seconds=4.0,
     flow_max_epochs=1.0,
+    flow_max_steps=None,
+    diffusion_pixel_max_steps=None,
+    diffusion_latent_max_steps=None,
     xla=False,
     flow_jit_compile=False,
     flow_toy_steps=100,

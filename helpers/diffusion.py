@@ -569,22 +569,28 @@ class DiffusionTrainer(keras.Model):
 
 
 class _Clock(keras.callbacks.Callback):
-    """The training clock: stops at the time budget, drives the schedule, copies EMA weights at given seconds.
+    """The training clock: stops at the time budget or the step cap, drives the schedule, keeps EMA weights.
 
-    ``progress`` (0 to 1) is the share of the budget used, which the learning-rate
-    schedule reads, so warm-up and cosine decay span the budget on any machine. The
-    seconds include XLA compilation: they are what a reader waits for.
+    ``progress`` (0 to 1) is the share of the run done, of the time budget or of the
+    step cap ``max_steps``, whichever is further along; the learning-rate schedule
+    reads it, so warm-up and cosine decay span the run on any machine. ``at_seconds``
+    are points of the run in budget seconds (the share done times the budget): the EMA
+    weights are copied there, and ``taken`` holds them with the clock's seconds then
+    (earlier than the point on a machine that stops at the step cap). The seconds
+    include XLA compilation: they are what a reader waits for.
     """
 
     def __init__(self, trainer: DiffusionTrainer, budget: float | None, at_seconds, progress,
-                 log_every: int = 100, log_seconds: float = 0.0):
+                 log_every: int = 100, log_seconds: float = 0.0, max_steps: int | None = None):
         super().__init__()
         self.log_every, self.log_seconds = int(log_every), float(log_seconds)
         self.trainer = trainer
         self.budget = budget
+        self.max_steps = max_steps
         self.progress = progress
         self.at = sorted(float(s) for s in at_seconds)
         self.taken: list[tuple[float, list[np.ndarray]]] = []
+        self.taken_at: dict[float, float] = {}  # point of the run (budget seconds) -> clock seconds when taken
         self.paused = 0.0
         self.start: float | None = None  # set by the caller to count fit()'s own set-up too
 
@@ -625,15 +631,24 @@ class _Clock(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self._log_loss(logs)
         now = time.perf_counter() - self.start - self.paused
-        while self.at and now >= self.at[0]:
+        done = int(ops.convert_to_numpy(self.trainer.optimizer.iterations)) if self.max_steps else 0
+        step_share = done / self.max_steps if self.max_steps else 0.0
+        share = max(now / self.budget, step_share) if self.budget else step_share
+        point = share * self.budget if self.budget else now  # where the run is, in budget seconds
+        # (a hair of slack: 1,440 of 7,200 steps times 300 s must count as 60 s despite rounding)
+        while self.at and point + 1e-9 * (self.budget or 1.0) >= self.at[0]:
             t0 = time.perf_counter()
-            self.taken.append((self.at.pop(0), [ops.convert_to_numpy(e) for e in self.trainer.ema_weights]))
+            self.taken_at[self.at[0]] = now
+            self.taken.append((now, [ops.convert_to_numpy(e) for e in self.trainer.ema_weights]))
+            self.at.pop(0)
             self.paused += time.perf_counter() - t0
         if self.budget:
-            self.progress.assign(min(1.0, now / self.budget))
+            self.progress.assign(min(1.0, share))
             # Stop when the next call would end past the budget, so training stays within it.
             if now + (now - self._last_call_end) >= self.budget:
                 self.model.stop_training = True
+        if self.max_steps and done >= self.max_steps:
+            self.model.stop_training = True
         self._last_call_end = now
 
 
@@ -673,6 +688,7 @@ def pixel_config(**overrides) -> dict[str, Any]:
         "warmup_fraction": 0.02,
         "epochs": 100,
         "budget_seconds": s.diffusion_pixel_seconds,
+        "max_steps": s.diffusion_pixel_max_steps,  # a faster machine stops here (config.Settings)
         "jit_compile": s.xla,
         "train_images": s.train_subset or 60000,
         "snapshot_seconds": [60.0, 120.0, 240.0],
@@ -701,6 +717,7 @@ def latent_config(**overrides) -> dict[str, Any]:
         "warmup_fraction": 0.02,
         "epochs": 400,
         "budget_seconds": s.diffusion_latent_seconds,
+        "max_steps": s.diffusion_latent_max_steps,
         "jit_compile": s.xla,
         "train_images": s.train_subset or 60000,
         "snapshot_seconds": [],
@@ -734,6 +751,8 @@ def check_training_config(cfg, *, name: str = "cfg") -> dict:
                  high_open=True)
     if cfg.get("budget_seconds") is not None:
         check_positive(cfg["budget_seconds"], name=f"{name}['budget_seconds']")
+    if cfg.get("max_steps") is not None:
+        check_count(cfg["max_steps"], name=f"{name}['max_steps']", minimum=1)
     if "widths" in cfg:
         widths = cfg["widths"]
         if isinstance(widths, (str, bytes)) or not isinstance(widths, (list, tuple)) or len(widths) != 2:
@@ -769,9 +788,11 @@ def check_training_config(cfg, *, name: str = "cfg") -> dict:
 def train_diffusion(x: np.ndarray, cfg: dict, net: keras.Model, pixel: bool, verbose: int = 0):
     """Fit ``net`` on the rows of ``x`` (images or codes); returns (net with EMA weights, record, snapshots).
 
-    With ``cfg["budget_seconds"]`` the run stops when the budget is spent (or after
-    ``cfg["epochs"]``, whichever comes first) and the learning-rate schedule follows
-    the clock; without it, the schedule follows the steps of ``cfg["epochs"]``.
+    With ``cfg["budget_seconds"]`` the run stops when the budget is spent or after
+    ``cfg["max_steps"]`` steps (or ``cfg["epochs"]``), whichever comes first, and the
+    learning-rate schedule follows the share of the run done, the larger of the time's
+    and the steps' (a faster machine stops at the cap and trains the same model);
+    without a budget, the schedule follows the steps of ``cfg["epochs"]`` (or the cap).
     """
     from .vae import warmup_cosine
 
@@ -780,6 +801,8 @@ def train_diffusion(x: np.ndarray, cfg: dict, net: keras.Model, pixel: bool, ver
                                seed=int(cfg["seed"]))
     batches, per_call = shuffled_batches(x, batch_size=int(cfg["batch_size"]))
     steps = int(cfg["epochs"]) * math.ceil(len(x) / int(cfg["batch_size"]))
+    max_steps = int(cfg["max_steps"]) if cfg.get("max_steps") is not None else None
+    steps = min(steps, max_steps) if max_steps else steps
     budget = cfg.get("budget_seconds")
     progress = keras.Variable(0.0, trainable=False, name="budget_progress")
     schedule = (BudgetSchedule(cfg["learning_rate"], cfg.get("warmup_fraction", 0.0), progress) if budget
@@ -790,8 +813,8 @@ def train_diffusion(x: np.ndarray, cfg: dict, net: keras.Model, pixel: bool, ver
     # points for a curve on any machine. Logging does not change the model, so the cache key leaves it out.
     guide_at = cfg["guide_fraction"] * budget if budget and cfg.get("guide_fraction") else None
     at_seconds = sorted({float(v) for v in cfg.get("snapshot_seconds") or []} | ({guide_at} if guide_at else set()))
-    clock = _Clock(trainer, budget, at_seconds, progress,
-                   log_every=1 if budget else max(1, steps // 50), log_seconds=budget / 50 if budget else 0.0)
+    clock = _Clock(trainer, budget, at_seconds, progress, log_every=1 if budget else max(1, steps // 50),
+                   log_seconds=budget / 50 if budget else 0.0, max_steps=max_steps)
     start = clock.start = time.perf_counter()
     history = trainer.fit(batches, epochs=int(cfg["epochs"]), verbose=verbose, callbacks=[clock], shuffle=False)
     seconds = time.perf_counter() - start - clock.paused
@@ -805,9 +828,14 @@ def train_diffusion(x: np.ndarray, cfg: dict, net: keras.Model, pixel: bool, ver
     record = {"history": {"loss": losses, "loss_steps": [list(p) for p in clock.loss_steps]},
               "epoch_seconds": clock.epoch_seconds, "train_seconds": seconds,
               "train_images": int(len(x)), "steps": done, "images_seen": done * int(cfg["batch_size"]),
+              "stopped_by": ("step cap" if max_steps and done >= max_steps else
+                             "epochs" if done >= int(cfg["epochs"]) * math.ceil(len(x) / int(cfg["batch_size"]))
+                             else "time budget"),
               "parameters": int(net.count_params()), "measured": time.strftime("%Y-%m-%d")}
+    # where in the run each snapshot was taken (budget seconds: the share done times the budget), beside the clock's
+    record["snapshot_points"] = [point for point in sorted(clock.taken_at)]
     if guide_at is not None:
-        record["guide_seconds"] = guide_at if any(s == guide_at for s, _ in clock.taken) else None
+        record["guide_seconds"] = clock.taken_at.get(guide_at)  # on the clock; None if the run ended before it
     return net, record, clock.taken
 
 

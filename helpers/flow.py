@@ -759,6 +759,8 @@ def reconstruction_errors(model, x, batch_size: int = 256, **codec_options) -> d
 REQUIRED_SETTINGS = ("steps", "widths", "depth", "mask", "mixing", "actnorm", "split_prior", "scale_bound", "alpha",
                      "splits", "spline_bins", "budget_seconds", "epochs", "batch_size", "learning_rate", "warmup_fraction",
                      "train_images", "jit_compile", "seed")
+#: Settings a configuration may leave out: ``max_steps`` (None or absent: no cap on the optimizer steps).
+OPTIONAL_SETTINGS = ("max_steps",)
 ARCHITECTURE = ("steps", "widths", "depth", "mask", "mixing", "actnorm", "split_prior", "scale_bound", "alpha",
                 "splits", "spline_bins", "seed")
 
@@ -790,6 +792,8 @@ def check_training_config(cfg, *, name: str = "cfg") -> dict[str, Any]:
     if cfg["budget_seconds"] is not None:
         check_positive(cfg["budget_seconds"], name=f"{name}['budget_seconds']")
     check_positive(cfg["epochs"], name=f"{name}['epochs']")  # fractions of an epoch allowed
+    if cfg.get("max_steps") is not None:
+        check_count(cfg["max_steps"], name=f"{name}['max_steps']", minimum=1)
     check_count(cfg["seed"], name=f"{name}['seed']")
     check_positive(cfg["learning_rate"], name=f"{name}['learning_rate']")
     check_number(cfg["warmup_fraction"], name=f"{name}['warmup_fraction']", low=0.0, high=1.0, high_open=True)
@@ -797,9 +801,10 @@ def check_training_config(cfg, *, name: str = "cfg") -> dict[str, Any]:
 
 
 def _known_settings(overrides, *, name) -> dict[str, Any]:
-    unknown = sorted(set(overrides) - set(REQUIRED_SETTINGS))
+    known = set(REQUIRED_SETTINGS) | set(OPTIONAL_SETTINGS)
+    unknown = sorted(set(overrides) - known)
     if unknown:
-        raise TypeError(f"unknown flow setting(s) {unknown}; known: {sorted(REQUIRED_SETTINGS)}.")
+        raise TypeError(f"unknown flow setting(s) {unknown}; known: {sorted(known)}.")
     return overrides
 
 
@@ -810,9 +815,12 @@ _A_CONFIG = ck.using(check_training_config)
 def training_config(**overrides) -> dict[str, Any]:
     """Architecture and schedule of the series' flow for this mode (measured: ``python -m benchmarks.flow_sweep``).
 
-    Training stops when ``budget_seconds`` of wall-clock time are spent (or after
-    ``epochs``, whichever comes first), so the flow trains as far as its budget
-    allows on the reader's machine; ``budget_seconds=None`` trains for ``epochs``.
+    Training stops when ``budget_seconds`` of wall-clock time are spent or after
+    ``max_steps`` optimizer steps (or ``epochs``), whichever comes first: a slower
+    machine trains as far as the budget allows, a faster one stops at the steps a
+    reference machine makes in it (:data:`helpers.config.Settings.flow_max_steps`)
+    and so trains the same model as the book. ``budget_seconds=None`` trains for
+    ``epochs`` (or ``max_steps``).
     """
     s = config.SETTINGS
     return {
@@ -829,6 +837,7 @@ def training_config(**overrides) -> dict[str, Any]:
         "spline_bins": 8,  # 16 bins: 1.151 against 1.154 bits/dim after 180 s, each step slower
         "budget_seconds": s.flow_budget_seconds,
         "epochs": s.flow_max_epochs,
+        "max_steps": s.flow_max_steps,
         "batch_size": 32,  # small batches, many steps: within a budget of minutes, steps beat images per second
         "learning_rate": 4e-3,
         "warmup_fraction": 0.05,
@@ -850,8 +859,9 @@ def build_flow(cfg: dict[str, Any]) -> Flow:
 def learning_rate(cfg: dict[str, Any], progress: float) -> float:
     """The rate at ``progress`` (0 to 1) through training: linear warm-up to the peak, then cosine decay to zero.
 
-    ``progress`` is the share of the time budget spent (or of the epochs, without
-    a budget), so the schedule spans the whole run on any machine.
+    ``progress`` is the share of the run done: of the time budget or of the step
+    cap, whichever is further along (see :func:`train_flow`), so the schedule
+    spans the whole run on any machine.
     """
     peak, warmup = cfg["learning_rate"], cfg["warmup_fraction"]
     if progress < warmup:
@@ -873,10 +883,13 @@ def train_flow(data: Dataset, cfg: dict[str, Any], *, checkpoints=(), eval_image
     """Build and train a flow by maximum likelihood on dequantized training digits; returns (model, record).
 
     The clock is wall time from the start, tracing and XLA compilation included
-    (what a reader waits for); training stops at ``cfg["budget_seconds"]`` and the
-    learning rate follows the clock (:func:`learning_rate`). ``checkpoints`` are
-    training times in seconds at which the test bits/dim of the first
-    ``eval_images`` test digits is measured (the clock stops while it is). The
+    (what a reader waits for); training stops at ``cfg["budget_seconds"]`` or at
+    ``cfg["max_steps"]`` steps, whichever comes first, and the learning rate follows
+    the share of the run done, the larger of the two shares (:func:`learning_rate`).
+    ``checkpoints`` are points of the run in budget seconds (the share done times the
+    budget; on a machine that stops at the step cap they come earlier on the clock)
+    at which the test bits/dim of the first ``eval_images`` test digits is measured
+    (the clock stops while it is); each records the clock's seconds then. The
     record holds them, the training curve (train bits/dim per twentieth of an
     epoch), the steps and epochs reached, the seconds and the FLOPs per image.
     """
@@ -886,12 +899,17 @@ def train_flow(data: Dataset, cfg: dict[str, Any], *, checkpoints=(), eval_image
     x_eval = data.x_test[: eval_images or len(data.x_test)]
     batch, budget = int(cfg["batch_size"]), cfg["budget_seconds"]
     per_epoch = max(1, len(x) // batch)
-    max_steps = max(1, round(float(cfg["epochs"]) * per_epoch))
+    epoch_steps = max_steps = max(1, round(float(cfg["epochs"]) * per_epoch))
+    if cfg.get("max_steps") is not None:
+        max_steps = min(max_steps, int(cfg["max_steps"]))
     rng = np.random.default_rng(int(cfg["seed"]))
     start, paused = time.perf_counter(), 0.0
 
     def clock() -> float:
         return time.perf_counter() - start - paused
+
+    def share_done() -> float:  # of the time budget or of the step cap, whichever is further along
+        return max(clock() / budget, done / max_steps) if budget else done / max_steps
 
     model = build_flow(cfg)
     init = x[rng.choice(len(x), size=min(len(x), 512), replace=False)]
@@ -918,7 +936,7 @@ def train_flow(data: Dataset, cfg: dict[str, Any], *, checkpoints=(), eval_image
     order = np.zeros(0, np.int64)
     done, first_step_seconds = 0, None
     while done < max_steps:
-        progress = clock() / budget if budget else done / max_steps
+        progress = share_done()
         if progress >= 1.0:
             break
         optimizer.learning_rate.assign(learning_rate(cfg, progress))
@@ -935,9 +953,9 @@ def train_flow(data: Dataset, cfg: dict[str, Any], *, checkpoints=(), eval_image
         if done % every == 0:
             curve.append({"step": done, "epoch": done / per_epoch, "seconds": clock(),
                           "train bits/dim": float(np.mean(losses[-every:]))})
-        while checkpoints and clock() >= checkpoints[0]:
+        while checkpoints and (share_done() * budget * (1 + 1e-12) if budget else clock()) >= checkpoints[0]:
             t0 = time.perf_counter()
-            at_checkpoints.append({"seconds": checkpoints.pop(0), "step": done,
+            at_checkpoints.append({"budget seconds": checkpoints.pop(0), "seconds": clock(), "step": done,
                                    "test bits/dim": bits_per_dim(model, x_eval)})
             paused += time.perf_counter() - t0
         if verbose and done % per_epoch == 0:
@@ -954,6 +972,7 @@ def train_flow(data: Dataset, cfg: dict[str, Any], *, checkpoints=(), eval_image
         "train_seconds": seconds,
         "first_step_seconds": first_step_seconds,
         "steps": done,
+        "stopped_by": ("epochs" if done >= epoch_steps else "step cap" if done >= max_steps else "time budget"),
         "epochs": done / per_epoch,
         "images_seen": done * batch,
         "train_images": len(x),

@@ -113,9 +113,10 @@ def test_tiny_model_learns_and_inversion_then_sampling_returns_the_input(tiny_la
 def test_a_time_budget_stops_training_and_drives_the_schedule():
     x = np.random.default_rng(0).standard_normal((4096, 2)).astype(np.float32)
     cfg = diffusion.latent_config(width=16, depth=1, epochs=10000, batch_size=256, budget_seconds=4.0,
-                                  jit_compile=False)
+                                  max_steps=None, jit_compile=False)
     _, record, _ = diffusion.train_diffusion(x, cfg, diffusion.build_mlp(2, 16, 1, 8), pixel=False)
     assert 0 < record["steps"] < 10000 * 16 and record["images_seen"] == 256 * record["steps"]
+    assert record["stopped_by"] == "time budget"
     # It stops before a call (here 16 steps, one epoch) would end past the budget, unless the first call already did.
     assert record["train_seconds"] <= 4.0 + 0.1 or record["steps"] == 16, record
     progress = diffusion.keras.Variable(0.0)
@@ -144,6 +145,43 @@ def test_the_budget_clock_stops_before_a_call_would_end_past_the_budget(monkeypa
             stopped_at = end
             break
     assert stopped_at == 9.0
+
+
+def test_a_step_cap_stops_a_fast_machine_and_places_the_snapshots_by_the_steps():
+    """Budget 600 s, cap 48 steps (3 calls of 16): the run stops at the cap, the schedule and the snapshots follow
+    the steps' share."""
+    x = np.random.default_rng(0).standard_normal((4096, 2)).astype(np.float32)
+    cfg = diffusion.latent_config(width=16, depth=1, epochs=10000, batch_size=256, budget_seconds=600.0,
+                                  max_steps=48, jit_compile=False, snapshot_seconds=[200.0, 400.0])
+    _, record, taken = diffusion.train_diffusion(x, cfg, diffusion.build_mlp(2, 16, 1, 8), pixel=False)
+    assert record["steps"] == 48 and record["train_seconds"] < 200.0 and record["stopped_by"] == "step cap"
+    # a third and two thirds of the budget were reached after 16 and 32 steps: taken there, at the clock's seconds
+    seconds = [s for s, _ in taken]
+    assert len(seconds) == 2 and seconds[0] < seconds[1] < record["train_seconds"]
+
+
+def test_the_budget_clock_follows_the_larger_share_and_stops_at_the_cap(monkeypatch):
+    """A 100 s budget and a cap of 40 steps, calls of 10 steps taking 5 s: the steps' share leads, the run stops at
+    40 steps (20 s), the snapshot at 50 s of the budget is taken after 20 steps, at 10 s on the clock."""
+    from types import SimpleNamespace
+
+    now, steps = [0.0], [0]
+    monkeypatch.setattr(diffusion.time, "perf_counter", lambda: now[0])
+    trainer = SimpleNamespace(optimizer=SimpleNamespace(iterations=diffusion.keras.Variable(0, dtype="int64")),
+                              ema_weights=[diffusion.keras.Variable(np.zeros(2, np.float32))])
+    progress = diffusion.keras.Variable(0.0)
+    clock = diffusion._Clock(trainer=trainer, budget=100.0, at_seconds=[50.0], progress=progress, max_steps=40)
+    clock.set_model(SimpleNamespace(stop_training=False))
+    clock.on_train_begin()
+    shares = []
+    while not clock.model.stop_training and steps[0] < 100:
+        now[0] += 5.0
+        steps[0] += 10
+        trainer.optimizer.iterations.assign(steps[0])
+        clock.on_train_batch_end(0, logs=None)
+        shares.append(float(progress.numpy()))
+    assert steps[0] == 40 and shares == [0.25, 0.5, 0.75, 1.0]
+    assert [s for s, _ in clock.taken] == [10.0] and clock.taken_at == {50.0: 10.0}
 
 
 def test_the_loss_is_logged_along_the_steps_as_window_means():
@@ -240,11 +278,12 @@ def test_autoguidance_guides_by_the_weights_kept_early_in_training(isolated_arti
     cfg = diffusion.pixel_config(widths=[8, 16], embedding=16, train_images=512, batch_size=32, jit_compile=False,
                                  snapshot_seconds=[], budget_seconds=10.0, guide_fraction=0.5)
     model, record = diffusion.pretrained_pixel_diffusion(mnist, cfg=cfg, steps=2)
-    assert record["guide_seconds"] == 5.0
+    # kept when half the budget was spent (no step cap here), and the clock's seconds then recorded
+    assert 5.0 <= record["guide_seconds"] < 10.0 + 5.0
     guided = diffusion.autoguided(model, record, guidance=2.0)
     assert guided.guidance == 2.0 and guided.name == "pixel diffusion, autoguided" and guided.net is model.net
     early = guided.guide.get_weights()
-    snapshot = dict(diffusion.training_snapshots(model, record))[5.0]
+    snapshot = dict(diffusion.training_snapshots(model, record))[record["guide_seconds"]]
     for a, b in zip(early, snapshot.net.get_weights()):
         np.testing.assert_array_equal(a, b)
     untimed = diffusion.pixel_config(widths=[8, 16], embedding=16, epochs=1, train_images=128, batch_size=128,

@@ -15,8 +15,8 @@ from scipy import integrate, stats  # noqa: E402
 from helpers import cache, config, flow  # noqa: E402
 from helpers.data import Dataset  # noqa: E402
 
-TINY = dict(steps=[1, 2, 1], widths=[8, 8, 8], epochs=1, budget_seconds=None, batch_size=50, train_images=300,
-            jit_compile=False)
+TINY = dict(steps=[1, 2, 1], widths=[8, 8, 8], epochs=1, budget_seconds=None, max_steps=None, batch_size=50,
+            train_images=300, jit_compile=False)
 
 
 def np_(t) -> np.ndarray:
@@ -393,9 +393,25 @@ def test_training_stops_at_its_time_budget_and_the_schedule_follows_the_clock(mn
     # under load the first (traced) step alone can use the whole budget (seen in a busy `make test`); then one
     # step is the right answer
     assert 1 < record["steps"] or record["first_step_seconds"] >= budget
-    assert record["steps"] < 1000 * (500 // 50)
+    assert record["steps"] < 1000 * (500 // 50) and record["stopped_by"] == "time budget"
     assert record["epochs"] == pytest.approx(record["steps"] / (500 // 50))
     assert record["curve"][-1]["step"] == record["steps"]
+
+
+def test_a_step_cap_stops_a_fast_machine_where_the_reference_stops_and_the_schedule_follows_the_steps(
+        mnist, monkeypatch):
+    """A machine that reaches the cap inside the budget stops there, with the learning rate run down to zero."""
+    rates = []
+    real_learning_rate = flow.learning_rate
+    monkeypatch.setattr(flow, "learning_rate", lambda cfg, p: rates.append(p) or real_learning_rate(cfg, p))
+    cfg = flow.training_config(**dict(TINY, epochs=1000, budget_seconds=600.0, max_steps=6, train_images=500))
+    _, record = flow.train_flow(mnist, cfg, checkpoints=(300.0,), eval_images=50)
+    assert record["steps"] == 6 and record["train_seconds"] < 300.0 and record["stopped_by"] == "step cap"
+    # the schedule read the steps' share, the larger one: k/6 before step k + 1 (the first call is the optimizer's)
+    np.testing.assert_allclose(rates[-6:], np.arange(6) / 6, atol=0.01)  # the first: the clock's share, small
+    # the checkpoint at half the budget came at half the steps, early on the clock
+    (point,) = record["checkpoints"]
+    assert point["budget seconds"] == 300.0 and point["step"] == 3 and point["seconds"] < 300.0
 
 
 def test_learning_rate_warms_up_then_decays_to_zero():
@@ -484,6 +500,9 @@ def test_sample_refuses_bad_arguments(kwargs, error, words):
     (dict(warmup_fraction=1.0), ValueError, "warmup_fraction"),
     (dict(budget_seconds=0), ValueError, "budget_seconds"),
     (dict(budget_seconds="3 min"), TypeError, "budget_seconds"),
+    (dict(max_steps=0), ValueError, "max_steps"),
+    (dict(max_steps=2.5), TypeError, "max_steps"),
+    (dict(max_steps="1000"), TypeError, "max_steps"),
     (dict(splits=[True]), TypeError, "splits"),
     (dict(splits=["yes", True]), TypeError, "splits"),
     (dict(spline_bins=1), ValueError, "spline_bins"),
