@@ -117,12 +117,18 @@ def append(rows: list[dict], path: Path = LOG) -> None:
 
 
 def runs_of(cfg: dict) -> list[dict]:
-    """The logged runs of ``cfg``'s configuration (any budget), latest per budget, shortest budget first."""
+    """The logged runs of ``cfg``'s configuration (any budget), latest per budget, shortest budget first.
+
+    The sweep runs without a step cap (it measures what time buys), so the cap is left out of the comparison.
+    """
     from helpers import cache
+
+    def architecture_and_schedule(c: dict) -> dict:
+        return {**c, "budget_seconds": None, "max_steps": None}
 
     same = {}
     for run in (cache.load_json(LOG) or {"runs": []})["runs"]:
-        if {**run["config"], "budget_seconds": None} == {**cfg, "budget_seconds": None}:
+        if architecture_and_schedule(run["config"]) == architecture_and_schedule(cfg):
             same[run["budget_seconds"]] = run
     return [same[b] for b in sorted(same)]
 

@@ -103,3 +103,21 @@ def test_series_without_all_of_chapters_01_to_07_gets_no_shares(isolated_artifac
     bench_series(res, {})
     assert [r["name"] for r in res.rows] == ["make run, whole series (training included)", "  08_flows.ipynb",
                                              "  09_diffusion.ipynb"]
+
+
+def test_the_flow_sweep_runs_of_a_capped_configuration_are_found(tmp_path, monkeypatch):
+    """The sweep trains without a step cap; the chapter's flow has one: its budget rows still come from the sweep."""
+    import json
+
+    from benchmarks import flow_sweep
+    from helpers import flow
+
+    capped = flow.training_config(max_steps=1000)
+    uncapped = {**capped, "max_steps": None}
+    log = tmp_path / "flow_sweep.json"
+    runs = [{"config": {**uncapped, "budget_seconds": b}, "budget_seconds": b, "test bits/dim": 1.3 - b / 1000}
+            for b in (180.0, 60.0)]
+    runs.append({"config": {**uncapped, "widths": [8, 8, 8], "budget_seconds": 90.0}, "budget_seconds": 90.0})
+    log.write_text(json.dumps({"runs": runs}))
+    monkeypatch.setattr(flow_sweep, "LOG", log)
+    assert [r["budget_seconds"] for r in flow_sweep.runs_of(capped)] == [60.0, 180.0]
