@@ -365,7 +365,7 @@ def bench_flow(res: Results, ctx: dict) -> None:
             f"{record['test_images']} test digits after {minutes:.2f} min of training; {bound}")
     res.add("flow training time", minutes, "min", "<= 3",
             f"a {cfg['budget_seconds']:g} s wall-clock budget (compilation included) or {cfg.get('max_steps') or 'no'} "
-            f"steps, stopped by the {record.get('stopped_by', 'time budget')}: {record['steps']} steps of "
+            f"steps, stopped by the {record.get('stopped_by', 'time limit')}: {record['steps']} steps of "
             f"{cfg['batch_size']}, {record['epochs']:.2f} epochs of {record['train_images']} digits, "
             f"{record['parameters']:,} parameters")
     for point in record["checkpoints"]:
@@ -423,7 +423,7 @@ def bench_diffusion(res: Results, ctx: dict) -> None:
     rate = record["images_seen"] / record["train_seconds"]
     res.add("pixel diffusion training time", record["train_seconds"] / 60, "min", "<= 6",
             f"{record['images_seen'] / record['train_images']:.1f} epochs, {record['steps']:,} steps, stopped by the "
-            f"{record.get('stopped_by', 'time budget')} ({record['config']['budget_seconds']:g} s or "
+            f"{record.get('stopped_by', 'time limit')} ({record['config']['budget_seconds']:g} s or "
             f"{record['config'].get('max_steps') or 'no'} steps), "
             f"{record['parameters']:,} parameters, {flops / 1e6:.0f} MFLOP/pass")
     res.add("pixel diffusion training images per second", rate, "images/s")

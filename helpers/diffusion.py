@@ -830,7 +830,7 @@ def train_diffusion(x: np.ndarray, cfg: dict, net: keras.Model, pixel: bool, ver
               "train_images": int(len(x)), "steps": done, "images_seen": done * int(cfg["batch_size"]),
               "stopped_by": ("step cap" if max_steps and done >= max_steps else
                              "epochs" if done >= int(cfg["epochs"]) * math.ceil(len(x) / int(cfg["batch_size"]))
-                             else "time budget"),
+                             else "time limit"),
               "parameters": int(net.count_params()), "measured": time.strftime("%Y-%m-%d")}
     # where in the run each snapshot was taken (budget seconds: the share done times the budget), beside the clock's
     record["snapshot_points"] = [point for point in sorted(clock.taken_at)]

@@ -972,7 +972,7 @@ def train_flow(data: Dataset, cfg: dict[str, Any], *, checkpoints=(), eval_image
         "train_seconds": seconds,
         "first_step_seconds": first_step_seconds,
         "steps": done,
-        "stopped_by": ("epochs" if done >= epoch_steps else "step cap" if done >= max_steps else "time budget"),
+        "stopped_by": ("epochs" if done >= epoch_steps else "step cap" if done >= max_steps else "time limit"),
         "epochs": done / per_epoch,
         "images_seen": done * batch,
         "train_images": len(x),

@@ -116,7 +116,7 @@ def test_a_time_budget_stops_training_and_drives_the_schedule():
                                   max_steps=None, jit_compile=False)
     _, record, _ = diffusion.train_diffusion(x, cfg, diffusion.build_mlp(2, 16, 1, 8), pixel=False)
     assert 0 < record["steps"] < 10000 * 16 and record["images_seen"] == 256 * record["steps"]
-    assert record["stopped_by"] == "time budget"
+    assert record["stopped_by"] == "time limit"
     # It stops before a call (here 16 steps, one epoch) would end past the budget, unless the first call already did.
     assert record["train_seconds"] <= 4.0 + 0.1 or record["steps"] == 16, record
     progress = diffusion.keras.Variable(0.0)

@@ -393,7 +393,7 @@ def test_training_stops_at_its_time_budget_and_the_schedule_follows_the_clock(mn
     # under load the first (traced) step alone can use the whole budget (seen in a busy `make test`); then one
     # step is the right answer
     assert 1 < record["steps"] or record["first_step_seconds"] >= budget
-    assert record["steps"] < 1000 * (500 // 50) and record["stopped_by"] == "time budget"
+    assert record["steps"] < 1000 * (500 // 50) and record["stopped_by"] == "time limit"
     assert record["epochs"] == pytest.approx(record["steps"] / (500 // 50))
     assert record["curve"][-1]["step"] == record["steps"]
 
