@@ -137,6 +137,8 @@ def _judge(judge, *, name):
             or callable(getattr(judge, "predict", None))):
         raise TypeError(f"judge must be a fitted classifier (predict_proba and classes_) or a helpers.judges Judge, "
                         f"got {type(judge).__name__}.")
+    if callable(getattr(judge, "predict_proba", None)) and hasattr(judge, "classes_"):  # labelled by classes_[argmax]
+        ck.check_digit_classifier(judge, name=name)
     return judge
 
 

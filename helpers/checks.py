@@ -349,6 +349,52 @@ def check_fitted_instance(model, *, name: str, example: str) -> Any:
     return model
 
 
+def check_digit_classes(model, *, name: str) -> np.ndarray:
+    """A classifier's ``classes_`` as int64: distinct digit labels 0-9 in increasing order, as scikit-learn's fit
+    sets them, or a ValueError naming ``name`` (the judge) and classes_.
+
+    They name the columns of its predict_proba (and predict returns ``classes_[argmax]``); a classes_ set by
+    hand (reversed, duplicated, fractional, strings) would put each probability under the wrong digit.
+    """
+    expected = f"{name}: expected a classifier fitted on digit labels 0-9"
+    try:
+        classes = check_labels(getattr(model, "classes_", None), name="classes_")
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{expected}; its {err}") from None
+    if classes.size == 0 or np.any(np.diff(classes) <= 0):
+        raise ValueError(f"{expected}, got classes_ {classes.tolist()}: .fit sets distinct labels in increasing "
+                         "order, one per column of predict_proba; fit the classifier rather than set classes_.")
+    return classes
+
+
+def check_digit_classifier(model, *, name: str) -> Any:
+    """A fitted scikit-learn-style classifier that judges digits: its ``classes_`` pass :func:`check_digit_classes`,
+    it reads the 784 pixels of a digit, and (when it has predict_proba) gives one column per class for a blank
+    digit; else a ValueError naming ``name``.
+
+    The one check for every place a scikit-learn classifier judges digits (``judges.SklearnJudge``,
+    ``bigan.judged_labels``, ``classical.judge_hits``): a classes_ set by hand, of another length than the
+    columns, or on an unfitted model shows here, not as wrong labels or a library's error at the first judgement.
+    """
+    classes = check_digit_classes(model, name=name)
+    features = getattr(model, "n_features_in_", 784)
+    if features != 784:
+        raise ValueError(f"{name}: the classifier was fitted on {features} features, but a judge reads the 784 "
+                         "pixels of each digit; fit it on x.reshape(len(x), -1).")
+    if callable(getattr(model, "predict_proba", None)):
+        # One blank digit: a classes_ set by hand on an unfitted model, or of another length than the columns, shows
+        # here rather than as scikit-learn's AttributeError (or numpy's broadcast error) at the first judgement.
+        try:
+            columns = np.shape(model.predict_proba(np.zeros((1, 784), np.float32)))
+        except Exception as err:
+            raise ValueError(f"{name}: this {type(model).__name__} cannot judge a blank digit ({type(err).__name__}: "
+                             f"{err}); is it fitted? call .fit(x, y) on training digits first.") from None
+        if columns != (1, len(classes)):
+            raise ValueError(f"{name}: classes_ names {len(classes)} classes but predict_proba gives shape {columns} "
+                             "for one digit; fit the classifier rather than set classes_.")
+    return model
+
+
 def check_choice(value, options, *, name: str) -> Any:
     """One of ``options`` (compared with ==; True is not 1 here), or a ValueError listing them."""
     is_bool = isinstance(value, (bool, np.bool_))
@@ -601,7 +647,8 @@ def show_core(*fns, docstring: bool = False):
 
 
 __all__ = [
-    "alphas", "check_alphas", "check_choice", "check_class", "check_count", "check_flag", "check_images",
+    "alphas", "check_alphas", "check_choice", "check_class", "check_count", "check_digit_classes",
+    "check_digit_classifier", "check_flag", "check_images",
     "check_labels", "check_number", "check_numbers", "check_positive", "check_settings", "checked", "class_id",
     "codes", "core_source", "count", "flag", "images", "instance", "labels", "model", "number", "numbers",
     "one_of", "optional", "positive", "random_generator", "ref", "seed", "show_core", "using",

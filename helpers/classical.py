@@ -166,6 +166,8 @@ def _classifier(judge, *, name):
     ck.check_fitted_instance(judge, name=name, example="classical.mnist_logistic_regression()")
     if not callable(getattr(judge, "predict", None)):
         raise TypeError(f"judge must be a fitted classifier with a predict method, got {type(judge).__name__}.")
+    if hasattr(judge, "classes_"):  # a scikit-learn-style predict returns classes_[argmax]: the digits, one per column
+        ck.check_digit_classifier(judge, name=name)
     return judge
 
 

@@ -80,48 +80,17 @@ def _optional_name_label(value, *, name):
     return value
 
 
-def _digit_classes(model, owner: str) -> np.ndarray:
-    """The model's ``classes_``: distinct digit labels 0-9 in increasing order, as scikit-learn's fit sets them.
-
-    They name the columns of its predict_proba; a classes_ set by hand (reversed, duplicated, fractional)
-    would put each probability under the wrong digit.
-    """
-    expected = f"{owner}: expected a classifier fitted on digit labels 0-9"
-    try:
-        classes = ck.check_labels(getattr(model, "classes_", None), name="classes_")
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{expected}; its {err}") from None
-    if classes.size == 0 or np.any(np.diff(classes) <= 0):
-        raise ValueError(f"{expected}, got classes_ {classes.tolist()}: .fit sets distinct labels in increasing "
-                         "order, one per column of predict_proba; fit the classifier rather than set classes_.")
-    return classes
-
-
 def _fitted_classifier(model, *, name, owner):
-    """A fitted scikit-learn classifier of digit labels 0-9 with predict_proba."""
+    """A fitted scikit-learn classifier of digit labels 0-9 with predict_proba (checks.check_digit_classifier)."""
     if isinstance(model, type):
         raise TypeError(f"{owner}: got the class {model.__name__}, not a fitted classifier; fit an instance first.")
     if not hasattr(model, "classes_") and callable(getattr(model, "predict_proba", None)):
         raise ValueError(f"{owner}: this {type(model).__name__} is not fitted yet; call .fit(x, y) first.")
-    classes = _digit_classes(model, owner)
+    ck.check_digit_classes(model, name=owner)
     if not callable(getattr(model, "predict_proba", None)):
         raise TypeError(f"{owner}: expected a fitted scikit-learn classifier with predict_proba, "
                         f"got {type(model).__name__}.")
-    features = getattr(model, "n_features_in_", 784)
-    if features != 784:
-        raise ValueError(f"{owner}: the classifier was fitted on {features} features, but a judge reads the 784 "
-                         "pixels of each digit; fit it on x.reshape(len(x), -1).")
-    # One blank digit: a classes_ set by hand on an unfitted model, or of another length than the columns,
-    # shows here rather than as scikit-learn's AttributeError (or numpy's broadcast error) at the first judgement.
-    try:
-        columns = np.shape(model.predict_proba(np.zeros((1, 784), np.float32)))
-    except Exception as err:
-        raise ValueError(f"{owner}: this {type(model).__name__} cannot judge a blank digit ({type(err).__name__}: "
-                         f"{err}); is it fitted? call .fit(x, y) on training digits first.") from None
-    if columns != (1, len(classes)):
-        raise ValueError(f"{owner}: classes_ names {len(classes)} classes but predict_proba gives shape {columns} "
-                         "for one digit; fit the classifier rather than set classes_.")
-    return model
+    return ck.check_digit_classifier(model, name=owner)
 
 
 def _features_images(images, *, name, judge: str):

@@ -241,6 +241,15 @@ MAX_CELL_INCHES = 10.0
 #: The largest font size (points) a figure's numbers take; FreeType fails drawing a million-point font.
 MAX_FONT_POINTS = 100.0
 
+#: The largest side of a whole figure, in inches: 8,000 px at the notebooks' 80 dpi, over five of CONTRIBUTING's
+#: 1,400-px pages (the notebooks' largest figures are about 17 inches a side). Many panels of an allowed size
+#: (MAX_CELL_INCHES) still made figures of 1,000 inches (500 columns of 2-inch cells), which matplotlib drew for
+#: seconds into hundreds of MB, or failed on with std::bad_alloc (a 400 x 400 manifold of 2-inch cells).
+MAX_FIGURE_INCHES = 100.0
+
+#: A notebook page's width in inches (CONTRIBUTING: 1,400 px at 80 dpi), for the messages.
+PAGE_INCHES = 17.5
+
 
 def _inches(size, *, name):
     """One side of a panel or cell in inches: a number in (0, MAX_CELL_INCHES]."""
@@ -249,6 +258,22 @@ def _inches(size, *, name):
 
 _INCHES = ck.using(_inches)
 _FONT_POINTS = ck.number(low=0, high=MAX_FONT_POINTS, low_open=True)
+
+
+def _page_sized(figsize, *, wide: tuple[str, str], tall: tuple[str, str] | None = None) -> tuple[float, float]:
+    """``figsize`` (width, height) in inches when neither side exceeds MAX_FIGURE_INCHES; else a ValueError.
+
+    ``wide`` (and ``tall``, for a height that can grow) is ``(arguments, fix)``: the arguments that make the
+    figure that wide (tall), and what to pass instead. Checked where the layout is worked out, just before
+    the figure is made, since the whole figure's size follows from several arguments at once.
+    """
+    for inches, side, why in zip(figsize, ("wide", "tall"), (wide, tall)):
+        if why is not None and inches > MAX_FIGURE_INCHES:
+            names, fix = why
+            raise ValueError(f"{names}: the figure would be {inches:,.4g} inches {side}, more than the "
+                             f"{MAX_FIGURE_INCHES:g} inches a figure may take (a notebook page is {PAGE_INCHES:g} "
+                             f"inches wide); {fix}.")
+    return figsize
 
 
 def _cell_shape(cell, *, name):
@@ -775,7 +800,11 @@ def image_grid(
     title_room = 0.2 if titles is not None else 0.0
     suptitle_room = 0.4 if suptitle else 0.0
     height = (cell_size + title_room) * nrows + suptitle_room
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell_size * ncols, height), squeeze=False)
+    figsize = _page_sized((cell_size * ncols, height),
+                          wide=("ncols and cell_size", "pass a smaller ncols or cell_size"),
+                          tall=("images, ncols and cell_size", f"{n:,} images in rows of {ncols} make {nrows:,} rows; "
+                                "pass fewer images, a larger ncols or a smaller cell_size"))
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
@@ -810,7 +839,10 @@ def show_canvas(
     """
     rows, cols, h, w = grid.shape
     if ax is None:
-        fig, ax = plt.subplots(figsize=(cell_size * cols + 1.2, cell_size * rows + 0.6))
+        fig, ax = plt.subplots(figsize=_page_sized(
+            (cell_size * cols + 1.2, cell_size * rows + 0.6),
+            wide=("grid and cell_size", f"the grid has {cols:,} columns; pass fewer columns or a smaller cell_size"),
+            tall=("grid and cell_size", f"the grid has {rows:,} rows; pass fewer rows or a smaller cell_size")))
     else:
         fig = ax.figure
     ax.imshow(tile(grid, pad=1), cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
@@ -855,7 +887,9 @@ def latent_scatter(ax, codes: np.ndarray, labels: np.ndarray, title: str | None 
          keys=ck.using(_history_keys, history=ref("history")))
 def training_curves(history: dict[str, list[float]], keys: Sequence[str] | None = None, title: str | None = None):
     """Plot per-epoch training metrics side by side (one panel per key)."""
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 2.8), squeeze=False)
+    figsize = _page_sized((3.2 * len(keys), 2.8), wide=("keys", f"{len(keys):,} panels of 3.2 inches side by side; "
+                                                       "pass fewer keys, e.g. keys=['loss']"))
+    fig, axes = plt.subplots(1, len(keys), figsize=figsize, squeeze=False)
     for ax, key in zip(axes[0], keys):
         values = history[key]
         ax.plot(np.arange(1, len(values) + 1), values, marker="o", ms=3)
@@ -1109,8 +1143,12 @@ def model_grids(grids: dict, row_labels=None, col_labels=None, title: str | None
     """Several (rows, cols, 28, 28) grids side by side, one panel per model (notebook 05)."""
     names = list(grids)
     rows, cols = next(iter(grids.values())).shape[:2]
-    fig, axes = plt.subplots(1, len(names), figsize=(len(names) * (cols * cell_size + 0.5) + 0.6,
-                                                     rows * cell_size + 0.8), squeeze=False)
+    figsize = _page_sized((len(names) * (cols * cell_size + 0.5) + 0.6, rows * cell_size + 0.8),
+                          wide=("grids and cell_size", f"{len(names)} grids of {cols:,} columns side by side; pass "
+                                "fewer grids, grids of fewer columns or a smaller cell_size"),
+                          tall=("grids and cell_size", f"grids of {rows:,} rows; pass grids of fewer rows or a "
+                                "smaller cell_size"))
+    fig, axes = plt.subplots(1, len(names), figsize=figsize, squeeze=False)
     for i, (ax, name) in enumerate(zip(axes[0], names)):
         show_canvas(grids[name], row_labels=row_labels if i == 0 else None, col_labels=col_labels,
                     title=name, ax=ax)
@@ -1169,8 +1207,25 @@ def normal_quantile_grid(n: int = 20, tail: float = 0.05) -> np.ndarray:
     return norm.ppf(np.linspace(tail, 1.0 - tail, int(n)))
 
 
+def _manifold_figsize(n: int, cell_size: float) -> tuple[float, float]:
+    """The (width, height) in inches of latent_manifold's own figure: n x n cells and room for the ticks."""
+    return cell_size * n + 0.8, cell_size * n + 0.6
+
+
+def _manifold_cell_size(cell_size, *, name, n, ax):
+    """A cell size in inches; with the figure made here (``ax`` None), n x n cells must fit MAX_FIGURE_INCHES
+    (checked before the n * n codes are decoded)."""
+    cell_size = _cell_size(cell_size, name=name, ax=ax)
+    if ax is None:
+        why = ("n and cell_size", f"a grid of {n:,} x {n:,} cells; pass a smaller n or cell_size, or an ax to "
+               "draw in")
+        _page_sized(_manifold_figsize(n, cell_size), wide=why, tall=why)
+    return cell_size
+
+
 @checked(decode=ck.using(_decoder), n=ck.using(_fits, bytes_each=4.0 * 784, power=2, what="decoded images"),
-         label_every=ck.count(minimum=1), ax=ck.optional(_AX), cell_size=ck.using(_cell_size, ax=ref("ax")))
+         label_every=ck.count(minimum=1), ax=ck.optional(_AX),
+         cell_size=ck.using(_manifold_cell_size, n=ref("n"), ax=ref("ax")))
 def latent_manifold(decode, n: int = 20, tail: float = 0.05, ax=None, title: str | None = None,
                     cell_size: float = 0.3, label_every: int = 2):
     """Decode an n x n grid of 2-D codes at Normal quantiles and draw it as one seamless canvas (notebook 03).
@@ -1186,7 +1241,7 @@ def latent_manifold(decode, n: int = 20, tail: float = 0.05, ax=None, title: str
     codes = np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32)
     images = _decoded_images(decode, codes)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(cell_size * n + 0.8, cell_size * n + 0.6))
+        fig, ax = plt.subplots(figsize=_manifold_figsize(n, cell_size))
     else:
         fig = ax.figure
     # no gaps between cells: neighbouring codes decode to neighbouring images, and the eye should see one surface
@@ -1284,7 +1339,12 @@ def judged_paths_figure(paths: dict, alphas, highlight: Sequence[int] = (), ncol
     names = list(paths)
     judges = list(next(iter(paths.values()))[1])
     nrows = int(np.ceil(len(names) / ncols))
-    fig = plt.figure(figsize=(6.0 * ncols, (1.0 + 1.8 * len(judges)) * nrows + 0.4), layout="constrained")
+    figsize = _page_sized((6.0 * ncols, (1.0 + 1.8 * len(judges)) * nrows + 0.4),
+                          wide=("ncols", f"{ncols:,} columns of 6 inches; pass a smaller ncols"),
+                          tall=("paths and ncols", f"{len(names):,} models in rows of {ncols:,}, each row "
+                                f"{1.0 + 1.8 * len(judges):.3g} inches for its {len(judges)} judge(s); pass fewer "
+                                "models or judges, or a larger ncols"))
+    fig = plt.figure(figsize=figsize, layout="constrained")
     subfigs = np.atleast_1d(fig.subfigures(nrows, ncols, wspace=0.04, hspace=0.06)).ravel()
     shown = np.arange(0, len(alphas), max(1, int(every)))
     half = (alphas[shown[1]] - alphas[shown[0]]) / 2 if len(shown) > 1 else 0.5
@@ -1379,9 +1439,14 @@ def heatmap_grid(matrices: dict, row_names: Sequence[str], col_names: Sequence[s
     many, so that larger maps still fit a page.
     """
     panels = [(r, c) for r in row_names for c in col_names]
+    across = ("col_names and cell", "pass a smaller cell, or an ncols that wraps the panels into rows") \
+        if ncols is None else ("ncols and cell", "pass a smaller ncols or cell")
     ncols = len(col_names) if ncols is None else ncols
     nrows = -(-len(panels) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols + 0.8, cell * nrows + 0.4), squeeze=False)
+    figsize = _page_sized((cell * ncols + 0.8, cell * nrows + 0.4), wide=across,
+                          tall=("row_names, col_names, ncols and cell", f"{len(panels):,} panels in rows of {ncols:,} "
+                                f"make {nrows:,} rows; pass fewer names, a larger ncols or a smaller cell"))
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
     im = None
     for k, ax in enumerate(axes.flat):
         key = panels[k] if k < len(panels) else None
@@ -1453,7 +1518,9 @@ def realism_figure(alphas, entropy: dict, distance: dict, entropy_ref: dict, dis
     ``entropy_ref[judge]`` and ``distance_ref[model]`` are the real-data levels.
     """
     models = list(entropy)
-    fig, axes = plt.subplots(2, len(models), figsize=(3.3 * len(models), 5.4), squeeze=False, sharex=True)
+    figsize = _page_sized((3.3 * len(models), 5.4), wide=("entropy", f"one column per model, {len(models):,} "
+                                                                    "models; pass fewer models"))
+    fig, axes = plt.subplots(2, len(models), figsize=figsize, squeeze=False, sharex=True)
     styles = ["-", "--", ":"]
     for j, model in enumerate(models):
         ax = axes[0, j]
@@ -1499,7 +1566,9 @@ def pair_figure(alphas, frames: dict, probs: dict, a: int, b: int, every: int = 
     ``frames[model]`` is (A, 28, 28); ``probs[model]`` maps a judge name to (n, A, 10).
     """
     names = list(frames)
-    fig = plt.figure(figsize=(3.4 * len(names), 3.9), layout="constrained")
+    figsize = _page_sized((3.4 * len(names), 3.9), wide=("frames", f"one column per model, {len(names):,} models; "
+                                                                   "pass fewer models"))
+    fig = plt.figure(figsize=figsize, layout="constrained")
     subfigs = np.atleast_1d(fig.subfigures(1, len(names), wspace=0.02))
     shown = np.arange(0, len(alphas), max(1, int(every)))
     half = (alphas[shown[1]] - alphas[shown[0]]) / 2 if len(shown) > 1 else 0.5
@@ -1551,7 +1620,11 @@ def per_class_distributions(values: dict, labels, units: dict | None = None, nco
     """One box plot per class for each attribute: ``values[name]`` (N,) measured on digits with ``labels`` (N,)."""
     names = list(values)
     nrows = int(np.ceil(len(names) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell[0] * ncols, cell[1] * nrows), squeeze=False)
+    figsize = _page_sized((cell[0] * ncols, cell[1] * nrows),
+                          wide=("ncols and cell[0]", "pass a smaller ncols or cell[0]"),
+                          tall=("values, ncols and cell[1]", f"{len(names):,} attributes in rows of {ncols:,} make "
+                                f"{nrows:,} rows; pass fewer attributes, a larger ncols or a smaller cell[1]"))
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
     for ax, name in zip(axes.flat, names):
         v = np.asarray(values[name], dtype=float)
         groups = [v[(labels == c) & np.isfinite(v)] for c in range(10)]
@@ -1580,8 +1653,12 @@ def dose_curves(curves: dict, alphas, methods: Sequence[str], attributes: Sequen
     ``curves[(model, attribute, method)]`` is (A,) or missing. The dashed
     diagonal is what the probe predicted (one SD per unit alpha).
     """
-    fig, axes = plt.subplots(len(attributes), len(models), figsize=(cell[0] * len(models), cell[1] * len(attributes)),
-                             sharex=True, sharey=True, squeeze=False)
+    figsize = _page_sized((cell[0] * len(models), cell[1] * len(attributes)),
+                          wide=("models and cell[0]", f"{len(models):,} models side by side; pass fewer models or a "
+                                "smaller cell[0]"),
+                          tall=("attributes and cell[1]", f"{len(attributes):,} attributes one above another; pass "
+                                "fewer attributes or a smaller cell[1]"))
+    fig, axes = plt.subplots(len(attributes), len(models), figsize=figsize, sharex=True, sharey=True, squeeze=False)
     for i, attr in enumerate(attributes):
         for j, model in enumerate(models):
             ax = axes[i, j]
@@ -1617,7 +1694,9 @@ def matrix_heatmaps(matrices: dict, row_names: Sequence[str], col_names: Sequenc
     import matplotlib as mpl
 
     n = len(matrices)
-    fig, axes = plt.subplots(1, n, figsize=(cell[0] * n + 0.8, cell[1] + 0.6), squeeze=False)
+    figsize = _page_sized((cell[0] * n + 0.8, cell[1] + 0.6), wide=("matrices and cell[0]", f"{n:,} matrices side by "
+                                                                   "side; pass fewer matrices or a smaller cell[0]"))
+    fig, axes = plt.subplots(1, n, figsize=figsize, squeeze=False)
     colours = mpl.colormaps[cmap].with_extremes(bad="0.88")
     im = None
     for ax, (title, m) in zip(axes[0], matrices.items()):

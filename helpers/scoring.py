@@ -40,7 +40,7 @@ from . import checks as ck
 from . import config
 from .checks import checked, ref
 from .data import Dataset, as_dataset, check_memory
-from .judges import Judge, KerasJudge, as_judges
+from .judges import PROBABILITY_TOLERANCE, Judge, KerasJudge, as_judges
 from .latent import N_CLASSES, LatentSpace, class_centroids, ordered_pairs, path_norms, prior_typical_norm
 
 #: The alpha grid of the transfer experiment: from -0.5 (away from a) to 2
@@ -50,10 +50,20 @@ DEFAULT_ALPHAS = np.round(np.arange(-0.5, 2.0 + 1e-9, 0.125), 6).astype(np.float
 
 # --- argument specs of this module (helpers.checks): what each function may be given ----------------------
 def _probabilities(probs, *, name):
+    """Probability vectors along the last axis: entries in [0, 1], each row summing to 1 (within the judges'
+    PROBABILITY_TOLERANCE, for float32 softmax outputs)."""
     p = ck.check_numbers(probs, name=name, what="probabilities (..., n_classes) in [0, 1]")
     if p.ndim == 0 or p.shape[-1] == 0 or (p.size and (p.min() < -1e-6 or p.max() > 1 + 1e-6)):
         raise ValueError(f"probs: expected probabilities (..., n_classes) in [0, 1], got shape {p.shape}"
                          + (f" with values in [{p.min():.3g}, {p.max():.3g}]." if p.size else "."))
+    sums = p.sum(axis=-1)
+    off = np.abs(sums - 1.0)
+    if off.size and off.max() > PROBABILITY_TOLERANCE:
+        where = np.unravel_index(off.argmax(), off.shape)
+        row = "the vector" if not where else f"row {int(where[0]) if len(where) == 1 else tuple(map(int, where))}"
+        raise ValueError(f"probs: rows must be probabilities that sum to 1 (within {PROBABILITY_TOLERANCE:g}), but "
+                         f"{row} sums to {sums[where]:.4g}; pass one probability per class, normalised per row "
+                         "(e.g. p / p.sum(axis=-1, keepdims=True), or a judge's predict_proba).")
     return p
 
 
@@ -260,6 +270,23 @@ def _sample_size(n, *, name, real_features):
     return ck.check_count(n or len(real_features), name=name, minimum=2)
 
 
+#: Codes whose largest entry lies within [2**-32, 2**32] are measured as they are; beyond, divided by a power of two.
+ORDINARY_CODES = (2.0**-32, 2.0**32)
+
+
+def _scale_exponent(*arrays: np.ndarray) -> int:
+    """0 for codes of ordinary size (``ORDINARY_CODES``); else the power of two that brings the largest entry
+    into [0.5, 1).
+
+    Dividing by a power of two is exact and changes no ratio, and keeps squared distances, covariances and
+    float32 centroids from overflowing (codes of 1e160: inf and NaN) or underflowing (1e-160: all 0).
+    """
+    largest = max(max(float(a.max(initial=0.0)), -float(a.min(initial=0.0))) for a in arrays)
+    if largest == 0.0 or ORDINARY_CODES[0] <= largest <= ORDINARY_CODES[1]:
+        return 0
+    return int(np.frexp(largest)[1])
+
+
 def _shape_codes(codes, *, name):
     return ck.check_numbers(codes, name=name, finite=False, what="codes (N, d)")
 
@@ -284,6 +311,20 @@ def _test_labels(test_labels, *, name, test_codes, train_codes, n_classes):
         raise ValueError(f"test codes {test_codes.shape} and labels {test_labels.shape} do not match the training "
                          f"codes {train_codes.shape}.")
     return test_labels
+
+
+def _finite_layout(layout, name, args):
+    """class_geometry's result: a spread and separation within float64 (codes near 1e308 put them beyond), and
+    a ratio that is defined (all training codes at one point give 0 / 0)."""
+    if layout["spread"] == 0 and layout["separation"] == 0:
+        raise ValueError("train_codes: every training code is the same point, so spread and separation are both 0 "
+                         "and the layout is undefined; pass codes that vary (encode the digits with a trained model).")
+    if not all(np.isfinite(layout[key]) for key in ("spread", "separation")):
+        largest = max(float(np.abs(args[key]).max(initial=0.0)) for key in ("train_codes", "test_codes"))
+        raise ValueError(f"train_codes and test_codes: codes as large as {largest:.3g} put the classes' spread or "
+                         "separation beyond the float64 range (about 1.8e308); divide all codes by a common factor "
+                         "(the ratios, the nearest-centroid shares and the shape mismatch do not change).")
+    return layout
 
 
 def _geometry_per_pair(per_pair, *, name, test_labels, n_classes):
@@ -691,6 +732,9 @@ def class_shape_mismatch(codes, labels, n_classes: int = N_CLASSES) -> np.ndarra
     orthogonal directions.
     """
     d = codes.shape[1]
+    exponent = _scale_exponent(codes)  # the mismatch is scale-free: huge or tiny codes are measured scaled
+    if exponent:
+        codes = np.ldexp(codes, -exponent)
     covs = [np.cov(codes[labels == c], rowvar=False).reshape(d, d) for c in range(n_classes)]
     zero = np.zeros(d)
     out = np.zeros((n_classes, n_classes))
@@ -707,7 +751,7 @@ def class_shape_mismatch(codes, labels, n_classes: int = N_CLASSES) -> np.ndarra
          test_labels=ck.using(_test_labels, test_codes=ref("test_codes"), train_codes=ref("train_codes"),
                               n_classes=ref("n_classes")),
          per_pair=ck.using(_geometry_per_pair, test_labels=ref("test_labels"), n_classes=ref("n_classes")),
-         shape=ck.flag())
+         shape=ck.flag(), returns=_finite_layout)
 def class_geometry(train_codes, train_labels, test_codes, test_labels, per_pair: int | None = None,
                    n_classes: int = N_CLASSES, shape: bool = True) -> dict[str, float]:
     """The layout of the classes in a code space, and the transfer it predicts without decoder or judge.
@@ -724,6 +768,11 @@ def class_geometry(train_codes, train_labels, test_codes, test_labels, per_pair:
     - ``shape mismatch``: :func:`class_shape_mismatch` averaged over the 45 pairs (left out with
       ``shape=False``: it costs 45 Frechet distances between d x d covariances, half a minute at d = 784).
     """
+    # Huge or tiny codes (1e160, 1e-160) are measured divided by a power of two (exact; no ratio changes), so that
+    # squared distances and the float32 centroids stay finite and non-zero; spread and separation are scaled back.
+    exponent = _scale_exponent(train_codes, test_codes)
+    if exponent:
+        train_codes, test_codes = np.ldexp(train_codes, -exponent), np.ldexp(test_codes, -exponent)
     centroids = class_centroids(train_codes, train_labels, n_classes).astype(np.float64)
     off = ~np.eye(n_classes, dtype=bool)
     spread = np.sqrt(np.mean(np.sum((train_codes - centroids[train_labels]) ** 2, axis=1)))
@@ -736,8 +785,8 @@ def class_geometry(train_codes, train_labels, test_codes, test_labels, per_pair:
     moved = test_codes[chosen][:, None] + (centroids[None, :, None] - centroids[:, None, None])  # (b, a, n, d)
     landed = nearest(moved) == np.arange(n_classes)[None, :, None]
     layout = {
-        "spread": float(spread),
-        "separation": float(separation),
+        "spread": float(np.ldexp(spread, exponent)),
+        "separation": float(np.ldexp(separation, exponent)),
         "separation / spread": float(separation / spread),
         "nearest centroid": float(np.mean(nearest(test_codes) == test_labels)),
         "moved nearest target": float(landed.mean(axis=-1)[off].mean()),
