@@ -7,7 +7,6 @@ another digit's label; or an error naming no argument, from deep inside a librar
 
 from __future__ import annotations
 
-import copy
 import sys
 from pathlib import Path
 
@@ -135,21 +134,8 @@ def test_entropy_bits_still_takes_probabilities_of_float32_softmax():
 
 
 # --- bigan.judged_labels and classical.judge_hits: a classifier whose classes_ was set by hand --------------
-X = np.random.default_rng(0).random((20, 28, 28)).astype(np.float32)
-Y = np.arange(20) % 10
-
-
-@pytest.fixture(scope="module")
-def fitted_lr():
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression(max_iter=50).fit(X.reshape(20, -1), Y)
-
-
-def _with_classes(model, classes):
-    model = copy.deepcopy(model)
-    model.classes_ = classes
-    return model
+# the digits, the fitted logistic regression (a fixture) and the hand-set classes_ of sweep 5's judge tests
+from test_bad_inputs_5 import X, Y, _with_classes, fitted_lr  # noqa: E402, F401
 
 
 CLASSES_CASES = {
