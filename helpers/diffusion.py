@@ -800,9 +800,9 @@ def train_diffusion(x: np.ndarray, cfg: dict, net: keras.Model, pixel: bool, ver
     trainer = DiffusionTrainer(net, cfg["parameterisation"], cfg["gamma"], cfg["ema"], pixel=pixel,
                                seed=int(cfg["seed"]))
     batches, per_call = shuffled_batches(x, batch_size=int(cfg["batch_size"]))
-    steps = int(cfg["epochs"]) * math.ceil(len(x) / int(cfg["batch_size"]))
+    epoch_steps = int(cfg["epochs"]) * math.ceil(len(x) / int(cfg["batch_size"]))
     max_steps = int(cfg["max_steps"]) if cfg.get("max_steps") is not None else None
-    steps = min(steps, max_steps) if max_steps else steps
+    steps = min(epoch_steps, max_steps) if max_steps else epoch_steps
     budget = cfg.get("budget_seconds")
     progress = keras.Variable(0.0, trainable=False, name="budget_progress")
     schedule = (BudgetSchedule(cfg["learning_rate"], cfg.get("warmup_fraction", 0.0), progress) if budget
@@ -829,11 +829,10 @@ def train_diffusion(x: np.ndarray, cfg: dict, net: keras.Model, pixel: bool, ver
               "epoch_seconds": clock.epoch_seconds, "train_seconds": seconds,
               "train_images": int(len(x)), "steps": done, "images_seen": done * int(cfg["batch_size"]),
               "stopped_by": ("step cap" if max_steps and done >= max_steps else
-                             "epochs" if done >= int(cfg["epochs"]) * math.ceil(len(x) / int(cfg["batch_size"]))
-                             else "time limit"),
+                             "epochs" if done >= epoch_steps else "time limit"),
               "parameters": int(net.count_params()), "measured": time.strftime("%Y-%m-%d")}
     # where in the run each snapshot was taken (budget seconds: the share done times the budget), beside the clock's
-    record["snapshot_points"] = [point for point in sorted(clock.taken_at)]
+    record["snapshot_points"] = sorted(clock.taken_at)
     if guide_at is not None:
         record["guide_seconds"] = clock.taken_at.get(guide_at)  # on the clock; None if the run ended before it
     return net, record, clock.taken
