@@ -364,12 +364,12 @@ def bench_flow(res: Results, ctx: dict) -> None:
     res.add("flow test bits/dim, all test digits", record["test_bits_per_dim"], "bits/dim", "<= 1.25",
             f"{record['test_images']} test digits after {minutes:.2f} min of training; {bound}")
     res.add("flow training time", minutes, "min", "<= 3",
-            f"a {cfg['budget_seconds']:g} s wall-clock budget (compilation included) or {cfg.get('max_steps') or 'no'} "
-            f"steps, stopped by the {record.get('stopped_by', 'time limit')}: {record['steps']} steps of "
+            f"a {cfg['budget_seconds']:g} s wall-clock budget (compilation included), "
+            f"{_step_cap(cfg)}, stopped by the {record['stopped_by']}: {record['steps']} steps of "
             f"{cfg['batch_size']}, {record['epochs']:.2f} epochs of {record['train_images']} digits, "
             f"{record['parameters']:,} parameters")
     for point in record["checkpoints"]:
-        res.add(f"flow test bits/dim at {point['seconds']:.0f} s of the run ({point.get('budget seconds', point['seconds']):.0f} s "
+        res.add(f"flow test bits/dim at {point['seconds']:.0f} s of the run ({point['budget seconds']:.0f} s "
                 f"of its {cfg['budget_seconds']:g} s budget)",
                 point["test bits/dim"], "bits/dim", note=f"first {flow.CHECKPOINT_IMAGES:,} test digits, "
                 f"step {point['step']} (mid-schedule: the learning rate is still high)")
@@ -384,11 +384,15 @@ def bench_flow(res: Results, ctx: dict) -> None:
                 f"decode(encode(x)) on {errors['images']:,} test digits")
         res.add(f"flow reconstruction differing 8-bit pixels, {how}", errors["differing 8-bit pixels"], "pixels",
                 "0", f"of {errors['images'] * 784:,}")
-    gflops = flow.achieved_gflops(record, cfg["batch_size"])
-    res.add("flow training throughput", gflops, "GFLOP/s", ">= 0.3 x roofline",
-            f"{record['train_flops_per_image'] / 1e6:.0f} MFLOP per training image (convolutions and 1x1 mixing)")
-    if "roofline" in ctx:
-        res.add("flow throughput / matmul rate", gflops / ctx["roofline"], "fraction", ">= 0.3")
+    if len(record["curve"]) < 2:  # a quick-mode run can end within its first (traced) steps: nothing to time
+        res.add("flow training throughput", "n/a", "GFLOP/s", ">= 0.3 x roofline",
+                f"{record['steps']} steps in {record['train_seconds']:.1f} s, most of it tracing: too short a run to time")
+    else:
+        gflops = flow.achieved_gflops(record, cfg["batch_size"])
+        res.add("flow training throughput", gflops, "GFLOP/s", ">= 0.3 x roofline",
+                f"{record['train_flops_per_image'] / 1e6:.0f} MFLOP per training image (convolutions and 1x1 mixing)")
+        if "roofline" in ctx:
+            res.add("flow throughput / matmul rate", gflops / ctx["roofline"], "fraction", ">= 0.3")
     times = cache.load_json(cache.artifact_path("run_times", ".json", mode="full")) or {}
     seconds = (times.get("notebooks") or {}).get("08_flows.ipynb")
     if seconds is None:
@@ -423,8 +427,7 @@ def bench_diffusion(res: Results, ctx: dict) -> None:
     rate = record["images_seen"] / record["train_seconds"]
     res.add("pixel diffusion training time", record["train_seconds"] / 60, "min", "<= 6",
             f"{record['images_seen'] / record['train_images']:.1f} epochs, {record['steps']:,} steps, stopped by the "
-            f"{record.get('stopped_by', 'time limit')} ({record['config']['budget_seconds']:g} s or "
-            f"{record['config'].get('max_steps') or 'no'} steps), "
+            f"{record['stopped_by']} ({record['config']['budget_seconds']:g} s, {_step_cap(record['config'])}), "
             f"{record['parameters']:,} parameters, {flops / 1e6:.0f} MFLOP/pass")
     res.add("pixel diffusion training images per second", rate, "images/s")
     gflops = 3 * flops * rate / 1e9
@@ -442,11 +445,10 @@ def bench_diffusion(res: Results, ctx: dict) -> None:
             "of training, 40 passes a sample; goal: the VAE-20d's")
     res.add("pixel diffusion confident samples, autoguided", q["confident"], "")
     small = min(1000, n)
-    points = record.get("snapshot_points") or [None] * record.get("snapshots", 0)
-    for (seconds, snap), point in zip(diffusion.training_snapshots(pixel, record), points):
+    for (seconds, snap), point in zip(diffusion.training_snapshots(pixel, record), record["snapshot_points"]):
         fd = scoring.frechet_distance(cnn.features(snap.sample(small, seed=0)), real[:small])
-        where = f" ({point / 60:g} min of the budget)" if point is not None else ""
-        res.add(f"pixel diffusion FD after {seconds / 60:.1f} min of training{where} (20 steps)", fd, "",
+        res.add(f"pixel diffusion FD after {seconds / 60:.1f} min of training ({point:.0f} s of the budget) "
+                "(20 steps)", fd, "",
                 note=f"EMA weights of then, {small} samples")
     for steps in (5, 10, 50):
         q = diffusion.sample_quality(pixel.with_steps(steps), cnn, real[:small], small)
@@ -545,6 +547,11 @@ def bench_memory(res: Results, ctx: dict) -> None:
             res.add(f"peak memory, largest notebook, {mode} mode", max(peaks), "GB", f"<= {goal:g}",
                     f"kernel resident set (VmHWM), first run, {setting} as binder/start sets: "
                     "Binder's budget is 1-2 GB")
+
+
+def _step_cap(cfg: dict) -> str:
+    """A training configuration's step cap, for a row's note: 'at most 1,000 steps' or 'no step cap'."""
+    return f"at most {cfg['max_steps']:,} steps" if cfg.get("max_steps") else "no step cap"
 
 
 def run_machine(record: dict) -> str:
