@@ -635,7 +635,7 @@ class _Clock(keras.callbacks.Callback):
         step_share = done / self.max_steps if self.max_steps else 0.0
         share = max(now / self.budget, step_share) if self.budget else step_share
         point = share * self.budget if self.budget else now  # where the run is, in budget seconds
-        # (a hair of slack: 1,440 of 7,200 steps times 300 s must count as 60 s despite rounding)
+        # (a hair of slack: 1,000 of 5,000 steps times 300 s must count as 60 s despite rounding)
         while self.at and point + 1e-9 * (self.budget or 1.0) >= self.at[0]:
             t0 = time.perf_counter()
             self.taken_at[self.at[0]] = now

@@ -93,6 +93,27 @@ def test_series_times_are_also_shares_of_chapters_01_to_07(isolated_artifacts):
     assert "at 120 GFLOP/s" in rows["make run, whole series (training included)"]["note"]
 
 
+def test_series_shares_count_each_chapters_whole_turn_in_the_make_run(isolated_artifacts):
+    """Writing and checking each notebook is part of the make run: 01-07's turns, not only their kernels' runs."""
+    from benchmarks.__main__ import bench_series
+    from helpers import cache
+
+    kernels = {f"{k:02d}_chapter.ipynb": 60.0 for k in range(1, 8)}
+    kernels.update({"08_flows.ipynb": 160.0, "09_diffusion.ipynb": 380.0})
+    turns = {name: seconds + 4.0 for name, seconds in kernels.items()}  # 01-07: 448 s
+    cache.save_json(cache.artifact_path("run_times", ".json", mode="full"),
+                    {"notebooks": kernels, "turn_seconds": turns, "peak_bytes": {}, "total_seconds": 1000.0,
+                     "measured": "2026-12-05", "matmul_gflops": [350.0, 350.0]})
+    res = Results()
+    bench_series(res, {})
+    rows = {r["name"]: r for r in res.rows}
+    assert rows["make run, chapters 01-07 of it"]["value"] == pytest.approx(448.0 / 60)
+    assert rows["notebook 08 / chapters 01-07"]["value"] == pytest.approx(164.0 / 448.0)
+    assert rows["chapters 01-08 / chapters 01-07"]["value"] == pytest.approx((448.0 + 164.0) / 448.0)
+    assert rows["make run / chapters 01-07"]["value"] == pytest.approx(1000.0 / 448.0)
+    assert rows["  08_flows.ipynb"]["value"] == 160.0  # the chapter's own row stays its kernel's run
+
+
 def test_series_without_all_of_chapters_01_to_07_gets_no_shares(isolated_artifacts):
     from benchmarks.__main__ import bench_series
     from helpers import cache
