@@ -626,3 +626,16 @@ def test_the_series_shows_few_table_rows():
     assert rows < publishing.MAX_SERIES_TABLE_ROWS, f"{rows} visible table rows in the chapters together"
 
 
+def test_a_partial_run_keeps_the_recorded_run_time(tmp_path):
+    """Re-running a chapter on cached models must not replace the from-empty time the index quotes."""
+    path = tmp_path / "01_tiny.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata["tutorial"] = {"run_seconds": 145.1, "measured": "2026-12-05"}
+    nbformat.write(nb, path)
+    run_notebooks.execute(path, record_time=False)
+    assert nbformat.read(path, as_version=4).metadata["tutorial"] == {"run_seconds": 145.1, "measured": "2026-12-05"}
+    run = run_notebooks.execute(path)
+    assert nbformat.read(path, as_version=4).metadata["tutorial"]["run_seconds"] == round(run.seconds, 1)
+

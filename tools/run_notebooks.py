@@ -166,14 +166,22 @@ def run_notebook(nb: nbformat.NotebookNode, name: str, cwd: Path, timeout: int =
     return Run(name, seconds, peak, problems, kernel_python, error)
 
 
-def execute(path: Path, timeout: int = 3600) -> Run:
-    """Run the notebook at PATH in place (full outputs kept, then cleaned); what make run records."""
+def execute(path: Path, timeout: int = 3600, record_time: bool = True) -> Run:
+    """Run the notebook at PATH in place (full outputs kept, then cleaned); what make run records.
+
+    ``record_time`` False keeps the running time recorded before: a re-run of some chapters on
+    models cached by an earlier make run is faster than a reader's first run, which the index quotes.
+    """
     nb = nbformat.read(path, as_version=4)
+    recorded = nb.metadata.get("tutorial")
     run = run_notebook(nb, path.name, path.parent, timeout)
     if run.error is not None:
         raise run.error  # as before: make run stops, the notebook is not written
     # the table of contents quotes it (tools.publishing): measured here, in full mode
-    nb.metadata["tutorial"] = {"run_seconds": round(run.seconds, 1), "measured": time.strftime("%Y-%m-%d")}
+    if record_time or recorded is None:
+        nb.metadata["tutorial"] = {"run_seconds": round(run.seconds, 1), "measured": time.strftime("%Y-%m-%d")}
+    else:
+        nb.metadata["tutorial"] = recorded
     nbformat.write(nb, path)
     clean(path)
     return run
@@ -231,6 +239,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--check", action="store_true", help="run from a temporary folder, write nothing back")
     parser.add_argument("--quick", action="store_true", help="with --check: quick mode (TUTORIAL_QUICK=1)")
     parser.add_argument("--json", type=Path, help="with --check: write the runs (time, peak memory) here")
+    parser.add_argument("--record-times", action="store_true",
+                        help="with prefixes: record these runs' times in the notebooks (by default a partial run, "
+                             "usually on cached models, keeps the times of the last whole make run)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     if args.check:
@@ -261,7 +272,7 @@ def main(argv: list[str]) -> int:
     for path in numbered_notebooks(args.prefixes or None):
         print(f"running {path.name} ...", flush=True)
         turn_start = time.perf_counter()
-        run = execute(path)
+        run = execute(path, record_time=args.record_times or not args.prefixes)
         times[path.name], peaks[path.name] = run.seconds, run.peak_bytes
         size_mb = path.stat().st_size / 1e6
         peak = "?" if run.peak_gb is None else f"{run.peak_gb:.2f} GB"
