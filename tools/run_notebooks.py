@@ -173,15 +173,12 @@ def execute(path: Path, timeout: int = 3600, record_time: bool = True) -> Run:
     models cached by an earlier make run is faster than a reader's first run, which the index quotes.
     """
     nb = nbformat.read(path, as_version=4)
-    recorded = nb.metadata.get("tutorial")
     run = run_notebook(nb, path.name, path.parent, timeout)
     if run.error is not None:
         raise run.error  # as before: make run stops, the notebook is not written
     # the table of contents quotes it (tools.publishing): measured here, in full mode
-    if record_time or recorded is None:
+    if record_time or "tutorial" not in nb.metadata:
         nb.metadata["tutorial"] = {"run_seconds": round(run.seconds, 1), "measured": time.strftime("%Y-%m-%d")}
-    else:
-        nb.metadata["tutorial"] = recorded
     nbformat.write(nb, path)
     clean(path)
     return run
