@@ -107,9 +107,10 @@ class Settings:
     #: took 2.18 x chapters 01-07, and 2.01 with the pixel and latent caps at 5,000 and 1,000. What the lower caps
     #: cost, same machine, 2,000 samples of 20 steps against the first 2,000 test digits: pixel diffusion 5,000
     #: steps in 165 s, Frechet distance 36.2 and autoguided 22.9, against 32.5 and 21.7 after 7,200 in 228 s; latent
-    #: diffusion 1,000 steps in 28 s, 6.89 against 6.63 after 1,450 in 38 s; the flow 1.184 bits/dim on all
-    #: test digits after 1,000 steps (the chapter shows what 850 reach).
-    flow_max_steps: int | None = 850
+    #: diffusion 1,000 steps in 28 s, 6.89 against 6.63 after 1,450 in 38 s. The flow's cap is for its wide
+    #: couplings (helpers.flow.training_config): 360 steps of 64 in 68 s (= 0.8 x 85 s) on a 360/386 GFLOP/s
+    #: machine, 2026-12-05 (benchmarks/flow_sweep.json).
+    flow_max_steps: int | None = 360
     diffusion_pixel_max_steps: int | None = 5000
     diffusion_latent_max_steps: int | None = 800
     #: XLA-compile the VAEs', judges' and diffusion models' training steps. Off in quick mode: a few dozen steps do
