@@ -22,7 +22,7 @@ implement ``forward(x) -> (y, log_det)`` and ``inverse(y) -> x``):
   log-determinant is a sum of logs.
 - **affine coupling** (Real NVP): half of the values (a channel half or a
   checkerboard) pass unchanged and set the shift and log-scale of the other
-  half through a small CNN. The log-scale is bounded with tanh and the CNN's
+  half through a CNN. The log-scale is bounded with tanh and the CNN's
   last layer starts at zero, so training starts at the identity.
 - **spline coupling** (Durkan et al. 2019, neural spline flows): the same
   split, but each moved value goes through its own monotone rational-quadratic
