@@ -87,9 +87,9 @@ class Settings:
     style_counterfactual_digits: int = 1000
     style_test_per_class: int = 20
     #: Notebook 08: the flow's training budget in wall-clock seconds (it trains as far as they allow on the
-    #: reader's machine; with its spline couplings 2 minutes reached 1.167 bits/dim on the first 2,000 test digits,
-    #: benchmarks/flow_sweep.json, 2026-12-04, against a goal of 1.25 within 3; 100 s leave room in the chapter's
-    #: 4 minutes for everything else) and the most epochs it may run; steps of
+    #: reader's machine; its wide couplings reached 1.165 bits/dim on the first 2,000 test digits after 2 minutes
+    #: and 1.140 after 3, benchmarks/flow_sweep.json, 2026-12-05, against a goal of 1.25 within 3; 100 s leave
+    #: room in the chapter's 4 minutes for everything else) and the most epochs it may run; steps of
     #: the 2-d toy flow, training digits behind the flow's class centroids and style probes (encoding all
     #: 60,000 would take a large part of the chapter's 4 minutes), test digits per ordered pair in its
     #: transfer matrix, and samples per Frechet distance.
