@@ -918,6 +918,17 @@ def table(rows: Sequence[dict], columns: Sequence[str] | None = None, floatfmt: 
     return "\n".join(lines)
 
 
+@checked(value=ck.number(), floatfmt=ck.using(_float_format))
+def as_printed(value: float, floatfmt: str = ".3f") -> float:
+    """``value`` rounded as :func:`table` prints it with ``floatfmt`` (notebooks 08 and 09).
+
+    Prose computed from a table's numbers (a share, a ratio, a difference) then agrees with the
+    table a reader sees: 0.995 printed as 0.99 is 99% in the text, not 100%.
+    """
+    text = format(float(value), floatfmt)
+    return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+
+
 # --- notebook 01: 2-D class models, learning curves, score histograms ------------
 
 

@@ -226,6 +226,19 @@ def test_table_formats_rows():
     assert plots.table([{"a": 1, "b": 2}], columns=["b"]).splitlines()[2] == "| 2 |"
 
 
+def test_as_printed_is_the_value_the_table_shows():
+    for value, spec in ((0.995, ".2f"), (28.8249, ".3g"), (0.0365, ".2g"), (0.4567, ".1%"), (1234.5, ".0f")):
+        cell = plots.table([{"v": value}], floatfmt=spec).splitlines()[2].strip("| ")
+        printed = plots.as_printed(value, spec)
+        assert format(printed, spec) == cell
+        assert printed == (float(cell[:-1]) / 100 if cell.endswith("%") else float(cell))
+    assert plots.as_printed(0.995, ".2f") == 0.99  # what the prose's percentage is made from: 99%, not 100%
+    with pytest.raises(ValueError, match="floatfmt"):
+        plots.as_printed(0.5, "{:.2f}")
+    with pytest.raises((TypeError, ValueError), match="value"):
+        plots.as_printed("0.5")
+
+
 def test_table_shows_a_column_only_later_rows_have():
     """Notebook 07's perturbation table: the first row leaves out the attribute it moves on purpose."""
     rows = [{"moved": "thickness", "slant": 0.1}, {"moved": "slant", "thickness": 0.2, "slant": "-"}]
